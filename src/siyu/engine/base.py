@@ -1,0 +1,109 @@
+"""The one interface every step uses to run SQL and move Arrow data.
+
+Steps are written in DuckDB's SQL dialect; other engines transpile it (see `dialect.py`). Tables are
+described by Arrow schemas (see `siyu.schema`), which both engines understand, so a table created on
+DuckDB and one created on Spark have the same columns and types.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+
+class EngineError(RuntimeError):
+    """A statement failed; the message names what was being built and carries the SQL that failed."""
+
+    def __init__(self, what: str, sql: str, cause: BaseException) -> None:
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(f"{what} failed: {first}\n--- SQL ---\n{sql.strip()}")
+        self.what = what
+        self.sql = sql
+
+
+class Engine(ABC):
+    """A place where SQL runs and tables live."""
+
+    name: str = "engine"
+    dialect: str = "duckdb"
+
+    # --- statements -------------------------------------------------------------------------------
+    @abstractmethod
+    def query(self, sql: str) -> pa.Table:
+        """Run a SELECT (DuckDB dialect) and return its result as Arrow."""
+
+    def scalar(self, sql: str) -> Any:
+        """The single value of a one-row, one-column SELECT."""
+        table = self.query(sql)
+        return table.column(0)[0].as_py() if table.num_rows else None
+
+    @abstractmethod
+    def create_table_as(self, name: str, select_sql: str) -> int:
+        """Replace table `name` with the result of a SELECT; returns its row count."""
+
+    @abstractmethod
+    def insert_select(self, name: str, select_sql: str) -> int:
+        """Append the rows of a SELECT (matched by column name); returns rows added."""
+
+    @abstractmethod
+    def drop_table(self, name: str) -> None:
+        """Drop a table if it exists."""
+
+    # --- tables -----------------------------------------------------------------------------------
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """Names of the tables in the warehouse, sorted."""
+
+    def table_exists(self, name: str) -> bool:
+        return name in self.tables()
+
+    @abstractmethod
+    def ensure_table(self, name: str, schema: pa.Schema) -> None:
+        """Create an empty table with this schema unless it exists; add columns the schema gained."""
+
+    @abstractmethod
+    def table_schema(self, name: str) -> pa.Schema:
+        """The Arrow schema of an existing table."""
+
+    def row_count(self, name: str) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {name}") or 0)
+
+    def read_arrow(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        cols = ", ".join(columns) if columns else "*"
+        return self.query(f"SELECT {cols} FROM {name}")
+
+    # --- Arrow in ---------------------------------------------------------------------------------
+    @abstractmethod
+    def write_arrow(self, name: str, data: pa.Table, mode: str = "append") -> int:
+        """Write Arrow rows into a table ('append' or 'replace'); columns matched by name."""
+
+    @abstractmethod
+    def append_new(self, name: str, data: pa.Table, key: str) -> int:
+        """Append only rows whose `key` is not yet in the table (nor repeated in `data`); returns rows added.
+
+        This is what makes imports idempotent: the same rows written twice are stored once.
+        """
+
+    # --- transactions -----------------------------------------------------------------------------
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all. Nested use joins the outer transaction."""
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """Where this engine keeps its data, for messages."""
+        return self.name

@@ -1,0 +1,168 @@
+"""DuckDB: the default engine, one file, nothing else to install."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from siyu.engine.base import Engine, EngineError
+
+_ids = itertools.count()
+
+
+def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+    """DuckDB 2 renamed fetch_arrow_table to to_arrow_table; accept both."""
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table  # type: ignore[attr-defined]
+    table: pa.Table = fetch()
+    return table
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        path: Path | str = ":memory:",
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise EngineError(f"opening the warehouse {self.path}", "", exc) from exc
+        if memory_limit:
+            self._run("setting memory_limit", f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self._run("setting threads", f"SET threads = {int(threads)}")
+        self._run("settings", "SET preserve_insertion_order = false")
+        self._depth = 0
+
+    def describe(self) -> str:
+        return f"duckdb:{self.path}"
+
+    def _run(self, what: str, sql: str) -> list[tuple[object, ...]]:
+        """Run a statement to completion (DuckDB 2 refuses new work while a result is unread)."""
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(what, sql, exc) from exc
+
+    def execute(self, sql: str) -> None:
+        """Run a DuckDB-only statement (migrations, settings). Steps use the portable methods."""
+        self._run("statement", sql)
+
+    def query(self, sql: str) -> pa.Table:
+        try:
+            relation = self.con.sql(sql)
+            return _to_arrow(relation) if relation is not None else pa.table({})
+        except duckdb.Error as exc:
+            raise EngineError("query", sql, exc) from exc
+
+    def create_table_as(self, name: str, select_sql: str) -> int:
+        self._run(f"building table {name}", f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+        return self.row_count(name)
+
+    def insert_select(self, name: str, select_sql: str) -> int:
+        before = self.row_count(name)
+        self._run(f"inserting into {name}", f"INSERT INTO {name} BY NAME {select_sql}")
+        return self.row_count(name) - before
+
+    def drop_table(self, name: str) -> None:
+        self._run(f"dropping {name}", f"DROP TABLE IF EXISTS {name}")
+
+    def tables(self) -> list[str]:
+        rows = self._run(
+            "listing tables",
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        return [r[0] for r in rows]
+
+    def ensure_table(self, name: str, schema: pa.Schema) -> None:
+        if not self.table_exists(name):
+            view = self._register(schema.empty_table())
+            try:
+                self._run(f"creating {name}", f"CREATE TABLE {name} AS SELECT * FROM {view}")
+            finally:
+                self.con.unregister(view)
+            return
+        have = set(self.table_schema(name).names)
+        for field in schema:
+            if field.name not in have:
+                sql_type = self._sql_type(field.type)
+                self._run(f"adding {name}.{field.name}", f"ALTER TABLE {name} ADD COLUMN {field.name} {sql_type}")
+
+    def _sql_type(self, arrow_type: pa.DataType) -> str:
+        view = self._register(pa.table({"x": pa.array([None], type=arrow_type)}))
+        try:
+            rows = self._run("type probe", f"SELECT typeof(x) FROM {view}")
+        finally:
+            self.con.unregister(view)
+        return str(rows[0][0])
+
+    def table_schema(self, name: str) -> pa.Schema:
+        return self.query(f"SELECT * FROM {name} LIMIT 0").schema
+
+    def _register(self, data: pa.Table) -> str:
+        view = f"__arrow_{next(_ids)}"
+        self.con.register(view, data)
+        return view
+
+    def write_arrow(self, name: str, data: pa.Table, mode: str = "append") -> int:
+        view = self._register(data)
+        try:
+            if mode == "replace":
+                self._run(f"writing {name}", f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+            elif mode == "append":
+                self._run(f"appending to {name}", f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
+            else:
+                raise ValueError(f"mode must be 'append' or 'replace', not {mode!r}")
+        finally:
+            self.con.unregister(view)
+        return data.num_rows
+
+    def append_new(self, name: str, data: pa.Table, key: str) -> int:
+        view = self._register(data)
+        try:
+            sql = (
+                f"INSERT INTO {name} BY NAME SELECT * FROM {view} AS n "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS o WHERE o.{key} = n.{key}) "
+                f"QUALIFY row_number() OVER (PARTITION BY n.{key}) = 1"
+            )
+            rows = self._run(f"appending new rows to {name}", sql)
+        finally:
+            self.con.unregister(view)
+        return int(rows[0][0]) if rows else 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._run("begin", "BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._run("rollback", "ROLLBACK")
+            raise
+        self._depth = 0
+        self._run("commit", "COMMIT")
+
+    def close(self) -> None:
+        self.con.close()

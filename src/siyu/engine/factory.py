@@ -1,0 +1,27 @@
+"""Open the engine a command asked for: DuckDB by default, Spark when configured or requested."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from siyu.config import Settings
+from siyu.engine.base import Engine
+
+
+def open_engine(settings: Settings, warehouse: Path, engine: str | None = None, read_only: bool = False) -> Engine:
+    """`warehouse` is the DuckDB file; Spark keeps its tables in the lake folder of siyu.toml instead."""
+    name = engine or settings.engine.name
+    if name == "duckdb":
+        from siyu.engine.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(
+            warehouse,
+            memory_limit=settings.engine.memory_limit,
+            threads=settings.engine.threads,
+            read_only=read_only,
+        )
+    if name == "spark":
+        from siyu.engine.spark_engine import SparkEngine
+
+        return SparkEngine(settings.path(settings.engine.lake), master=settings.engine.spark_master)
+    raise ValueError(f"unknown engine {name!r}: use 'duckdb' or 'spark'")
