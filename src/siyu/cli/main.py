@@ -77,7 +77,13 @@ def _register_groups() -> None:
     """Command groups from their own modules (imported here so `siyu --help` lists them)."""
     import importlib
 
-    for module in ("siyu.cli.project", "siyu.cli.importing", "siyu.cli.demo", "siyu.cli.clv"):
+    for module in (
+        "siyu.cli.project",
+        "siyu.cli.importing",
+        "siyu.cli.demo",
+        "siyu.cli.identity",
+        "siyu.cli.clv",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
