@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +20,15 @@ console = Console()
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+WarehouseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse", "-w", help="DuckDB warehouse file (else SIYU_WAREHOUSE, siyu.toml, ./siyu-demo.duckdb)"
+    ),
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use (default: ./siyu.toml)")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")]
 
 
 class UserError(Exception):

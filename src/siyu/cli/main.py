@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from siyu import __version__
-from siyu.cli.common import console, friendly, opened
+from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, opened
 from siyu.pipeline import run_pipeline
 
 app = typer.Typer(
@@ -20,11 +19,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-WarehouseOpt = Annotated[
-    str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file (else SIYU_WAREHOUSE, siyu.toml, ./siyu-demo.duckdb)")
-]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use (default: ./siyu.toml)")]
-EngineOpt = Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")]
 
 
 @app.command()
@@ -45,7 +39,8 @@ def run(
     with opened(warehouse, config, engine) as (eng, choice):
         with console.status("running…") as status:
             report = run_pipeline(eng, choice.settings, step, on_step=lambda s: status.update(f"step {s}…"))
-        table = Table("step", "rows in", "rows out", "seconds", "status", "detail", title=f"run {report.run_id} on {eng.name}")
+        title = f"run {report.run_id} on {eng.name}"
+        table = Table("step", "rows in", "rows out", "seconds", "status", "detail", title=title)
         for o in report.outcomes:
             table.add_row(o.step, f"{o.rows_in:,}", f"{o.rows_out:,}", f"{o.seconds:.2f}", o.status, o.message)
         console.print(table)
@@ -67,7 +62,8 @@ def status(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: Eng
         if not last:
             console.print("no run yet: `siyu run`")
             return
-        runs = Table("step", "status", "rows out", "seconds", title=f"last run {last[0]['run_id']} at {last[0]['started_at']}")
+        title = f"last run {last[0]['run_id']} at {last[0]['started_at']}"
+        runs = Table("step", "status", "rows out", "seconds", title=title)
         for r in last:
             runs.add_row(r["step"], r["status"], f"{r['rows_out']:,}", str(r["seconds"]))
         console.print(runs)

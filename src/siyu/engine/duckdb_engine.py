@@ -17,7 +17,7 @@ _ids = itertools.count()
 
 def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     """DuckDB 2 renamed fetch_arrow_table to to_arrow_table; accept both."""
-    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table  # type: ignore[attr-defined]
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
     table: pa.Table = fetch()
     return table
 
@@ -86,7 +86,7 @@ class DuckDBEngine(Engine):
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1",
         )
-        return [r[0] for r in rows]
+        return [str(r[0]) for r in rows]
 
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         if not self.table_exists(name):
@@ -142,7 +142,7 @@ class DuckDBEngine(Engine):
             rows = self._run(f"appending new rows to {name}", sql)
         finally:
             self.con.unregister(view)
-        return int(rows[0][0]) if rows else 0
+        return int(str(rows[0][0])) if rows else 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

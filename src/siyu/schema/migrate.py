@@ -23,8 +23,6 @@ def migrate(engine: Engine) -> int:
     current = engine.scalar("SELECT max(version) FROM schema_version")
     if current is None or int(current) < SCHEMA_VERSION:
         now = dt.datetime.now().replace(microsecond=0)
-        engine.write_arrow(
-            "schema_version",
-            pa.table({"version": pa.array([SCHEMA_VERSION], pa.int64()), "applied_at": pa.array([now], pa.timestamp("us"))}),
-        )
+        row = {"version": pa.array([SCHEMA_VERSION], pa.int64()), "applied_at": pa.array([now], pa.timestamp("us"))}
+        engine.write_arrow("schema_version", pa.table(row))
     return SCHEMA_VERSION
