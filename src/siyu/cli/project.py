@@ -1,0 +1,38 @@
+"""`siyu init`: a project folder with a commented siyu.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from siyu.cli.common import UserError, console, friendly
+from siyu.config import load_settings
+from siyu.config.template import template_text
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+@friendly
+def init(
+    folder: Annotated[Path, typer.Argument(help="project folder to create (default: here)")] = Path("."),
+    name: Annotated[str | None, typer.Option(help="the brand's name")] = None,
+    force: Annotated[bool, typer.Option(help="overwrite an existing siyu.toml")] = False,
+) -> None:
+    """Create a project folder with a commented siyu.toml (DuckDB warehouse, Asia/Shanghai, CNY)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "siyu.toml"
+    if target.exists() and not force:
+        raise UserError(f"{target} already exists; use --force to overwrite it")
+    text = template_text()
+    if name:
+        text = text.replace('name = "My brand"', f'name = "{name}"', 1)
+    target.write_text(text, encoding="utf-8")
+    load_settings(target)  # the template must always be valid
+    (folder / "imports").mkdir(exist_ok=True)
+    console.print(f"created {target}")
+    console.print(f"next: put channel exports in {folder / 'imports'} and run "
+                  f"`siyu import --source tmall {folder / 'imports'}/orders.csv` from {folder}")
