@@ -1,0 +1,88 @@
+"""The `identity` step of `siyu run`: clean identities → person_map (issue 4).
+
+Order: hard-key edges (super-keys set aside), Splink match edges for what keys do not link, operators'
+merges; connected components with operators' splits honoured; then stable person ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pyarrow as pa
+
+from siyu.config import Settings
+from siyu.engine import Engine
+from siyu.identity import keys, overrides
+from siyu.identity.components import connected_components
+from siyu.identity.settings import IdentitySettings, identity_settings
+from siyu.identity.stable_ids import assign_person_ids
+from siyu.identity.tables import ensure_output_tables, node_sql
+
+NODES = "tmp_identity_nodes"
+LABELS = "tmp_identity_labels"
+DETACHED = "tmp_identity_detached"
+MAX_SPLIT_ROUNDS = 10
+
+
+def run_identity(engine: Engine, settings: Settings) -> tuple[int, int, str]:
+    """Resolve every identity to a person; returns (identities read, person_map rows, summary)."""
+    cfg = identity_settings(settings.section("identity"))
+    return resolve(engine, cfg)
+
+
+def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) -> tuple[int, int, str]:
+    """The step itself, for callers that already hold validated settings (tests, bench, CLI)."""
+    if not engine.table_exists("identities"):
+        raise ValueError("no `identities` table: run the `normalise` step first (`siyu run --step normalise`)")
+    run_id = run_id or uuid.uuid4().hex[:12]
+    ensure_output_tables(engine)
+    rows_in = engine.create_table_as(
+        NODES, f"SELECT DISTINCT {node_sql()} AS node, channel, channel_uid FROM identities"
+    )
+    keys.build_key_values(engine, cfg.keys)
+    n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
+    parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
+    n_match = 0
+    if cfg.probabilistic:
+        from siyu.identity.matching import match_edges
+
+        n_match = match_edges(engine, cfg, run_id)
+        if n_match:
+            parts.append("SELECT * FROM tmp_identity_match_edges")
+    n_edges = engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
+    rounds = _components_honouring_splits(engine, cfg)
+    persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
+    for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges"):
+        engine.drop_table(name)
+    message = (
+        f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "
+        f"{n_super:,} super-keys set aside, {events:,} id events, {rounds} rounds"
+    )
+    return rows_in, engine.row_count("person_map"), message
+
+
+def _components_honouring_splits(engine: Engine, cfg: IdentitySettings) -> int:
+    """Components, detaching split identities until no split pair shares a component; returns rounds."""
+    splits = engine.query(overrides.split_pairs_sql()).to_pylist()
+    detached = sorted({s["a"] for s in splits if s["b"] is None})
+    rounds = 0
+    for _ in range(MAX_SPLIT_ROUNDS):
+        engine.write_arrow(DETACHED, pa.table({"node": pa.array(detached, pa.string())}), mode="replace")
+        edges = (
+            f"SELECT a, b FROM identity_edge WHERE kind = 'override' OR ("
+            f"a NOT IN (SELECT node FROM {DETACHED}) AND b NOT IN (SELECT node FROM {DETACHED}))"
+        )
+        rounds += connected_components(engine, f"SELECT node FROM {NODES}", edges, LABELS, cfg.max_iterations)
+        if all(s["b"] is None for s in splits):
+            break
+        same = engine.query(
+            f"SELECT la.node FROM {LABELS} la JOIN {LABELS} lb ON la.label = lb.label "
+            f"JOIN ({overrides.split_pairs_sql()}) s ON s.a = la.node AND s.b = lb.node"
+        ).column("node").to_pylist()
+        fresh = sorted(set(same) - set(detached))
+        if not fresh:
+            break
+        detached = sorted(set(detached) | set(fresh))
+    return rounds
+
