@@ -198,7 +198,7 @@ class SparkEngine(Engine):
         seen = pa.chunked_array([c for k in keys for c in k.chunks], type=data.schema.field(key).type)
         fresh = data.filter(pc.invert(pc.is_in(data.column(key), value_set=seen.combine_chunks())))
         # keep the first of rows repeated within `data`
-        idx = pa.table({"k": fresh.column(key), "i": pa.array(range(fresh.num_rows))})
+        idx = pa.table({"k": fresh.column(key), "i": pa.array(range(fresh.num_rows), type=pa.int64())})
         first = idx.group_by("k", use_threads=False).aggregate([("i", "min")]).column("i_min")
         fresh = fresh.take(pc.take(first, pc.sort_indices(first)))
         return self.write_arrow(name, fresh, mode="append")
