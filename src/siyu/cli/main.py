@@ -79,6 +79,8 @@ def _register_groups() -> None:
         "siyu.cli.demo",
         "siyu.cli.identity",
         "siyu.cli.clv",
+        "siyu.cli.segment",
+        "siyu.cli.metrics",
     ):
         try:
             mod = importlib.import_module(module)
