@@ -1,0 +1,95 @@
+"""`siyu import`: load channel export files into the raw tables, with a progress bar and a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from siyu.cli.common import UserError, console, err_console, friendly, opened
+from siyu.ingest.importer import ImportReport, import_file
+from siyu.ingest.mapping import Mapping, list_sources, load_mapping
+
+
+def _sources_help() -> str:
+    return ", ".join(s.name for s in list_sources())
+
+
+def _report_table(reports: list[ImportReport]) -> Table:
+    table = Table("file", "source", "rows read", "loaded", "duplicate", "quarantined", "rows/s", title="import")
+    for r in reports:
+        table.add_row(
+            r.file, r.source, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_duplicate:,}",
+            f"{r.rows_quarantined:,}", f"{r.rows_per_second:,.0f}",
+        )
+    return table
+
+
+def _problems_table(reports: list[ImportReport]) -> Table | None:
+    rows = [(r.file, p) for r in reports for p in r.problems]
+    if not rows:
+        return None
+    table = Table("file", "row", "field", "reason", title="first rejected rows (all are in the quarantine table)")
+    for file, p in rows[:20]:
+        table.add_row(file, "" if p.row is None else str(p.row), p.field or "", p.reason)
+    return table
+
+
+def _import_all(
+    files: list[Path], mapping: Mapping, warehouse: str | None, config: Path | None, engine: str | None,
+    encoding: str | None, sheet: str | None,
+) -> list[ImportReport]:
+    for f in files:
+        if not f.exists():
+            raise UserError(f"file not found: {f}")
+    reports = []
+    with opened(warehouse, config, engine, must_exist=False) as (eng, _):
+        for f in files:
+            with Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                console=err_console, transient=True,
+            ) as bar:
+                task = bar.add_task(f.name, total=None)
+
+                def tick(done: int, total: int | None, unit: str, task_id: TaskID = task) -> None:
+                    bar.update(task_id, completed=done, total=total)
+
+                reports.append(import_file(eng, mapping, f, encoding=encoding, sheet=sheet, progress=tick))
+    return reports
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    @friendly
+    def import_(
+        files: Annotated[list[Path], typer.Argument(help="export files: CSV (UTF-8/GB18030), XLSX, Parquet, JSONL")],
+        source: Annotated[
+            str | None, typer.Option("--source", "-s", help=f"built-in source: {_sources_help()}")
+        ] = None,
+        mapping: Annotated[Path | None, typer.Option("--mapping", "-m", help="your own mapping file (TOML)")] = None,
+        encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detect)")] = None,
+        sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name or number")] = None,
+        allow_bad: Annotated[bool, typer.Option("--allow-bad", help="exit 0 even if rows were quarantined")] = False,
+        warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")] = None,
+        config: Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")] = None,
+        engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")] = None,
+    ) -> None:
+        """Load channel export files into the raw tables; bad rows go to the quarantine table."""
+        if (source is None) == (mapping is None):
+            raise UserError(f"pass exactly one of --source ({_sources_help()}) or --mapping my.toml")
+        loaded = load_mapping(source) if source is not None else load_mapping(Path(str(mapping)))
+        reports = _import_all(files, loaded, warehouse, config, engine, encoding, sheet)
+        console.print(_report_table(reports))
+        problems = _problems_table(reports)
+        if problems is not None:
+            console.print(problems)
+        bad = sum(r.rows_quarantined for r in reports)
+        if bad and not allow_bad:
+            err_console.print(
+                f"[yellow]{bad:,} row(s) quarantined: see `SELECT * FROM quarantine`; "
+                "fix and re-import, or pass --allow-bad[/]"
+            )
+            raise typer.Exit(1)

@@ -1,0 +1,224 @@
+"""Mappings: which headers of a channel's export feed which columns of which raw tables.
+
+A mapping is a TOML file (built-in ones live in `sources/`, a user passes their own with `--mapping`).
+It is checked fully when loaded, so a typo in a mapping is reported before any file is read, naming the
+mapping file and the field. `docs/import-mappings.md` describes the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from siyu.ingest.meta import META_NAMES
+from siyu.schema.tables import RAW_TABLES
+
+SOURCES_DIR = Path(__file__).parent / "sources"
+STATUSES_FILE = SOURCES_DIR / "_statuses.toml"
+
+FIELD_TYPES: dict[str, str] = {
+    "id": "identifier: trimmed text; Excel's =\"…\" wrapper, a trailing .0 and tab/apostrophe prefixes removed",
+    "text": "trimmed text; empty means missing",
+    "datetime": "a date and time in the usual forms, Excel serials and Unix epochs",
+    "date": "a date in the same forms as datetime",
+    "amount": "money: ¥/￥, thousands separators and spaces stripped; (12.50) or -12.50 negative",
+    "int": "a whole number",
+    "bool": "是/否, Y/N, yes/no, true/false, 1/0",
+    "map": "a value translated through a value map ([maps.NAME])",
+    "address": "a full address split into province, city, district and the rest",
+}
+ADDRESS_PARTS: tuple[str, ...] = ("province", "city", "district")
+_FIELD_KEYS = {"headers", "type", "required", "map", "fallback", "override"}
+_TOP_KEYS = {"source", "channel", "description", "fields", "targets", "maps"}
+
+
+class MappingError(ValueError):
+    """A mapping file is wrong: the message names the file and the entry to fix."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One logical field of an export: the headers it may appear under and how to parse it."""
+
+    name: str
+    headers: tuple[str, ...]
+    type: str
+    required: bool = False
+    map: str | None = None
+    fallback: str | None = None
+    override: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A raw table filled from the export, and which fields (= its column names) go into it."""
+
+    table: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    source: str
+    channel: str | None
+    description: str
+    fields: dict[str, FieldSpec]
+    targets: tuple[Target, ...]
+    maps: dict[str, dict[str, str]]
+    path: Path
+
+    def outputs(self) -> list[str]:
+        """Column names the parsed batch carries: every field, plus the parts address fields split into."""
+        names = list(self.fields)
+        if any(f.type == "address" for f in self.fields.values()):
+            names += [p for p in ADDRESS_PARTS if p not in self.fields]
+        return names
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    name: str
+    description: str
+    tables: tuple[str, ...] = field(default_factory=tuple)
+
+
+def normalise_header(text: str) -> str:
+    """Headers match after trimming spaces, BOMs, full-width spaces and tabs, ignoring ASCII case."""
+    return text.replace("\ufeff", "").replace("\u3000", " ").strip().strip('"').strip().lower()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise MappingError(f"mapping file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from None
+
+
+def shared_maps() -> dict[str, dict[str, str]]:
+    """The value maps every source may use (`sources/_statuses.toml`)."""
+    data = _read_toml(STATUSES_FILE)
+    return {name: {str(k): str(v) for k, v in entries.items()} for name, entries in data.get("maps", {}).items()}
+
+
+def list_sources() -> list[SourceInfo]:
+    """The built-in sources, for `siyu import --help` and error messages."""
+    out = []
+    for path in sorted(SOURCES_DIR.glob("*.toml")):
+        if path.name.startswith("_"):
+            continue
+        data = _read_toml(path)
+        tables = tuple(str(t.get("table", "")) for t in data.get("targets", []))
+        out.append(SourceInfo(path.stem, str(data.get("description", "")), tables))
+    return out
+
+
+def load_mapping(source: str | Path) -> Mapping:
+    """A built-in source by name (`tmall`), or a mapping file path (anything ending in .toml)."""
+    text = str(source)
+    if isinstance(source, Path) or text.endswith(".toml") or "/" in text or "\\" in text:
+        return parse_mapping(_read_toml(Path(text)), Path(text))
+    path = SOURCES_DIR / f"{text}.toml"
+    if text.startswith("_") or not path.exists():
+        known = ", ".join(s.name for s in list_sources())
+        raise MappingError(f"unknown source {text!r}; built-in sources: {known} (or pass --mapping my.toml)")
+    return parse_mapping(_read_toml(path), path)
+
+
+def _field(where: str, name: str, spec: Any) -> FieldSpec:
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: field {name!r} must be a table like {{ headers = [...], type = \"text\" }}")
+    unknown = set(spec) - _FIELD_KEYS
+    if unknown:
+        raise MappingError(
+            f"{where}: field {name!r} has unknown option(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_FIELD_KEYS))}"
+        )
+    headers = spec.get("headers", [name])
+    if isinstance(headers, str):
+        headers = [headers]
+    if not headers or not all(isinstance(h, str) and h.strip() for h in headers):
+        raise MappingError(f"{where}: field {name!r} needs `headers`, a list of non-empty header names")
+    kind = spec.get("type", "text")
+    if kind not in FIELD_TYPES:
+        raise MappingError(
+            f"{where}: field {name!r} has unknown type {kind!r}; known types: {', '.join(FIELD_TYPES)}"
+        )
+    if kind == "map" and not spec.get("map"):
+        raise MappingError(f"{where}: field {name!r} is of type map but names no `map`")
+    return FieldSpec(
+        name=name,
+        headers=tuple(headers),
+        type=kind,
+        required=bool(spec.get("required", False)),
+        map=spec.get("map"),
+        fallback=spec.get("fallback"),
+        override=spec.get("override"),
+    )
+
+
+def parse_mapping(data: dict[str, Any], path: Path) -> Mapping:
+    """Build and check a mapping from parsed TOML; every problem names `path` and the entry."""
+    where = f"mapping {path}"
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        allowed = ", ".join(sorted(_TOP_KEYS))
+        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}")
+    source = str(data.get("source") or path.stem)
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, dict) or not raw_fields:
+        raise MappingError(f"{where}: needs a [fields] table with at least one field")
+    fields = {name: _field(where, name, spec) for name, spec in raw_fields.items()}
+    maps = shared_maps()
+    for name, entries in (data.get("maps") or {}).items():
+        if not isinstance(entries, dict):
+            raise MappingError(f"{where}: [maps.{name}] must be a table of \"exported value\" = \"stored value\"")
+        maps[name] = {**maps.get(name, {}), **{str(k): str(v) for k, v in entries.items()}}
+    for spec in fields.values():
+        if spec.type == "map" and spec.map not in maps:
+            raise MappingError(
+                f"{where}: field {spec.name!r} uses unknown map {spec.map!r}; known maps: {', '.join(sorted(maps))}"
+            )
+        for option in ("fallback", "override"):
+            other = getattr(spec, option)
+            if other is not None and other not in fields:
+                raise MappingError(f"{where}: field {spec.name!r} has {option} {other!r}, which is not a field")
+    channel = data.get("channel")
+    mapping = Mapping(
+        source=source,
+        channel=str(channel) if channel else None,
+        description=str(data.get("description", "")),
+        fields=fields,
+        targets=(),
+        maps=maps,
+        path=path,
+    )
+    targets = tuple(_target(where, t, mapping) for t in data.get("targets") or [])
+    if not targets:
+        raise MappingError(f"{where}: needs at least one [[targets]] entry (table and fields)")
+    return Mapping(**{**mapping.__dict__, "targets": targets})
+
+
+def _target(where: str, entry: Any, mapping: Mapping) -> Target:
+    if not isinstance(entry, dict) or "table" not in entry:
+        raise MappingError(f"{where}: each [[targets]] needs `table` and `fields`")
+    table = str(entry["table"])
+    if table not in RAW_TABLES:
+        raise MappingError(f"{where}: unknown target table {table!r}; raw tables: {', '.join(sorted(RAW_TABLES))}")
+    columns = [c for c in RAW_TABLES[table].names if c not in META_NAMES]
+    outputs = set(mapping.outputs())
+    names = tuple(entry.get("fields") or [])
+    if not names:
+        raise MappingError(f"{where}: target {table} lists no fields")
+    for name in names:
+        if name not in columns:
+            raise MappingError(
+                f"{where}: target {table} has no column {name!r}; its columns: {', '.join(columns)}"
+            )
+        if name not in outputs:
+            raise MappingError(f"{where}: target {table} uses {name!r}, which is not a field of this mapping")
+    return Target(table=table, fields=names)
