@@ -156,3 +156,21 @@ def test_deterministic_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
         resolve(engine, DET)
         out.append((persons(engine), engine.query("SELECT key_name, key_value FROM superkey").to_pylist()))
     assert out[0] == out[1]
+
+
+def test_old_keys_and_wecom_contacts_link(duck: Engine) -> None:
+    load(duck, [
+        {"channel": "store", "channel_uid": "m1", "phone": "13900000009"},
+        {"channel": "miniprogram", "channel_uid": "o1", "unionid": "u1"},
+        {"channel": "jd", "channel_uid": "j1", "phone": "13700000000"},
+    ])
+    # the jd buyer once gave the store phone: every phone ever seen still links
+    duck.write_arrow("identity_keys", pa.table({
+        "channel": ["jd"], "channel_uid": ["j1"], "key_type": ["phone"], "key_value": ["13900000009"],
+    }), mode="replace")
+    # a WeCom friend known only from the contact list, with the mini-program's unionid
+    duck.write_arrow("contacts", pa.table({
+        "staff_id": ["s1"], "external_userid": ["wm1"], "unionid": ["u1"], "phone": [None],
+    }), mode="replace")
+    resolve(duck, DET)
+    assert groups(duck) == {frozenset({"store:m1", "jd:j1"}), frozenset({"miniprogram:o1", "wecom:wm1"})}

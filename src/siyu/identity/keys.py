@@ -20,22 +20,54 @@ def _normalised(key: str) -> str:
     return f"lower({value})" if key == "email" else value
 
 
-def build_key_values(engine: Engine, keys: list[str], source: str = "identities") -> int:
-    """One row per (identity, key, value) for every non-empty key; returns the number of rows."""
-    have = set(engine.table_schema(source).names)
+def build_key_values(engine: Engine, keys: list[str]) -> int:
+    """One row per (identity, key, value) for every non-empty key; returns the number of rows.
+
+    Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
+    phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
+    """
+    have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
     if missing:
         raise ValueError(
-            f"siyu.toml [identity] keys: {', '.join(missing)} not a column of {source} "
+            f"siyu.toml [identity] keys: {', '.join(missing)} not a column of identities "
             f"(columns: {', '.join(sorted(have))})"
         )
     parts = [
-        f"SELECT {node_sql()} AS node, '{k}' AS key_name, {_normalised(k)} AS key_value FROM {source} "
-        f"WHERE {k} IS NOT NULL AND {_normalised(k)} <> ''"
+        f"SELECT {node_sql()} AS node, '{k}' AS key_name, {_normalised(k)} AS key_value FROM identities "
+        f"WHERE {k} IS NOT NULL"
         for k in keys
     ]
-    sql = " UNION ALL ".join(parts) if parts else "SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"
-    return engine.create_table_as(KEYS_TABLE, sql)
+    if keys and engine.table_exists("identity_keys"):
+        names = ", ".join(f"'{k}'" for k in keys)
+        parts.append(
+            f"SELECT {node_sql()} AS node, key_type AS key_name, "
+            f"CASE WHEN key_type = 'email' THEN lower(trim(key_value)) ELSE trim(key_value) END AS key_value "
+            f"FROM identity_keys WHERE key_type IN ({names}) AND key_value IS NOT NULL"
+        )
+    if engine.table_exists("contacts"):
+        parts += [
+            f"SELECT 'wecom:' || external_userid AS node, '{k}' AS key_name, trim({k}) AS key_value "
+            f"FROM contacts WHERE {k} IS NOT NULL AND external_userid IS NOT NULL"
+            for k in ("unionid", "phone") if k in keys
+        ]
+    if not parts:
+        parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
+    union = " UNION ALL ".join(parts)
+    return engine.create_table_as(KEYS_TABLE, f"SELECT DISTINCT node, key_name, key_value FROM ({union}) q "
+                                              f"WHERE key_value <> ''")
+
+
+def nodes_sql() -> str:
+    """Every identity to resolve: the clean identities, plus WeCom friends known only from `contacts`."""
+    return f"SELECT DISTINCT {node_sql()} AS node, channel, channel_uid FROM identities"
+
+
+def contact_nodes_sql() -> str:
+    return (
+        "SELECT DISTINCT 'wecom:' || external_userid AS node, 'wecom' AS channel, external_userid AS channel_uid "
+        "FROM contacts WHERE external_userid IS NOT NULL"
+    )
 
 
 def superkeys_sql(threshold: int, run_id: str) -> str:

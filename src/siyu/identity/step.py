@@ -17,7 +17,7 @@ from siyu.identity import keys, overrides
 from siyu.identity.components import connected_components
 from siyu.identity.settings import IdentitySettings, identity_settings
 from siyu.identity.stable_ids import assign_person_ids
-from siyu.identity.tables import ensure_output_tables, node_sql
+from siyu.identity.tables import ensure_output_tables
 
 NODES = "tmp_identity_nodes"
 LABELS = "tmp_identity_labels"
@@ -37,9 +37,10 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         raise ValueError("no `identities` table: run the `normalise` step first (`siyu run --step normalise`)")
     run_id = run_id or uuid.uuid4().hex[:12]
     ensure_output_tables(engine)
-    rows_in = engine.create_table_as(
-        NODES, f"SELECT DISTINCT {node_sql()} AS node, channel, channel_uid FROM identities"
-    )
+    nodes = keys.nodes_sql()
+    if engine.table_exists("contacts"):
+        nodes = f"SELECT DISTINCT * FROM ({nodes} UNION ALL {keys.contact_nodes_sql()}) q"
+    rows_in = engine.create_table_as(NODES, nodes)
     keys.build_key_values(engine, cfg.keys)
     n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
     parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
