@@ -1,0 +1,94 @@
+"""`siyu clv fit FILE`: the whole workflow on a transactions file, through the same summary SQL as the warehouse.
+
+The file is checked (`transactions.py`), loaded into an in-memory DuckDB engine, summarised by `summary.py`,
+and each requested model is fitted; with a holdout every model is evaluated and the best one chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from siyu.clv.data import compress
+from siyu.clv.evaluate import Evaluation, evaluate
+from siyu.clv.gammagamma import GammaGamma
+from siyu.clv.model import TransactionModel
+from siyu.clv.models import converged_or_raise, fit_models, model_names, pick
+from siyu.clv.report import render
+from siyu.clv.summary import Period, Summary, daily_repeats, summarise
+from siyu.clv.transactions import Columns, check_period, load_transactions
+from siyu.engine.duckdb_engine import DuckDBEngine
+
+SOURCE = "SELECT customer_id, order_date, amount FROM clv_transactions"
+
+
+@dataclass
+class FileFit:
+    path: Path
+    summary: Summary
+    models: list[TransactionModel]
+    chosen: TransactionModel
+    evaluations: list[Evaluation] = field(default_factory=list)
+    spend: GammaGamma | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        p = self.summary.period
+        return {
+            "file": str(self.path),
+            "customers": self.summary.size,
+            "zero_repeat_customers": int((self.summary.x == 0).sum()),
+            "calibration_end": p.calibration_end.isoformat(),
+            "holdout_end": p.holdout_end.isoformat() if p.holdout_end else None,
+            "unit": p.unit,
+            "chosen": self.chosen.name,
+            "fits": [m.result.as_dict() for m in self.models if m.result],
+            "spend": self.spend.result.as_dict() if self.spend and self.spend.result else None,
+            "evaluations": [e.as_dict() for e in self.evaluations],
+            "notes": self.notes,
+        }
+
+    def report_html(self) -> str:
+        fits = [m.result for m in self.models if m.result]
+        spend = self.spend.result if self.spend else None
+        return render(self.summary, fits, self.evaluations, self.chosen.name, spend, source=f"{self.path.name}:")
+
+
+def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") -> FileFit:
+    """Check, summarise, fit and (with a holdout) evaluate; raises ValueError subclasses with clear messages."""
+    names = model_names(model)
+    rows = load_transactions(path, columns)
+    check_period(rows, path, period.calibration_end, period.holdout_end)
+    with DuckDBEngine(":memory:") as engine:
+        engine.write_arrow("clv_transactions", rows, mode="replace")
+        summary = summarise(engine, SOURCE, period)
+        days, repeats = daily_repeats(engine, SOURCE, period) if period.holdout_end else ([], np.zeros(0))
+    if summary.size == 0:
+        raise ValueError(f"{path}: no customer made a first purchase on or before {period.calibration_end}")
+    notes = []
+    models = fit_models(names, compress(summary.x, summary.t_x, summary.T))
+    good = converged_or_raise(models)
+    chosen, _ = pick(good)
+    evaluations: list[Evaluation] = []
+    if period.holdout_end is not None:
+        evaluations = [evaluate(m, summary, days, repeats) for m in good]
+        chosen = next(m for m in good if m.name == min(evaluations, key=lambda e: e.mae).model)
+    for m in models:
+        if m not in good and m.result:
+            notes.append(f"{m.label} did not converge: {m.result.message}")
+    spend = None
+    if columns.amount:
+        one_timers = int((summary.x == 0).sum())
+        spend = GammaGamma()
+        try:
+            res = spend.fit(summary.x, summary.mean_value)
+            notes.append(f"Gamma-Gamma fitted on repeat customers; {one_timers} customers with only one purchase "
+                         "day have no repeat spend and were left out of it")
+            if not res.converged:
+                notes.append(f"Gamma-Gamma did not converge: {res.message}")
+        except ValueError as exc:
+            notes.append(f"no spend model: {exc}")
+            spend = None
+    return FileFit(path, summary, models, chosen, evaluations, spend, notes)
