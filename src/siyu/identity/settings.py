@@ -30,10 +30,6 @@ class IdentitySettings(BaseModel):
     )
     probabilistic: bool = True
     match_threshold: float = Field(default=0.995, gt=0.0, lt=1.0)
-    bridge_threshold: float = Field(
-        default=0.9999, gt=0.0, lt=1.0,
-        description="a cluster whose members disagree is only held together by links at least this strong",
-    )
     blocking: list[list[str]] = Field(default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING])
     max_pairs_for_u: float = Field(default=2e6, gt=0)
     max_iterations: int = Field(default=60, ge=1)

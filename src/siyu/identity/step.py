@@ -44,17 +44,17 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     keys.build_key_values(engine, cfg.keys)
     n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
     parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
+    engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
     n_match = 0
     if cfg.probabilistic:
-        from siyu.identity.matching import match_edges
+        from siyu.identity.matching import EDGES, match_edges
 
         n_match = match_edges(engine, cfg, run_id)
-        if n_match:
-            parts.append("SELECT * FROM tmp_identity_match_edges")
-    n_edges = engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
+        engine.insert_select("identity_edge", f"SELECT * FROM {EDGES}")
+    n_edges = engine.row_count("identity_edge")
     rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
-    for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges"):
+    for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features"):
         engine.drop_table(name)
     message = (
         f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "

@@ -1,0 +1,167 @@
+"""Probabilistic links: Splink scores identities no hard key joins; a guard stops weak chains.
+
+A masked Tmall buyer 张** with 138****5678 may match both 张伟 and 张卫东 well enough; linking both
+would chain two people through one weak, ambiguous identity. So in any cluster whose members disagree
+(different unmasked names, or different birthdays), links are taken strongest first and a link that
+would put a disagreeing pair together is refused: the ambiguous identity joins its best match only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from siyu.engine import Engine
+from siyu.identity import model, splink_model
+from siyu.identity.components import connected_components
+from siyu.identity.features import FEATURES, PINYIN, build_features
+from siyu.identity.settings import IdentitySettings
+
+RAW = "tmp_identity_match_raw"
+EDGES = "tmp_identity_match_edges"
+CLUSTERS = "tmp_identity_match_cc"
+MODEL_TABLE = "identity_model"
+MODEL_SCHEMA = pa.schema([("run_id", pa.string()), ("at", pa.timestamp("us")), ("model_json", pa.string())])
+
+
+def match_edges(engine: Engine, cfg: IdentitySettings, run_id: str) -> int:
+    """Write guarded match edges to `tmp_identity_match_edges`; returns their number."""
+    build_features(engine)
+    data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
+    pairs = _scored_pairs(engine, data, cfg, run_id)
+    engine.write_arrow(RAW, pairs, mode="replace")
+    n = guard_chains(engine, cfg, run_id)
+    for name in (RAW, PINYIN, CLUSTERS):
+        engine.drop_table(name)
+    return n
+
+
+def _empty_pairs() -> pa.Table:
+    return pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.string()),
+                     "probability": pa.array([], pa.float64())})
+
+
+def _scored_pairs(engine: Engine, data: pa.Table, cfg: IdentitySettings, run_id: str) -> pa.Table:
+    """Train on the data, save the model, and return pairs over the match threshold as (a, b, probability)."""
+    if data.num_rows < 2:
+        return _empty_pairs()
+    settings = model.splink_settings(cfg.blocking)
+    linker = splink_model.train(data, settings, cfg.max_pairs_for_u, model.TRAINING_BLOCKS,
+                                model.DETERMINISTIC_RULES)
+    engine.ensure_table(MODEL_TABLE, MODEL_SCHEMA)
+    engine.write_arrow(MODEL_TABLE, pa.Table.from_pylist(
+        [{"run_id": run_id, "at": dt.datetime.now(), "model_json": splink_model.model_json(linker)}],
+        schema=MODEL_SCHEMA))
+    scored = splink_model.predict(linker, cfg.match_threshold)
+    return pa.table({"a": scored.column("unique_id_l").cast(pa.string()),
+                     "b": scored.column("unique_id_r").cast(pa.string()),
+                     "probability": scored.column("match_probability").cast(pa.float64())})
+
+
+def _disagree_sql(x: str, y: str) -> str:
+    """Two identities that cannot be one person: both names known and unlike, or birthdays differ."""
+    return (
+        f"((NOT {x}.name_masked AND NOT {y}.name_masked AND {x}.name_pinyin <> {y}.name_pinyin "
+        f"AND jaro_winkler_similarity({x}.name_pinyin, {y}.name_pinyin) < 0.9) "
+        f"OR ({x}.birthday <> {y}.birthday AND month({x}.birthday) <> day({y}.birthday) "
+        f"AND NOT (month({x}.birthday) = 1 AND day({x}.birthday) = 1) "
+        f"AND NOT (month({y}.birthday) = 1 AND day({y}.birthday) = 1)))"
+    )
+
+
+def guard_chains(engine: Engine, cfg: IdentitySettings, run_id: str, max_cluster: int = 500) -> int:
+    """Write the match edges to keep: all of them, except in clusters whose members disagree (see module)."""
+    edges = f"SELECT a, b FROM identity_edge UNION ALL SELECT a, b FROM {RAW}"
+    nodes = f"SELECT a AS node FROM ({edges}) e UNION SELECT b AS node FROM ({edges}) e"
+    connected_components(engine, nodes, edges, CLUSTERS, cfg.max_iterations)
+    conflicts = engine.query(f"""
+        SELECT c1.node AS x, c2.node AS y FROM {CLUSTERS} c1
+        JOIN {CLUSTERS} c2 ON c1.label = c2.label AND c1.node < c2.node
+        JOIN {FEATURES} f1 ON f1.unique_id = c1.node JOIN {FEATURES} f2 ON f2.unique_id = c2.node
+        WHERE c1.label IN (SELECT label FROM {CLUSTERS} GROUP BY label HAVING count(*) BETWEEN 3 AND {max_cluster})
+          AND {_disagree_sql('f1', 'f2')}
+    """).to_pylist()
+    bad = f"""SELECT DISTINCT c.label FROM {CLUSTERS} c WHERE c.node IN ({_values([r["x"] for r in conflicts])})
+        UNION SELECT label FROM {CLUSTERS} GROUP BY label HAVING count(*) > {max_cluster}"""
+    in_bad = f"(SELECT node FROM {CLUSTERS} WHERE label IN ({bad}))"
+    hard = engine.query(f"SELECT a, b FROM identity_edge WHERE a IN {in_bad}").to_pylist()
+    weak = engine.query(
+        f"SELECT a, b, probability FROM {RAW} WHERE a IN {in_bad} ORDER BY probability DESC, a, b"
+    ).to_pylist()
+    kept = _greedy_without_conflicts(hard, weak, conflicts)
+    engine.write_arrow("tmp_identity_match_kept", pa.table({
+        "a": pa.array([k[0] for k in kept], pa.string()), "b": pa.array([k[1] for k in kept], pa.string()),
+    }), mode="replace")
+    n = engine.create_table_as(
+        EDGES,
+        f"""
+        SELECT r.a, r.b, 'match' AS kind, 'splink' AS key_name, CAST(NULL AS VARCHAR) AS key_value,
+               r.probability, '{run_id}' AS run_id
+        FROM {RAW} r
+        WHERE r.a NOT IN {in_bad}
+           OR EXISTS (SELECT 1 FROM tmp_identity_match_kept k WHERE k.a = r.a AND k.b = r.b)
+        """,
+    )
+    engine.drop_table("tmp_identity_match_kept")
+    return n
+
+
+def _values(items: list[str]) -> str:
+    """A SQL list of string literals (never empty, so `IN (...)` stays valid)."""
+    quoted = ["'" + i.replace("'", "''") + "'" for i in sorted(set(items))]
+    return ", ".join(quoted) if quoted else "NULL"
+
+
+def _greedy_without_conflicts(
+    hard: list[dict[str, str]], weak: list[dict[str, object]], conflicts: list[dict[str, str]]
+) -> list[tuple[str, str]]:
+    """Strongest links first; a link joining two groups that hold a disagreeing pair is refused.
+
+    Only the few clusters with a disagreement get here, so a Python pass over their edges is cheap.
+    """
+    parent: dict[str, str] = {}
+    members: dict[str, set[str]] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        members.setdefault(x, {x})
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            if len(members[rx]) < len(members[ry]):
+                rx, ry = ry, rx
+            parent[ry] = rx
+            members[rx] |= members.pop(ry)
+
+    against: dict[str, set[str]] = {}
+    for c in conflicts:
+        against.setdefault(c["x"], set()).add(c["y"])
+        against.setdefault(c["y"], set()).add(c["x"])
+    for e in hard:
+        union(e["a"], e["b"])
+    kept = []
+    for w in weak:
+        a, b = str(w["a"]), str(w["b"])
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            kept.append((a, b))
+            continue
+        clash = any(against.get(m, set()) & members[rb] for m in members[ra])
+        if not clash:
+            union(a, b)
+            kept.append((a, b))
+    return kept
+
+
+def latest_model(engine: Engine) -> str | None:
+    """The Splink model (JSON) trained by the latest run, if any."""
+    if not engine.table_exists(MODEL_TABLE):
+        return None
+    value = engine.scalar(f'SELECT model_json FROM {MODEL_TABLE} ORDER BY "at" DESC LIMIT 1')
+    return str(value) if value is not None else None

@@ -1,0 +1,79 @@
+"""Splink on an in-process DuckDB: train on the identities themselves, score pairs, save the model.
+
+Splink talks to its own in-memory database (Arrow in, Arrow out), whatever engine holds the warehouse:
+the features of even 1M identities fit in memory, and the warehouse only ever sees SQL from siyu.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pyarrow as pa
+from splink import DuckDBAPI, Linker
+
+from siyu.identity import model
+
+logging.getLogger("splink").setLevel(logging.ERROR)
+
+
+def _linker(data: pa.Table, settings: dict[str, Any]) -> Linker:
+    db_api = DuckDBAPI()
+    frame = db_api.register(data)
+    return Linker(frame, settings, log_level=None)
+
+
+def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
+          training_blocks: list[list[str]], deterministic_rules: list[str]) -> Linker:
+    """A linker whose parameters were estimated from `data` (no labels)."""
+    linker = _linker(data, settings)
+    rules: list[Any] = list(deterministic_rules)
+    linker.training.estimate_probability_two_random_records_match(rules, recall=0.7)
+    n = data.num_rows
+    floor = 1.0 / (n * (n - 1) / 2)  # no match seen: still one expected, or EM divides by zero
+    settings_obj = linker._settings_obj
+    if not settings_obj._probability_two_random_records_match > floor:
+        settings_obj._probability_two_random_records_match = floor
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42)
+    for block in training_blocks:
+        linker.training.estimate_parameters_using_expectation_maximisation(model.blocking_sql(block))
+    return linker
+
+
+def predict(linker: Linker, threshold: float) -> pa.Table:
+    """Scored pairs above the threshold: unique_id_l, unique_id_r, match_probability, match_weight."""
+    frame = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    table: pa.Table = frame.as_pyarrow_table()
+    return table.select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
+
+
+def model_json(linker: Linker) -> str:
+    return json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False)
+
+
+def linker_from_json(data: pa.Table, saved: str, detailed: bool = False) -> Linker:
+    """A linker with a previously trained model over new data (incremental runs; `detailed` for explain)."""
+    settings = json.loads(saved)
+    if detailed:
+        settings["retain_intermediate_calculation_columns"] = True
+    return _linker(data, settings)
+
+
+def explain_pair(linker: Linker, left: pa.Table, right: pa.Table) -> list[dict[str, Any]]:
+    """Per comparison: the level reached and its match weight; plus the final probability (last row).
+
+    `left` and `right` are one-row tables (typed, so a missing birthday is a NULL date, not an untyped NULL).
+    """
+    db_api = linker._db_api
+    out = linker.inference.score_pair(db_api.register(left), db_api.register(right)).as_record_list()[0]
+    rows = []
+    for comp in linker._settings_obj.comparisons:
+        col = comp.output_column_name
+        gamma = out.get(f"gamma_{col}")
+        level = next((lv for lv in comp.comparison_levels if lv.comparison_vector_value == gamma), None)
+        rows.append({"comparison": col, "level": level.label_for_charts if level else str(gamma),
+                     "weight": float(out.get(f"mw_{col}") or 0.0)})
+    rows.append({"comparison": "total", "level": f"probability {out['match_probability']:.6f}",
+                 "weight": float(out["match_weight"])})
+    return rows
