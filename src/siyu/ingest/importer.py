@@ -21,8 +21,8 @@ import pyarrow as pa
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
 from siyu.ingest.mapping import Mapping, load_mapping
-from siyu.ingest.meta import add_meta, hash_sql
-from siyu.ingest.parse import Parsed, build_sql, parse_batch, resolve_columns
+from siyu.ingest.meta import conform, hash_sql, with_meta
+from siyu.ingest.parse import BatchParser, Parsed, resolve_columns, target_columns
 from siyu.ingest.readers import Reader, Rejected, open_reader
 from siyu.schema.tables import RAW_TABLES, SYSTEM_TABLES
 
@@ -90,13 +90,11 @@ def import_file(
         engine.ensure_table(target.table, RAW_TABLES[target.table])
     for name in ("quarantine", "import_log"):
         engine.ensure_table(name, SYSTEM_TABLES[name])
-    sqls: dict[pa.Schema, str] = {}
+    parser = BatchParser(mapping, columns)
     with engine.transaction():
         for batch in reader.batches(batch_rows):
             if batch.data.num_rows:
-                if batch.data.schema not in sqls:
-                    sqls[batch.data.schema] = build_sql(mapping, columns, batch.data.schema)
-                parsed = parse_batch(sqls[batch.data.schema], batch.data, batch.rows)
+                parsed = parser.parse(batch.data, batch.rows)
                 _load(engine, mapping, parsed, report, started_at)
                 _quarantine_parsed(engine, mapping, reader, parsed.bad, report, started_at)
                 report.batches += 1
@@ -118,13 +116,11 @@ def _load(engine: Engine, mapping: Mapping, parsed: Parsed, report: ImportReport
     if not good.num_rows:
         return
     most = 0
+    rows = good.column("__row").combine_chunks()
     for target in mapping.targets:
-        data = good.select(list(target.fields))
-        schema = RAW_TABLES[target.table]
-        if mapping.channel and "channel" in schema.names and "channel" not in data.column_names:
-            data = data.append_column("channel", pa.repeat(pa.scalar(mapping.channel, pa.string()), data.num_rows))
-        rows = good.column("__row").combine_chunks()
-        staged = add_meta(data, mapping.source, report.file, rows, now, target=target.table)
+        content = conform(good.select(target_columns(mapping, target)), target.table)
+        hashes = good.column(f"__h_{target.table}")
+        staged = with_meta(content, mapping.source, report.file, rows, now, hashes)
         added = engine.append_new(target.table, staged, key="_row_hash")
         report.added[target.table] += added
         most = max(most, added)

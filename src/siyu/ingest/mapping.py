@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from siyu.ingest.meta import META_NAMES
 from siyu.schema.tables import RAW_TABLES
 
@@ -203,6 +205,17 @@ def parse_mapping(data: dict[str, Any], path: Path) -> Mapping:
     return Mapping(**{**mapping.__dict__, "targets": targets})
 
 
+def _fits(kind: str, column_type: pa.DataType) -> bool:
+    """Whether values of a field type can be stored in a column of this type unchanged."""
+    if kind in ("id", "text", "map", "address"):
+        return bool(pa.types.is_string(column_type))
+    checks = {
+        "datetime": pa.types.is_timestamp, "date": pa.types.is_date, "amount": pa.types.is_decimal,
+        "int": pa.types.is_integer, "bool": pa.types.is_boolean,
+    }
+    return bool(checks[kind](column_type))
+
+
 def _target(where: str, entry: Any, mapping: Mapping) -> Target:
     if not isinstance(entry, dict) or "table" not in entry:
         raise MappingError(f"{where}: each [[targets]] needs `table` and `fields`")
@@ -221,4 +234,11 @@ def _target(where: str, entry: Any, mapping: Mapping) -> Target:
             )
         if name not in outputs:
             raise MappingError(f"{where}: target {table} uses {name!r}, which is not a field of this mapping")
+        kind = mapping.fields[name].type if name in mapping.fields else "text"
+        column_type = RAW_TABLES[table].field(name).type
+        if not _fits(kind, column_type):
+            raise MappingError(
+                f"{where}: field {name!r} has type {kind}, but {table}.{name} holds {column_type}; "
+                f"use a type that fits ({', '.join(k for k in FIELD_TYPES if _fits(k, column_type))})"
+            )
     return Target(table=table, fields=names)

@@ -76,6 +76,18 @@ def add_meta(
         [c for c in table.column_names if c in META_NAMES]
     )
     hashes = arrow_sql(f"SELECT {hash_sql(source, content.column_names)} AS h FROM t", t=content).column("h")
+    return with_meta(content, source, file, rows, ingested_at, hashes)
+
+
+def with_meta(
+    content: pa.Table,
+    source: str,
+    file: str,
+    rows: pa.Array | None,
+    ingested_at: dt.datetime,
+    hashes: pa.Array | pa.ChunkedArray,
+) -> pa.Table:
+    """Append the meta columns given hashes already computed with `hash_sql` (the importer's fast path)."""
     n = content.num_rows
     if rows is None:
         row_col: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.int64())

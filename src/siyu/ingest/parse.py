@@ -15,7 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.engine.local import arrow_sql
-from siyu.ingest.mapping import ADDRESS_PARTS, FieldSpec, Mapping, normalise_header
+from siyu.ingest.mapping import ADDRESS_PARTS, FieldSpec, Mapping, Target, normalise_header
+from siyu.ingest.meta import hash_sql
+from siyu.schema.tables import RAW_TABLES
 
 _WS = " \t\r\n\u3000\ufeff\u00a0"
 _FULL_WIDTH = ("０１２３４５６７８９：／－．，（）", "0123456789:/-.,()")
@@ -97,10 +99,48 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+
+
 def _clean(col: str, arrow_type: pa.DataType) -> str:
-    """The cell as trimmed text, NULL when empty."""
-    text = col if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) else f"CAST({col} AS VARCHAR)"
-    return f"nullif(trim({text}, {_q(_WS)}), '')"
+    """The cell as text, NULL when empty (text columns arrive trimmed by `prepare`)."""
+    if _is_text(arrow_type):
+        return f"nullif({col}, '')"
+    return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
+
+
+def prepare(data: pa.Table, mapping: Mapping, columns: dict[str, Column | None]) -> pa.Table:
+    """Trim text cells and look map values up with Arrow kernels (several times faster than in SQL).
+
+    Map fields get a column `m_<field>`: the mapped value, or null when the value is empty or unknown.
+    """
+    used = sorted({c.index for c in columns.values() if c is not None})
+    for i in used:
+        name = f"c{i}"
+        col = data.column(name)
+        if _is_text(col.type):
+            data = data.set_column(i, name, pc.utf8_trim(col, _WS))
+    for spec in mapping.fields.values():
+        src = columns[spec.name]
+        if spec.type != "map" or src is None:
+            continue
+        text = data.column(f"c{src.index}")
+        if not _is_text(text.type):
+            text = pc.utf8_trim(pc.cast(text, pa.string()), _WS)
+        keys, values = _map_arrays(mapping.maps[spec.map or ""])
+        idx = pc.index_in(pc.utf8_lower(text), value_set=keys)
+        data = data.append_column(f"m_{spec.name}", pc.take(values, idx))
+    return data
+
+
+def _map_arrays(values: dict[str, str]) -> tuple[pa.Array, pa.Array]:
+    """Lower-cased keys and their values; matching ignores case and surrounding spaces."""
+    keys: dict[str, str] = {}
+    for key, value in values.items():
+        keys.setdefault(key.strip().lower(), value)
+    keys.pop("", None)
+    return pa.array(list(keys), pa.string()), pa.array(list(keys.values()), pa.string())
 
 
 def _id(t: str) -> str:
@@ -152,20 +192,6 @@ def _bool_text(t: str) -> str:
     return f"CASE WHEN lower({t}) IN ({true}) THEN true WHEN lower({t}) IN ({false}) THEN false END"
 
 
-def _map_text(t: str, values: dict[str, str]) -> str:
-    """Mapped value; '' for values mapped to nothing; a sentinel for values the map does not know."""
-    seen: set[str] = set()
-    whens = []
-    for key, value in values.items():
-        k = key.strip().lower()
-        if k and k not in seen:
-            seen.add(k)
-            whens.append(f"WHEN {_q(k)} THEN {_q(value)}")
-    if not whens:
-        return f"CASE WHEN {t} IS NULL THEN NULL ELSE {_q(_UNKNOWN)} END"
-    return f"CASE WHEN {t} IS NULL THEN NULL ELSE CASE lower({t}) {' '.join(whens)} ELSE {_q(_UNKNOWN)} END END"
-
-
 def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: Mapping) -> str:
     """SQL for the parsed value (before fallback/override); typed Parquet columns skip the text path."""
     if spec.type in ("datetime", "date") and (pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type)):
@@ -173,6 +199,8 @@ def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: 
         return f"CAST({expr} AS DATE)" if spec.type == "date" else expr
     if spec.type == "amount" and (pa.types.is_integer(arrow_type) or pa.types.is_decimal(arrow_type)):
         return f"try_cast({col} AS DECIMAL(18,2))"
+    if spec.type == "amount" and pa.types.is_floating(arrow_type):
+        return f"try_cast(round({col}, 2) AS DECIMAL(18,2))"
     if spec.type == "int" and pa.types.is_integer(arrow_type):
         return f"CAST({col} AS BIGINT)"
     if spec.type == "bool" and pa.types.is_boolean(arrow_type):
@@ -192,7 +220,7 @@ def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: 
     if spec.type == "bool":
         return _bool_text(t)
     if spec.type == "map":
-        return _map_text(t, mapping.maps[spec.map or ""])
+        return f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce({_ident('m_' + spec.name)}, {_q(_UNKNOWN)}) END"
     raise ValueError(f"unknown field type {spec.type!r}")
 
 
@@ -261,10 +289,28 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
         finals.append("CASE " + " ".join(f"WHEN {c} THEN {r}" for c, _, r in checks) + " END AS __bad_reason")
     else:
         finals += ["NULL::VARCHAR AS __bad_field", "NULL::VARCHAR AS __bad_reason"]
+    if mapping.channel and "channel" not in mapping.fields:
+        finals.append(f"{_q(mapping.channel)} AS channel")
     return (
         f"WITH s0 AS (SELECT {', '.join(stage0)} FROM b), s AS (SELECT {', '.join(stage1)} FROM s0) "
         f"SELECT {', '.join(finals)} FROM s"
     )
+
+
+def hashes_sql(mapping: Mapping) -> str:
+    """Each target's `_row_hash` over the parsed batch `p`: a second query, because DuckDB inlines CTEs
+    and would parse every field again for each hash that reads it."""
+    hashes = [f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {_ident('__h_' + t.table)}"
+              for t in mapping.targets]
+    return f"SELECT {', '.join(hashes)} FROM p"
+
+
+def target_columns(mapping: Mapping, target: Target) -> list[str]:
+    """The columns a target receives: its fields, plus `channel` when the mapping names one."""
+    cols = list(target.fields)
+    if mapping.channel and "channel" not in cols and "channel" in RAW_TABLES[target.table].names:
+        cols.append("channel")
+    return cols
 
 
 def _allowed(values: dict[str, str], limit: int = 25) -> str:
@@ -302,22 +348,42 @@ class Parsed:
     bad: pa.Table  # __row, __bad_field, __bad_reason, plus the batch's raw columns
 
 
-def parse_batch(sql: str, data: pa.Table, rows: pa.Array) -> Parsed:
-    """Run the parse query; split rows into the accepted and the rejected."""
-    b = data.append_column("__row", rows)
-    out = arrow_sql(sql, b=b)
-    bad_mask = pc.is_valid(out.column("__bad_field"))
-    n_bad = pc.sum(bad_mask).as_py() or 0
-    if not n_bad:
-        return Parsed(out.drop_columns(["__bad_field", "__bad_reason"]), _no_rows(b))
-    good = out.filter(pc.invert(bad_mask)).drop_columns(["__bad_field", "__bad_reason"])
-    why = out.filter(bad_mask).select(["__row", "__bad_field", "__bad_reason"])
-    raw = b.filter(pc.is_in(b.column("__row"), value_set=why.column("__row").combine_chunks()))
-    bad = why.join(raw, "__row", join_type="inner").sort_by("__row")
-    return Parsed(good, bad)
+class BatchParser:
+    """Parses batches of one file: the SQL is generated once per batch schema."""
+
+    def __init__(self, mapping: Mapping, columns: dict[str, Column | None]) -> None:
+        self.mapping = mapping
+        self.columns = columns
+        self._sql: dict[pa.Schema, str] = {}
+        self._hashes = hashes_sql(mapping)
+
+    def _with_hashes(self, parsed: pa.Table) -> pa.Table:
+        if not parsed.num_rows:
+            return parsed
+        hashes = arrow_sql(self._hashes, p=parsed)
+        for name in hashes.column_names:
+            parsed = parsed.append_column(name, hashes.column(name))
+        return parsed
+
+    def parse(self, data: pa.Table, rows: pa.Array) -> Parsed:
+        """Split the batch into accepted rows (typed, with a hash per target) and rejected ones."""
+        b = prepare(data, self.mapping, self.columns).append_column("__row", rows)
+        if b.schema not in self._sql:
+            self._sql[b.schema] = build_sql(self.mapping, self.columns, b.schema)
+        out = arrow_sql(self._sql[b.schema], b=b)
+        bad_mask = pc.is_valid(out.column("__bad_field"))
+        if not pc.any(bad_mask).as_py():
+            return Parsed(self._with_hashes(out.drop_columns(["__bad_field", "__bad_reason"])), _no_rows(data))
+        good = self._with_hashes(out.filter(pc.invert(bad_mask)).drop_columns(["__bad_field", "__bad_reason"]))
+        why = out.filter(bad_mask).select(["__row", "__bad_field", "__bad_reason"])
+        raw = data.append_column("__row", rows)
+        raw = raw.filter(pc.is_in(raw.column("__row"), value_set=why.column("__row").combine_chunks()))
+        bad = why.join(raw, "__row", join_type="inner").sort_by("__row")
+        return Parsed(good, bad)
 
 
-def _no_rows(b: pa.Table) -> pa.Table:
-    return b.slice(0, 0).append_column("__bad_field", pa.array([], pa.string())).append_column(
+def _no_rows(data: pa.Table) -> pa.Table:
+    b = data.slice(0, 0).append_column("__row", pa.array([], pa.int64()))
+    return b.append_column("__bad_field", pa.array([], pa.string())).append_column(
         "__bad_reason", pa.array([], pa.string())
     )
