@@ -1,0 +1,107 @@
+"""The demo generator: deterministic by seed, channel-shaped exports, a truth table covering every id."""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow.compute as pc
+import pytest
+
+from siyu.demo.brand import DemoBrand, generate
+from siyu.demo.config import DemoConfig
+from siyu.demo.mappings import source_spec
+
+
+@pytest.fixture(scope="module")
+def brand() -> DemoBrand:
+    return generate(DemoConfig(persons=1500, seed=11))
+
+
+def test_same_seed_same_brand_and_other_seed_differs() -> None:
+    a = generate(DemoConfig(persons=300, seed=3))
+    b = generate(DemoConfig(persons=300, seed=3))
+    c = generate(DemoConfig(persons=300, seed=4))
+    for source, table in a.exports.items():
+        assert table.equals(b.exports[source]), source
+    assert a.truth.equals(b.truth)
+    assert a.persons.equals(b.persons)
+    assert not a.exports["tmall"].equals(c.exports["tmall"])
+    assert not a.persons.equals(c.persons)
+
+
+def test_every_export_uses_its_mapping_fields(brand: DemoBrand) -> None:
+    """Columns are mapping fields (or the address parts an address field splits into)."""
+    for source, table in brand.exports.items():
+        fields = set(source_spec(source)["fields"]) | {"province", "city", "district"}
+        assert set(table.column_names) <= fields, source
+        required = {f for f, spec in source_spec(source)["fields"].items() if spec.get("required")}
+        assert required <= set(table.column_names) | {"channel_uid"}, source
+
+
+def test_platforms_mask_phones_and_names(brand: DemoBrand) -> None:
+    for source in ("tmall", "douyin", "jd"):
+        phones = [p for p in brand.exports[source].column("phone").to_pylist() if p]
+        assert phones and all(re.fullmatch(r"1[3-9]\d\*{4}\d{4}", p) for p in phones), source
+    for source in ("tmall", "douyin"):
+        names = brand.exports[source].column("name").to_pylist()
+        assert all(re.fullmatch(r"[^*]{1,2}\*{1,3}", n) for n in names), source
+    jd_names = brand.exports["jd"].column("name").to_pylist()
+    assert all(re.fullmatch(r"[^*]\*[^*]?", n) for n in jd_names)
+    mini = [p for p in brand.exports["miniprogram"].column("phone").to_pylist() if p]
+    assert all(re.fullmatch(r"1[3-9]\d{9}", p) for p in mini)
+
+
+def test_wechat_ids_join_wecom_and_miniprogram(brand: DemoBrand) -> None:
+    """The same unionid shows on WeCom contacts and mini-program orders of one person."""
+    wecom = set(brand.exports["wecom-contacts"].column("unionid").to_pylist())
+    mini = {u for u in brand.exports["miniprogram"].column("unionid").to_pylist() if u}
+    assert len(wecom & mini) > 0.3 * len(mini)
+
+
+def test_truth_covers_every_identity(brand: DemoBrand) -> None:
+    known = set(zip(brand.truth.column("channel").to_pylist(), brand.truth.column("channel_uid").to_pylist(),
+                    strict=True))
+    ex = brand.exports
+    seen: set[tuple[str, str]] = set()
+    for source in ("tmall", "jd", "douyin", "miniprogram"):
+        seen |= {(source, u) for u in ex[source].column("channel_uid").to_pylist()}
+    store = pc.coalesce(ex["store"].column("member_no"), ex["store"].column("phone")).to_pylist()
+    seen |= {("store", u) for u in store}
+    seen |= {("wecom", u) for u in ex["wecom-contacts"].column("external_userid").to_pylist()}
+    seen |= {("wecom", u) for u in ex["groups"].column("member_id").to_pylist()}
+    seen |= {("wecom", u) for u in ex["messages"].column("customer_id").to_pylist() if u}
+    seen |= {(c, u) for c, u in zip(ex["coupons"].column("channel").to_pylist(),
+                                    ex["coupons"].column("channel_uid").to_pylist(), strict=True)}
+    seen |= {(c, u) for c, u in zip(ex["stored-value"].column("channel").to_pylist(),
+                                    ex["stored-value"].column("channel_uid").to_pylist(), strict=True)}
+    assert seen <= known
+    assert brand.truth.num_rows == len(known)
+
+
+def test_store_phone_typed_for_walk_ins_has_no_single_owner(brand: DemoBrand) -> None:
+    """A store's own number used for many walk-ins maps to no one person in the truth table."""
+    truth = brand.truth.filter(pc.equal(brand.truth.column("channel"), "store"))
+    shared = truth.filter(pc.greater(truth.column("n_persons"), 1))
+    assert shared.num_rows > 0
+    assert shared.column("person_key").null_count == shared.num_rows
+    assert all(u.startswith("0") or re.fullmatch(r"1\d{10}", u) for u in shared.column("channel_uid").to_pylist())
+
+
+def test_noise_is_present(brand: DemoBrand) -> None:
+    """Typos, changed phones, several accounts on one platform: what OneID has to cope with."""
+    persons = brand.persons
+    assert persons.column("phone2").null_count < persons.num_rows  # some changed their phone
+    truth = brand.truth.filter(pc.is_valid(brand.truth.column("person_key")))
+    tmall = truth.filter(pc.equal(truth.column("channel"), "tmall"))
+    per_person = tmall.group_by("person_key").aggregate([("channel_uid", "count")])
+    assert pc.max(per_person.column("channel_uid_count")).as_py() >= 2
+    names = set(persons.column("name").to_pylist())
+    mini_names = set(brand.exports["miniprogram"].column("name").to_pylist())
+    assert mini_names - names  # homophone typos are not anyone's real name
+
+
+def test_config_rejects_bad_values() -> None:
+    with pytest.raises(ValueError, match="acquisition_rate"):
+        DemoConfig(acquisition_rate=1.5)
+    with pytest.raises(ValueError, match="persons"):
+        DemoConfig(persons=1)
