@@ -19,7 +19,8 @@ Array = NDArray[np.float64]
 LogLik = Callable[[Array], tuple[float, Array | None]]
 
 _LOG_BOUND = 14.0  # parameters stay within e^±14 (≈ 1e-6 … 1.2e6): beyond that a model is degenerate
-_GRAD_TOL = 1e-3  # on the mean log-likelihood per customer, in log-parameter space
+_GRAD_TOL = 1e-3
+_MAX_RELATIVE_SE = 10.0  # on the mean log-likelihood per customer, in log-parameter space
 
 
 class ConvergenceError(RuntimeError):
@@ -63,13 +64,37 @@ def numeric_gradient(loglik: LogLik, theta: Array) -> Array:
     return grad
 
 
-def hessian(loglik: LogLik, theta: Array) -> Array:
-    """Hessian of the log-likelihood at theta: differences of the gradient (analytic when the model has one)."""
+def _hessian_from_values(loglik: LogLik, theta: Array) -> Array:
+    """Second differences of the log-likelihood itself: 1 + 2k + 2k(k-1) evaluations."""
     k = theta.size
+    h = 1e-4 * np.maximum(np.abs(theta), 1e-8)
+
+    def f(steps: dict[int, float]) -> float:
+        th = theta.copy()
+        for j, sign in steps.items():
+            th[j] += sign * h[j]
+        return loglik(th)[0]
+
+    f0 = f({})
+    h_mat = np.empty((k, k))
+    for j in range(k):
+        h_mat[j, j] = (f({j: 1}) - 2 * f0 + f({j: -1})) / h[j] ** 2
+        for i in range(j):
+            v = (f({i: 1, j: 1}) - f({i: 1, j: -1}) - f({i: -1, j: 1}) + f({i: -1, j: -1})) / (4 * h[i] * h[j])
+            h_mat[i, j] = h_mat[j, i] = v
+    return h_mat
+
+
+def hessian(loglik: LogLik, theta: Array) -> Array:
+    """Hessian of the log-likelihood at theta: differences of the analytic gradient, or of values."""
+    k = theta.size
+    if loglik(theta)[1] is None:
+        return _hessian_from_values(loglik, theta)
 
     def grad(th: Array) -> Array:
         g = loglik(th)[1]
-        return g if g is not None else numeric_gradient(loglik, th)
+        assert g is not None
+        return g
 
     h_mat = np.empty((k, k))
     for j in range(k):
@@ -139,6 +164,11 @@ def maximise(
         hit = ", ".join(n for n, b in zip(names, at_bound, strict=True) if b)
         problems.append(f"parameter(s) {hit} ran to the edge of the search range: the data cannot pin them down")
     se = standard_errors(loglik, theta) if not problems else np.full(theta.size, np.nan)
+    vague = ~np.isfinite(se) | (se > _MAX_RELATIVE_SE * theta)
+    if not problems and vague.any():
+        hit = ", ".join(n for n, v in zip(names, vague, strict=True) if v)
+        problems.append(f"parameter(s) {hit} are not identified by the data (standard error over "
+                        f"{_MAX_RELATIVE_SE:g}× the estimate): more customers or a longer history are needed")
     return FitResult(
         model=name,
         params={n: float(v) for n, v in zip(names, theta, strict=True)},

@@ -61,6 +61,10 @@ def score(
         discounted += (cumulative - previous) / (1.0 + discount_rate) ** (days / 365.0)
         previous = cumulative
     inv = d.inverse
+    for name, values in (("P(alive)", alive), ("expected orders", orders_90), ("discounted orders", discounted)):
+        if not np.isfinite(values).all():
+            raise ValueError(f"{model.label} with {model.params} gives non-finite {name} for "
+                             f"{int((~np.isfinite(values)).sum())} summary rows: refusing to write them")
     return Scores(
         p_alive=alive[inv],
         expected_orders_90d=orders_90[inv],

@@ -37,21 +37,29 @@ def log_hyp2f1_a_a1(a: Array, b: Array, z: Array) -> Array:
 
 
 def _series_1_beta_gamma(beta: Array, gamma: Array, z: Array) -> Array:
-    """Σ (β)_n/(γ)_n z^n for 0 < β < γ, z ≤ 0.9: positive terms with ratio < z, stopped on a tail bound."""
+    """Σ (β)_n/(γ)_n z^n for 0 < β < γ, z ≤ 0.9: positive terms with ratio < z, stopped on a tail bound.
+
+    Works on compacted arrays of the still-unconverged elements (checked every few terms), so rows with small
+    z, the usual case, cost a handful of multiply-adds.
+    """
     total = np.ones(beta.shape)
-    term = np.ones(beta.shape)
-    active = np.flatnonzero(z > 0)
-    tail = z / np.maximum(1.0 - z, 1e-300)
+    idx = np.flatnonzero(z > 0)
+    b, g, zz = beta[idx], gamma[idx], z[idx]
+    tail = zz / (1.0 - zz)
+    term = np.ones(idx.size)
+    acc = np.ones(idx.size)
     n = 0
-    while active.size:
-        term_a = term[active] * (beta[active] + n) / (gamma[active] + n) * z[active]
-        term[active] = term_a
-        total[active] += term_a
-        n += 1
-        keep = term_a * tail[active] > _TOL * total[active]
-        active = active[keep]
-        if n > 2000:  # cannot happen for z ≤ 0.9 (0.9^2000 ≈ 1e-92); a guard against endless loops
-            break
+    while idx.size and n < 2000:  # 0.9^2000 ≈ 1e-92: the guard never binds for z ≤ 0.9
+        for _ in range(4):
+            term *= (b + n) / (g + n) * zz
+            acc += term
+            n += 1
+        done = term * tail <= _TOL * acc
+        if done.any():
+            total[idx[done]] = acc[done]
+            keep = ~done
+            idx, b, g, zz, tail, term, acc = idx[keep], b[keep], g[keep], zz[keep], tail[keep], term[keep], acc[keep]
+    total[idx] = acc
     return total
 
 
