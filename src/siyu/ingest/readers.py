@@ -14,10 +14,10 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -159,16 +159,22 @@ class CsvReader(Reader):
         source = pa.OSFile(str(self.path), "rb")
         next_row = 2
         try:
-            reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            reader = _guard(self.path, self.codec, lambda: pacsv.open_csv(
+                source, read_options=read, parse_options=parse, convert_options=convert
+            ))
             pending: list[pa.RecordBatch] = []
             n_pending = 0
             for rb in _csv_batches(reader, self.path, self.codec):
-                pending.append(rb)
-                n_pending += rb.num_rows
-                if n_pending >= batch_rows:
-                    rows, next_row = _number(n_pending, next_row, skipped)
-                    yield Batch(pa.Table.from_batches(pending), rows, source.tell())
-                    pending, n_pending = [], 0
+                while rb.num_rows:
+                    take = rb.slice(0, batch_rows - n_pending)
+                    rb = rb.slice(take.num_rows)
+                    pending.append(take)
+                    n_pending += take.num_rows
+                    if n_pending >= batch_rows:
+                        rows, next_row = _number(n_pending, next_row, skipped)
+                        done = source.tell() if not rb.num_rows else None
+                        yield Batch(pa.Table.from_batches(pending), rows, done or 0)
+                        pending, n_pending = [], 0
             if pending or next_row == 2:
                 rows, next_row = _number(n_pending, next_row, skipped)
                 table = pa.Table.from_batches(pending) if pending else _empty(names)
@@ -177,17 +183,25 @@ class CsvReader(Reader):
             source.close()
 
 
-def _csv_batches(reader: Any, path: Path, codec: str) -> Iterator[pa.RecordBatch]:
+T = TypeVar("T")
+
+
+def _guard(path: Path, codec: str, read: Callable[[], T]) -> T:
     """Turn pyarrow's decoding errors (a file that changes encoding half-way) into a clear message."""
+    try:
+        return read()
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        msg = str(exc).splitlines()[0]
+        hint = " Pass --encoding gb18030 (or the file's encoding)." if "UTF8" in msg or "decode" in msg else ""
+        raise FileFormatError(f"{path}: cannot read the file as {codec} CSV: {msg}.{hint}") from None
+
+
+def _csv_batches(reader: Any, path: Path, codec: str) -> Iterator[pa.RecordBatch]:
     while True:
         try:
-            rb = reader.read_next_batch()
+            rb = _guard(path, codec, reader.read_next_batch)
         except StopIteration:
             return
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            msg = str(exc).splitlines()[0]
-            hint = " pass --encoding gb18030 (or the file's encoding)" if "UTF8" in msg or "decode" in msg else ""
-            raise FileFormatError(f"{path}: cannot read the file as {codec} CSV: {msg}.{hint}") from None
         yield rb
 
 
