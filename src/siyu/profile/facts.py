@@ -1,0 +1,115 @@
+"""Person-level fact tables: every order, item, friendship and group membership with its person_id.
+
+The profile aggregates these, and the segment helpers (`bought`, `in_group`, `friend_of`) read them, so a
+segment query never re-resolves identities. All facts stop at `as_of`: a profile computed "as of" a past
+date sees only what had happened by the end of that day, which is what makes tag history reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from siyu.engine import Engine
+
+# The clean tables the profile reads (written by the normalise step).
+INPUTS = ["identities", "orders", "order_items", "contacts", "chat_groups", "group_events", "messages",
+          "coupons", "stored_value", "staff"]
+
+PURCHASE = "o.status IN ('paid', 'partially_refunded') AND o.net_amount > 0"
+"""An order that counts as a purchase: paid and not fully refunded (the same rule as clv/warehouse.py)."""
+
+
+def date_literal(day: dt.date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def until(column: str, as_of: dt.date) -> str:
+    """True when a timestamp falls on or before the as-of day."""
+    return f"CAST({column} AS DATE) <= {date_literal(as_of)}"
+
+
+def identities_sql(engine: Engine) -> str:
+    """(channel, channel_uid, person_id) for every identity seen anywhere: OneID's person when it exists,
+    else one person per identity (`channel:channel_uid`) so the layer also works without OneID."""
+    seen = """
+        SELECT channel, channel_uid FROM identities
+        UNION SELECT channel, channel_uid FROM orders WHERE channel_uid IS NOT NULL
+        UNION SELECT 'wecom', external_userid FROM contacts WHERE external_userid IS NOT NULL
+        UNION SELECT 'wecom', member_id FROM group_events WHERE member_id IS NOT NULL
+        UNION SELECT 'wecom', customer_id FROM messages WHERE customer_id IS NOT NULL
+        UNION SELECT channel, channel_uid FROM coupons WHERE channel_uid IS NOT NULL
+        UNION SELECT channel, channel_uid FROM stored_value WHERE channel_uid IS NOT NULL
+    """
+    own = "s.channel || ':' || s.channel_uid"
+    if not engine.table_exists("person_map"):
+        return f"SELECT s.channel, s.channel_uid, {own} AS person_id FROM ({seen}) AS s"
+    return f"""
+        SELECT s.channel, s.channel_uid, coalesce(pm.person_id, {own}) AS person_id
+        FROM ({seen}) AS s
+        LEFT JOIN person_map AS pm ON pm.channel = s.channel AND pm.channel_uid = s.channel_uid
+    """
+
+
+def orders_sql(as_of: dt.date) -> str:
+    """Every order up to as_of with its person, and whether it counts as a purchase."""
+    return f"""
+        SELECT pi.person_id, o.channel, o.order_id, o.order_date, o.created_at, o.status, o.amount_paid,
+               o.refund_amount, o.net_amount, o.store_id, o.staff_id, ({PURCHASE}) AS is_purchase
+        FROM orders AS o
+        JOIN person_identities AS pi ON pi.channel = o.channel AND pi.channel_uid = o.channel_uid
+        WHERE o.order_date <= {date_literal(as_of)}
+    """
+
+
+def items_sql() -> str:
+    """The items of purchases (refunded and closed orders say nothing about taste)."""
+    return """
+        SELECT po.person_id, po.channel, po.order_id, po.order_date, i.sku, i.product_name, i.category,
+               i.material, i.style, i.qty, i.amount
+        FROM person_orders AS po
+        JOIN order_items AS i ON i.channel = po.channel AND i.order_id = po.order_id
+        WHERE po.is_purchase
+    """
+
+
+def friends_sql(as_of: dt.date) -> str:
+    """WeCom friendships up to as_of; `active` when not removed by then."""
+    return f"""
+        SELECT pi.person_id, c.staff_id, c.external_userid, c.added_at,
+               CASE WHEN {until('c.removed_at', as_of)} THEN c.removed_at END AS removed_at, c.add_source,
+               NOT coalesce({until('c.removed_at', as_of)}, false) AS active
+        FROM contacts AS c
+        JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = c.external_userid
+        WHERE {until('c.added_at', as_of)}
+    """
+
+
+def groups_sql(as_of: dt.date) -> str:
+    """One row per (person, group): first join, last leave, and membership at as_of (the last event wins)."""
+    return f"""
+        WITH ev AS (
+            SELECT pi.person_id, e.group_id, e.event, e.event_at,
+                   row_number() OVER (PARTITION BY pi.person_id, e.group_id
+                                      ORDER BY e.event_at DESC, e.event DESC) AS rk
+            FROM group_events AS e
+            JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = e.member_id
+            WHERE {until('e.event_at', as_of)}
+        )
+        SELECT ev.person_id, ev.group_id, g.group_name, g.group_type,
+               min(CASE WHEN ev.event = 'join' THEN ev.event_at END) AS joined_at,
+               max(CASE WHEN ev.event = 'leave' THEN ev.event_at END) AS left_at,
+               bool_or(ev.rk = 1 AND ev.event = 'join') AS is_member
+        FROM ev LEFT JOIN chat_groups AS g ON g.group_id = ev.group_id
+        GROUP BY ev.person_id, ev.group_id, g.group_name, g.group_type
+    """
+
+
+def fact_tables(engine: Engine, as_of: dt.date) -> list[tuple[str, str]]:
+    """(table, SELECT) in build order: identities first, the rest join them."""
+    return [
+        ("person_identities", identities_sql(engine)),
+        ("person_orders", orders_sql(as_of)),
+        ("person_items", items_sql()),
+        ("person_friends", friends_sql(as_of)),
+        ("person_groups", groups_sql(as_of)),
+    ]

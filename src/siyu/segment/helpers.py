@@ -1,0 +1,104 @@
+"""The behaviour helpers of the segment language, compiled to EXISTS subqueries that siyu writes itself.
+
+Users cannot write subqueries; helpers give them the few that matter (DOMAIN.md's crowds), each reading one
+person-level fact table built by the profile step. Arguments are literals only, quoted by sqlglot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+Value = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The tables a compiled segment reads: swapped when tag rules run against staged tags."""
+
+    profile: str = "person_profile"
+    tags: str = "person_tag"
+    items: str = "person_items"
+    orders: str = "person_orders"
+    groups: str = "person_groups"
+    friends: str = "person_friends"
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A helper's signature: positional parameter names (in order) and the keyword-only ones, with types."""
+
+    params: dict[str, type]
+    positional: tuple[str, ...]
+    many: bool = False  # positional arguments repeat (has_tag('a', 'b') = any of)
+    doc: str = ""
+
+
+HELPERS: dict[str, Helper] = {
+    "bought": Helper(
+        {"category": str, "material": str, "style": str, "sku": str, "channel": str, "product": str,
+         "within_days": int},
+        ("category",), doc="bought(category := 'bra', material := '冰丝', within_days := 90)",
+    ),
+    "in_group": Helper({"group": str, "ever": bool}, ("group",), doc="in_group('白领群')"),
+    "friend_of": Helper({"staff": str, "ever": bool}, ("staff",), doc="friend_of(staff := 'S001')"),
+    "has_tag": Helper({"tag": str}, ("tag",), many=True, doc="has_tag('sleeping')"),
+}
+
+
+def lit(value: Value) -> str:
+    """A literal as SQL, quoted and escaped by sqlglot (never by string formatting)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return exp.Literal.number(value).sql()
+    return exp.Literal.string(value).sql(dialect="duckdb")
+
+
+def _bought(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
+    conds = []
+    item_attrs = ("category", "material", "style", "sku", "product")
+    uses_items = any(a in args for a in item_attrs)
+    for name in ("category", "material", "style", "sku", "channel"):
+        if name in args:
+            conds.append(f"b.{name} = {lit(args[name][0])}")
+    if "product" in args:
+        conds.append(f"b.product_name LIKE {lit('%' + str(args['product'][0]) + '%')}")
+    if "within_days" in args:
+        since = as_of - dt.timedelta(days=int(args["within_days"][0]))
+        conds.append(f"b.order_date > DATE '{since.isoformat()}'")
+    table = src.items if uses_items else src.orders
+    if not uses_items:
+        conds.append("b.is_purchase")
+    where = "".join(f" AND {c}" for c in conds)
+    return f"EXISTS (SELECT 1 FROM {table} AS b WHERE b.person_id = p.person_id{where})"
+
+
+def _in_group(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
+    conds = [] if args.get("ever", [False])[0] else ["g.is_member"]
+    if "group" in args:
+        g = lit(args["group"][0])
+        conds.append(f"(g.group_name = {g} OR g.group_id = {g})")
+    where = "".join(f" AND {c}" for c in conds)
+    return f"EXISTS (SELECT 1 FROM {src.groups} AS g WHERE g.person_id = p.person_id{where})"
+
+
+def _friend_of(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
+    conds = [] if args.get("ever", [False])[0] else ["f.active"]
+    if "staff" in args:
+        conds.append(f"f.staff_id = {lit(args['staff'][0])}")
+    where = "".join(f" AND {c}" for c in conds)
+    return f"EXISTS (SELECT 1 FROM {src.friends} AS f WHERE f.person_id = p.person_id{where})"
+
+
+def _has_tag(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
+    tags = ", ".join(lit(t) for t in args.get("tag", []))
+    return f"EXISTS (SELECT 1 FROM {src.tags} AS t WHERE t.person_id = p.person_id AND t.tag IN ({tags}))"
+
+
+RENDER: dict[str, Callable[[dict[str, list[Value]], Sources, dt.date], str]] = {
+    "bought": _bought, "in_group": _in_group, "friend_of": _friend_of, "has_tag": _has_tag,
+}

@@ -1,0 +1,19 @@
+"""The pipeline steps of the segment layer: `tags` (see tagging.py) and `segments` (member snapshots)."""
+
+from __future__ import annotations
+
+from siyu.config import Settings
+from siyu.engine import Engine
+from siyu.segment.store import snapshot
+from siyu.segment.tagging import run_tags
+
+
+def run_segments(engine: Engine, settings: Settings, run_id: str | None = None) -> tuple[int, int, str]:
+    """Snapshot every saved segment's members for this run; returns (segments, member rows, message)."""
+    if not engine.table_exists("person_profile"):
+        return 0, 0, "no person_profile yet: run the profile step first"
+    segments, rows = snapshot(engine, run_id)
+    return segments, rows, f"{segments} saved segment(s) snapshotted" if segments else "no saved segments"
+
+
+__all__ = ["run_segments", "run_tags"]
