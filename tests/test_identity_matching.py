@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+from collections.abc import Iterator
 
 import pytest
 
 from siyu.engine import Engine
+from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.identity import IdentitySettings, resolve
 from siyu.identity.features import FEATURES, build_features, pinyin_of
 from siyu.identity.matching import latest_model
 from siyu.identity.model import COLUMNS
 from siyu.identity.splink_model import explain_pair, linker_from_json
 from siyu.identity.tables import identities_table
+from siyu.schema import migrate
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
@@ -65,12 +68,16 @@ def person_of(engine: Engine) -> dict[str, object]:
     return {f"{r['channel']}:{r['channel_uid']}": r["person_id"] for r in rows}
 
 
-@pytest.fixture
-def trained(duck: Engine) -> Engine:
-    rows, _ = brand(400)
-    duck.write_arrow("identities", identities_table(rows), mode="replace")
-    resolve(duck, IdentitySettings())
-    return duck
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One warehouse with a model trained on a small brand, shared by the comparison tests."""
+    engine = DuckDBEngine(tmp_path_factory.mktemp("trained") / "w.duckdb")
+    migrate(engine)
+    rows, _ = brand(300)
+    engine.write_arrow("identities", identities_table(rows), mode="replace")
+    resolve(engine, IdentitySettings())
+    yield engine
+    engine.close()
 
 
 def test_pinyin_of_chinese_and_latin() -> None:

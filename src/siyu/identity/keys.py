@@ -9,6 +9,7 @@ pairs would, in linear size.
 from __future__ import annotations
 
 from siyu.engine import Engine
+from siyu.identity.features import PINYIN, real_name_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
@@ -20,7 +21,7 @@ def _normalised(key: str) -> str:
     return f"lower({value})" if key == "email" else value
 
 
-def build_key_values(engine: Engine, keys: list[str]) -> int:
+def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[str]) -> int:
     """One row per (identity, key, value) for every non-empty key; returns the number of rows.
 
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
@@ -54,8 +55,14 @@ def build_key_values(engine: Engine, keys: list[str]) -> int:
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
-    return engine.create_table_as(KEYS_TABLE, f"SELECT DISTINCT node, key_name, key_value FROM ({union}) q "
-                                              f"WHERE key_value <> ''")
+    # the pinyin of each identity's real name: a key held by people of different names is contested
+    names = (f"SELECT {node_sql('i')} AS node, p.name_pinyin AS real_name FROM identities i "
+             f"JOIN {PINYIN} p ON p.name = {real_name_sql(nickname_channels, 'i')}")
+    return engine.create_table_as(
+        KEYS_TABLE,
+        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name FROM ({union}) q "
+        f"LEFT JOIN ({names}) n ON n.node = q.node WHERE q.key_value <> ''",
+    )
 
 
 def nodes_sql() -> str:
@@ -70,23 +77,45 @@ def contact_nodes_sql() -> str:
     )
 
 
+def _groups_sql() -> str:
+    return f"""
+        SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names
+        FROM {KEYS_TABLE} GROUP BY key_name, key_value
+    """
+
+
 def superkeys_sql(threshold: int, run_id: str) -> str:
-    """Key values held by more than `threshold` distinct identities."""
-    return (
-        f"SELECT key_name, key_value, count(DISTINCT node) AS n_identities, '{run_id}' AS run_id "
-        f"FROM {KEYS_TABLE} GROUP BY key_name, key_value HAVING count(DISTINCT node) > {int(threshold)}"
-    )
+    """Key values that link nobody: held by more than `threshold` identities, or by people of different
+    real names (a family phone, a recycled number)."""
+    return f"""
+        SELECT key_name, key_value, n AS n_identities, n_names,
+               CASE WHEN n > {int(threshold)} THEN 'shared by more than {int(threshold)}' ELSE 'names differ' END
+                   AS reason,
+               '{run_id}' AS run_id
+        FROM ({_groups_sql()}) g WHERE n > {int(threshold)} OR (n_names > 1 AND n > 1)
+    """
 
 
 def key_edges_sql(threshold: int, run_id: str) -> str:
-    """Star edges between identities sharing a key value held by 2..threshold identities."""
+    """Star edges between identities sharing a key value held by 2..threshold identities.
+
+    When the holders' real names differ, only holders of the same name (by pinyin) are linked by it;
+    holders without a real name are left to probabilistic matching.
+    """
     return f"""
-        WITH groups AS (
-            SELECT key_name, key_value, min(node) AS hub, count(DISTINCT node) AS n
-            FROM {KEYS_TABLE} GROUP BY key_name, key_value
+        WITH g AS ({_groups_sql()}),
+        k AS (
+            SELECT k.node, k.key_name, k.key_value,
+                   CASE WHEN g.n_names > 1 THEN k.real_name ELSE '' END AS part
+            FROM {KEYS_TABLE} k JOIN g ON g.key_name = k.key_name AND g.key_value = k.key_value
+            WHERE g.n BETWEEN 2 AND {int(threshold)}
+        ),
+        hubs AS (
+            SELECT key_name, key_value, part, min(node) AS hub FROM k WHERE part IS NOT NULL
+            GROUP BY key_name, key_value, part
         )
-        SELECT DISTINCT k.node AS a, g.hub AS b, 'key' AS kind, k.key_name, k.key_value,
+        SELECT DISTINCT k.node AS a, h.hub AS b, 'key' AS kind, k.key_name, k.key_value,
                CAST(NULL AS DOUBLE) AS probability, '{run_id}' AS run_id
-        FROM {KEYS_TABLE} k JOIN groups g ON g.key_name = k.key_name AND g.key_value = k.key_value
-        WHERE g.n BETWEEN 2 AND {int(threshold)} AND k.node <> g.hub
+        FROM k JOIN hubs h ON h.key_name = k.key_name AND h.key_value = k.key_value AND h.part = k.part
+        WHERE k.node <> h.hub
     """

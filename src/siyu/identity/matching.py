@@ -15,7 +15,7 @@ import pyarrow as pa
 from siyu.engine import Engine
 from siyu.identity import model, splink_model
 from siyu.identity.components import connected_components
-from siyu.identity.features import FEATURES, PINYIN, build_features
+from siyu.identity.features import FEATURES, build_features
 from siyu.identity.settings import IdentitySettings
 
 RAW = "tmp_identity_match_raw"
@@ -25,14 +25,17 @@ MODEL_TABLE = "identity_model"
 MODEL_SCHEMA = pa.schema([("run_id", pa.string()), ("at", pa.timestamp("us")), ("model_json", pa.string())])
 
 
-def match_edges(engine: Engine, cfg: IdentitySettings, run_id: str) -> int:
-    """Write guarded match edges to `tmp_identity_match_edges`; returns their number."""
-    build_features(engine)
+def match_edges(engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None) -> int:
+    """Write guarded match edges to `tmp_identity_match_edges`; returns their number.
+
+    `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
+    """
+    build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
     data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
     pairs = _scored_pairs(engine, data, cfg, run_id)
     engine.write_arrow(RAW, pairs, mode="replace")
     n = guard_chains(engine, cfg, run_id)
-    for name in (RAW, PINYIN, CLUSTERS):
+    for name in (RAW, CLUSTERS):
         engine.drop_table(name)
     return n
 
@@ -62,7 +65,7 @@ def _scored_pairs(engine: Engine, data: pa.Table, cfg: IdentitySettings, run_id:
 def _disagree_sql(x: str, y: str) -> str:
     """Two identities that cannot be one person: both names known and unlike, or birthdays differ."""
     return (
-        f"((NOT {x}.name_masked AND NOT {y}.name_masked AND {x}.name_pinyin <> {y}.name_pinyin "
+        f"(({x}.name_real AND {y}.name_real AND {x}.name_pinyin <> {y}.name_pinyin "
         f"AND jaro_winkler_similarity({x}.name_pinyin, {y}.name_pinyin) < 0.9) "
         f"OR ({x}.birthday <> {y}.birthday AND month({x}.birthday) <> day({y}.birthday) "
         f"AND NOT (month({x}.birthday) = 1 AND day({x}.birthday) = 1) "

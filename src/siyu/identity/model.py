@@ -15,8 +15,13 @@ COLUMNS = ["unique_id", "name", "name_masked", "name_pinyin", "name_first", "pho
            "district", "address_rest", "address_key"]
 
 
-def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -> dict[str, Any]:
+def _level(
+    sql: str, label: str, m: float | None = None, *, null: bool = False, tf: str | None = None
+) -> dict[str, Any]:
+    """A comparison level; `m` is a starting value EM refines (and what stays if EM cannot train it)."""
     level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if m is not None:
+        level["m_probability"] = m
     if null:
         level["is_null_level"] = True
     if tf:
@@ -25,70 +30,70 @@ def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -
     return level
 
 
-def _comparison(name: str, levels: list[dict[str, Any]]) -> dict[str, Any]:
+def _comparison(name: str, levels: list[dict[str, Any]], m_else: float) -> dict[str, Any]:
     return {"output_column_name": name, "comparison_description": name,
-            "comparison_levels": [*levels, _level("ELSE", "all other")]}
+            "comparison_levels": [*levels, _level("ELSE", "all other", m_else)]}
 
 
 NAME = _comparison("name", [
     _level("name_l IS NULL OR name_r IS NULL", "null", null=True),
     # 张** is compatible with 张三: the surname is all a masked name still says
-    _level("(name_masked_l OR name_masked_r) AND name_first_l = name_first_r", "masked, same surname"),
-    _level("(name_masked_l OR name_masked_r)", "masked, other surname"),
-    _level("name_l = name_r", "exact", tf="name"),
+    _level("(name_masked_l OR name_masked_r) AND name_first_l = name_first_r", "masked, same surname", 0.3),
+    _level("(name_masked_l OR name_masked_r)", "masked, other surname", 0.02),
+    _level("name_l = name_r", "exact", 0.45, tf="name"),
     # homophone typo: 张伟 / 张炜 sound the same
-    _level("name_pinyin_l = name_pinyin_r", "same pinyin"),
+    _level("name_pinyin_l = name_pinyin_r", "same pinyin", 0.05),
     # one character differs (张伟 / 章伟), or a Latin-script typo
     _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.92 "
            "OR (length(name_l) = length(name_r) AND length(name_l) >= 3 AND levenshtein(name_l, name_r) = 1)",
-           "one character or close pinyin"),
-])
+           "one character or close pinyin", 0.1),
+], m_else=0.08)
 
 PHONE = _comparison("phone", [
     _level("phone_suffix_l IS NULL OR phone_suffix_r IS NULL", "null", null=True),
-    _level("phone_l = phone_r", "same full number"),
+    _level("phone_l = phone_r", "same full number", 0.5),
     # 138****5678 ~ 13812345678 ~ 138****5678; two different full numbers are not compatible
     _level("phone_prefix_l = phone_prefix_r AND phone_suffix_l = phone_suffix_r AND (phone_masked_l OR phone_masked_r)",
-           "masked, compatible"),
-])
+           "masked, compatible", 0.45),
+], m_else=0.05)
 
 BIRTHDAY = _comparison("birthday", [
     _level("birthday_l IS NULL OR birthday_r IS NULL", "null", null=True),
-    _level("birthday_l = birthday_r", "exact", tf="birthday"),
+    _level("birthday_l = birthday_r", "exact", 0.9, tf="birthday"),
     _level("year(birthday_l) = year(birthday_r) AND ((month(birthday_l) = day(birthday_r) AND "
            "day(birthday_l) = month(birthday_r)) OR (month(birthday_l) = 1 AND day(birthday_l) = 1) OR "
-           "(month(birthday_r) = 1 AND day(birthday_r) = 1))", "same year; swapped or year only"),
-    _level("month(birthday_l) = month(birthday_r) AND day(birthday_l) = day(birthday_r)", "same day, other year"),
-])
+           "(month(birthday_r) = 1 AND day(birthday_r) = 1))", "same year; swapped or year only", 0.04),
+    _level("month(birthday_l) = month(birthday_r) AND day(birthday_l) = day(birthday_r)", "same day, other year", 0.02),
+], m_else=0.04)
 
 EMAIL = _comparison("email", [
     _level("email_l IS NULL OR email_r IS NULL", "null", null=True),
-    _level("email_l = email_r", "exact"),
-    _level("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user name"),
-    _level("jaro_winkler_similarity(email_l, email_r) >= 0.9", "close"),
-])
+    _level("email_l = email_r", "exact", 0.8),
+    _level("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user name", 0.1),
+    _level("jaro_winkler_similarity(email_l, email_r) >= 0.9", "close", 0.05),
+], m_else=0.05)
 
 NICKNAME = _comparison("nickname", [
     _level("nickname_l IS NULL OR nickname_r IS NULL", "null", null=True),
-    _level("nickname_l = nickname_r", "exact", tf="nickname"),
-    _level("jaro_winkler_similarity(lower(nickname_l), lower(nickname_r)) >= 0.9", "close"),
-])
+    _level("nickname_l = nickname_r", "exact", 0.6, tf="nickname"),
+    _level("jaro_winkler_similarity(lower(nickname_l), lower(nickname_r)) >= 0.9", "close", 0.05),
+], m_else=0.35)
 
 ADDRESS = _comparison("address", [
     _level("coalesce(district_l, city_l, province_l) IS NULL OR coalesce(district_r, city_r, province_r) IS NULL",
            "null", null=True),
-    _level("district_l = district_r AND address_rest_l = address_rest_r", "same street address"),
+    _level("district_l = district_r AND address_rest_l = address_rest_r", "same street address", 0.6),
     _level("district_l = district_r AND jaro_winkler_similarity(address_rest_l, address_rest_r) >= 0.9",
-           "same district, close address"),
-    _level("district_l = district_r AND city_l = city_r", "same district"),
-    _level("city_l = city_r", "same city"),
-    _level("province_l = province_r", "same province"),
-])
+           "same district, close address", 0.15),
+    _level("district_l = district_r AND city_l = city_r", "same district", 0.1),
+    _level("city_l = city_r", "same city", 0.08),
+    _level("province_l = province_r", "same province", 0.04),
+], m_else=0.03)
 
 GENDER = _comparison("gender", [
     _level("gender_l IS NULL OR gender_r IS NULL", "null", null=True),
-    _level("gender_l = gender_r", "same"),
-])
+    _level("gender_l = gender_r", "same", 0.97),
+], m_else=0.03)
 
 COMPARISONS = [NAME, PHONE, BIRTHDAY, EMAIL, NICKNAME, ADDRESS, GENDER]
 
@@ -118,8 +123,9 @@ def splink_settings(blocking: list[list[str]]) -> dict[str, Any]:
 
 #: EM sessions: each blocks on something, so trains the comparisons it does not block on.
 TRAINING_BLOCKS = [
-    ["phone_suffix", "province"],
     ["name_first", "district"],
+    ["phone_suffix", "province"],
+    ["phone_suffix", "name_first"],
 ]
 
 #: Rules that admit almost no false positive, to estimate how often two random identities match.

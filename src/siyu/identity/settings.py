@@ -28,6 +28,9 @@ class IdentitySettings(BaseModel):
     superkey_threshold: int = Field(
         default=12, ge=2, description="a key value shared by more identities than this links none of them"
     )
+    nickname_channels: list[str] = Field(
+        default_factory=lambda: ["wecom"], description="channels whose `name` is a chosen display name"
+    )
     probabilistic: bool = True
     match_threshold: float = Field(default=0.995, gt=0.0, lt=1.0)
     blocking: list[list[str]] = Field(default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING])

@@ -6,6 +6,7 @@ the features of even 1M identities fit in memory, and the warehouse only ever se
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from typing import Any
@@ -16,6 +17,7 @@ from splink import DuckDBAPI, Linker
 from siyu.identity import model
 
 logging.getLogger("splink").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 
 def _linker(data: pa.Table, settings: dict[str, Any]) -> Linker:
@@ -36,8 +38,17 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
     if not settings_obj._probability_two_random_records_match > floor:
         settings_obj._probability_two_random_records_match = floor
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42)
+    trained = 0
     for block in training_blocks:
-        linker.training.estimate_parameters_using_expectation_maximisation(model.blocking_sql(block))
+        before = copy.deepcopy(linker._settings_obj)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(model.blocking_sql(block))
+            trained += 1
+        except ValueError as exc:  # EM drove a parameter to 0: keep what the other sessions learnt
+            linker._settings_obj = before  # a failed session leaves the model half-changed
+            log.warning("EM blocked on %s skipped: %s", ", ".join(block), str(exc).splitlines()[0])
+    if not trained:
+        raise ValueError("Splink could not estimate the model from this data (every EM session failed)")
     return linker
 
 

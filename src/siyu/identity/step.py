@@ -15,6 +15,7 @@ from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.identity import keys, overrides
 from siyu.identity.components import connected_components
+from siyu.identity.features import PINYIN, build_pinyin
 from siyu.identity.settings import IdentitySettings, identity_settings
 from siyu.identity.stable_ids import assign_person_ids
 from siyu.identity.tables import ensure_output_tables
@@ -22,6 +23,7 @@ from siyu.identity.tables import ensure_output_tables
 NODES = "tmp_identity_nodes"
 LABELS = "tmp_identity_labels"
 DETACHED = "tmp_identity_detached"
+HARD_GROUPS = "tmp_identity_hard_groups"
 MAX_SPLIT_ROUNDS = 10
 
 
@@ -41,7 +43,8 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     if engine.table_exists("contacts"):
         nodes = f"SELECT DISTINCT * FROM ({nodes} UNION ALL {keys.contact_nodes_sql()}) q"
     rows_in = engine.create_table_as(NODES, nodes)
-    keys.build_key_values(engine, cfg.keys)
+    build_pinyin(engine)
+    keys.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
     parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
     engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
@@ -49,12 +52,15 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     if cfg.probabilistic:
         from siyu.identity.matching import EDGES, match_edges
 
-        n_match = match_edges(engine, cfg, run_id)
+        connected_components(engine, f"SELECT node FROM {NODES}", "SELECT a, b FROM identity_edge",
+                             HARD_GROUPS, cfg.max_iterations)
+        n_match = match_edges(engine, cfg, run_id, groups=HARD_GROUPS)
         engine.insert_select("identity_edge", f"SELECT * FROM {EDGES}")
     n_edges = engine.row_count("identity_edge")
     rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
-    for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features"):
+    for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
+                 PINYIN, HARD_GROUPS):
         engine.drop_table(name)
     message = (
         f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "

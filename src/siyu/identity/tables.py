@@ -26,7 +26,8 @@ OUTPUT: dict[str, pa.Schema] = {
     ]),
     # key values shared by too many identities to prove anything: for review, never used to link
     "superkey": pa.schema([
-        ("key_name", TEXT), ("key_value", TEXT), ("n_identities", pa.int64()), ("run_id", TEXT),
+        ("key_name", TEXT), ("key_value", TEXT), ("n_identities", pa.int64()), ("n_names", pa.int64()),
+        ("reason", TEXT), ("run_id", TEXT),
     ]),
     "person_map": pa.schema([("channel", TEXT), ("channel_uid", TEXT), ("person_id", TEXT)]),
     "person_history": pa.schema([
