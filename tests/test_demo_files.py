@@ -26,7 +26,7 @@ def small() -> DemoBrand:
 
 @pytest.fixture(scope="module")
 def files(small: DemoBrand, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return dict(write_files(small.exports, tmp_path_factory.mktemp("files"), seed=2))
+    return dict(write_files(small.exports.items(), tmp_path_factory.mktemp("files"), seed=2))
 
 
 def test_tmall_is_gb18030_with_excel_styled_rows(files: dict[str, Path]) -> None:

@@ -33,7 +33,7 @@ def wh(brand: DemoBrand, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
     """One warehouse for the module: writing it once keeps these tests fast."""
     engine = DuckDBEngine(tmp_path_factory.mktemp("rates") / "demo.duckdb")
     migrate(engine)
-    write_direct(engine, brand.exports)
+    write_direct(engine, brand.exports.items())
     engine.write_arrow("truth", brand.truth, mode="replace")
     yield engine
     engine.close()

@@ -6,7 +6,7 @@ same config always gives identical tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import pyarrow as pa
 from siyu.demo.accounts import make_accounts
 from siyu.demo.catalogue import build_catalogue
 from siyu.demo.config import DemoConfig
-from siyu.demo.exports import build_exports
+from siyu.demo.exports import Shaper, iter_exports
 from siyu.demo.funnel import apply_joins, assign_places, find_joins
 from siyu.demo.orders import (
     Orders,
@@ -34,16 +34,37 @@ from siyu.demo.wallet import issue_coupons, stored_value
 from siyu.demo.world import World
 
 
-@dataclass
 class DemoBrand:
-    """The generated brand: what the channels export, and the ground truth kept apart from it."""
+    """The generated brand: what the channels export, and the ground truth kept apart from it.
 
-    config: DemoConfig
-    exports: dict[str, pa.Table]
-    truth: pa.Table  # channel, channel_uid → person_key
-    persons: pa.Table
-    rates: dict[str, Any] = field(default_factory=dict)
-    world: World | None = None
+    `exports` builds (and keeps) every export table; `iter_exports()` builds them one at a time without
+    keeping them, which is how large demos stay within memory. Both give the same tables.
+    """
+
+    def __init__(self, config: DemoConfig, world: World) -> None:
+        self.config = config
+        self.world = world
+        self.persons: pa.Table = world.persons.table()
+        self.rates: dict[str, Any] = realised_rates(world)
+        self._shaper = Shaper(world)
+        self._exports: dict[str, pa.Table] | None = None
+        self._truth: pa.Table | None = None
+
+    def iter_exports(self) -> Iterator[tuple[str, pa.Table]]:
+        return iter_exports(self._shaper)
+
+    @property
+    def exports(self) -> dict[str, pa.Table]:
+        if self._exports is None:
+            self._exports = dict(self.iter_exports())
+        return self._exports
+
+    @property
+    def truth(self) -> pa.Table:
+        """channel, channel_uid → person_key (null when several persons shared the id), n_persons."""
+        if self._truth is None:
+            self._truth = truth_table(self.world, self._shaper.all_sightings())
+        return self._truth
 
 
 def build_world(cfg: DemoConfig) -> World:
@@ -77,11 +98,6 @@ def build_world(cfg: DemoConfig) -> World:
     return World(cfg, persons, accounts, org, catalogue, orders, lines, friends, groups, messages, coupons, stored)
 
 
-def generate(cfg: DemoConfig, keep_world: bool = False) -> DemoBrand:
-    """Build the whole brand for `cfg` (deterministic by `cfg.seed`)."""
-    world = build_world(cfg)
-    exports, sightings = build_exports(world)
-    return DemoBrand(
-        config=cfg, exports=exports, truth=truth_table(world, sightings), persons=world.persons.table(),
-        rates=realised_rates(world), world=world if keep_world else None,
-    )
+def generate(cfg: DemoConfig) -> DemoBrand:
+    """Build the whole brand for `cfg` (deterministic by `cfg.seed`); exports are shaped on demand."""
+    return DemoBrand(cfg, build_world(cfg))

@@ -89,7 +89,7 @@ def _load_files(eng: Engine, brand: DemoBrand, folder: Path, on_step: Callable[[
     if folder.exists():
         shutil.rmtree(folder)
     loaded = []
-    for source, path in write_files(brand.exports, folder, brand.config.seed):
+    for source, path in write_files(brand.iter_exports(), folder, brand.config.seed):
         on_step(f"importing {path.name}")
         rep = import_file(eng, source, path)
         loaded.append(Loaded(source, path.name, rep.rows_read, rep.rows_loaded, rep.rows_quarantined))
@@ -133,18 +133,18 @@ def build_demo(
     brand = generate(config)
     seconds["generate"] = time.perf_counter() - t0
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    truth = write_truth(brand, warehouse)
     eng = _fresh_engine(settings, warehouse, engine)
     try:
         t0 = time.perf_counter()
         loaded: list[Loaded] = []
         folder = None
         if use_direct:
-            write_direct(eng, brand.exports, on_source=lambda s: step(f"writing {s}"))
+            write_direct(eng, brand.iter_exports(), on_source=lambda s: step(f"writing {s}"))
         else:
             folder = files_dir or warehouse.parent / f"{warehouse.stem}-files"
             loaded = _load_files(eng, brand, folder, step)
         seconds["load"] = time.perf_counter() - t0
+        truth = write_truth(brand, warehouse)
         t0 = time.perf_counter()
         run = run_pipeline(eng, settings, on_step=lambda s: step(f"step {s}"))
         seconds["pipeline"] = time.perf_counter() - t0

@@ -8,7 +8,7 @@ through the same value maps, `override` and `fallback` apply, the mapping's `cha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -63,14 +63,14 @@ def raw_tables(source: str, export: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 
 def write_direct(
     engine: Engine,
-    exports: dict[str, pa.Table],
+    exports: Iterable[tuple[str, pa.Table]],
     on_source: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Append every export's rows to the raw tables in one transaction; returns rows added per table."""
     added: dict[str, int] = {}
     now = dt.datetime.now().replace(microsecond=0)
     with engine.transaction():
-        for source, export in exports.items():
+        for source, export in exports:
             if on_source:
                 on_source(source)
             for table, data in raw_tables(source, export):

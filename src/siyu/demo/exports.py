@@ -8,13 +8,15 @@ tables with each field's first header; `direct.py` maps them into raw tables lik
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.demo.accounts import scramble
 from siyu.demo.funnel import ADD_LABELS
-from siyu.demo.orders import DOUYIN, JD, MINI, PAID, PARTIAL, PENDING, REFUNDED, STORE, TMALL
+from siyu.demo.orders import DOUYIN, JD, MINI, PARTIAL, PENDING, REFUNDED, STORE, TMALL
 from siyu.demo.social import CUSTOMER_LINES, GROUP_KINDS, GROUP_POSTS, STAFF_LINES, STAFF_REPLIES, WELFARE
 from siyu.demo.text import concat, ints, mask_name_middle, mask_name_tail, money, pick, timestamps, with_nulls
 from siyu.demo.world import World
@@ -41,12 +43,24 @@ def _opt_ts(w: World, days: np.ndarray) -> pa.Array:
     return with_nulls(timestamps(w.cfg.start, np.where(missing, 0, days)), missing)
 
 
+SOURCES = [
+    "products", "stores", "staff", "tmall", "jd", "douyin", "miniprogram", "store", "wecom-contacts", "groups",
+    "messages", "parcels", "coupons", "stored-value",
+]
+Sighting = tuple[str, pa.Array, np.ndarray]  # (channel, channel_uid, person)
+
+
 class Shaper:
-    """Builds the export tables; holds the noise generator so every table draws in a fixed order."""
+    """Builds export tables one at a time (so a 1M-person demo never holds them all).
+
+    Each source draws its noise from its own generator, so a table is the same whichever order the
+    tables are built in, and building one again gives the same table.
+    """
 
     def __init__(self, w: World) -> None:
         self.w = w
         self.rng = np.random.default_rng([w.cfg.seed, 50])
+        self.source = ""
         o = w.orders
         n = o.n
         i = np.arange(n)
@@ -57,10 +71,33 @@ class Shaper:
                                   pc.if_else(pa.array(o.channel == MINI), concat("MP", ints(scramble(i, 19, 10), 10)),
                                              concat("XS", ints(scramble(i, 23, 10), 10))))))
         self.first_line = np.searchsorted(w.lines.order, i)
-        self.sightings: list[tuple[str, pa.Array, np.ndarray]] = []  # (channel, channel_uid, person) for the truth
+        self.sightings: dict[str, list[Sighting]] = {}  # per source: every identity it shows, for the truth
+
+    def build(self, source: str) -> pa.Table:
+        """The export table of one source."""
+        builders = {
+            "products": lambda: self.w.catalogue.table(self.w.cfg.start),
+            "stores": lambda: self.w.org.tables["stores"], "staff": lambda: self.w.org.tables["staff"],
+            "tmall": self.tmall, "jd": self.jd, "douyin": self.douyin, "miniprogram": self.miniprogram,
+            "store": self.store, "wecom-contacts": self.wecom_contacts, "groups": self.groups,
+            "messages": self.messages, "parcels": self.parcels, "coupons": self.coupons,
+            "stored-value": self.stored_value,
+        }
+        self.source = source
+        self.sightings[source] = []
+        self.rng = np.random.default_rng([self.w.cfg.seed, 50, SOURCES.index(source)])
+        table: pa.Table = builders[source]()
+        return table
+
+    def all_sightings(self) -> list[Sighting]:
+        """Every identity sighting of every source (building, and dropping, sources not built yet)."""
+        for source in SOURCES:
+            if source not in self.sightings:
+                self.build(source)
+        return [s for source in SOURCES for s in self.sightings[source]]
 
     def seen(self, channel: str, uid: pa.Array, person: np.ndarray) -> pa.Array:
-        self.sightings.append((channel, uid, np.asarray(person)))
+        self.sightings[self.source].append((channel, uid, np.asarray(person)))
         return uid
 
     # --- per-sighting helpers ---------------------------------------------------------------------
@@ -342,18 +379,7 @@ class Shaper:
         })
 
 
-def build_exports(w: World) -> tuple[dict[str, pa.Table], list[tuple[str, pa.Array, np.ndarray]]]:
-    """Every source's export table, keyed by the source (mapping) name; and every identity sighting."""
-    s = Shaper(w)
-    exports = {
-        "products": w.catalogue.table(w.cfg.start),
-        "stores": w.org.tables["stores"],
-        "staff": w.org.tables["staff"],
-        "tmall": s.tmall(), "jd": s.jd(), "douyin": s.douyin(), "miniprogram": s.miniprogram(), "store": s.store(),
-        "wecom-contacts": s.wecom_contacts(), "groups": s.groups(), "messages": s.messages(),
-        "parcels": s.parcels(), "coupons": s.coupons(), "stored-value": s.stored_value(),
-    }
-    return exports, s.sightings
-
-
-PAID_STATUSES = (PAID, PARTIAL, REFUNDED)
+def iter_exports(shaper: Shaper) -> Iterator[tuple[str, pa.Table]]:
+    """Every source's export table in import order, built one at a time."""
+    for source in SOURCES:
+        yield source, shaper.build(source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -130,12 +131,12 @@ def _xlsx(table: pa.Table, path: Path) -> None:
     wb.save(path)
 
 
-def write_files(exports: dict[str, pa.Table], folder: Path, seed: int = 7) -> list[tuple[str, Path]]:
+def write_files(exports: Iterable[tuple[str, pa.Table]], folder: Path, seed: int = 7) -> list[tuple[str, Path]]:
     """Write every export into `folder` in its channel's format; returns (source, file) in import order."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 60])
     written: list[tuple[str, Path]] = []
-    for source, export in exports.items():
+    for source, export in exports:
         table = text_table(source, export, rng, fancy=source == "tmall")
         name = FILE_NAMES.get(source, f"{source}.csv")
         if source == "jd":
