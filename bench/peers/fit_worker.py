@@ -6,6 +6,7 @@ measured the same way, in a fresh process: wall time of the fit call, and peak R
 Usage: python fit_worker.py LIB MODEL DATA.npz   (LIB: siyu | lifetimes | pymc; MODEL: bgnbd | pnbd | mbgnbd | gg)
 """
 
+import contextlib
 import json
 import sys
 import time
@@ -102,10 +103,8 @@ def main() -> None:
     fit = {"siyu": fit_siyu, "lifetimes": fit_lifetimes, "pymc": fit_pymc}[lib]
     prepare(lib)
     warm = slice(0, min(200, x.size))  # one warm-up fit: first-call set-up is not fitting time, for any library
-    try:
+    with contextlib.suppress(Exception):
         fit(model, x[warm], t_x[warm], T[warm], m[warm])
-    except Exception:
-        pass
     _reset_peak()
     before = _rss_mb()
     began = time.perf_counter()
