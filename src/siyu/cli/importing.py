@@ -46,7 +46,8 @@ def _import_all(
         if not f.exists():
             raise UserError(f"file not found: {f}")
     reports = []
-    with opened(warehouse, config, engine, must_exist=False) as (eng, _):
+    with opened(warehouse, config, engine, must_exist=False) as (eng, choice):
+        settings = choice.settings.imports
         for f in files:
             with Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
@@ -57,7 +58,10 @@ def _import_all(
                 def tick(done: int, total: int | None, unit: str, task_id: TaskID = task) -> None:
                     bar.update(task_id, completed=done, total=total)
 
-                reports.append(import_file(eng, mapping, f, encoding=encoding, sheet=sheet, progress=tick))
+                reports.append(import_file(
+                    eng, mapping, f, encoding=encoding or settings.encoding, sheet=sheet,
+                    batch_rows=settings.batch_rows, progress=tick,
+                ))
     return reports
 
 
