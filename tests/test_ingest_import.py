@@ -109,7 +109,7 @@ def test_large_file_streams_in_batches(duck: Engine, tmp_path: Path) -> None:
     report = import_file(duck, "tmall", path, batch_rows=1000, progress=lambda done, total, unit: seen.append(done))
     assert report.batches > 1
     assert report.rows_loaded == n and duck.row_count("raw_order") == n
-    assert seen == sorted(seen) and seen[-1] == path.stat().st_size
+    assert len(seen) == report.batches and seen == sorted(seen) and seen[-1] == path.stat().st_size
     assert duck.scalar("SELECT max(_row) FROM raw_order") == n + 1
     assert duck.scalar("SELECT min(_row) FROM raw_order") == 2
 

@@ -172,8 +172,7 @@ class CsvReader(Reader):
                     n_pending += take.num_rows
                     if n_pending >= batch_rows:
                         rows, next_row = _number(n_pending, next_row, skipped)
-                        done = source.tell() if not rb.num_rows else None
-                        yield Batch(pa.Table.from_batches(pending), rows, done or 0)
+                        yield Batch(pa.Table.from_batches(pending), rows, source.tell())
                         pending, n_pending = [], 0
             if pending or next_row == 2:
                 rows, next_row = _number(n_pending, next_row, skipped)
