@@ -173,6 +173,8 @@ def validate(tree: exp.Expr, text: str, vocab: Vocabulary) -> None:
             helper_args(node, text)
         elif isinstance(node, exp.Column):
             _check_column(node, text, vocab)
+        elif isinstance(node, exp.CurrentDate) and any(node.args.values()):
+            raise _fail(node, text, "today() takes no arguments")
         elif isinstance(node, exp.Cast):
             if node.to.this not in _DATE_TYPES or not isinstance(node.this, exp.Literal):
                 raise _fail(node, text, "only DATE '2026-01-31' style literals may be cast")
