@@ -164,5 +164,5 @@ def test_manual_tags_from_a_list(tmp_path: Path) -> None:
 
 
 def test_a_typo_in_tag_settings_is_an_error(world: Engine) -> None:
-    with pytest.raises(ConfigError, match="tags.koc_order"):
+    with pytest.raises(ConfigError, match=r"tags\.koc_order"):
         run_tags(world, Settings(sections={"tags": {"koc_order": 3}}))
