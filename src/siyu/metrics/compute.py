@@ -1,0 +1,82 @@
+"""Compute metrics for a window and a slice: one long table (metric, grain, period, slice, value …).
+
+A period with nothing to measure gets value NULL ("no data"), never a division by zero; for the `all` slice
+every period of the window is listed, so a gap shows as a gap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from siyu.engine import Engine
+from siyu.metrics.catalogue import METRICS, Metric, find
+from siyu.metrics.periods import Window
+from siyu.metrics.settings import MetricsSettings
+
+SCHEMA = pa.schema([
+    ("metric", pa.string()), ("grain", pa.string()), ("period", pa.date32()), ("slice", pa.string()),
+    ("slice_value", pa.string()), ("numerator", pa.float64()), ("denominator", pa.float64()),
+    ("value", pa.float64()),
+])
+
+
+def _value(kind: str) -> str:
+    if kind == "ratio":
+        return "CASE WHEN denominator > 0 THEN CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) END"
+    if kind == "level":
+        return "numerator"
+    return "value"
+
+
+def metric_sql(metric: Metric, w: Window, slice_name: str, cfg: MetricsSettings) -> str:
+    if slice_name not in metric.slices:
+        raise ValueError(
+            f"metric {metric.name} cannot be sliced by {slice_name!r}; it can by: {', '.join(metric.slices)}"
+        )
+    inner = metric.build(w, slice_name, cfg)
+    return f"""
+        SELECT '{metric.name}' AS metric, '{w.grain}' AS grain, period, '{slice_name}' AS slice,
+               CAST(slice_value AS VARCHAR) AS slice_value, CAST(numerator AS DOUBLE) AS numerator,
+               CAST(denominator AS DOUBLE) AS denominator, CAST({_value(metric.kind)} AS DOUBLE) AS value
+        FROM ({inner}) AS m
+    """
+
+
+def _fill_periods(table: pa.Table, metric: Metric, w: Window) -> pa.Table:
+    """Add a row (value NULL) for each period of the window the query returned nothing for."""
+    have = set(table.column("period").to_pylist())
+    missing = [p[0] for p in w.periods() if p[0] not in have]
+    if not missing:
+        return table
+    extra = pa.table({
+        "metric": [metric.name] * len(missing), "grain": [w.grain] * len(missing), "period": missing,
+        "slice": ["all"] * len(missing), "slice_value": ["all"] * len(missing),
+        "numerator": pa.nulls(len(missing), pa.float64()), "denominator": pa.nulls(len(missing), pa.float64()),
+        "value": pa.nulls(len(missing), pa.float64()),
+    }, schema=SCHEMA)
+    return pa.concat_tables([table, extra])
+
+
+def compute(engine: Engine, cfg: MetricsSettings, names: list[str] | None, w: Window,
+            slice_name: str = "all") -> pa.Table:
+    """Metrics (all by default) for each period of `w`, sliced; the base tables must exist (`build_base`)."""
+    metrics = [find(n) for n in names] if names else [m for m in METRICS if slice_name in m.slices]
+    if not metrics:
+        raise ValueError(f"no metric can be sliced by {slice_name!r}")
+    w.write(engine)
+    parts = []
+    for m in metrics:
+        t = engine.query(metric_sql(m, w, slice_name, cfg)).cast(SCHEMA)
+        if slice_name == "all":
+            t = _fill_periods(t, m, w)
+        parts.append(t)
+    out = pa.concat_tables(parts)
+    return out.sort_by([("metric", "ascending"), ("slice_value", "ascending"), ("period", "ascending")])
+
+
+def default_window(grain: str, first: dt.date, last: dt.date, start: dt.date | None = None,
+                   end: dt.date | None = None) -> Window:
+    """The window a command means when --from/--to are left out: everything with data, up to the as-of day."""
+    return Window(grain, start or first, end or last)
