@@ -1,0 +1,146 @@
+"""A Splink model configured from whatever standard columns a file turned out to have (no hand-written
+settings): comparisons with levels for the usual ways records of one person differ, several blocking rules
+so a pair is found even when one key is missing or misspelt, and term-frequency adjustments so a common
+surname or birth date weighs less than a rare one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from siyu.engine.local import arrow_sql
+from siyu.identity.model import blocking_sql
+
+
+def _lv(sql: str, label: str, m: float | None = None, tf: str | None = None, null: bool = False) -> dict[str, Any]:
+    level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if m is not None:
+        level["m_probability"] = m
+    if tf:
+        level["tf_adjustment_column"], level["tf_adjustment_weight"] = tf, 1.0
+    if null:
+        level["is_null_level"] = True
+    return level
+
+
+def _cmp(name: str, levels: list[dict[str, Any]], m_else: float = 0.05) -> dict[str, Any]:
+    return {"output_column_name": name, "comparison_description": name,
+            "comparison_levels": [_lv(f"{levels[0]['sql_condition']}", "null", null=True), *levels[1:],
+                                  _lv("ELSE", "all other", m_else)]}
+
+
+def _null(*cols: str) -> dict[str, Any]:
+    return {"sql_condition": " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)}
+
+
+def _jw(col: str, at: float) -> str:
+    return f"jaro_winkler_similarity({col}_l, {col}_r) >= {at}"
+
+
+def comparisons(cols: set[str]) -> list[dict[str, Any]]:
+    """One comparison per standard column present."""
+    out: list[dict[str, Any]] = []
+    swapped = "given_l = surname_r AND surname_l = given_r"
+    if "given" in cols:
+        levels = [_null("given"), _lv("given_l = given_r", "exact", 0.8, tf="given"),
+                  _lv("given_canon_l = given_canon_r", "nickname", 0.03)]
+        if "surname" in cols:
+            levels.append(_lv(swapped, "swapped with surname", 0.01))
+        levels += [_lv(_jw("given", 0.92), "close", 0.08), _lv("given_sx_l = given_sx_r", "sounds alike", 0.02),
+                   _lv(_jw("given", 0.8), "similar", 0.03)]
+        out.append(_cmp("given", levels))
+    if "surname" in cols:
+        levels = [_null("surname"), _lv("surname_l = surname_r", "exact", 0.8, tf="surname")]
+        if "given" in cols:
+            levels.append(_lv(swapped, "swapped with given name", 0.01))
+        levels += [_lv(_jw("surname", 0.92), "close", 0.08), _lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02),
+                   _lv(_jw("surname", 0.8), "similar", 0.03)]
+        out.append(_cmp("surname", levels))
+    if "dob" in cols:
+        out.append(_cmp("dob", [
+            _null("dob_str"),
+            _lv("dob_str_l = dob_str_r", "exact", 0.8, tf="dob_str"),
+            _lv("dob_l = dob_r", "same date, other format", 0.02),
+            _lv("year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r)",
+                "day and month swapped", 0.02),
+            _lv("year(dob_l) = year(dob_r) AND ((month(dob_l) = 1 AND day(dob_l) = 1) OR "
+                "(month(dob_r) = 1 AND day(dob_r) = 1))", "year only (1 January)", 0.02),
+            _lv("damerau_levenshtein(dob_str_l, dob_str_r) <= 1", "one digit off", 0.08),
+            _lv("abs(year(dob_l) - year(dob_r)) <= 1 AND month(dob_l) = month(dob_r)", "within a year", 0.02),
+        ]))
+    if "email" in cols:
+        out.append(_cmp("email", [_null("email"), _lv("email_l = email_r", "exact", 0.8),
+                                  _lv("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user", 0.1),
+                                  _lv(_jw("email", 0.9), "close", 0.05)]))
+    if "phone" in cols:
+        out.append(_cmp("phone", [_null("phone"), _lv("phone_l = phone_r", "exact", 0.8),
+                                  _lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.05),
+                                  _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.05)]))
+    for col, tf in (("postcode", True), ("city", True), ("state", False), ("street_number", False)):
+        if col in cols:
+            levels = [_null(col), _lv(f"{col}_l = {col}_r", "exact", 0.8, tf=col if tf else None)]
+            if col in ("postcode", "street_number"):
+                levels.append(_lv(f"damerau_levenshtein({col}_l, {col}_r) <= 1", "one character off", 0.1))
+            elif col == "city":
+                levels.append(_lv(_jw(col, 0.9), "close", 0.1))
+            out.append(_cmp(col, levels, 0.1))
+    if "address" in cols:
+        out.append(_cmp("address", [
+            _null("address"), _lv("address_l = address_r", "exact", 0.7), _lv(_jw("address", 0.9), "close", 0.15),
+            _lv(_jw("address", 0.75), "similar", 0.05),
+        ], 0.1))
+    if "national_id" in cols:
+        out.append(_cmp("national_id", [_null("national_id"), _lv("national_id_l = national_id_r", "exact", 0.85),
+                                        _lv("damerau_levenshtein(national_id_l, national_id_r) <= 1",
+                                            "one character off", 0.1)]))
+    for col in ("gender", "occupation"):
+        if col in cols:
+            out.append(_cmp(col, [_null(col), _lv(f"{col}_l = {col}_r", "exact", 0.9)], 0.1))
+    for col in sorted(c for c in cols if c.startswith(("category_", "text_"))):
+        levels = [_null(col), _lv(f"{col}_l = {col}_r", "exact", 0.8)]
+        if col.startswith("text_"):
+            levels.append(_lv(_jw(col, 0.9), "close", 0.1))
+        out.append(_cmp(col, levels, 0.1))
+    return out
+
+
+CANDIDATE_BLOCKS = [
+    ["given_canon", "surname"], ["surname_sx", "dob_str"], ["given_sx", "dob_str"], ["name_sorted"],
+    ["postcode", "surname_sx"], ["postcode", "given_canon"], ["national_id"], ["email"], ["phone"],
+    ["city", "dob_str"], ["street_number", "postcode"], ["address", "given_sx"], ["surname_sx", "address"],
+]
+
+
+def blocked_pairs(table: pa.Table, rule: list[str]) -> int:
+    """How many pairs a blocking rule would generate (to drop rules that would explode)."""
+    cols = ", ".join(rule)
+    nonnull = " AND ".join(f"{c} IS NOT NULL" for c in rule)
+    sql = (f"SELECT coalesce(sum(n * (n - 1) / 2), 0) AS p "
+           f"FROM (SELECT count(*) AS n FROM t WHERE {nonnull} GROUP BY {cols}) q")
+    return int(arrow_sql(sql, t=table.select(rule)).column("p")[0].as_py())
+
+
+def choose_blocks(table: pa.Table, budget: int) -> list[list[str]]:
+    """The candidate rules whose columns exist and whose pairs stay within the budget."""
+    cols = set(table.column_names)
+    return [r for r in CANDIDATE_BLOCKS if set(r) <= cols and blocked_pairs(table, r) <= budget]
+
+
+def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
+    return {
+        "link_type": "dedupe_only", "unique_id_column_name": "unique_id",
+        "comparisons": comparisons(set(table.column_names)),
+        "blocking_rules_to_generate_predictions": [blocking_sql(b) for b in blocks],
+        "retain_matching_columns": False, "max_iterations": 20,
+    }
+
+
+def training(table: pa.Table) -> tuple[list[list[str]], list[str]]:
+    """EM blocking rules and the deterministic rules that estimate how often two records match."""
+    cols = set(table.column_names)
+    em = [b for b in (["dob_str"], ["surname_sx"], ["postcode"], ["given_canon"]) if set(b) <= cols][:3]
+    strict = [b for b in (["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
+                          ["given", "surname", "postcode"]) if set(b) <= cols]
+    return em, [blocking_sql(b) for b in strict]

@@ -1,0 +1,104 @@
+"""Clean a table of people into the standard columns the generic model compares.
+
+Dates are parsed from any common format (19560409, 1956-04-09, 09/04/1956); a year alone becomes 1 January
+of that year; a date that does not parse keeps its digits (`dob_str`) so a typo still counts as evidence.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from siyu.engine.local import arrow_sql
+from siyu.identity.dedupe.names import canonical_given, soundex
+
+NOT_LETTERS = "[^a-z\u4e00-\u9fff]"  # the real characters, which the SQL regex engine understands
+_DATE_FORMATS = "['%Y%m%d', '%Y-%m-%d', '%Y/%m/%d', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y.%m.%d']"
+
+
+def _clean(col: str) -> str:
+    return f"nullif(lower(trim(regexp_replace(CAST(\"{col}\" AS VARCHAR), '\\s+', ' ', 'g'))), '')"
+
+
+def _alnum(col: str) -> str:
+    return f"nullif(regexp_replace(lower(CAST(\"{col}\" AS VARCHAR)), '[^0-9a-z]', '', 'g'), '')"
+
+
+def _letters(col: str) -> str:
+    return f"nullif(regexp_replace(lower(CAST(\"{col}\" AS VARCHAR)), '{NOT_LETTERS}', '', 'g'), '')"
+
+
+def _date(col: str) -> str:
+    raw = f"trim(CAST(\"{col}\" AS VARCHAR))"
+    return (f"CASE WHEN regexp_matches({raw}, '^[0-9]{{4}}$') THEN make_date(CAST({raw} AS INTEGER), 1, 1) "
+            f"ELSE CAST(try_strptime({raw}, {_DATE_FORMATS}) AS DATE) END")
+
+
+def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> pa.Table:
+    """One row per record: unique_id plus the standard columns for the roles present."""
+    by_role: dict[str, list[str]] = {}
+    for col, role in roles.items():
+        by_role.setdefault(role, []).append(col)
+    select = [f"CAST(\"{id_col}\" AS VARCHAR) AS unique_id"]
+    if "given_name" in by_role:
+        select.append(f"{_letters(by_role['given_name'][0])} AS given")
+    if "surname" in by_role:
+        select.append(f"{_letters(by_role['surname'][0])} AS surname")
+    if "full_name" in by_role:
+        full = _clean(by_role["full_name"][0])
+        if "given_name" not in by_role:
+            select.append(f"nullif(regexp_replace(split_part({full}, ' ', 1), '{NOT_LETTERS}', '', 'g'), '') AS given")
+        if "surname" not in by_role:
+            select.append(
+                f"nullif(regexp_replace(CASE WHEN strpos({full}, ' ') > 0 THEN "
+                f"regexp_extract({full}, '([^ ]+)$', 1) END, '{NOT_LETTERS}', '', 'g'), '') AS surname"
+            )
+    if "dob" in by_role:
+        col = by_role["dob"][0]
+        select.append(f"{_date(col)} AS dob")
+        select.append(f"nullif(regexp_replace(CAST(\"{col}\" AS VARCHAR), '[^0-9]', '', 'g'), '') AS dob_str")
+    simple = {"email": _clean, "phone": _alnum, "postcode": _alnum, "city": _clean, "street_number": _alnum,
+              "state": _clean, "occupation": _clean, "national_id": _alnum}
+    for role, fn in simple.items():
+        if role in by_role:
+            select.append(f"{fn(by_role[role][0])} AS {role}")
+    if "gender" in by_role:
+        g = _clean(by_role["gender"][0])
+        select.append(f"CASE WHEN {g} IN ('m', 'male', 'man', '男') THEN 'm' "
+                      f"WHEN {g} IN ('f', 'female', 'woman', '女') THEN 'f' END AS gender")
+    if "address" in by_role:
+        parts = ", ".join(_clean(c) for c in by_role["address"])
+        select.append(f"nullif(concat_ws(' ', {parts}), '') AS address")
+    for role in ("category", "text"):
+        for col in by_role.get(role, []):
+            select.append(f"{_clean(col)} AS \"{role}_{_safe(col)}\"")
+    out = arrow_sql(f"SELECT {', '.join(select)} FROM t", t=table)
+    return _add_name_keys(out)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower())
+
+
+def _mapped(values: pa.ChunkedArray, fn: object) -> pa.Array:
+    """Apply a Python function once per distinct value, then spread it back (cheap on big tables)."""
+    distinct = pc.unique(values)
+    mapped = pa.array([fn(v) for v in distinct.to_pylist()], pa.string())  # type: ignore[operator]
+    return pc.take(mapped, pc.index_in(values, value_set=distinct))
+
+
+def _add_name_keys(table: pa.Table) -> pa.Table:
+    """Nickname-canonical given name, Soundex codes, and the sorted name tokens (swapped names)."""
+    if "given" in table.column_names:
+        table = table.append_column("given_canon", _mapped(table.column("given"), canonical_given))
+        table = table.append_column("given_sx", _mapped(table.column("given"), soundex))
+    if "surname" in table.column_names:
+        table = table.append_column("surname_sx", _mapped(table.column("surname"), soundex))
+    if {"given", "surname"} <= set(table.column_names):
+        sorted_names = arrow_sql(
+            "SELECT CASE WHEN given IS NOT NULL AND surname IS NOT NULL THEN "
+            "CASE WHEN given < surname THEN given || ' ' || surname ELSE surname || ' ' || given END END AS k "
+            "FROM t", t=table.select(["given", "surname"])
+        ).column("k")
+        table = table.append_column("name_sorted", sorted_names)
+    return table
