@@ -125,3 +125,18 @@ def test_summary_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
     assert a.customer_id == b.customer_id and a.size == 40
     for col in ("x", "t_x", "T", "mean_value", "x_holdout"):
         np.testing.assert_allclose(getattr(a, col), getattr(b, col), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.spark
+def test_warehouse_step_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
+    orders = _orders(_shop(120, seed=5))
+    settings = Settings(sections={"clv": {"model": "bgnbd"}})
+    scores = []
+    for engine in (duck, spark):
+        engine.write_arrow("orders", orders, mode="replace")
+        run_clv(engine, settings)
+        scores.append(engine.query("SELECT person_id, x, p_alive, clv FROM clv_score ORDER BY person_id").to_pydict())
+    a, b = scores
+    assert a["person_id"] == b["person_id"] and a["x"] == b["x"]
+    np.testing.assert_allclose(a["p_alive"], b["p_alive"], rtol=1e-9)
+    np.testing.assert_allclose(a["clv"], b["clv"], rtol=1e-9)
