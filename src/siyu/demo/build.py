@@ -139,7 +139,7 @@ def build_demo(
         loaded: list[Loaded] = []
         folder = None
         if use_direct:
-            write_direct(eng, brand.iter_exports(), on_source=lambda s: step(f"writing {s}"))
+            write_direct(eng, brand.iter_exports(), on_source=lambda s: step(f"writing {s}"), fresh=True)
         else:
             folder = files_dir or warehouse.parent / f"{warehouse.stem}-files"
             loaded = _load_files(eng, brand, folder, step)
