@@ -23,8 +23,12 @@ def _num(v: float, digits: int = 3) -> str:
     return "–" if v is None or not math.isfinite(v) else f"{v:,.{digits}f}"
 
 
-def line_chart(series: dict[str, list[float]], title: str, x_label: str, vline: float | None = None) -> str:
-    """An SVG line chart; x is the position in each list (1-based), `vline` marks e.g. the calibration end."""
+def line_chart(
+    series: dict[str, list[float]], title: str, x_label: str, vline: float | None = None,
+    ticks: list[str] | None = None,
+) -> str:
+    """An SVG line chart; x is the position in each list (1-based, or `ticks`), `vline` marks e.g. the
+    calibration end."""
     n = max(len(v) for v in series.values())
     top = max(max(v) for v in series.values() if v) or 1.0
     sx = (_W - 2 * _PAD) / max(n - 1, 1)
@@ -43,8 +47,9 @@ def line_chart(series: dict[str, list[float]], title: str, x_label: str, vline: 
         parts.append(f'<text x="{_PAD - 6}" y="{_H - _PAD - y * sy + 4:.1f}" text-anchor="end" '
                      f'font-size="10">{y:,.{0 if top >= 20 else 2}f}</text>')
     for k in range(0, n, max(n // 10, 1)):
+        tick = ticks[k] if ticks and k < len(ticks) else str(k + 1)
         parts.append(f'<text x="{_PAD + k * sx:.1f}" y="{_H - _PAD + 14}" text-anchor="middle" '
-                     f'font-size="10">{k + 1}</text>')
+                     f'font-size="10">{_esc(tick)}</text>')
     if vline is not None:
         xv = _PAD + (vline - 1) * sx
         parts.append(f'<line x1="{xv:.1f}" y1="{_PAD}" x2="{xv:.1f}" y2="{_H - _PAD}" stroke="#999" '
@@ -54,7 +59,7 @@ def line_chart(series: dict[str, list[float]], title: str, x_label: str, vline: 
         dash = "" if j == 0 else ' stroke-dasharray="6 3"'
         points = " ".join(pt(i, v) for i, v in enumerate(values))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}"/>')
-        parts.append(f'<text x="{_W - _PAD - 150}" y="{_PAD + 14 * j}" fill="{colour}" font-size="12">'
+        parts.append(f'<text x="{_PAD + 12}" y="{_PAD + 14 * j}" fill="{colour}" font-size="12">'
                      f'— {_esc(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -89,7 +94,7 @@ def render(summary: Summary, fits: list[FitResult], evaluations: list[Evaluation
         "<!doctype html><html><head><meta charset='utf-8'><title>siyu CLV report</title><style>"
         "body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
-        "text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}</style></head><body>",
+        "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}</style></head><body>",
         "<h1>Lifetime value: calibration vs holdout</h1>",
         f"<p>{_esc(source)} {summary.size:,} customers; calibration to {p.calibration_end}"
         f"{f', holdout to {p.holdout_end}' if p.holdout_end else ''}; time unit {p.unit}. "
@@ -117,7 +122,8 @@ def render(summary: Summary, fits: list[FitResult], evaluations: list[Evaluation
             _table(["calibration repeats", "customers", "actual"] + [e.label for e in evaluations], rows),
             line_chart({"actual": [r.actual for r in first.by_frequency],
                         **{e.label: [r.predicted for r in e.by_frequency] for e in evaluations}},
-                       "holdout purchases by calibration frequency", "calibration repeat purchases (bucket)"),
+                       "holdout purchases by calibration frequency", "calibration repeat purchases",
+                       ticks=[r.x for r in first.by_frequency]),
         ]
         if first.tracking:
             t = first.tracking
