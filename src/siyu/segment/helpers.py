@@ -43,7 +43,7 @@ HELPERS: dict[str, Helper] = {
          "within_days": int},
         ("category",), doc="bought(category := 'bra', material := '冰丝', within_days := 90)",
     ),
-    "in_group": Helper({"group": str, "ever": bool}, ("group",), doc="in_group('白领群')"),
+    "in_group": Helper({"group": str, "type": str, "ever": bool}, ("group",), doc="in_group('白领群')"),
     "friend_of": Helper({"staff": str, "ever": bool}, ("staff",), doc="friend_of(staff := 'S001')"),
     "has_tag": Helper({"tag": str}, ("tag",), many=True, doc="has_tag('sleeping')"),
 }
@@ -80,8 +80,11 @@ def _bought(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
 def _in_group(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
     conds = [] if args.get("ever", [False])[0] else ["g.is_member"]
     if "group" in args:
-        g = lit(args["group"][0])
-        conds.append(f"(g.group_name = {g} OR g.group_id = {g})")
+        # persona groups come numbered (丝语白领群01, 丝语白领群02 …): the name contains the text, or the id is it
+        name = str(args["group"][0])
+        conds.append(f"(g.group_name LIKE {lit('%' + name + '%')} OR g.group_id = {lit(name)})")
+    if "type" in args:
+        conds.append(f"g.group_type = {lit(args['type'][0])}")
     where = "".join(f" AND {c}" for c in conds)
     return f"EXISTS (SELECT 1 FROM {src.groups} AS g WHERE g.person_id = p.person_id{where})"
 
