@@ -164,3 +164,13 @@ def test_reply_rate_drops_along_the_script(wh: Engine) -> None:
         FROM s GROUP BY 1 ORDER BY 1
     """).column("rate").to_pylist()
     assert rows[0] > 0.7 and rows[-1] < rows[0] - 0.4
+
+
+def test_top_up_is_about_twice_an_order(wh: Engine) -> None:
+    ratio = wh.scalar("""
+        SELECT (SELECT avg(amount) FROM raw_stored_value WHERE kind = 'topup')
+             / (SELECT sum(amount_paid - coalesce(refund_amount, 0)) / count(*)
+                FROM (SELECT DISTINCT channel, order_id, amount_paid, refund_amount FROM raw_order
+                      WHERE channel <> 'douyin' AND status NOT IN ('pending', 'closed')))
+    """)
+    assert 1.5 <= ratio <= 3.0

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.demo.accounts import scramble
-from siyu.demo.funnel import ADD_LABELS
-from siyu.demo.orders import DOUYIN, JD, MINI, PARTIAL, PENDING, REFUNDED, STORE, TMALL
+from siyu.demo.funnel import ADD_LABELS, shipped
+from siyu.demo.orders import CLOSED, DOUYIN, JD, MINI, PARTIAL, PENDING, REFUNDED, STORE, TMALL
 from siyu.demo.social import CUSTOMER_LINES, GROUP_KINDS, GROUP_POSTS, STAFF_LINES, STAFF_REPLIES, WELFARE
 from siyu.demo.text import concat, ints, mask_name_middle, mask_name_tail, money, pick, timestamps, with_nulls
 from siyu.demo.world import World
@@ -120,7 +120,7 @@ class Shaper:
 
     def paid_at(self, idx: np.ndarray) -> pa.Array:
         o = self.w.orders
-        unpaid = np.isin(o.status[idx], [PENDING, 2])
+        unpaid = np.isin(o.status[idx], [PENDING, CLOSED])
         days = o.t[idx] + self.rng.uniform(0.0005, 0.02, len(idx))
         return _opt_ts(self.w, np.where(unpaid, np.nan, days))
 
@@ -339,8 +339,6 @@ class Shaper:
 
     def parcels(self) -> pa.Table:
         w, o = self.w, self.w.orders
-        from siyu.demo.funnel import shipped
-
         idx = np.flatnonzero(shipped(o))
         card = o.with_card[idx]
         return pa.table({

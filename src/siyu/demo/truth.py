@@ -89,9 +89,14 @@ def realised_rates(w: World) -> dict[str, Any]:
         "first_order_rate": quick / max(1, f.n),
         "private_domain_size": size_end,
         "stored_value_rate": float((topped & in_domain_end).sum() / max(1, size_end)),
+        "topup_to_order_value": float(
+            w.stored.amount[w.stored.kind == "topup"].mean() / max(1e-9, net / max(1, paid_like.sum()))
+        ) if topped.any() else 0.0,
         "activity_rate": float((recent & in_domain_end).sum() / max(1, size_end)),
         "churn_last_year": churned / max(1, size_year_ago),
         "group_members": len(w.groups.person), "groups": w.groups.n_groups, "messages": len(m.t),
         "coupons": w.coupons.n, "coupons_redeemed": int((w.coupons.order >= 0).sum()),
-        "koc_like_fans": int(((n_year >= 5) & (net_year >= 10_000)).sum()),
+        "fans": int(p.fan.sum()),
+        # DOMAIN.md's KOC bar: ≥ 5 purchases and ≥ ¥10,000 in a year (activity is judged by people)
+        "koc_candidates": int(((n_year >= 5) & (net_year >= 10_000)).sum()),
     }

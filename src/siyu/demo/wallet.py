@@ -87,7 +87,8 @@ def stored_value(cfg: DemoConfig, persons: Persons, friends: Friends, orders: Or
     chance = min(1.0, cfg.stored_value_rate * friends.n / max(eligible, 1))
     top = first[rng.random(eligible) < chance]
     who = orders.person[top]
-    amount = rng.choice([300.0, 500.0, 1000.0, 2000.0], len(top), p=[0.35, 0.4, 0.2, 0.05])
+    # top-up tiers averaging about twice an order (DOMAIN.md: a top-up is ~2× the average order)
+    amount = rng.choice([300.0, 500.0, 1000.0, 2000.0], len(top), p=[0.45, 0.4, 0.12, 0.03])
     amount = np.where(persons.fan[who], 5000.0, amount)
     bonus = np.where(amount >= 500, amount * 0.1, 0.0)
     t_top = orders.t[top] - rng.uniform(0.001, 0.01, len(top))
