@@ -5,10 +5,10 @@
     python bench/bench_profile.py --warehouse existing.duckdb       # reuse a warehouse with clean tables
 
 The demo is generated and written straight into the raw tables, then the `normalise` step and OneID on hard
-keys run (build time is printed, not part of the targets). Persons come from `person_map` when OneID has written one, else one
-person per channel identity (the profile's documented fallback) — the figures say which. In the same run it
-times the floor: a bare DuckDB GROUP BY that reads the orders once. Targets (issue 6): profile + tags ≤ 60 s,
-segment count p50 ≤ 150 ms over 20 typical expressions.
+keys run (build time is printed, not part of the targets). Persons come from `person_map` when OneID has
+written one, else one person per channel identity (the profile's documented fallback): the figures say
+which. In the same run it times the floor: a bare DuckDB GROUP BY that reads the orders once.
+Targets (issue 6): profile + tags ≤ 60 s, segment count p50 ≤ 150 ms over 20 typical expressions.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def main() -> None:
     floor, _ = timed(engine.query, "SELECT count(*) AS n FROM (SELECT channel, channel_uid, count(*) AS orders, "
                                    "sum(net_amount) AS spend, max(order_date) AS last FROM orders "
                                    "GROUP BY channel, channel_uid) AS g")
-    profile_s, (rows_in, persons, message) = timed(run_profile, engine, settings)  # type: ignore[misc]
+    profile_s, (_, persons, message) = timed(run_profile, engine, settings)  # type: ignore[misc]
     tags_s, (_, held, tag_message) = timed(run_tags, engine, settings)  # type: ignore[misc]
     print(f"floor (bare GROUP BY over {n_orders:,} orders): {floor:.2f} s")
     print(f"profile: {profile_s:.1f} s for {persons:,} persons ({message})")
