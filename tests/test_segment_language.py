@@ -124,3 +124,14 @@ def test_unknown_function_suggests_a_helper() -> None:
 def test_literals_are_quoted_by_the_compiler() -> None:
     sql = compile_predicate("city = 'x'' or 1=1 --' and has_tag('a''b')", VOCAB)
     assert "'x'' or 1=1 --'" in sql and "'a''b'" in sql
+
+
+def test_every_example_in_the_docs_compiles(world: Engine) -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "segments.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```sql\n(.+?)\n```", text.split("## Examples", 1)[1], flags=re.S)
+    assert len(examples) == 20
+    for example in examples:
+        count(world, example)  # compiles and runs on the profile
