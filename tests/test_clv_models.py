@@ -207,3 +207,16 @@ def test_fitting_on_distinct_rows_equals_fitting_on_customers() -> None:
     model = BGNBD({"r": 0.3, "alpha": 5.0, "a": 0.8, "b": 2.0})
     per_customer = sum(model.log_likelihood(x[i:i + 1], t_x[i:i + 1], T[i:i + 1]) for i in range(0, 3000, 1))
     assert model.log_likelihood(x, t_x, T) == pytest.approx(per_customer, rel=1e-10)
+
+
+@pytest.mark.parametrize("model", [
+    BGNBD({"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.43}),
+    MBGNBD({"r": 0.52, "alpha": 6.18, "a": 0.89, "b": 1.61}),
+    ParetoNBD({"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}),
+])
+def test_forecasts_for_very_frequent_buyers_stay_finite(model: BGNBD) -> None:
+    x = np.array([1.0, 50.0, 500.0, 3000.0])
+    t_x, T = np.full(4, 52.0), np.full(4, 52.0)  # bought on the last day: surely alive
+    forecast = model.conditional_expected(52.0, x, t_x, T)
+    assert np.isfinite(forecast).all() and (np.diff(forecast) > 0).all()
+    assert 1500 < forecast[-1] < 3000  # near last year's pace, discounted for the chance of leaving

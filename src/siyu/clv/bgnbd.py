@@ -69,11 +69,14 @@ class BGNBD(TransactionModel):
         r, alpha, a, b = theta
         x, T = d.x, d.T
         z = t / (alpha + T + t)
-        h = special.hyp2f1(r + x, b + x, a + b + x - 1.0, z)
-        return (a + b + x - 1.0) / (a - 1.0) * (1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h)
+        # (1-z)^(r+x)·2F1(r+x, b+x; a+b+x-1; z) after Euler's transformation: (1-z)^(a-1)·2F1(a+b-1-r, a-1; …),
+        # whose parameters stay small, so frequent buyers cannot overflow it
+        h = special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+        return (a + b + x - 1.0) / (a - 1.0) * (1.0 - (1.0 - z) ** (a - 1.0) * h)
 
     def expected(self, t: Array) -> Array:
         r, alpha, a, b = self.theta()
         t = np.asarray(t, float)
-        h = special.hyp2f1(r, b, a + b - 1.0, t / (alpha + t))
-        return (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * h)
+        z = t / (alpha + t)
+        h = special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)
+        return (a + b - 1.0) / (a - 1.0) * (1.0 - (1.0 - z) ** (a - 1.0) * h)

@@ -63,11 +63,13 @@ class MBGNBD(TransactionModel):
         r, alpha, a, b = theta
         x, T = d.x, d.T
         z = t / (alpha + T + t)
-        h = special.hyp2f1(r + x, b + x + 1.0, a + b + x, z)
-        return (a + b + x) / (a - 1.0) * (1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h)
+        # Euler's transformation keeps the hypergeometric parameters small (see BG/NBD)
+        h = special.hyp2f1(a + b - r, a - 1.0, a + b + x, z)
+        return (a + b + x) / (a - 1.0) * (1.0 - (1.0 - z) ** (a - 1.0) * h)
 
     def expected(self, t: Array) -> Array:
         r, alpha, a, b = self.theta()
         t = np.asarray(t, float)
-        h = special.hyp2f1(r, b + 1.0, a + b, t / (alpha + t))
-        return b / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * h)
+        z = t / (alpha + t)
+        h = special.hyp2f1(a + b - r, a - 1.0, a + b, z)
+        return b / (a - 1.0) * (1.0 - (1.0 - z) ** (a - 1.0) * h)
