@@ -114,3 +114,18 @@ def test_bad_option_values(tmp_path: Path) -> None:
     assert code == 2 and "--calibration-end '31/03/2024' is not a date" in out
     code, out = _run(str(f), "--customer", "id", "--date", "day", "--calibration-end", "2024-03-31", "--model", "x")
     assert code == 2 and "unknown model 'x'" in out
+
+
+def test_score_writes_the_warehouse_tables(tmp_path: Path) -> None:
+    from test_clv_summary import _orders, _shop  # the tests folder is on sys.path (pytest's default import mode)
+
+    from siyu.engine.duckdb_engine import DuckDBEngine
+
+    warehouse = tmp_path / "w.duckdb"
+    with DuckDBEngine(warehouse) as engine:
+        engine.write_arrow("orders", _orders(_shop(150)), mode="replace")
+    result = runner.invoke(app, ["clv", "score", "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "150 persons scored" in result.output
+    with DuckDBEngine(warehouse, read_only=True) as engine:
+        assert engine.row_count("clv_score") == 150

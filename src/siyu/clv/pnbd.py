@@ -86,9 +86,9 @@ class ParetoNBD(TransactionModel):
         v_T, g_T = self._log_tail_grad(theta, d.xT_x, d.xT_T)
         tail_t, tail_T = v_t[d.xt_idx], v_T[d.xT_idx]
         gap = np.minimum(tail_T - tail_t, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # extreme trial points are caught just below
             dead = np.log(s) + tail_t + log1mexp(gap)
-        total = np.logaddexp(alive, dead)
+            total = np.logaddexp(alive, dead)
         value = float(np.dot(d.weight, common + total))
         if not np.isfinite(value):
             return value, None
