@@ -56,6 +56,7 @@ def test_jd_xlsx_on_a_named_sheet(duck: Engine, tmp_path: Path) -> None:
     wb.active.title = "说明"
     wb.active.append(["本文件由京东商家后台导出"])
     ws = wb.create_sheet("订单")
+    ws.append(["京东订单导出 2024-03"])  # a title row above the header
     ws.append(["订单号", "下单帐号", "客户姓名", "客户地址", "联系电话", "下单时间", "订单金额", "应付金额",
                "订单状态", "商品名称", "商品ID", "订购数量", "京东价"])
     ws.append([250001, "jd_pin_1", "王五", "北京市 北京市 朝阳区 建国路88号", "13800001111",
@@ -74,7 +75,7 @@ def test_jd_xlsx_on_a_named_sheet(duck: Engine, tmp_path: Path) -> None:
     assert orders[1]["created_at"] == dt.datetime(2024, 3, 5, 18, 0)  # Excel serial 45356.75
     items = _rows(duck, "SELECT sku, qty, price FROM raw_order_item ORDER BY order_id, sku")
     assert [(i["sku"], i["qty"]) for i in items] == [("100001", 1), ("100002", 2), ("100002", 1)]
-    assert _rows(duck, "SELECT _row FROM raw_order_item ORDER BY _row")[0]["_row"] == 2
+    assert _rows(duck, "SELECT _row FROM raw_order_item ORDER BY _row")[0]["_row"] == 3  # the sheet's own row
 
 
 def test_douyin_utf8_bom_after_sale_overrides_status(duck: Engine, tmp_path: Path) -> None:

@@ -247,7 +247,8 @@ class XlsxReader(Reader):
         ws_rows, total, close = _xlsx_rows(path, sheet)
         try:
             for number, values in ws_rows:
-                if any(v is not None and str(v).strip() for v in values):
+                # the header is the first row with two or more cells: exports may put a title row above it
+                if sum(1 for v in values if v is not None and str(v).strip()) >= 2:
                     headers = [cell_text(v) for v in values]
                     while headers and not headers[-1].strip():
                         headers.pop()
