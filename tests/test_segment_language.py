@@ -67,7 +67,7 @@ def test_count_matches_members(world: Engine) -> None:
 
 
 VOCAB = Vocabulary(frozenset({"orders", "net_spend", "city", "is_friend"}), dt.date(2026, 6, 30),
-                   frozenset({"is_friend"}))
+                   frozenset({"is_friend"}), frozenset({"city"}), frozenset({"orders", "net_spend"}))
 
 
 @pytest.mark.parametrize(("expression", "message"), [
@@ -100,6 +100,8 @@ VOCAB = Vocabulary(frozenset({"orders", "net_spend", "city", "is_friend"}), dt.d
     ("CAST(orders AS VARCHAR) = '1'", "only DATE"),
     ("orders > ?", "not allowed"),
     ("* > 1", "not allowed"),
+    ("orders >= 'two'", "orders is a number"),
+    ("city in ('杭州', 5)", "city is text"),
 ])
 def test_malicious_and_malformed_are_rejected(expression: str, message: str) -> None:
     with pytest.raises(SegmentError, match=message):

@@ -48,6 +48,8 @@ class Vocabulary:
     columns: frozenset[str]
     as_of: dt.date
     booleans: frozenset[str] = frozenset()
+    texts: frozenset[str] = frozenset()  # text columns: compared with quoted text
+    numbers: frozenset[str] = frozenset()  # numeric columns: compared with numbers
 
     def names(self) -> list[str]:
         return sorted(self.columns) + [f"{h}()" for h in HELPERS] + ["today()"]
@@ -153,6 +155,24 @@ def helper_args(node: exp.Anonymous, text: str) -> dict[str, list[Value]]:
     return args
 
 
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _check_types(node: exp.Expr, text: str, vocab: Vocabulary) -> None:
+    """`orders > 'a'` or `city = 5` would fail inside the database; say so here, at the literal."""
+    sides = [node.this, node.expression] if isinstance(node, _COMPARISONS) else (
+        [node.this, *node.expressions] if isinstance(node, exp.In) else [])
+    columns = [s for s in sides if isinstance(s, exp.Column) and not s.table]
+    for col in columns:
+        for other in sides:
+            if not isinstance(other, exp.Literal):
+                continue
+            if col.name in vocab.numbers and other.is_string:
+                raise _fail(other, text, f"{col.name} is a number: compare it with a number, not '{other.this}'")
+            if col.name in vocab.texts and not other.is_string:
+                raise _fail(other, text, f"{col.name} is text: quote the value, e.g. {col.name} = '{other.this}'")
+
+
 def validate(tree: exp.Expr, text: str, vocab: Vocabulary) -> None:
     """Every node must be whitelisted; raises SegmentError at the first that is not."""
     bare = isinstance(tree, exp.Column) and tree.name not in vocab.booleans
@@ -173,6 +193,8 @@ def validate(tree: exp.Expr, text: str, vocab: Vocabulary) -> None:
             helper_args(node, text)
         elif isinstance(node, exp.Column):
             _check_column(node, text, vocab)
+        elif isinstance(node, (*_COMPARISONS, exp.In)):
+            _check_types(node, text, vocab)
         elif isinstance(node, exp.CurrentDate) and any(node.args.values()):
             raise _fail(node, text, "today() takes no arguments")
         elif isinstance(node, exp.Cast):

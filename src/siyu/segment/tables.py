@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pyarrow as pa
 
@@ -52,5 +53,8 @@ def vocabulary(engine: Engine, src: Sources | None = None) -> Vocabulary:
         as_of = dt.date.today()  # an empty profile: no person will match anyway
     if not engine.table_exists(src.tags):
         engine.ensure_table(src.tags, PERSON_TAG)
-    booleans = frozenset(f.name for f in schema if pa.types.is_boolean(f.type))
-    return Vocabulary(frozenset(schema.names), as_of, booleans)
+    def kind(test: Callable[[pa.DataType], bool]) -> frozenset[str]:
+        return frozenset(f.name for f in schema if test(f.type))
+
+    numeric = kind(lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
+    return Vocabulary(frozenset(schema.names), as_of, kind(pa.types.is_boolean), kind(pa.types.is_string), numeric)
