@@ -41,17 +41,19 @@ class GammaGamma:
         return value, np.array([g_p.sum(), g_q.sum(), g_g.sum()])
 
     @staticmethod
-    def _repeaters(x: Array, m: Array) -> tuple[Array, Array]:
+    def _repeaters(x: Array, m: Array) -> tuple[Array, Array, int]:
+        """Customers the spend model can use, and how many repeaters were left out for a zero mean value."""
         x = np.asarray(x, float)
         m = np.asarray(m, float)
-        keep = (x > 0) & np.isfinite(m)
-        if (m[keep] <= 0).any():
-            raise ValueError("Gamma-Gamma needs positive average order values for customers with repeat purchases")
-        return x[keep], m[keep]
+        if (m[np.isfinite(m)] < 0).any():
+            raise ValueError("Gamma-Gamma needs non-negative average order values")
+        repeat = (x > 0) & np.isfinite(m)
+        keep = repeat & (m > 0)  # free repeat orders (value 0) carry no information about spend
+        return x[keep], m[keep], int((repeat & ~keep).sum())
 
     def fit(self, x: Array, mean_value: Array) -> FitResult:
         """Fit on per-customer repeat counts and mean repeat order value (customers with x = 0 are skipped)."""
-        xr, mr = self._repeaters(x, mean_value)
+        xr, mr, zero = self._repeaters(x, mean_value)
         if xr.size < 10:
             raise DegenerateDataError(
                 f"only {xr.size} customers with a repeat purchase and a positive amount: too few to fit spend"
@@ -60,6 +62,7 @@ class GammaGamma:
         res = maximise(self.name, self.param_names, lambda th: self._loglik(th, xr, mr), start,
                        int(xr.size), int(xr.size), True)
         res.extra["frequency_spend_correlation"] = frequency_spend_correlation(xr, mr)
+        res.extra["left_out_zero_value"] = float(zero)
         self.params, self.result = res.params, res
         return res
 
