@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from siyu.clv.data import compress
-from siyu.clv.evaluate import Evaluation, evaluate
+from siyu.clv.evaluate import Evaluation, best, evaluate
 from siyu.clv.gammagamma import GammaGamma
 from siyu.clv.model import TransactionModel
 from siyu.clv.models import converged_or_raise, fit_models, model_names, pick
@@ -70,11 +70,12 @@ def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") 
     notes = []
     models = fit_models(names, compress(summary.x, summary.t_x, summary.T))
     good = converged_or_raise(models)
-    chosen, _ = pick(good)
     evaluations: list[Evaluation] = []
-    if period.holdout_end is not None:
+    if period.holdout_end is not None:  # choose on the holdout: lowest per-customer MAE
         evaluations = [evaluate(m, summary, days, repeats) for m in good]
-        chosen = next(m for m in good if m.name == min(evaluations, key=lambda e: e.mae).model)
+        chosen = next(m for m in good if m.name == best(evaluations).model)
+    else:
+        chosen, _ = pick(good)
     for m in models:
         if m not in good and m.result:
             notes.append(f"{m.label} did not converge: {m.result.message}")
