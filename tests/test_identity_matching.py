@@ -147,3 +147,16 @@ def test_one_ambiguous_identity_does_not_chain_two_people(duck: Engine) -> None:
     resolve(duck, IdentitySettings())
     persons = person_of(duck)
     assert persons["store:wei"] != persons["store:weidong"]
+
+
+@pytest.mark.spark
+def test_person_map_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
+    rows, _ = brand(40, seed=21)
+    rows.append({"channel": "miniprogram", "channel_uid": "o1", "unionid": "u1", "phone": "13800000001"})
+    rows.append({"channel": "wecom", "channel_uid": "w1", "unionid": "u1", "name": "小鱼"})
+    maps = []
+    for engine in (duck, spark):
+        engine.write_arrow("identities", identities_table(rows), mode="replace")
+        resolve(engine, IdentitySettings())
+        maps.append(person_of(engine))
+    assert maps[0] == maps[1]

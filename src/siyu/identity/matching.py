@@ -21,6 +21,7 @@ from siyu.identity.settings import IdentitySettings
 RAW = "tmp_identity_match_raw"
 EDGES = "tmp_identity_match_edges"
 CLUSTERS = "tmp_identity_match_cc"
+BAD_NODES = "tmp_identity_match_bad"
 MODEL_TABLE = "identity_model"
 MODEL_SCHEMA = pa.schema([("run_id", pa.string()), ("at", pa.timestamp("us")), ("model_json", pa.string())])
 
@@ -66,7 +67,7 @@ def _disagree_sql(x: str, y: str) -> str:
     """Two identities that cannot be one person: both names known and unlike, or birthdays differ."""
     return (
         f"(({x}.name_real AND {y}.name_real AND {x}.name_pinyin <> {y}.name_pinyin "
-        f"AND jaro_winkler_similarity({x}.name_pinyin, {y}.name_pinyin) < 0.9) "
+        f"AND levenshtein({x}.name_pinyin, {y}.name_pinyin) > 2) "
         f"OR ({x}.birthday <> {y}.birthday AND month({x}.birthday) <> day({y}.birthday) "
         f"AND NOT (month({x}.birthday) = 1 AND day({x}.birthday) = 1) "
         f"AND NOT (month({y}.birthday) = 1 AND day({y}.birthday) = 1)))"
@@ -87,10 +88,13 @@ def guard_chains(engine: Engine, cfg: IdentitySettings, run_id: str, max_cluster
     """).to_pylist()
     bad = f"""SELECT DISTINCT c.label FROM {CLUSTERS} c WHERE c.node IN ({_values([r["x"] for r in conflicts])})
         UNION SELECT label FROM {CLUSTERS} GROUP BY label HAVING count(*) > {max_cluster}"""
-    in_bad = f"(SELECT node FROM {CLUSTERS} WHERE label IN ({bad}))"
-    hard = engine.query(f"SELECT a, b FROM identity_edge WHERE a IN {in_bad}").to_pylist()
+    engine.create_table_as(BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label")
+    hard = engine.query(
+        f"SELECT e.a, e.b FROM identity_edge e JOIN {BAD_NODES} n ON n.node = e.a"
+    ).to_pylist()
     weak = engine.query(
-        f"SELECT a, b, probability FROM {RAW} WHERE a IN {in_bad} ORDER BY probability DESC, a, b"
+        f"SELECT r.a, r.b, r.probability FROM {RAW} r JOIN {BAD_NODES} n ON n.node = r.a "
+        f"ORDER BY r.probability DESC, r.a, r.b"
     ).to_pylist()
     kept = _greedy_without_conflicts(hard, weak, conflicts)
     engine.write_arrow("tmp_identity_match_kept", pa.table({
@@ -101,11 +105,12 @@ def guard_chains(engine: Engine, cfg: IdentitySettings, run_id: str, max_cluster
         f"""
         SELECT r.a, r.b, 'match' AS kind, 'splink' AS key_name, CAST(NULL AS VARCHAR) AS key_value,
                r.probability, '{run_id}' AS run_id
-        FROM {RAW} r
-        WHERE r.a NOT IN {in_bad}
-           OR EXISTS (SELECT 1 FROM tmp_identity_match_kept k WHERE k.a = r.a AND k.b = r.b)
+        FROM {RAW} r LEFT JOIN {BAD_NODES} n ON n.node = r.a
+        LEFT JOIN tmp_identity_match_kept k ON k.a = r.a AND k.b = r.b
+        WHERE n.node IS NULL OR k.a IS NOT NULL
         """,
     )
+    engine.drop_table(BAD_NODES)
     engine.drop_table("tmp_identity_match_kept")
     return n
 

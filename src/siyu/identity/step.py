@@ -76,9 +76,11 @@ def _components_honouring_splits(engine: Engine, cfg: IdentitySettings) -> int:
     rounds = 0
     for _ in range(MAX_SPLIT_ROUNDS):
         engine.write_arrow(DETACHED, pa.table({"node": pa.array(detached, pa.string())}), mode="replace")
+        # joins, not NOT IN: Spark plans NOT IN (subquery) as a slow null-aware nested loop
         edges = (
-            f"SELECT a, b FROM identity_edge WHERE kind = 'override' OR ("
-            f"a NOT IN (SELECT node FROM {DETACHED}) AND b NOT IN (SELECT node FROM {DETACHED}))"
+            f"SELECT e.a, e.b FROM identity_edge e LEFT JOIN {DETACHED} da ON da.node = e.a "
+            f"LEFT JOIN {DETACHED} db ON db.node = e.b "
+            f"WHERE e.kind = 'override' OR (da.node IS NULL AND db.node IS NULL)"
         )
         rounds += connected_components(engine, f"SELECT node FROM {NODES}", edges, LABELS, cfg.max_iterations)
         if all(s["b"] is None for s in splits):
