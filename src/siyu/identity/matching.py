@@ -8,59 +8,36 @@ would put a disagreeing pair together is refused: the ambiguous identity joins i
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pyarrow as pa
 
 from siyu.engine import Engine
-from siyu.identity import model, splink_model
+from siyu.identity import model, scoring
 from siyu.identity.components import connected_components
 from siyu.identity.features import FEATURES, build_features
+from siyu.identity.scoring import latest_model
 from siyu.identity.settings import IdentitySettings
 
 RAW = "tmp_identity_match_raw"
 EDGES = "tmp_identity_match_edges"
 CLUSTERS = "tmp_identity_match_cc"
 BAD_NODES = "tmp_identity_match_bad"
-MODEL_TABLE = "identity_model"
-MODEL_SCHEMA = pa.schema([("run_id", pa.string()), ("at", pa.timestamp("us")), ("model_json", pa.string())])
 
 
-def match_edges(engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None) -> int:
-    """Write guarded match edges to `tmp_identity_match_edges`; returns their number.
+def match_edges(
+    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None
+) -> tuple[int, str]:
+    """Write guarded match edges to `tmp_identity_match_edges`; returns their number and how pairs were scored.
 
     `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
     """
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
     data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
-    pairs = _scored_pairs(engine, data, cfg, run_id)
+    pairs, how = scoring.score(engine, data, cfg, run_id)
     engine.write_arrow(RAW, pairs, mode="replace")
     n = guard_chains(engine, cfg, run_id)
     for name in (RAW, CLUSTERS):
         engine.drop_table(name)
-    return n
-
-
-def _empty_pairs() -> pa.Table:
-    return pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.string()),
-                     "probability": pa.array([], pa.float64())})
-
-
-def _scored_pairs(engine: Engine, data: pa.Table, cfg: IdentitySettings, run_id: str) -> pa.Table:
-    """Train on the data, save the model, and return pairs over the match threshold as (a, b, probability)."""
-    if data.num_rows < 2:
-        return _empty_pairs()
-    settings = model.splink_settings(cfg.blocking)
-    linker = splink_model.train(data, settings, cfg.max_pairs_for_u, model.TRAINING_BLOCKS,
-                                model.DETERMINISTIC_RULES)
-    engine.ensure_table(MODEL_TABLE, MODEL_SCHEMA)
-    engine.write_arrow(MODEL_TABLE, pa.Table.from_pylist(
-        [{"run_id": run_id, "at": dt.datetime.now(), "model_json": splink_model.model_json(linker)}],
-        schema=MODEL_SCHEMA))
-    scored = splink_model.predict(linker, cfg.match_threshold)
-    return pa.table({"a": scored.column("unique_id_l").cast(pa.string()),
-                     "b": scored.column("unique_id_r").cast(pa.string()),
-                     "probability": scored.column("match_probability").cast(pa.float64())})
+    return n, how
 
 
 def _disagree_sql(x: str, y: str) -> str:
@@ -167,9 +144,4 @@ def _greedy_without_conflicts(
     return kept
 
 
-def latest_model(engine: Engine) -> str | None:
-    """The Splink model (JSON) trained by the latest run, if any."""
-    if not engine.table_exists(MODEL_TABLE):
-        return None
-    value = engine.scalar(f'SELECT model_json FROM {MODEL_TABLE} ORDER BY "at" DESC LIMIT 1')
-    return str(value) if value is not None else None
+__all__ = ["EDGES", "guard_chains", "latest_model", "match_edges"]

@@ -33,6 +33,8 @@ class IdentitySettings(BaseModel):
     )
     probabilistic: bool = True
     match_threshold: float = Field(default=0.995, gt=0.0, lt=1.0)
+    incremental: bool = Field(default=True, description="score only identities that changed since the last run")
+    retrain: bool = Field(default=True, description="full runs re-estimate the Splink model from the data")
     blocking: list[list[str]] = Field(default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING])
     max_pairs_for_u: float = Field(default=2e6, gt=0)
     max_iterations: int = Field(default=60, ge=1)

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
 from siyu.identity import model
@@ -88,3 +89,29 @@ def explain_pair(linker: Linker, left: pa.Table, right: pa.Table) -> list[dict[s
     rows.append({"comparison": "total", "level": f"probability {out['match_probability']:.6f}",
                  "weight": float(out["match_weight"])})
     return rows
+
+
+def predict_touching(data: pa.Table, saved: str, ids: list[str], threshold: float) -> pa.Table:
+    """Pairs involving `ids` (with everyone, and among themselves), scored with a saved model.
+
+    Term frequencies come from all of `data`, as in a full run.
+    """
+    linker = linker_from_json(data, saved)
+    tf_columns = {
+        level._tf_adjustment_input_column_name
+        for comparison in linker._settings_obj.comparisons for level in comparison.comparison_levels
+        if level._tf_adjustment_input_column_name
+    }
+    for column in sorted(tf_columns):
+        linker.table_management.compute_tf_table(column)
+    chosen = pc.is_in(data.column("unique_id"), value_set=pa.array(ids, pa.string()))
+    db_api = linker._db_api
+    touched = db_api.register(data.filter(chosen))
+    others = db_api.register(data.filter(pc.invert(chosen)))
+    parts = [
+        linker.inference.predict_between(touched, others, threshold_match_probability=threshold,
+                                         warning_mode="never"),
+        linker.inference.predict_within(touched, threshold_match_probability=threshold, warning_mode="never"),
+    ]
+    cols = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    return pa.concat_tables([p.as_pyarrow_table().select(cols) for p in parts])

@@ -48,13 +48,13 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
     parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
     engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
-    n_match = 0
+    n_match, how = 0, "probabilistic matching off"
     if cfg.probabilistic:
         from siyu.identity.matching import EDGES, match_edges
 
         connected_components(engine, f"SELECT node FROM {NODES}", "SELECT a, b FROM identity_edge",
                              HARD_GROUPS, cfg.max_iterations)
-        n_match = match_edges(engine, cfg, run_id, groups=HARD_GROUPS)
+        n_match, how = match_edges(engine, cfg, run_id, groups=HARD_GROUPS)
         engine.insert_select("identity_edge", f"SELECT * FROM {EDGES}")
     n_edges = engine.row_count("identity_edge")
     rounds = _components_honouring_splits(engine, cfg)
@@ -64,7 +64,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         engine.drop_table(name)
     message = (
         f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "
-        f"{n_super:,} super-keys set aside, {events:,} id events, {rounds} rounds"
+        f"{n_super:,} super-keys set aside, {events:,} id events, {rounds} rounds; {how}"
     )
     return rows_in, engine.row_count("person_map"), message
 
