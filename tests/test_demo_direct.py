@@ -57,7 +57,12 @@ def test_statuses_are_mapped_and_douyin_after_sale_overrides(duck: Engine, tiny:
 
 @pytest.mark.spark
 def test_direct_write_on_spark_matches_duckdb(spark: Engine, duck: Engine, tiny: DemoBrand) -> None:
-    write_direct(duck, tiny.exports.items())
-    write_direct(spark, tiny.exports.items())
-    for table in ("raw_order", "raw_identity", "raw_message", "raw_contact"):
+    """`siyu demo --engine spark` writes a fresh lake the fast way; it holds what DuckDB's checked path holds."""
+    some = [(s, t) for s, t in tiny.exports.items() if s in ("jd", "wecom-contacts")]  # keep Spark quick
+    write_direct(duck, some)
+    write_direct(spark, some, fresh=True)
+    for table in ("raw_order", "raw_order_item", "raw_identity", "raw_contact"):
         assert spark.row_count(table) == duck.row_count(table), table
+    hashes = "SELECT count(DISTINCT _row_hash) FROM raw_identity"
+    assert spark.scalar(hashes) == duck.scalar(hashes)
+

@@ -61,11 +61,18 @@ def raw_tables(source: str, export: pa.Table) -> Iterator[tuple[str, pa.Table]]:
         yield str(target["table"]), pa.table(data)
 
 
-def _unique_rows(data: pa.Table) -> pa.Table:
-    """The first row of each `_row_hash` (a JD order repeats its order row on every SKU line)."""
-    first = data.select(["_row_hash"]).append_column("_i", pa.array(np.arange(data.num_rows)))
-    keep = first.group_by("_row_hash", use_threads=False).aggregate([("_i", "min")]).column("_i_min")
-    return data.take(pa.array(np.sort(keep.to_numpy())))
+def drop_duplicate_rows(engine: Engine, table: str) -> int:
+    """Keep the first row of each `_row_hash` in `table` (SQL, so it runs out of core); returns rows kept."""
+    cols = ", ".join(engine.table_schema(table).names)
+    scratch = f"__demo_unique_{table}"
+    engine.create_table_as(scratch, f"""
+        SELECT {cols} FROM (
+            SELECT {cols}, row_number() OVER (PARTITION BY _row_hash ORDER BY _row) AS _demo_rn FROM {table}
+        ) AS ranked WHERE _demo_rn = 1
+    """)
+    kept = engine.create_table_as(table, f"SELECT {cols} FROM {scratch}")
+    engine.drop_table(scratch)
+    return kept
 
 
 def write_direct(
@@ -74,28 +81,30 @@ def write_direct(
     on_source: Callable[[str], None] | None = None,
     fresh: bool = False,
 ) -> dict[str, int]:
-    """Append every export's rows to the raw tables in one transaction; returns rows added per table.
+    """Append every export's rows to the raw tables; returns rows added per table.
 
-    Rows already stored (same `_row_hash`) are skipped, so writing the same brand twice adds nothing.
-    `fresh=True` says the raw tables hold nothing from these sources yet (a just-created demo warehouse):
-    duplicates are then dropped here in one pass and rows are plainly appended, which is several times
-    faster at a million persons than checking every chunk against the growing table.
+    Rows already stored (same `_row_hash`) are skipped, so writing the same brand twice adds nothing; each
+    source is written in one transaction. `fresh=True` says the raw tables are empty (a just-created demo
+    warehouse): chunks are then plainly appended and duplicates (a JD order row repeated on each SKU line,
+    a buyer's address on each order) dropped once per table at the end, in SQL. That is much faster at a
+    million persons than checking each chunk against the growing table, and keeps memory bounded.
     """
     added: dict[str, int] = {}
     now = dt.datetime.now().replace(microsecond=0)
-    with engine.transaction():
-        for source, export in exports:
-            if on_source:
-                on_source(source)
+    for source, export in exports:
+        if on_source:
+            on_source(source)
+        with engine.transaction():
             for table, data in raw_tables(source, export):
-                if not data.num_rows:
-                    continue
-                rows = pa.array(np.arange(2, 2 + data.num_rows, dtype=np.int64))
-                meta = add_meta(data, source, f"demo:{source}", rows, now, target=table)
-                if fresh:
-                    meta = _unique_rows(meta)
-                for start in range(0, meta.num_rows, CHUNK_ROWS):
-                    chunk = meta.slice(start, CHUNK_ROWS)
-                    n = engine.write_arrow(table, chunk) if fresh else engine.append_new(table, chunk, "_row_hash")
+                for start in range(0, data.num_rows, CHUNK_ROWS):
+                    chunk = data.slice(start, CHUNK_ROWS)
+                    rows = pa.array(np.arange(start + 2, start + 2 + chunk.num_rows, dtype=np.int64))
+                    meta = add_meta(chunk, source, f"demo:{source}", rows, now, target=table)
+                    n = engine.write_arrow(table, meta) if fresh else engine.append_new(table, meta, "_row_hash")
                     added[table] = added.get(table, 0) + n
+        del export
+    if fresh:
+        with engine.transaction():
+            for table in added:
+                added[table] = drop_duplicate_rows(engine, table)
     return added
