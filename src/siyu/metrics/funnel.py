@@ -135,12 +135,10 @@ def staff_conversion(engine: Engine, start: dt.date, end: dt.date) -> list[dict[
 
 
 def weakest_staff(rows: list[dict[str, Any]]) -> str | None:
-    """The member to drill into: flagged below the team with the lowest upper bound, else the lowest rate."""
-    below = [r for r in rows if r["flag"] == "below"]
-    pool = below or rows
-    if not pool:
+    """The member to drill into: the lowest upper bound of the interval, so one unlucky new friend is not it."""
+    if not rows:
         return None
-    return str(min(pool, key=lambda r: (r["high"] if below else r["rate"], r["staff_id"]))["staff_id"])
+    return str(min(rows, key=lambda r: (r["high"], r["staff_id"]))["staff_id"])
 
 
 def script_dropoff(engine: Engine, staff_id: str | None, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
