@@ -41,12 +41,22 @@ def test_tmall_is_gb18030_with_excel_styled_rows(files: dict[str, Path]) -> None
     assert re.search(r"\b20\d\d-\d\d-\d\d \d\d:\d\d:\d\d\b", text)
 
 
-def test_jd_is_xlsx_when_small(files: dict[str, Path]) -> None:
-    assert files["jd"].suffix == ".xlsx"
-    sheet = load_workbook(files["jd"], read_only=True).active
+def test_jd_is_xlsx(small: DemoBrand, tmp_path: Path) -> None:
+    written = write_files([("jd", small.exports["jd"])], tmp_path)
+    assert [p.suffix for _, p in written] == [".xlsx"]
+    sheet = load_workbook(written[0][1], read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == [h for _, h, _ in headers("jd")]
-    assert len(rows) > 10
+    assert len(rows) == small.exports["jd"].num_rows + 1
+
+
+def test_a_large_jd_export_is_split_into_xlsx_and_csv_at_an_order_boundary(tmp_path: Path) -> None:
+    jd = generate(DemoConfig(persons=4000, seed=2)).exports["jd"]
+    written = write_files([("jd", jd)], tmp_path)
+    assert [p.suffix for _, p in written] == [".xlsx", ".csv"]
+    early = {r[0] for r in load_workbook(written[0][1], read_only=True).active.iter_rows(min_row=2, values_only=True)}
+    late = written[1][1].read_text(encoding="utf-8")
+    assert all(str(order) not in late for order in list(early)[:200])
 
 
 def test_douyin_has_bom_and_miniprogram_is_json_lines(files: dict[str, Path]) -> None:

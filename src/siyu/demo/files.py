@@ -1,7 +1,8 @@
 """Write the demo's exports as the files each channel's backend produces, so the demo exercises importers.
 
 - tmall: CSV in GB18030 (as Excel users save it), some rows with `¥1,234.50` and `2024/3/1 12:00`;
-- jd: XLSX when small (≤ 50k rows), else CSV; douyin: UTF-8 CSV with a BOM; miniprogram: JSON Lines;
+- jd: the earliest orders as XLSX (≤ 5,000 rows), the rest as CSV; douyin: UTF-8 CSV with a BOM;
+  miniprogram: JSON Lines;
 - messages: Parquet; everything else: UTF-8 CSV.
 Headers are each field's first alias in `siyu/ingest/sources/<source>.toml`; values are text as the
 backends write them (statuses in their Chinese wording, booleans 是/否, empty cells for nulls).
@@ -23,10 +24,10 @@ import pyarrow.parquet as pq
 from siyu.demo.mappings import headers
 from siyu.demo.text import concat, ints
 
-XLSX_MAX_ROWS = 50_000
+XLSX_MAX_ROWS = 5_000
 FILE_NAMES = {
     "products": "products.csv", "stores": "stores.csv", "staff": "staff.csv",
-    "tmall": "tmall_orders.csv", "jd": "jd_orders", "douyin": "douyin_orders.csv",
+    "tmall": "tmall_orders.csv", "douyin": "douyin_orders.csv",
     "miniprogram": "miniprogram_orders.jsonl", "store": "store_sales.csv", "wecom-contacts": "wecom_contacts.csv",
     "groups": "groups.csv", "messages": "messages.parquet", "parcels": "parcels.csv", "coupons": "coupons.csv",
     "stored-value": "stored_value.csv",
@@ -131,6 +132,23 @@ def _xlsx(table: pa.Table, path: Path) -> None:
     wb.save(path)
 
 
+def _split_jd(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """JD's backend exports by date range and caps a sheet: the earliest orders as XLSX, the rest as CSV.
+
+    Reading XLSX is slow (openpyxl manages a few thousand rows a second here), so only the first
+    `XLSX_MAX_ROWS` rows, cut at an order boundary, go to the workbook: the default demo still exercises
+    the XLSX importer and still finishes in seconds.
+    """
+    table = table.sort_by([("下单时间", "ascending"), ("订单号", "ascending")])
+    if table.num_rows <= XLSX_MAX_ROWS:
+        return table, table.slice(0, 0)
+    ids = table.column("订单号").to_pylist()
+    cut = XLSX_MAX_ROWS
+    while cut < len(ids) and ids[cut] == ids[cut - 1]:
+        cut += 1
+    return table.slice(0, cut), table.slice(cut)
+
+
 def write_files(exports: Iterable[tuple[str, pa.Table]], folder: Path, seed: int = 7) -> list[tuple[str, Path]]:
     """Write every export into `folder` in its channel's format; returns (source, file) in import order."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -138,16 +156,19 @@ def write_files(exports: Iterable[tuple[str, pa.Table]], folder: Path, seed: int
     written: list[tuple[str, Path]] = []
     for source, export in exports:
         table = text_table(source, export, rng, fancy=source == "tmall")
-        name = FILE_NAMES.get(source, f"{source}.csv")
         if source == "jd":
-            name += ".xlsx" if table.num_rows <= XLSX_MAX_ROWS else ".csv"
-        path = folder / name
+            early, rest = _split_jd(table)
+            _xlsx(early, folder / "jd_orders_1.xlsx")
+            written.append((source, folder / "jd_orders_1.xlsx"))
+            if rest.num_rows:
+                (folder / "jd_orders_2.csv").write_bytes(_csv_bytes(rest))
+                written.append((source, folder / "jd_orders_2.csv"))
+            continue
+        path = folder / FILE_NAMES.get(source, f"{source}.csv")
         if source == "tmall":
             path.write_bytes(_csv_bytes(table).decode("utf-8").replace("\n", "\r\n").encode("gb18030"))
         elif source == "douyin":
             path.write_bytes(b"\xef\xbb\xbf" + _csv_bytes(table))
-        elif path.suffix == ".xlsx":
-            _xlsx(table, path)
         elif path.suffix == ".jsonl":
             _jsonl(table, path)
         elif path.suffix == ".parquet":
