@@ -51,7 +51,9 @@ def register(app: typer.Typer) -> None:
         persons: Annotated[int, typer.Option("--persons", help="how many customers the brand has")] = 20_000,
         seed: Annotated[int, typer.Option("--seed", help="same seed, same brand")] = 7,
         out: Annotated[Path, typer.Option("--out", help="the demo warehouse (replaced)")] = Path("siyu-demo.duckdb"),
-        files: Annotated[Path | None, typer.Option("--files", help="folder for the channel export files")] = None,
+        files: Annotated[
+            Path | None, typer.Option("--files", help="write the channel export files here and import them")
+        ] = None,
         direct: Annotated[
             bool, typer.Option("--direct", help=f"write raw tables directly (default above {DIRECT_ABOVE:,} persons)")
         ] = False,
@@ -59,9 +61,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a demo brand with ground truth, load it, run the pipeline and print a summary."""
         config = DemoConfig(persons=persons, seed=seed)
+        # --direct wins; an explicit --files folder asks for files at any size; else by size
+        mode = True if direct else (False if files is not None else None)
         with console.status("building the demo…") as status:
             result = build_demo(
-                out.expanduser().resolve(), config, files_dir=files, direct=True if direct else None,
+                out.expanduser().resolve(), config, files_dir=files, direct=mode,
                 engine=engine, on_step=lambda s: status.update(f"{s}…"),
             )
         _print(result)
