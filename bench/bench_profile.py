@@ -81,7 +81,7 @@ def _ready(path: Path) -> bool:
     if not path.exists():
         return False
     with DuckDBEngine(path, read_only=True) as engine:
-        return engine.table_exists("identities")
+        return engine.table_exists("person_map")
 
 
 def timed(func: object, *args: object) -> tuple[float, object]:
