@@ -37,8 +37,20 @@ def _values(engine: Engine, cfg: MetricsConfig, base: Base) -> pa.Table:
     return pa.concat_tables(parts).cast(SCHEMA)
 
 
-def _table(rows: list[dict[str, Any]]) -> pa.Table | None:
-    return pa.Table.from_pylist(rows) if rows else None
+STAFF = pa.schema([("staff_id", pa.string()), ("name", pa.string()), ("store_id", pa.string()),
+                   ("friends", pa.int64()), ("converted", pa.int64()), ("rate", pa.float64()),
+                   ("low", pa.float64()), ("high", pa.float64()), ("team", pa.float64()), ("flag", pa.string())])
+SCRIPT = pa.schema([("script_line_id", pa.string()), ("sent", pa.int64()), ("replied", pa.int64()),
+                    ("rate", pa.float64()), ("drop", pa.float64())])
+COHORT = pa.schema([("cohort", pa.date32()), ("month", pa.int64()), ("persons", pa.int64()),
+                    ("ordering", pa.int64()), ("rate", pa.float64())])
+HEALTH = pa.schema([("name", pa.string()), ("value", pa.float64()), ("target", pa.float64()),
+                    ("score", pa.float64()), ("weight", pa.float64())])
+
+
+def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows as a table with a fixed schema, so an empty result is still a table readers can query."""
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def run_metrics(engine: Engine, settings: Settings) -> tuple[int, int, str]:
@@ -49,16 +61,15 @@ def run_metrics(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     engine.write_arrow("metric_value", values, mode="replace")
     data = collect(engine, cfg.settings, base)
     tables = {
-        "metric_cohort": _table(cohorts(engine, cfg.settings.cohort_months, base.as_of)),
-        "metric_health": _table(data["health"]["components"]),
-        "metric_staff_conversion": _table(data["staff"]),
-        "metric_script_dropoff": _table(data["team_script"]),
+        "metric_cohort": _table(cohorts(engine, cfg.settings.cohort_months, base.as_of), COHORT),
+        "metric_health": _table(data["health"]["components"], HEALTH),
+        "metric_staff_conversion": _table(data["staff"], STAFF),
+        "metric_script_dropoff": _table(data["team_script"], SCRIPT),
         "metric_funnel": pa.table({"as_of": [base.as_of], "funnel": [json.dumps(data["funnel"], default=str)]}),
     }
     written = values.num_rows
     for name, table in tables.items():
-        if table is not None:
-            written += engine.write_arrow(name, table, mode="replace")
+        written += engine.write_arrow(name, table, mode="replace")
     rows_in = engine.row_count("orders") + engine.row_count("contacts") + engine.row_count("messages")
     for name in (*BASE_TABLES, PERIODS_TABLE):
         engine.drop_table(name)

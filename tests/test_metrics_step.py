@@ -1,0 +1,36 @@
+"""The `metrics` pipeline step materialises the metric tables, cleans up after itself, and is idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from test_metrics_data import AS_OF, build
+
+from siyu.config import Settings
+from siyu.engine import Engine
+from siyu.metrics import run_metrics
+
+SETTINGS = Settings(sections={"metrics": {"as_of": AS_OF.isoformat()}})
+
+
+def test_step_writes_metric_tables(duck: Engine) -> None:
+    build(duck)
+    rows_in, rows_out, message = run_metrics(duck, SETTINGS)
+    assert rows_in > 0 and rows_out > 0 and "health" in message
+    tables = set(duck.tables())
+    assert {"metric_value", "metric_cohort", "metric_health", "metric_staff_conversion",
+            "metric_script_dropoff", "metric_funnel"} <= tables
+    assert not [t for t in tables if t.startswith("mx_")]
+    value = duck.scalar(
+        "SELECT value FROM metric_value WHERE metric = 'average_order_value' AND grain = 'month' "
+        "AND slice = 'channel' AND slice_value = 'jd' AND period = DATE '2026-02-01'"
+    )
+    assert value == 60.0
+    size = duck.scalar(
+        "SELECT value FROM metric_value WHERE metric = 'private_domain_size' AND grain = 'day' AND slice = 'all' "
+        f"AND period = DATE '{dt.date(2026, 2, 15).isoformat()}'"
+    )
+    assert size == 1  # B removed that day (A in, C gone, D gone since the 10th)
+    before = duck.row_count("metric_value")
+    run_metrics(duck, SETTINGS)
+    assert duck.row_count("metric_value") == before
