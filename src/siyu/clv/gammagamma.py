@@ -25,20 +25,34 @@ class GammaGamma:
         self.params = dict(params) if params else None
         self.result: FitResult | None = None
 
-    def _loglik(self, theta: Array, x: Array, m: Array) -> tuple[float, Array | None]:
+    @staticmethod
+    def _prepare(x: Array, m: Array) -> dict[str, Array]:
+        """What does not change during the fit: distinct x (gamma functions are tabulated over them), logs."""
+        ux, count = np.unique(x, return_counts=True)
+        log_m = np.log(m)
+        return {"x": x, "m": m, "ux": ux, "count": count.astype(float),
+                "sum_x_log_mx": np.array([np.sum(x * (log_m + np.log(x)))]), "sum_log_m": np.array([log_m.sum()])}
+
+    def _loglik(self, theta: Array, c: dict[str, Array]) -> tuple[float, Array | None]:
         p, q, g = theta
         gl, dg = special.gammaln, special.digamma
-        px = p * x
-        log_gxm = np.log(g + x * m)
-        ll = gl(px + q) - gl(px) - gl(q) + q * np.log(g) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_gxm
-        value = float(ll.sum())
+        x, m, ux, cnt = c["x"], c["m"], c["ux"], c["count"]
+        n = float(x.size)
+        gxm = g + x * m
+        log_gxm = np.log(gxm)
+        pux = p * ux
+        # per distinct x: lnΓ(px+q) − lnΓ(px), weighted by how many customers have that x
+        value = float(
+            cnt @ (gl(pux + q) - gl(pux)) - n * gl(q) + n * q * np.log(g)
+            + p * c["sum_x_log_mx"][0] - c["sum_log_m"][0] - (p * x + q) @ log_gxm
+        )
         if not np.isfinite(value):
             return value, None
-        d_pq = dg(px + q)
-        g_p = x * (d_pq - dg(px) + np.log(m) + np.log(x) - log_gxm)
-        g_q = d_pq - dg(q) + np.log(g) - log_gxm
-        g_g = q / g - (px + q) / (g + x * m)
-        return value, np.array([g_p.sum(), g_q.sum(), g_g.sum()])
+        d_pq = dg(pux + q)
+        g_p = cnt @ (ux * (d_pq - dg(pux))) + c["sum_x_log_mx"][0] - x @ log_gxm
+        g_q = cnt @ d_pq - n * dg(q) + n * np.log(g) - log_gxm.sum()
+        g_g = n * q / g - ((p * x + q) / gxm).sum()
+        return value, np.array([g_p, g_q, g_g])
 
     @staticmethod
     def _repeaters(x: Array, m: Array) -> tuple[Array, Array, int]:
@@ -59,7 +73,8 @@ class GammaGamma:
                 f"only {xr.size} customers with a repeat purchase and a positive amount: too few to fit spend"
             )
         start = np.array([1.0, 1.0, float(np.mean(mr))])
-        res = maximise(self.name, self.param_names, lambda th: self._loglik(th, xr, mr), start,
+        cache = self._prepare(xr, mr)
+        res = maximise(self.name, self.param_names, lambda th: self._loglik(th, cache), start,
                        int(xr.size), int(xr.size), True)
         res.extra["frequency_spend_correlation"] = frequency_spend_correlation(xr, mr)
         res.extra["left_out_zero_value"] = float(zero)
