@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--warehouse", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--memory", default="4GB", help="DuckDB memory limit (it spills beyond)")
     args = ap.parse_args()
     path = args.warehouse or Path(f"/tmp/siyu-bench-metrics/demo-{args.persons}.duckdb")
     if not path.exists():
@@ -64,11 +65,11 @@ def main() -> None:
     from siyu.metrics.step import run_metrics
     from siyu.report import render_report
 
-    engine = DuckDBEngine(path, threads=args.threads)
+    engine = DuckDBEngine(path, threads=args.threads, memory_limit=args.memory)
     try:
         sizes = {t: engine.row_count(t) for t in ("orders", "contacts", "group_events", "messages", "parcels")}
         print(f"warehouse {path} ({os.path.getsize(path) / 2**30:.2f} GiB), {args.threads} DuckDB threads, "
-              f"{os.cpu_count()} cores")
+              f"memory limit {args.memory}, {os.cpu_count()} cores")
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
         settings = Settings()
         t0 = time.perf_counter()
