@@ -99,10 +99,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench(path: Path, folder: Path, batch_rows: int) -> None:
+def bench(path: Path, folder: Path, batch_rows: int, memory_limit: str) -> None:
     warehouse = folder / f"bench_{path.suffix.lstrip('.')}.duckdb"
     warehouse.unlink(missing_ok=True)
-    engine = DuckDBEngine(warehouse)
+    engine = DuckDBEngine(warehouse, memory_limit=memory_limit)
     migrate(engine)
     started = time.perf_counter()
     report = import_file(engine, "tmall", path, batch_rows=batch_rows)
@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--batch-rows", type=int, default=500_000)
     parser.add_argument("--keep", type=Path, help="folder to write the files to and keep them (default: a temp dir)")
     parser.add_argument("--only", choices=["csv", "parquet"])
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (siyu.toml engine.memory_limit)")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="siyu-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +136,7 @@ def main() -> None:
         for path in (pq_path, csv_path):
             if args.only and path.suffix[1:] != args.only:
                 continue
-            bench(path, folder, args.batch_rows)
+            bench(path, folder, args.batch_rows, args.memory_limit)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -121,3 +121,4 @@ def test_a_killed_import_leaves_the_warehouse_as_it_was_and_a_retry_works(tmp_pa
     assert retry.returncode == 0, retry.stderr
     with DuckDBEngine(warehouse) as eng:
         assert eng.row_count("raw_order") == n + 2
+        assert not [t for t in eng.tables() if t.startswith("_import_")]  # the killed import's staging is gone

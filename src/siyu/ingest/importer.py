@@ -24,10 +24,12 @@ from siyu.ingest.mapping import Mapping, load_mapping
 from siyu.ingest.meta import conform, hash_sql, with_meta
 from siyu.ingest.parse import BatchParser, Parsed, resolve_columns, target_columns
 from siyu.ingest.readers import Reader, Rejected, open_reader
+from siyu.ingest.staging import DirectSink, StagedSink, open_sink
 from siyu.schema.tables import RAW_TABLES, SYSTEM_TABLES
 
 Progress = Callable[[int, int | None, str], None]  # (done, total, unit: "bytes" | "rows")
 MAX_PROBLEMS = 20
+Sink = DirectSink | StagedSink
 
 
 @dataclass
@@ -91,42 +93,52 @@ def import_file(
     for name in ("quarantine", "import_log"):
         engine.ensure_table(name, SYSTEM_TABLES[name])
     parser = BatchParser(mapping, columns)
-    with engine.transaction():
+    sink = open_sink(engine, report.import_id)
+    accepted = 0
+    try:
         for batch in reader.batches(batch_rows):
             if batch.data.num_rows:
                 parsed = parser.parse(batch.data, batch.rows)
-                _load(engine, mapping, parsed, report, started_at)
-                _quarantine_parsed(engine, mapping, reader, parsed.bad, report, started_at)
+                accepted += _load(sink, mapping, parsed, report, started_at)
+                _quarantine_parsed(sink, mapping, reader, parsed.bad, report, started_at)
                 report.batches += 1
-            _quarantine_rejected(engine, mapping, reader, report, started_at)
+            _quarantine_rejected(sink, mapping, reader, report, started_at)
             if progress:
                 progress(batch.done, reader.total, reader.unit)
-        _quarantine_rejected(engine, mapping, reader, report, started_at)
-        report.seconds = time.perf_counter() - started
-        _log(engine, report, started_at)
+        _quarantine_rejected(sink, mapping, reader, report, started_at)
+
+        def finish(added: dict[str, int]) -> None:
+            """Counts, then the import log, inside the transaction that stores the rows."""
+            report.added = {t.table: added.get(t.table, 0) for t in mapping.targets}
+            # a row is loaded when it brought something new to at least one table (the largest addition)
+            report.rows_loaded = min(max(report.added.values(), default=0), accepted)
+            report.rows_duplicate = accepted - report.rows_loaded
+            report.seconds = time.perf_counter() - started
+            _log(engine, report, started_at)
+
+        sink.commit(finish)
+    except BaseException as exc:
+        sink.abort(exc)
+        raise
+    finally:
+        sink.close()
     report.seconds = time.perf_counter() - started
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
     return report
 
 
-def _load(engine: Engine, mapping: Mapping, parsed: Parsed, report: ImportReport, now: dt.datetime) -> None:
-    """Append each target's new rows; a row counts as loaded when it brought anything new."""
+def _load(sink: Sink, mapping: Mapping, parsed: Parsed, report: ImportReport, now: dt.datetime) -> int:
+    """Hand each target's rows (with meta columns) to the sink; returns the rows accepted."""
     good = parsed.good
     report.rows_read += good.num_rows + parsed.bad.num_rows
     if not good.num_rows:
-        return
-    most = 0
+        return 0
     rows = good.column("__row").combine_chunks()
     for target in mapping.targets:
         content = conform(good.select(target_columns(mapping, target)), target.table)
         hashes = good.column(f"__h_{target.table}")
-        staged = with_meta(content, mapping.source, report.file, rows, now, hashes)
-        added = engine.append_new(target.table, staged, key="_row_hash")
-        report.added[target.table] += added
-        most = max(most, added)
-    loaded = min(most, good.num_rows)
-    report.rows_loaded += loaded
-    report.rows_duplicate += good.num_rows - loaded
+        sink.write(target.table, with_meta(content, mapping.source, report.file, rows, now, hashes))
+    return good.num_rows
 
 
 def _raw_text(reader: Reader, row: dict[str, Any]) -> str:
@@ -139,7 +151,7 @@ def _raw_text(reader: Reader, row: dict[str, Any]) -> str:
 
 
 def _quarantine_parsed(
-    engine: Engine, mapping: Mapping, reader: Reader, bad: pa.Table, report: ImportReport, now: dt.datetime
+    sink: Sink, mapping: Mapping, reader: Reader, bad: pa.Table, report: ImportReport, now: dt.datetime
 ) -> None:
     if not bad.num_rows:
         return
@@ -147,11 +159,11 @@ def _quarantine_parsed(
     rows = [
         (r["__row"], r["__bad_field"], r["__bad_reason"], _raw_text(reader, r)) for r in records
     ]
-    _write_quarantine(engine, mapping, report, rows, now)
+    _write_quarantine(sink, mapping, report, rows, now)
 
 
 def _quarantine_rejected(
-    engine: Engine, mapping: Mapping, reader: Reader, report: ImportReport, now: dt.datetime
+    sink: Sink, mapping: Mapping, reader: Reader, report: ImportReport, now: dt.datetime
 ) -> None:
     """Rows the reader could not even split into columns (ragged CSV lines, broken JSON)."""
     if not reader.rejected:
@@ -159,11 +171,11 @@ def _quarantine_rejected(
     rejected: list[Rejected] = reader.rejected[:]
     del reader.rejected[:]
     report.rows_read += len(rejected)
-    _write_quarantine(engine, mapping, report, [(r.row, None, r.reason, r.text) for r in rejected], now)
+    _write_quarantine(sink, mapping, report, [(r.row, None, r.reason, r.text) for r in rejected], now)
 
 
 def _write_quarantine(
-    engine: Engine,
+    sink: Sink,
     mapping: Mapping,
     report: ImportReport,
     rows: list[tuple[int | None, str | None, str, str]],
@@ -186,7 +198,7 @@ def _write_quarantine(
         }
     )
     hashes = arrow_sql(f"SELECT {hash_sql(mapping.source, ['raw_text'])} AS h FROM q", q=table).column("h")
-    engine.append_new("quarantine", table.append_column("_row_hash", hashes), key="_row_hash")
+    sink.write("quarantine", table.append_column("_row_hash", hashes))
 
 
 def _log(engine: Engine, report: ImportReport, started_at: dt.datetime) -> None:
