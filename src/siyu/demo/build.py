@@ -147,7 +147,7 @@ def build_demo(
         loaded: list[Loaded] = []
         folder = None
         if use_direct:
-            write_direct(eng, brand.iter_exports(), on_source=lambda s: step(f"writing {s}"), fresh=True)
+            write_direct(eng, brand.iter_exports(), on_source=lambda s: step(f"writing {s}"))
         else:
             folder = files_dir or warehouse.parent / f"{warehouse.stem}-files"
             loaded = _load_files(eng, brand, folder, step)
