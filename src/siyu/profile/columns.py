@@ -42,21 +42,19 @@ def _attrs() -> str:
     return f"""
         ranked AS (
             SELECT pi.person_id, i.name, i.phone, i.phone_prefix, i.phone_suffix, i.gender, i.birthday,
-                   i.province, i.city,
-                   row_number() OVER (PARTITION BY pi.person_id ORDER BY {recent}) AS rk,
-                   row_number() OVER (PARTITION BY pi.person_id ORDER BY
-                       CASE WHEN i.name IS NULL THEN 2 WHEN i.name_masked THEN 1 ELSE 0 END, {recent}) AS name_rk,
-                   row_number() OVER (PARTITION BY pi.person_id ORDER BY
-                       CASE WHEN i.phone IS NOT NULL THEN 0 WHEN i.phone_suffix IS NOT NULL THEN 1 ELSE 2 END,
-                       {recent}) AS phone_rk
+                   i.province, i.city, i.name_masked,
+                   row_number() OVER (PARTITION BY pi.person_id ORDER BY {recent}) AS rk
             FROM person_identities AS pi
             JOIN identities AS i ON i.channel = pi.channel AND i.channel_uid = pi.channel_uid
         ),
         attrs AS (
+            -- one window; the name and phone keys put quality first, then the recency rank
             SELECT person_id,
-                   min(CASE WHEN name_rk = 1 THEN name END) AS name,
-                   min(CASE WHEN phone_rk = 1 THEN coalesce(phone, phone_prefix || '****' || phone_suffix) END)
-                       AS phone,
+                   arg_min(name, CASE WHEN name_masked THEN 1000000000 ELSE 0 END + rk)
+                       FILTER (WHERE name IS NOT NULL) AS name,
+                   arg_min(coalesce(phone, phone_prefix || '****' || phone_suffix),
+                           CASE WHEN phone IS NOT NULL THEN 0 ELSE 1000000000 END + rk)
+                       FILTER (WHERE phone IS NOT NULL OR phone_suffix IS NOT NULL) AS phone,
                    arg_min(gender, rk) FILTER (WHERE gender IS NOT NULL) AS gender,
                    arg_min(birthday, rk) FILTER (WHERE birthday IS NOT NULL) AS birthday,
                    arg_min(province, rk) FILTER (WHERE province IS NOT NULL) AS province,
@@ -70,16 +68,10 @@ def _orders(p: ProfileParams) -> str:
     settled = "status IN ('paid', 'partially_refunded', 'refunded')"
     private = ", ".join(f"'{c}'" for c in p.private_channels) or "''"
     return f"""
-        po AS (
-            SELECT *,
-                   row_number() OVER (PARTITION BY person_id ORDER BY created_at, order_id) AS first_rk,
-                   row_number() OVER (PARTITION BY person_id ORDER BY created_at DESC, order_id DESC) AS last_rk
-            FROM person_orders WHERE is_purchase
-        ),
+        po AS (SELECT * FROM person_orders WHERE is_purchase),
         buys AS (
             SELECT person_id, min(order_date) AS first_order_date, max(order_date) AS last_order_date,
-                   min(CASE WHEN first_rk = 1 THEN channel END) AS first_channel,
-                   min(CASE WHEN last_rk = 1 THEN channel END) AS last_channel,
+                   arg_min(channel, created_at) AS first_channel, arg_max(channel, created_at) AS last_channel,
                    count(*) AS orders, count(DISTINCT order_date) AS order_days,
                    count(*) FILTER (WHERE order_date > {year_ago}) AS orders_365d,
                    count(*) FILTER (WHERE channel IN ({private})) AS private_orders,
@@ -118,14 +110,18 @@ def _orders(p: ProfileParams) -> str:
 
 def _preferences() -> str:
     unpivot = " UNION ALL ".join(
-        f"SELECT person_id, '{a}' AS attr, {a} AS value, coalesce(qty, 1) AS qty FROM person_items "
-        f"WHERE {a} IS NOT NULL" for a in PREFERENCES
+        f"SELECT person_id, '{a}' AS attr, {a} AS value, qty FROM combos WHERE {a} IS NOT NULL" for a in PREFERENCES
     )
     cols = ",\n".join(
         f"min(CASE WHEN attr = '{a}' THEN value END) AS preferred_{a}, "
         f"min(CASE WHEN attr = '{a}' THEN share END) AS preferred_{a}_share" for a in PREFERENCES
     )
     return f"""
+        combos AS (
+            -- one pass over the items, then the (much smaller) combinations are unpivoted
+            SELECT person_id, category, material, style, sum(coalesce(qty, 1)) AS qty
+            FROM person_items GROUP BY person_id, category, material, style
+        ),
         pref_n AS (
             SELECT person_id, attr, value, sum(qty) AS n FROM ({unpivot}) AS u GROUP BY person_id, attr, value
         ),
@@ -206,7 +202,6 @@ def profile_sql(p: ProfileParams) -> str:
         WITH persons AS (SELECT DISTINCT person_id FROM person_identities),
         {_attrs()},
         {_orders(p)},
-        intervals AS ({intervals_sql()}),
         {_preferences()},
         {_private_domain(p)}
         SELECT p.person_id, {today} AS as_of,
@@ -250,7 +245,7 @@ def profile_sql(p: ProfileParams) -> str:
         LEFT JOIN money AS m ON m.person_id = p.person_id
         LEFT JOIN chans AS c ON c.person_id = p.person_id
         LEFT JOIN stores AS so ON so.person_id = p.person_id
-        LEFT JOIN intervals AS iv ON iv.person_id = p.person_id
+        LEFT JOIN person_intervals AS iv ON iv.person_id = p.person_id
         LEFT JOIN prefs AS pr ON pr.person_id = p.person_id
         LEFT JOIN friends AS f ON f.person_id = p.person_id
         LEFT JOIN staff AS st ON st.staff_id = f.owner_staff_id

@@ -26,15 +26,17 @@ def update_history(engine: Engine, current: str, as_of: dt.date) -> tuple[int, i
     engine.ensure_table(HISTORY, HISTORY_SCHEMA)
     day = date_literal(as_of)
     key = "h.person_id = c.person_id AND h.tag = c.tag"
-    started = int(engine.scalar(
-        f"SELECT count(*) FROM {current} AS c WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {HISTORY} AS h WHERE h.ended_on IS NULL AND {key})") or 0)
-    ended = int(engine.scalar(
-        f"SELECT count(*) FROM {HISTORY} AS h WHERE h.ended_on IS NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {current} AS c WHERE {key})") or 0)
+    counts = engine.query(f"""
+        SELECT count(*) FILTER (WHERE h.tag IS NULL) AS started, count(*) FILTER (WHERE c.tag IS NULL) AS ended
+        FROM (SELECT person_id, tag FROM {current}) AS c
+        FULL OUTER JOIN (SELECT person_id, tag FROM {HISTORY} WHERE ended_on IS NULL) AS h
+            ON h.person_id = c.person_id AND h.tag = c.tag
+    """).to_pylist()[0]
+    started, ended = int(counts["started"] or 0), int(counts["ended"] or 0)
     if not started and not ended:
         return 0, 0
-    rebuilt = f"""
+    # both engines build the new table before replacing the old, so it may read itself
+    engine.create_table_as(HISTORY, f"""
         SELECT h.person_id, h.tag, h.family, h.source, h.started_on,
                CASE WHEN h.ended_on IS NULL AND NOT EXISTS (SELECT 1 FROM {current} AS c WHERE {key})
                     THEN {day} ELSE h.ended_on END AS ended_on
@@ -43,9 +45,5 @@ def update_history(engine: Engine, current: str, as_of: dt.date) -> tuple[int, i
         SELECT c.person_id, c.tag, c.family, c.source, {day} AS started_on, CAST(NULL AS DATE) AS ended_on
         FROM {current} AS c
         WHERE NOT EXISTS (SELECT 1 FROM {HISTORY} AS h WHERE h.ended_on IS NULL AND {key})
-    """
-    staged = f"{HISTORY}_next"
-    engine.create_table_as(staged, rebuilt)
-    engine.create_table_as(HISTORY, f"SELECT * FROM {staged}")
-    engine.drop_table(staged)
+    """)
     return started, ended

@@ -29,7 +29,7 @@ def _prior_interval(engine: Engine, cfg: ProfileSettings) -> float:
     """One-order persons get a prior: the configured one, else the median of everyone's own interval."""
     if cfg.interval_prior_days is not None:
         return float(cfg.interval_prior_days)
-    median = engine.scalar(f"SELECT median(own_interval) FROM ({intervals_sql()}) AS i")
+    median = engine.scalar("SELECT median(own_interval) FROM person_intervals")
     return round(float(median), 1) if median is not None else float(cfg.default_interval_days)
 
 
@@ -44,6 +44,7 @@ def run_profile(engine: Engine, settings: Settings) -> tuple[int, int, str]:
         return 0, 0, "no orders yet: set [profile] as_of or import orders"
     for name, sql in fact_tables(engine, as_of):
         engine.create_table_as(name, sql)
+    engine.create_table_as("person_intervals", intervals_sql())  # read twice: the prior, then the profile
     params = ProfileParams(
         as_of=as_of,
         prior_interval_days=_prior_interval(engine, cfg),

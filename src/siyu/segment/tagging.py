@@ -84,14 +84,18 @@ def run_tags(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     cfg = tag_settings(settings)
     rules_path = settings.path(cfg.rules_file)
     rules = load_rules(rules_path)
-    manual = ("SELECT m.person_id, m.tag, 'manual' AS family, 'manual' AS source FROM manual_tag AS m "
-              "WHERE m.person_id IN (SELECT person_id FROM person_profile)")
-    engine.create_table_as(
-        STAGED, f"SELECT DISTINCT * FROM ({builtin_tags_sql(cfg, thresholds(engine, cfg))} UNION ALL {manual}) AS t")
+    # built-in tags are unique per person by construction; manual tags may not reuse a built-in name
+    reserved = ", ".join(f"'{t}'" for t in BUILTIN_TAGS)
+    manual = ("SELECT DISTINCT m.person_id, m.tag, 'manual' AS family, 'manual' AS source FROM manual_tag AS m "
+              f"WHERE m.person_id IN (SELECT person_id FROM person_profile) AND m.tag NOT IN ({reserved}) "
+              "AND NOT (m.tag LIKE 'material:%' OR m.tag LIKE 'style:%' OR m.tag LIKE 'category:%')")
+    builtin = builtin_tags_sql(cfg, thresholds(engine, cfg))
+    engine.create_table_as(STAGED, f"{builtin} UNION ALL {manual}")
     current = f"SELECT * FROM {STAGED}"
     if rules:
         current += f" UNION ALL {_rule_sql(engine, rules, rules_path)}"
-    held = engine.create_table_as("person_tag", current)
+    # sorted by tag: has_tag() then reads only the row groups holding that tag (zone maps)
+    held = engine.create_table_as("person_tag", f"SELECT * FROM ({current}) AS c ORDER BY tag, person_id")
     engine.drop_table(STAGED)
     as_of = vocabulary(engine).as_of
     started, ended = update_history(engine, "person_tag", as_of)
