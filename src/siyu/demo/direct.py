@@ -65,6 +65,7 @@ def write_direct(
     engine: Engine,
     exports: Iterable[tuple[str, pa.Table]],
     on_source: Callable[[str], None] | None = None,
+    fresh: bool = False,
 ) -> dict[str, int]:
     """Append every export's rows to the raw tables; returns rows added per table.
 
@@ -72,8 +73,10 @@ def write_direct(
     repeated rows (a JD order row on each SKU line, a buyer's address on each order) are stored once. Each
     source is written in one transaction, in chunks of `CHUNK_ROWS`, so memory stays bounded. (A faster
     "plain append, de-duplicate once at the end" path for fresh warehouses was measured slower: rewriting
-    the tables costs more than DuckDB's anti-join per chunk.)
+    the tables costs more than DuckDB's anti-join per chunk; `fresh` is still accepted, and changes
+    nothing, for callers written against it.)
     """
+    del fresh
     added: dict[str, int] = {}
     now = dt.datetime.now().replace(microsecond=0)
     for source, export in exports:
