@@ -199,12 +199,12 @@ def profile_sql(p: ProfileParams) -> str:
                     "CAST(NULL AS DOUBLE) AS clv")
         clv_join = ""
     return f"""
-        WITH persons AS (SELECT DISTINCT person_id FROM person_identities),
+        WITH persons AS (SELECT DISTINCT person_id, person_key FROM person_identities),
         {_attrs()},
         {_orders(p)},
         {_preferences()},
         {_private_domain(p)}
-        SELECT p.person_id, {today} AS as_of,
+        SELECT p.person_id, p.person_key, {today} AS as_of,
                a.name, a.phone, a.gender, a.birthday, CAST(month(a.birthday) AS INTEGER) AS birthday_month,
                a.province, a.city,
                b.first_order_date, b.last_order_date, b.first_channel, b.last_channel,

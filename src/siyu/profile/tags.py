@@ -14,7 +14,7 @@ import numpy as np
 from siyu.engine import Engine
 from siyu.profile.settings import TagSettings
 
-TAG_COLUMNS = "person_id, tag, family, source"
+TAG_COLUMNS = "person_id, person_key, tag, family, source"
 
 # (R high, F high, M high) → class; the textbook eight RFM classes
 RFM_CLASSES = {
@@ -68,13 +68,14 @@ def _rfm(t: Thresholds) -> str:
         f"WHEN {'' if hi_r else 'NOT '}({r}) AND {'' if hi_f else 'NOT '}({f}) AND {'' if hi_m else 'NOT '}({m}) "
         f"THEN '{name}'" for (hi_r, hi_f, hi_m), name in RFM_CLASSES.items()
     )
-    return f"SELECT person_id, CASE {cases} END AS tag, 'rfm' AS family FROM person_profile WHERE orders > 0"
+    return (f"SELECT person_id, person_key, CASE {cases} END AS tag, 'rfm' AS family FROM person_profile "
+            "WHERE orders > 0")
 
 
 def _lifecycle(cfg: TagSettings) -> str:
     lc = cfg.lifecycle
     return f"""
-        SELECT person_id, CASE
+        SELECT person_id, person_key, CASE
             WHEN orders = 0 THEN 'prospect'
             -- lost: past 3x the person's own repurchase interval, or the model thinks they are gone
             WHEN recency_days > {lc.lost_factor!r} * repurchase_interval_days
@@ -88,7 +89,7 @@ def _lifecycle(cfg: TagSettings) -> str:
 def _preferences(cfg: TagSettings) -> str:
     share = cfg.preference_share
     return " UNION ALL ".join(
-        f"SELECT person_id, '{a}:' || preferred_{a} AS tag, 'preference' AS family FROM person_profile "
+        f"SELECT person_id, person_key, '{a}:' || preferred_{a} AS tag, 'preference' AS family FROM person_profile "
         f"WHERE preferred_{a}_share >= {share!r}" for a in ("material", "style", "category")
     )
 
@@ -106,7 +107,7 @@ def _flags(cfg: TagSettings, t: Thresholds) -> str:
                                    f"{cfg.koc_spend!r} AND group_messages_30d >= {cfg.koc_group_messages}"),
     }
     return " UNION ALL ".join(
-        f"SELECT person_id, '{tag}' AS tag, '{family}' AS family FROM person_profile WHERE {cond}"
+        f"SELECT person_id, person_key, '{tag}' AS tag, '{family}' AS family FROM person_profile WHERE {cond}"
         for tag, (family, cond) in flags.items()
     )
 
@@ -114,4 +115,4 @@ def _flags(cfg: TagSettings, t: Thresholds) -> str:
 def builtin_tags_sql(cfg: TagSettings, t: Thresholds) -> str:
     parts = [_rfm(t), _lifecycle(cfg), _preferences(cfg), _flags(cfg, t)]
     union = " UNION ALL ".join(f"SELECT * FROM ({p}) AS x" for p in parts)
-    return f"SELECT person_id, tag, family, 'builtin' AS source FROM ({union}) AS b"
+    return f"SELECT {TAG_COLUMNS} FROM (SELECT *, 'builtin' AS source FROM ({union}) AS u) AS b"

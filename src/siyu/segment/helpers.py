@@ -74,7 +74,7 @@ def _bought(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
     if not uses_items:
         conds.append("b.is_purchase")
     where = "".join(f" AND {c}" for c in conds)
-    return f"EXISTS (SELECT 1 FROM {table} AS b WHERE b.person_id = p.person_id{where})"
+    return f"EXISTS (SELECT 1 FROM {table} AS b WHERE b.person_key = p.person_key{where})"
 
 
 def _in_group(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
@@ -86,7 +86,7 @@ def _in_group(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str
     if "type" in args:
         conds.append(f"g.group_type = {lit(args['type'][0])}")
     where = "".join(f" AND {c}" for c in conds)
-    return f"EXISTS (SELECT 1 FROM {src.groups} AS g WHERE g.person_id = p.person_id{where})"
+    return f"EXISTS (SELECT 1 FROM {src.groups} AS g WHERE g.person_key = p.person_key{where})"
 
 
 def _friend_of(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
@@ -94,12 +94,12 @@ def _friend_of(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> st
     if "staff" in args:
         conds.append(f"f.staff_id = {lit(args['staff'][0])}")
     where = "".join(f" AND {c}" for c in conds)
-    return f"EXISTS (SELECT 1 FROM {src.friends} AS f WHERE f.person_id = p.person_id{where})"
+    return f"EXISTS (SELECT 1 FROM {src.friends} AS f WHERE f.person_key = p.person_key{where})"
 
 
 def _has_tag(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
     tags = ", ".join(lit(t) for t in args.get("tag", []))
-    return f"EXISTS (SELECT 1 FROM {src.tags} AS t WHERE t.person_id = p.person_id AND t.tag IN ({tags}))"
+    return f"EXISTS (SELECT 1 FROM {src.tags} AS t WHERE t.person_key = p.person_key AND t.tag IN ({tags}))"
 
 
 RENDER: dict[str, Callable[[dict[str, list[Value]], Sources, dt.date], str]] = {

@@ -26,8 +26,8 @@ SEGMENT_SNAPSHOT = pa.schema([
 MANUAL_TAG = pa.schema([
     ("person_id", pa.string()), ("tag", pa.string()), ("source_file", pa.string()), ("added_at", pa.timestamp("us")),
 ])
-PERSON_TAG = pa.schema([("person_id", pa.string()), ("tag", pa.string()), ("family", pa.string()),
-                        ("source", pa.string())])
+PERSON_TAG = pa.schema([("person_id", pa.string()), ("person_key", pa.int64()), ("tag", pa.string()),
+                        ("family", pa.string()), ("source", pa.string())])
 
 OWN_TABLES = {"segment": SEGMENT, "segment_member": SEGMENT_MEMBER, "segment_snapshot": SEGMENT_SNAPSHOT,
               "manual_tag": MANUAL_TAG}
@@ -57,4 +57,5 @@ def vocabulary(engine: Engine, src: Sources | None = None) -> Vocabulary:
         return frozenset(f.name for f in schema if test(f.type))
 
     numeric = kind(lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
-    return Vocabulary(frozenset(schema.names), as_of, kind(pa.types.is_boolean), kind(pa.types.is_string), numeric)
+    names = frozenset(schema.names) - {"person_key"}  # internal, changes every run
+    return Vocabulary(names, as_of, kind(pa.types.is_boolean), kind(pa.types.is_string), numeric)

@@ -71,7 +71,7 @@ def _rule_sql(engine: Engine, rules: list[Rule], path: Path) -> str:
         except SegmentError as exc:
             raise ConfigError(f"{path}: tag '{rule.name}': {exc}") from exc
         tag = rule.name.replace("'", "''")
-        parts.append(f"SELECT p.person_id, '{tag}' AS tag, 'rule' AS family, 'rule' AS source "
+        parts.append(f"SELECT p.person_id, p.person_key, '{tag}' AS tag, 'rule' AS family, 'rule' AS source "
                      f"FROM {src.profile} AS p WHERE {where}")
     return " UNION ALL ".join(parts)
 
@@ -86,8 +86,9 @@ def run_tags(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     rules = load_rules(rules_path)
     # built-in tags are unique per person by construction; manual tags may not reuse a built-in name
     reserved = ", ".join(f"'{t}'" for t in BUILTIN_TAGS)
-    manual = ("SELECT DISTINCT m.person_id, m.tag, 'manual' AS family, 'manual' AS source FROM manual_tag AS m "
-              f"WHERE m.person_id IN (SELECT person_id FROM person_profile) AND m.tag NOT IN ({reserved}) "
+    manual = ("SELECT DISTINCT m.person_id, p.person_key, m.tag, 'manual' AS family, 'manual' AS source "
+              "FROM manual_tag AS m JOIN person_profile AS p ON p.person_id = m.person_id "
+              f"WHERE m.tag NOT IN ({reserved}) "
               "AND NOT (m.tag LIKE 'material:%' OR m.tag LIKE 'style:%' OR m.tag LIKE 'category:%')")
     builtin = builtin_tags_sql(cfg, thresholds(engine, cfg))
     engine.create_table_as(STAGED, f"{builtin} UNION ALL {manual}")
