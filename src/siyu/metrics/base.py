@@ -19,7 +19,7 @@ from siyu.metrics.settings import MetricsConfig
 FAR = "TIMESTAMP '9999-12-31 00:00:00'"
 PAID = "('paid', 'partially_refunded', 'refunded')"  # an order counts once it was paid (DOMAIN.md)
 BASE_TABLES = ("mx_person_map", "mx_orders", "mx_contacts", "mx_friends", "mx_spells", "mx_joined",
-               "mx_interactions", "mx_topups", "mx_replies", "mx_script")
+               "mx_interactions", "mx_active", "mx_topups", "mx_replies", "mx_script")
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,25 @@ def _interactions_sql() -> str:
     """
 
 
+def _active_sql(days: int) -> str:
+    """When each person counts as active: an interaction on day x makes them active at the start of days x+1 …
+    x+days. Kept as merged (start_day, end_day] intervals, the convention of the spells, so activity at any
+    moment is a running total like private-domain size (no per-period look-back join)."""
+    end = f"CAST(day + INTERVAL {days} DAY AS DATE)"
+    return f"""
+        SELECT person_id, min(start_day) AS start_day, max(end_day) AS end_day FROM (
+            SELECT *, sum(CASE WHEN reach IS NULL OR start_day > reach THEN 1 ELSE 0 END)
+                      OVER (PARTITION BY person_id ORDER BY start_day ROWS UNBOUNDED PRECEDING) AS island
+            FROM (
+                SELECT person_id, day AS start_day, {end} AS end_day,
+                       max({end}) OVER (PARTITION BY person_id ORDER BY day
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+                FROM mx_interactions
+            ) AS a
+        ) AS b GROUP BY person_id, island
+    """
+
+
 def _topups_sql() -> str:
     return f"""
         SELECT {person('v.channel', 'v.channel_uid')} AS person_id, min(v.txn_at) AS first_topup_at
@@ -271,7 +290,8 @@ def build_base(engine: Engine, cfg: MetricsConfig) -> Base:
         SELECT person_id, min(start_at) AS joined_at, CAST(min(start_at) AS DATE) AS joined_day
         FROM mx_spells WHERE slice = 'all' GROUP BY person_id
     """)
-    for name, sql in [("mx_interactions", _interactions_sql()), ("mx_topups", _topups_sql()),
+    for name, sql in [("mx_interactions", _interactions_sql()),
+                      ("mx_active", _active_sql(cfg.settings.activity_days)), ("mx_topups", _topups_sql()),
                       ("mx_replies", _replies_sql()), ("mx_script", _script_sql())]:
         engine.create_table_as(name, sql)
     return Base(days[0], as_of, has_map)

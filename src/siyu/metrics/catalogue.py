@@ -39,7 +39,7 @@ METRICS: list[Metric] = [
     Metric("churn_rate", "Churn", "流失率", "rate", "ratio",
            SPELL_SLICES, lambda w, s, c: stocks.churn(w, s)),
     Metric("activity_rate", "Activity", "活跃率", "rate", "ratio",
-           SPELL_SLICES, lambda w, s, c: stocks.activity(w, s, c.activity_days)),
+           SPELL_SLICES, lambda w, s, c: stocks.activity(w, s)),
     Metric("stored_value_rate", "Stored-value rate", "储值率", "rate", "ratio",
            SPELL_SLICES, lambda w, s, c: stocks.stored_value_rate(w, s)),
     Metric("staff_reply_minutes_median", "Staff reply time, median (min)", "员工回复时长中位数(分钟)", "minutes",

@@ -14,23 +14,18 @@ import pyarrow as pa
 from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.metrics.base import BASE_TABLES, Base, build_base
-from siyu.metrics.catalogue import METRICS
 from siyu.metrics.cohort import cohorts
 from siyu.metrics.compute import SCHEMA, compute
 from siyu.metrics.periods import PERIODS_TABLE, Window
 from siyu.metrics.settings import MetricsConfig, metrics_config
 from siyu.metrics.summary import collect
 
-# 30-day activity by day means a 30-day look-back per day: by week and month it is cheap and as useful
-NOT_BY_DAY = {"activity_rate"}
-
 
 def _values(engine: Engine, cfg: MetricsConfig, base: Base) -> pa.Table:
     parts = []
     for grain in ("day", "week", "month"):
         w = Window(grain, base.first_day, base.as_of)
-        names = [m.name for m in METRICS if not (grain == "day" and m.name in NOT_BY_DAY)]
-        parts.append(compute(engine, cfg.settings, names, w))
+        parts.append(compute(engine, cfg.settings, None, w))
     month = Window("month", base.first_day, base.as_of)
     for slice_name in ("channel", "staff", "store", "add_source", "group"):
         parts.append(compute(engine, cfg.settings, None, month, slice_name))

@@ -115,19 +115,18 @@ def stored_value_rate(w: Window, slice_name: str) -> str:
     """
 
 
-def activity(w: Window, slice_name: str, days: int) -> str:
-    """DOMAIN.md: persons in the domain at the period's end with any interaction in the `days` before ÷ size."""
+def activity(w: Window, slice_name: str) -> str:
+    """DOMAIN.md: persons in the domain at the period's end with any interaction in the `activity_days` before
+    ÷ size then. Numerator: running total over (domain spell ∩ active interval) per person (see `_active_sql`)."""
+    far = "DATE '9999-12-31'"
     active = f"""
-        SELECT s.slice_value, a.period, count(DISTINCT s.person_id) AS n FROM (
-            SELECT DISTINCT p.period, p.stop_day, i.person_id FROM mx_interactions AS i
-            JOIN {PERIODS_TABLE} AS p
-              ON i.day >= CAST(p.stop_day - INTERVAL {days} DAY AS DATE) AND i.day < p.stop_day
-        ) AS a JOIN ({_spells(slice_name)}) AS s ON s.person_id = a.person_id
-        WHERE s.start_day < a.stop_day AND (s.end_day IS NULL OR s.end_day >= a.stop_day)
-        GROUP BY s.slice_value, a.period
+        SELECT s.slice_value, s.person_id, greatest(s.start_day, a.start_day) AS start_day,
+               least(coalesce(s.end_day, {far}), a.end_day) AS end_day
+        FROM ({_spells(slice_name)}) AS s JOIN mx_active AS a ON a.person_id = s.person_id
+        WHERE greatest(s.start_day, a.start_day) < least(coalesce(s.end_day, {far}), a.end_day)
     """
     return f"""
-        SELECT d.period, d.slice_value, coalesce(a.n, 0) AS numerator, d.size_end AS denominator
+        SELECT d.period, d.slice_value, coalesce(a.size_end, 0) AS numerator, d.size_end AS denominator
         FROM ({running_size(w, _spells(slice_name))}) AS d
-        LEFT JOIN ({active}) AS a ON a.slice_value = d.slice_value AND a.period = d.period
+        LEFT JOIN ({running_size(w, active)}) AS a ON a.slice_value = d.slice_value AND a.period = d.period
     """
