@@ -38,7 +38,8 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
     settings_obj = linker._settings_obj
     if not settings_obj._probability_two_random_records_match > floor:
         settings_obj._probability_two_random_records_match = floor
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42)
+    # one pass over the sample: waiting for 100 of every rare level (the default) costs 10× the time
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42, min_count_per_level=None)
     trained = 0
     for block in training_blocks:
         before = copy.deepcopy(linker._settings_obj)

