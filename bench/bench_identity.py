@@ -106,7 +106,7 @@ def child_reference(warehouse: Path) -> dict[str, Any]:
         "member_no, email, birthday, city, address FROM identities"
     )
     assigned = _plain_splink(data, reference_settings_cdp(), [block_on("phone_prefix", "phone_suffix"),
-                                                               block_on("name")])
+                                                               block_on("name", "city")])
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "peak_mb": _peak_mb(), **_scores(assigned, _truth(warehouse))}
 

@@ -150,6 +150,7 @@ def test_one_ambiguous_identity_does_not_chain_two_people(duck: Engine) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.slow
 def test_person_map_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
     rows, _ = brand(40, seed=21)
     rows.append({"channel": "miniprogram", "channel_uid": "o1", "unionid": "u1", "phone": "13800000001"})
