@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from siyu import __version__
+from siyu.cli import clv, demo, identity, importing, metrics, project, segment
 from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, opened
 from siyu.pipeline import run_pipeline
 
@@ -18,7 +19,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
 
 
 @app.command()
@@ -69,26 +69,5 @@ def status(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: Eng
         console.print(runs)
 
 
-def _register_groups() -> None:
-    """Command groups from their own modules (imported here so `siyu --help` lists them)."""
-    import importlib
-
-    for module in (
-        "siyu.cli.project",
-        "siyu.cli.importing",
-        "siyu.cli.demo",
-        "siyu.cli.identity",
-        "siyu.cli.clv",
-        "siyu.cli.segment",
-        "siyu.cli.metrics",
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(app)
-
-
-_register_groups()
+for _group in (project, importing, demo, identity, clv, segment, metrics):
+    _group.register(app)

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from siyu.config import Settings
 from siyu.engine import Engine
-from siyu.metrics.base import BASE_TABLES, Base, build_base
+from siyu.metrics.base import BASE_TABLES, REQUIRED, Base, build_base, data_days
 from siyu.metrics.cohort import cohorts
 from siyu.metrics.compute import SCHEMA, compute
 from siyu.metrics.periods import PERIODS_TABLE, Window
@@ -51,6 +51,8 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 def run_metrics(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     """Rebuild every metric table; returns (clean rows read, metric rows written, summary)."""
     cfg = metrics_config(settings)
+    if all(engine.table_exists(t) for t in REQUIRED) and data_days(engine) is None:
+        return 0, 0, "no orders, friends or messages yet: nothing to measure"
     base = build_base(engine, cfg)
     values = _values(engine, cfg, base)
     engine.write_arrow("metric_value", values, mode="replace")

@@ -2,7 +2,7 @@
 
 A step is a function of a `StepContext` that reads tables and writes tables through the engine and
 returns how many rows it read and wrote. Steps are idempotent: running one twice gives the same tables.
-Later layers add their steps here.
+Each layer keeps its logic; this module only names the steps and their order.
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from siyu.clv import run_clv
 from siyu.config import Settings
 from siyu.engine import Engine
+from siyu.identity import run_identity
 from siyu.ingest.normalise import normalise
+from siyu.metrics import run_metrics
+from siyu.profile import run_profile
+from siyu.segment import run_segments, run_tags
 
 
 @dataclass
@@ -42,8 +47,27 @@ def _normalise(ctx: StepContext) -> StepResult:
     return StepResult(rows_in, rows_out, detail)
 
 
+def _layer(run: Callable[[Engine, Settings], tuple[int, int, str]]) -> Callable[[StepContext], StepResult]:
+    """Adapt a layer's `run_x(engine, settings)` to a step."""
+
+    def step(ctx: StepContext) -> StepResult:
+        return StepResult(*run(ctx.engine, ctx.settings))
+
+    return step
+
+
+def _segments(ctx: StepContext) -> StepResult:
+    return StepResult(*run_segments(ctx.engine, ctx.settings, ctx.run_id))
+
+
 STEPS: list[Step] = [
     Step("normalise", "raw channel rows → one clean row per order, identity, contact, message …", _normalise),
+    Step("identity", "channel identities → persons (OneID): hard keys, Splink, stable ids", _layer(run_identity)),
+    Step("clv", "BG/NBD / Pareto/NBD + Gamma-Gamma: P(alive), expected orders, predicted value", _layer(run_clv)),
+    Step("profile", "one row per person: orders, spend, channels, preferences, private domain", _layer(run_profile)),
+    Step("tags", "built-in and user tags, with their history", _layer(run_tags)),
+    Step("segments", "saved segments' members snapshotted for this run", _segments),
+    Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
 ]
 
 
