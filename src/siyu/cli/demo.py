@@ -41,7 +41,7 @@ def _print(result: DemoResult) -> None:
     )
     if result.files_dir:
         console.print(f"export files: {result.files_dir}")
-    console.print(f"warehouse: {result.warehouse}\nground truth: {result.truth}")
+    console.print(f"warehouse: {result.location}\nground truth: {result.truth}")
 
 
 def register(app: typer.Typer) -> None:

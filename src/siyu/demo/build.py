@@ -49,6 +49,7 @@ class DemoResult:
     run: RunReport | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    location: str = ""  # where the tables are: duckdb:<file> or spark:<lake folder>
 
 
 def truth_paths(warehouse: Path) -> dict[str, Path]:
@@ -157,7 +158,8 @@ def build_demo(
         run = run_pipeline(eng, settings, on_step=lambda s: step(f"step {s}"))
         seconds["pipeline"] = time.perf_counter() - t0
         summary = summarise(eng)
+        location = eng.describe()
     finally:
         eng.close()
     return DemoResult(warehouse, truth, "direct" if use_direct else "files", folder, brand, loaded, run, seconds,
-                      summary)
+                      summary, location)
