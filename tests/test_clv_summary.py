@@ -129,14 +129,18 @@ def test_summary_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
 
 @pytest.mark.spark
 def test_warehouse_step_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
+    """Spark scores on its executors (map_batches → mapInArrow); the scores equal DuckDB's."""
     orders = _orders(_shop(120, seed=5))
     settings = Settings(sections={"clv": {"model": "bgnbd"}})
+    cols = ["person_id", "x", "t_x", "T", "p_alive", "expected_orders_90d", "expected_aov", "clv", "model"]
     scores = []
     for engine in (duck, spark):
         engine.write_arrow("orders", orders, mode="replace")
-        run_clv(engine, settings)
-        scores.append(engine.query("SELECT person_id, x, p_alive, clv FROM clv_score ORDER BY person_id").to_pydict())
+        assert run_clv(engine, settings)[1] == 120
+        scores.append(engine.query(f"SELECT {', '.join(cols)} FROM clv_score ORDER BY person_id").to_pydict())
+        assert "tmp_clv_summary" not in engine.tables()
     a, b = scores
-    assert a["person_id"] == b["person_id"] and a["x"] == b["x"]
-    np.testing.assert_allclose(a["p_alive"], b["p_alive"], rtol=1e-9)
-    np.testing.assert_allclose(a["clv"], b["clv"], rtol=1e-9)
+    for col in ("person_id", "x", "model"):
+        assert a[col] == b[col]
+    for col in ("t_x", "T", "p_alive", "expected_orders_90d", "expected_aov", "clv"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-9)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 import pyarrow as pa
@@ -73,3 +74,36 @@ def test_errors_name_what_failed_and_carry_the_sql(any_engine: Engine) -> None:
         any_engine.create_table_as("broken", "SELECT no_such_column FROM no_such_table")
     assert "building table broken" in str(info.value)
     assert "no_such_table" in str(info.value)
+
+
+DOUBLED = pa.schema([("k", pa.string()), ("n2", pa.int64()), ("stamp", pa.timestamp("us"))])
+
+
+def doubler(at: dt.datetime) -> Callable[[pa.RecordBatch], pa.RecordBatch]:
+    """A batch function closing over plain data, as model scorers do (Spark ships it to its workers)."""
+
+    def fn(batch: pa.RecordBatch) -> pa.RecordBatch:
+        n = batch.column("n").to_numpy(zero_copy_only=False)
+        return pa.RecordBatch.from_arrays(
+            [batch.column("k"), pa.array(n * 2, pa.int64()), pa.array([at] * batch.num_rows, pa.timestamp("us"))],
+            schema=DOUBLED,
+        )
+
+    return fn
+
+
+def test_map_batches_writes_python_results_as_a_table(any_engine: Engine) -> None:
+    any_engine.write_arrow("t", pa.table({"k": [f"k{i}" for i in range(250)], "n": list(range(250))}), "replace")
+    at = dt.datetime(2026, 3, 1, 12, 0)
+    assert any_engine.map_batches("SELECT k, n FROM t WHERE n >= 50", doubler(at), DOUBLED, "out") == 200
+    got = any_engine.query("SELECT k, n2, stamp FROM out ORDER BY n2").to_pylist()
+    assert got[0] == {"k": "k50", "n2": 100, "stamp": at} and len(got) == 200
+    assert any_engine.table_schema("out").field("n2").type == pa.int64()
+    # a failed transaction leaves the previous table in place
+    with pytest.raises(RuntimeError), any_engine.transaction():
+        any_engine.map_batches("SELECT k, n FROM t", doubler(at), DOUBLED, "out")
+        raise RuntimeError("crash half-way")
+    assert any_engine.row_count("out") == 200
+    with any_engine.transaction():
+        assert any_engine.map_batches("SELECT k, n FROM t", doubler(at), DOUBLED, "out") == 250
+    assert any_engine.row_count("out") == 250

@@ -70,8 +70,10 @@ def _codes(v: Array) -> tuple[Array, IntArray]:
     return u, idx.reshape(-1).astype(np.int64)
 
 
-def compress(x: Array, t_x: Array, T: Array) -> FitData:
-    """Fold customers into distinct (x, t_x, T) rows; checks the values a summary can produce."""
+def compress(x: Array, t_x: Array, T: Array, counts: Array | None = None) -> FitData:
+    """Fold customers into distinct (x, t_x, T) rows; checks the values a summary can produce.
+
+    `counts` weighs each input row as that many customers (rows already grouped on the engine)."""
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
@@ -95,16 +97,20 @@ def compress(x: Array, t_x: Array, T: Array) -> FitData:
     key = (cx * ut.size + ct) * uT.size + cT
     if ux.size * ut.size * uT.size <= max(4 * x.size, 1_000_000):
         keys, inverse = _dense_codes(key)
-        counts = np.bincount(inverse)
     else:
-        keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        keys, inverse = np.unique(key, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    weights = None if counts is None else np.asarray(counts, dtype=np.float64)
+    if weights is not None and (weights.shape != x.shape or (weights <= 0).any()):
+        raise ValueError("counts must be positive, one per summary row")
+    weight = np.bincount(inverse, weights=weights, minlength=keys.size).astype(np.float64)
     x_idx = keys // (ut.size * uT.size)
     t_idx = (keys // uT.size) % ut.size
     T_idx = keys % uT.size
     xt_keys, xt_idx = np.unique(x_idx * ut.size + t_idx, return_inverse=True)
     xT_keys, xT_idx = np.unique(x_idx * uT.size + T_idx, return_inverse=True)
     return FitData(
-        x=ux[x_idx], t_x=ut[t_idx], T=uT[T_idx], weight=counts.astype(np.float64),
+        x=ux[x_idx], t_x=ut[t_idx], T=uT[T_idx], weight=weight,
         inverse=inverse.reshape(-1).astype(np.int64),
         ux=ux, x_idx=x_idx, uT=uT, T_idx=T_idx, ut=ut, t_idx=t_idx,
         xt_x=ux[xt_keys // ut.size], xt_t=ut[xt_keys % ut.size], xt_idx=xt_idx.reshape(-1).astype(np.int64),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from siyu.clv.data import Array, compress
+from siyu.clv.data import Array, FitData, compress
 from siyu.clv.gammagamma import GammaGamma
 from siyu.clv.model import TransactionModel
 from siyu.clv.summary import Summary
@@ -39,17 +39,11 @@ def expected_value(spend: GammaGamma | None, summary: Summary, fallback: float) 
     return np.where(np.isfinite(value), value, fallback)
 
 
-def score(
-    model: TransactionModel,
-    summary: Summary,
-    aov: Array,
-    horizon_days: int = 365,
-    discount_rate: float = 0.10,
-    margin: float = 1.0,
-) -> Scores:
-    """Predictions for every person of the summary, in summary order."""
-    k = summary.period.days_per_unit
-    d = compress(summary.x, summary.t_x, summary.T)
+def score_rows(
+    model: TransactionModel, d: FitData, days_per_unit: float, horizon_days: int = 365, discount_rate: float = 0.10,
+) -> tuple[Array, Array, Array]:
+    """(P(alive), expected orders in 90 days, discounted expected orders over the horizon) per distinct row."""
+    k = days_per_unit
     alive = model.p_alive_rows(d)
     orders_90 = model.expected_alive_rows(d, ORDERS_WINDOW_DAYS / k) * alive
     steps = math.ceil(horizon_days / STEP_DAYS)
@@ -60,11 +54,25 @@ def score(
         cumulative = model.expected_alive_rows(d, days / k) * alive
         discounted += (cumulative - previous) / (1.0 + discount_rate) ** (days / 365.0)
         previous = cumulative
-    inv = d.inverse
     for name, values in (("P(alive)", alive), ("expected orders", orders_90), ("discounted orders", discounted)):
         if not np.isfinite(values).all():
             raise ValueError(f"{model.label} with {model.params} gives non-finite {name} for "
                              f"{int((~np.isfinite(values)).sum())} summary rows: refusing to write them")
+    return alive, orders_90, discounted
+
+
+def score(
+    model: TransactionModel,
+    summary: Summary,
+    aov: Array,
+    horizon_days: int = 365,
+    discount_rate: float = 0.10,
+    margin: float = 1.0,
+) -> Scores:
+    """Predictions for every person of the summary, in summary order."""
+    d = compress(summary.x, summary.t_x, summary.T)
+    alive, orders_90, discounted = score_rows(model, d, summary.period.days_per_unit, horizon_days, discount_rate)
+    inv = d.inverse
     return Scores(
         p_alive=alive[inv],
         expected_orders_90d=orders_90[inv],

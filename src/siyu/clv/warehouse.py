@@ -14,23 +14,20 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from siyu.clv.data import compress
+from siyu.clv.data import Array, FitData, compress
 from siyu.clv.gammagamma import GammaGamma
 from siyu.clv.model import TransactionModel
-from siyu.clv.models import fit_models, model_names, pick
-from siyu.clv.score import expected_value, score
+from siyu.clv.models import converged_or_raise, fit_models, model_names, pick
+from siyu.clv.score import score_rows
+from siyu.clv.scorer import CLV_SCORE, ScoreSpec, make_scorer
 from siyu.clv.settings import ClvSettings, clv_settings
-from siyu.clv.summary import Period, Summary, summarise
+from siyu.clv.summary import Period, summary_sql
 from siyu.config import Settings
 from siyu.engine import Engine
 
 MIN_HOLDOUT_DAYS = 30
+SUMMARY_TABLE = "tmp_clv_summary"
 
-CLV_SCORE = pa.schema([
-    ("person_id", pa.string()), ("x", pa.int64()), ("t_x", pa.float64()), ("T", pa.float64()),
-    ("p_alive", pa.float64()), ("expected_orders_90d", pa.float64()), ("expected_aov", pa.float64()),
-    ("clv", pa.float64()), ("model", pa.string()), ("scored_at", pa.timestamp("us")),
-])
 CLV_MODEL = pa.schema([
     ("model", pa.string()), ("param", pa.string()), ("value", pa.float64()), ("std_error", pa.float64()),
     ("log_likelihood", pa.float64()), ("n_customers", pa.int64()), ("calibration_end", pa.date32()),
@@ -54,6 +51,25 @@ WHERE o.status IN ('paid', 'partially_refunded') AND o.net_amount > 0
 """
 
 
+def _column(table: pa.Table, name: str) -> Array:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def grouped_fit_data(engine: Engine, summary_select: str, extra: str = "") -> tuple[FitData, pa.Table]:
+    """Distinct (x, t_x, T[, extra]) rows with counts, grouped on the engine: all the fit needs comes back, not
+    one row per person. Returns the fit data and the grouped rows (for columns like x_holdout)."""
+    cols = f"x, t_x, T{', ' + extra if extra else ''}"
+    rows = engine.query(f"SELECT {cols}, count(*) AS n FROM ({summary_select}) AS s GROUP BY {cols}")
+    x, t_x, T, n = (_column(rows, c) for c in ("x", "t_x", "T", "n"))
+    return compress(x, t_x, T, counts=n), rows
+
+
+def _holdout_mae(model: TransactionModel, d: FitData, rows: pa.Table, length: float) -> float:
+    predicted = model.expected_rows(d, length)[d.inverse]
+    n = _column(rows, "n")
+    return float(n @ np.abs(predicted - _column(rows, "x_holdout")) / n.sum())
+
+
 def _choose(engine: Engine, source: str, cfg: ClvSettings, first: dt.date, end: dt.date) -> str:
     names = model_names(cfg.model)
     if len(names) == 1:
@@ -63,20 +79,20 @@ def _choose(engine: Engine, source: str, cfg: ClvSettings, first: dt.date, end: 
     if holdout_days < MIN_HOLDOUT_DAYS:
         return ""  # too short a history to hold any out: pick by log-likelihood on all of it
     period = Period(end - dt.timedelta(days=holdout_days), end, cfg.unit)
-    summary = summarise(engine, source, period)
+    d, rows = grouped_fit_data(engine, summary_sql(source, period), "x_holdout")
     try:
-        winner, _ = pick(fit_models(names, compress(summary.x, summary.t_x, summary.T)), summary)
+        good = converged_or_raise(fit_models(names, d))
     except ValueError:
         return ""
-    return winner.name
+    return min(good, key=lambda m: _holdout_mae(m, d, rows, period.holdout_length)).name
 
 
-def _spend(summary: Summary) -> tuple[GammaGamma | None, float, str]:
-    values = summary.mean_value[np.isfinite(summary.mean_value)]
+def _spend(x: Array, mean_value: Array) -> tuple[GammaGamma | None, float, str]:
+    values = mean_value[np.isfinite(mean_value)]
     fallback = float(values.mean()) if values.size else float("nan")
     spend = GammaGamma()
     try:
-        res = spend.fit(summary.x, summary.mean_value)
+        res = spend.fit(x, mean_value)
     except ValueError as exc:
         return None, fallback, f"order value = mean repeat value ({exc})"
     if not res.converged:
@@ -104,7 +120,11 @@ def _model_rows(models: list[TransactionModel | GammaGamma], cfg: ClvSettings, p
 
 
 def run_clv(engine: Engine, settings: Settings) -> tuple[int, int, str]:
-    """Fit on the warehouse's orders and score every person; returns (rows in, rows out, message)."""
+    """Fit on the warehouse's orders and score every person; returns (rows in, rows out, message).
+
+    The per-person summary stays on the engine (a temporary table): the fit reads it grouped into distinct
+    (x, t_x, T) rows, Gamma-Gamma reads the repeat buyers' (x, mean value), and scoring runs through
+    `Engine.map_batches`, so on Spark the persons are scored on the executors and never collected."""
     cfg = clv_settings(settings)
     if not engine.table_exists("orders"):
         return 0, 0, "no orders table yet: run the normalise step first"
@@ -116,26 +136,35 @@ def run_clv(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     cal_end = cfg.calibration_end or hi
     chosen = _choose(engine, source, cfg, lo, cal_end)
     period = Period(cal_end, None, cfg.unit)
-    summary = summarise(engine, source, period)
-    d = compress(summary.x, summary.t_x, summary.T)
-    models = fit_models([chosen] if chosen else model_names(cfg.model), d)
-    model, _ = pick(models)
-    spend, fallback, spend_note = _spend(summary)
-    aov = expected_value(spend, summary, fallback)
-    s = score(model, summary, aov, cfg.horizon_days, cfg.discount_rate, cfg.margin)
-    now = dt.datetime.now().replace(microsecond=0)
-    scores = pa.table({
-        "person_id": pa.array(summary.customer_id, pa.string()),
-        "x": pa.array(summary.x.astype(np.int64)), "t_x": summary.t_x, "T": summary.T,
-        "p_alive": s.p_alive, "expected_orders_90d": s.expected_orders_90d, "expected_aov": s.expected_aov,
-        "clv": s.clv, "model": pa.array([model.name] * summary.size, pa.string()),
-        "scored_at": pa.array([now] * summary.size, pa.timestamp("us")),
-    }, schema=CLV_SCORE)
+    engine.create_table_as(SUMMARY_TABLE, summary_sql(source, period))
+    try:
+        return _fit_and_score(engine, cfg, period, chosen, int(n_orders))
+    finally:
+        engine.drop_table(SUMMARY_TABLE)
+
+
+def _fit_and_score(
+    engine: Engine, cfg: ClvSettings, period: Period, chosen: str, n_orders: int
+) -> tuple[int, int, str]:
+    d, _ = grouped_fit_data(engine, f"SELECT x, t_x, T FROM {SUMMARY_TABLE}")
+    model, _ = pick(fit_models([chosen] if chosen else model_names(cfg.model), d))
+    # ordered: float sums in the spend fit then do not depend on how the engine happened to return rows
+    repeaters = engine.query(f"SELECT x, mean_value FROM {SUMMARY_TABLE} WHERE x > 0 ORDER BY x, mean_value")
+    spend, fallback, spend_note = _spend(_column(repeaters, "x"), _column(repeaters, "mean_value"))
+    # every person's (x, t_x, T) is among the fit rows: scoring them here first turns a model that cannot be
+    # scored into a clear error on the driver rather than a failed task on an executor
+    score_rows(model, d, period.days_per_unit, cfg.horizon_days, cfg.discount_rate)
+    spec = ScoreSpec(
+        model=model.name, params=dict(model.params or {}), spend_params=dict(spend.params) if spend and spend.params
+        else None, fallback_aov=fallback, days_per_unit=period.days_per_unit, horizon_days=cfg.horizon_days,
+        discount_rate=cfg.discount_rate, margin=cfg.margin, scored_at=dt.datetime.now().replace(microsecond=0),
+    )
     fitted: list[TransactionModel | GammaGamma] = [model]
     if spend is not None:
         fitted.append(spend)
     with engine.transaction():
         engine.write_arrow("clv_model", _model_rows(fitted, cfg, period), mode="replace")
-        engine.write_arrow("clv_score", scores, mode="replace")
+        persons = engine.map_batches(f"SELECT customer_id AS person_id, x, t_x, T, mean_value FROM {SUMMARY_TABLE}",
+                                     make_scorer(spec), CLV_SCORE, "clv_score")
     how = "configured" if cfg.model != "auto" else "chosen on a holdout" if chosen else "by likelihood"
-    return int(n_orders), summary.size, f"{model.label} ({how}), calibration end {cal_end}; {spend_note}"
+    return n_orders, persons, f"{model.label} ({how}), calibration end {period.calibration_end}; {spend_note}"

@@ -8,11 +8,14 @@ DuckDB and one created on Spark have the same columns and types.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
+
+BatchFn = Callable[[pa.RecordBatch], pa.RecordBatch]
+BATCH_ROWS = 100_000
 
 
 class EngineError(RuntimeError):
@@ -86,6 +89,15 @@ class Engine(ABC):
         """Append only rows whose `key` is not yet in the table (nor repeated in `data`); returns rows added.
 
         This is what makes imports idempotent: the same rows written twice are stored once.
+        """
+
+    @abstractmethod
+    def map_batches(self, select_sql: str, fn: BatchFn, schema: pa.Schema, target: str) -> int:
+        """Replace table `target` with `fn` applied to each Arrow record batch of a SELECT; returns rows written.
+
+        Python work (model scoring) runs where the data is, batch by batch: on Spark on the executors through
+        mapInArrow, nothing collected on the driver. `fn` must be picklable (a module-level function or an
+        object holding plain data) and return batches with `schema`. `target` must not be read by the SELECT.
         """
 
     # --- transactions -----------------------------------------------------------------------------

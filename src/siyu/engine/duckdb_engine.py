@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from siyu.engine.base import Engine, EngineError
+from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError
 
 _ids = itertools.count()
 
@@ -143,6 +143,44 @@ class DuckDBEngine(Engine):
         finally:
             self.con.unregister(view)
         return int(str(rows[0][0])) if rows else 0
+
+    def map_batches(self, select_sql: str, fn: BatchFn, schema: pa.Schema, target: str) -> int:
+        """Streams the SELECT from a second connection (a cursor) while this one writes, so memory stays at a
+        few batches; inside a transaction the cursor could not see uncommitted rows, so the input is read whole."""
+        if self._depth:
+            source: pa.RecordBatchReader = self.query(select_sql).to_reader(max_chunksize=BATCH_ROWS)
+            cursor = None
+        else:
+            cursor = self.con.cursor()
+            try:
+                relation = cursor.sql(select_sql)
+                stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+                source = stream(BATCH_ROWS)
+            except duckdb.Error as exc:
+                cursor.close()
+                raise EngineError(f"reading the input of {target}", select_sql, exc) from exc
+        written = 0
+
+        def mapped() -> Iterator[pa.RecordBatch]:
+            nonlocal written
+            for batch in source:
+                out = fn(batch)
+                written += out.num_rows
+                yield out
+
+        view = self._register_reader(pa.RecordBatchReader.from_batches(schema, mapped()))
+        try:
+            self._run(f"writing {target}", f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+            if cursor is not None:
+                cursor.close()
+        return written
+
+    def _register_reader(self, reader: pa.RecordBatchReader) -> str:
+        view = f"__arrow_{next(_ids)}"
+        self.con.register(view, reader)
+        return view
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

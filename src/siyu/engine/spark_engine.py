@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from siyu.engine.base import Engine, EngineError
+from siyu.engine.base import BatchFn, Engine, EngineError
 from siyu.engine.dialect import transpile
 
 _SESSIONS: dict[str, Any] = {}
@@ -122,6 +122,29 @@ class SparkEngine(Engine):
         if name in self._views:
             self.spark.catalog.dropTempView(name)
             self._views.discard(name)
+
+    def map_batches(self, select_sql: str, fn: BatchFn, schema: pa.Schema, target: str) -> int:
+        """mapInArrow: each executor task applies `fn` to its partition's batches and the result is written as
+        Parquet straight from the executors; inside a transaction the new table is swapped in at commit."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                yield fn(batch)
+
+        df = self._sql(f"building table {target}", select_sql)
+        staged = self._staging(target)
+        try:
+            df.mapInArrow(per_partition, from_arrow_schema(schema)).write.mode("overwrite").parquet(str(staged))
+        except Exception as exc:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise EngineError(f"building table {target}", transpile(select_sql, "spark"), exc) from exc
+        written = int(ds.dataset(str(staged), format="parquet").count_rows())
+        if self._txn is not None:
+            self._txn_replace.append((target, staged))
+        else:
+            self._swap_in(target, staged)
+        return written
 
     # --- tables -----------------------------------------------------------------------------------
     def tables(self) -> list[str]:
