@@ -88,6 +88,10 @@ def seed(engine: Engine) -> None:
     put(engine, "raw_group_event", [
         {"group_id": "G1", "member_id": "wm2", "unionid": "u2", "event": "join", "event_at": T0},
     ])
+    # holders known only from a coupon or a stored-value top-up
+    put(engine, "raw_coupon", [{"coupon_id": "C1", "channel": "miniprogram", "channel_uid": "o9", "issued_at": T0}])
+    put(engine, "raw_stored_value", [{"txn_id": "V1", "channel": "store", "channel_uid": "M9", "kind": "topup",
+                                      "amount": D("500.00"), "txn_at": T0}])
 
 
 def rows(engine: Engine, sql: str) -> list[dict[str, Any]]:
@@ -118,6 +122,7 @@ def check_clean_tables(engine: Engine) -> None:
     assert ids[("miniprogram", "o1")]["phone"] == "13712345678"
     assert ids[("miniprogram", "o1")]["email"] == "li@example.com"
     assert ("wecom", "wm2") in ids and ids[("wecom", "wm2")]["unionid"] == "u2"  # seen only in a group
+    assert ("miniprogram", "o9") in ids and ("store", "M9") in ids  # every holder is an identity, so a person
     keys = rows(engine, "SELECT key_value FROM identity_keys WHERE channel = 'store' AND key_type = 'phone'")
     assert sorted(k["key_value"] for k in keys) == ["13900000000", "13912345678"]  # … both remain keys
 

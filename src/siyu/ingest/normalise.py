@@ -57,7 +57,8 @@ def _clean_text(col: str) -> str:
 
 
 _ID_SOURCE = """
-    -- every sighting of a channel identity: its own rows, plus WeCom group members seen only in groups
+    -- every sighting of a channel identity: its own rows, plus holders seen only in group events, coupons or
+    -- stored value, so every person a later step counts has an identity (and a person_id) of its own
     SELECT channel, channel_uid, name, phone, email, unionid, openid, member_no, nickname, gender, birthday,
            province, city, district, address, _ingested_at, _row
     FROM raw_identity WHERE channel_uid IS NOT NULL
@@ -65,6 +66,14 @@ _ID_SOURCE = """
     SELECT 'wecom', member_id, NULL, NULL, NULL, unionid, NULL, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, _ingested_at, _row
     FROM raw_group_event WHERE member_id IS NOT NULL
+    UNION ALL
+    SELECT channel, channel_uid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, _ingested_at, _row
+    FROM raw_coupon WHERE channel IS NOT NULL AND channel_uid IS NOT NULL
+    UNION ALL
+    SELECT channel, channel_uid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, _ingested_at, _row
+    FROM raw_stored_value WHERE channel IS NOT NULL AND channel_uid IS NOT NULL
 """
 
 _ID_ATTRS = ["name", "phone", "email", "unionid", "openid", "member_no", "nickname", "gender", "birthday",
