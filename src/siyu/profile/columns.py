@@ -26,85 +26,92 @@ class ProfileParams:
 
 
 def intervals_sql() -> str:
-    """A person's own repurchase interval: the median gap in days between their distinct purchase days."""
+    """Distinct purchase days per person and their own repurchase interval: the median gap in days between
+    those days (NULL with one day). One window over purchase days, never over orders."""
     return """
-        SELECT person_key, CAST(median(gap) AS DOUBLE) AS own_interval FROM (
+        SELECT person_key, count(*) AS order_days, CAST(median(gap) AS DOUBLE) AS own_interval FROM (
             SELECT person_key,
                    date_diff('day', lag(order_date) OVER (PARTITION BY person_key ORDER BY order_date),
                              order_date) AS gap
             FROM (SELECT DISTINCT person_key, order_date FROM person_orders WHERE is_purchase) AS d
-        ) AS g WHERE gap IS NOT NULL GROUP BY person_key
+        ) AS g GROUP BY person_key
     """
 
 
 def _attrs() -> str:
-    # the best name is an unmasked one, the best phone a full one; ties go to the identity seen last
-    recent = "i.last_seen_at DESC NULLS LAST, i.channel, i.channel_uid"
+    """Best known name, phone and the identity attributes. The best name is an unmasked one, the best phone a
+    full one; ties (and the other attributes) go to the identity seen last, then by channel and id. A struct
+    sort key inside arg_min ranks identities without a row_number() window over all of them."""
+    recent = ("{'unseen': i.last_seen_at IS NULL, "
+              "'age': coalesce(date_diff('microsecond', i.last_seen_at, TIMESTAMP '2200-01-01 00:00:00'), 0), "
+              "'channel': i.channel, 'uid': i.channel_uid}")
     return f"""
-        ranked AS (
-            SELECT pi.person_key, i.name, i.phone, i.phone_prefix, i.phone_suffix, i.gender, i.birthday,
-                   i.province, i.city, i.name_masked,
-                   row_number() OVER (PARTITION BY pi.person_key ORDER BY {recent}) AS rk
+        ident AS (
+            SELECT pi.person_key, i.name, coalesce(i.name_masked, false) AS name_masked, i.phone, i.phone_prefix,
+                   i.phone_suffix, i.gender, i.birthday, i.province, i.city, {recent} AS recent
             FROM person_identities AS pi
             JOIN identities AS i ON i.channel = pi.channel AND i.channel_uid = pi.channel_uid
         ),
         attrs AS (
-            -- one window; the name and phone keys put quality first, then the recency rank
             SELECT person_key,
-                   arg_min(name, CASE WHEN name_masked THEN 1000000000 ELSE 0 END + rk)
-                       FILTER (WHERE name IS NOT NULL) AS name,
+                   arg_min(name, {{'masked': name_masked, 'recent': recent}}) FILTER (WHERE name IS NOT NULL) AS name,
                    arg_min(coalesce(phone, phone_prefix || '****' || phone_suffix),
-                           CASE WHEN phone IS NOT NULL THEN 0 ELSE 1000000000 END + rk)
+                           {{'partial': phone IS NULL, 'recent': recent}})
                        FILTER (WHERE phone IS NOT NULL OR phone_suffix IS NOT NULL) AS phone,
-                   arg_min(gender, rk) FILTER (WHERE gender IS NOT NULL) AS gender,
-                   arg_min(birthday, rk) FILTER (WHERE birthday IS NOT NULL) AS birthday,
-                   arg_min(province, rk) FILTER (WHERE province IS NOT NULL) AS province,
-                   arg_min(city, rk) FILTER (WHERE city IS NOT NULL) AS city
-            FROM ranked GROUP BY person_key
+                   arg_min(gender, recent) FILTER (WHERE gender IS NOT NULL) AS gender,
+                   arg_min(birthday, recent) FILTER (WHERE birthday IS NOT NULL) AS birthday,
+                   arg_min(province, recent) FILTER (WHERE province IS NOT NULL) AS province,
+                   arg_min(city, recent) FILTER (WHERE city IS NOT NULL) AS city
+            FROM ident GROUP BY person_key
         )"""
 
 
 def _orders(p: ProfileParams) -> str:
+    """One pass over person_orders grouped by (person, channel); the person-level columns roll up from it."""
     year_ago = date_literal(p.as_of - dt.timedelta(days=365))
     settled = "status IN ('paid', 'partially_refunded', 'refunded')"
     private = ", ".join(f"'{c}'" for c in p.private_channels) or "''"
+    money = "CAST(coalesce({}, 0) AS DECIMAL(18,2))"
     return f"""
-        po AS (SELECT * FROM person_orders WHERE is_purchase),
-        buys AS (
-            SELECT person_key, min(order_date) AS first_order_date, max(order_date) AS last_order_date,
-                   arg_min(channel, created_at) AS first_channel, arg_max(channel, created_at) AS last_channel,
-                   count(*) AS orders, count(DISTINCT order_date) AS order_days,
-                   count(*) FILTER (WHERE order_date > {year_ago}) AS orders_365d,
-                   count(*) FILTER (WHERE channel IN ({private})) AS private_orders,
-                   max(created_at) AS last_order_at
-            FROM po GROUP BY person_key
-        ),
-        money AS (
-            -- net spend counts every order (net is 0 for pending/closed); refunds are of settled orders
-            SELECT person_key, CAST(sum(net_amount) AS DECIMAL(18,2)) AS net_spend,
-                   CAST(coalesce(sum(net_amount) FILTER (WHERE order_date > {year_ago}), 0) AS DECIMAL(18,2))
-                       AS net_spend_365d,
-                   CAST(coalesce(sum(amount_paid) FILTER (WHERE {settled}), 0) AS DECIMAL(18,2)) AS paid_amount,
-                   CAST(coalesce(sum(refund_amount) FILTER (WHERE {settled}), 0) AS DECIMAL(18,2))
-                       AS refund_amount,
+        ochan AS (
+            -- purchases per channel; money counts every order (net is 0 for pending/closed orders)
+            SELECT person_key, channel,
+                   count(*) FILTER (WHERE is_purchase) AS n,
+                   count(*) FILTER (WHERE is_purchase AND order_date > {year_ago}) AS n_365d,
+                   sum(net_amount) FILTER (WHERE is_purchase) AS net_bought,
+                   min(order_date) FILTER (WHERE is_purchase) AS first_date,
+                   max(order_date) FILTER (WHERE is_purchase) AS last_date,
+                   min(created_at) FILTER (WHERE is_purchase) AS first_at,
+                   max(created_at) FILTER (WHERE is_purchase) AS last_at,
+                   sum(net_amount) AS net, sum(net_amount) FILTER (WHERE order_date > {year_ago}) AS net_365d,
+                   sum(amount_paid) FILTER (WHERE {settled}) AS paid,
+                   sum(refund_amount) FILTER (WHERE {settled}) AS refunded,
                    count(*) FILTER (WHERE {settled} AND refund_amount > 0) AS refunds
-            FROM person_orders GROUP BY person_key
+            FROM person_orders GROUP BY person_key, channel
         ),
-        chan AS (
-            SELECT person_key, channel, count(*) AS n, sum(net_amount) AS net FROM po GROUP BY person_key, channel
-        ),
-        chans AS (
-            SELECT person_key, string_agg(channel || ':' || CAST(n AS VARCHAR), ',' ORDER BY channel) AS channel_mix,
-                   count(*) AS n_channels, min(CASE WHEN rk = 1 THEN channel END) AS preferred_channel
-            FROM (SELECT *, row_number() OVER (PARTITION BY person_key ORDER BY n DESC, net DESC, channel) AS rk
-                  FROM chan) AS c
-            GROUP BY person_key
+        buys AS (
+            SELECT person_key, min(first_date) AS first_order_date, max(last_date) AS last_order_date,
+                   arg_min(channel, {{'at': first_at, 'channel': channel}}) FILTER (WHERE n > 0) AS first_channel,
+                   arg_max(channel, {{'at': last_at, 'channel': channel}}) FILTER (WHERE n > 0) AS last_channel,
+                   sum(n) AS orders, sum(n_365d) AS orders_365d,
+                   coalesce(sum(n) FILTER (WHERE channel IN ({private})), 0) AS private_orders,
+                   max(last_at) AS last_order_at,
+                   {money.format('sum(net)')} AS net_spend, {money.format('sum(net_365d)')} AS net_spend_365d,
+                   {money.format('sum(paid)')} AS paid_amount, {money.format('sum(refunded)')} AS refund_amount,
+                   sum(refunds) AS refunds,
+                   -- a sorted list, not string_agg(... ORDER BY): ordered aggregates sort every group
+                   nullif(array_to_string(list_sort(list(
+                       CASE WHEN n > 0 THEN channel || ':' || CAST(n AS VARCHAR) END)), ','), '') AS channel_mix,
+                   count(*) FILTER (WHERE n > 0) AS n_channels,
+                   -- most purchases, then most spend, then the first channel by name
+                   arg_min(channel, {{'n': -n, 'net': -net_bought, 'channel': channel}}) FILTER (WHERE n > 0)
+                       AS preferred_channel
+            FROM ochan GROUP BY person_key
         ),
         stores AS (
-            SELECT person_key, min(CASE WHEN rk = 1 THEN store_id END) AS order_store_id FROM (
-                SELECT person_key, store_id,
-                       row_number() OVER (PARTITION BY person_key ORDER BY count(*) DESC, store_id) AS rk
-                FROM po WHERE store_id IS NOT NULL GROUP BY person_key, store_id
+            SELECT person_key, arg_min(store_id, {{'n': -n, 'store': store_id}}) AS order_store_id FROM (
+                SELECT person_key, store_id, count(*) AS n
+                FROM person_orders WHERE is_purchase AND store_id IS NOT NULL GROUP BY person_key, store_id
             ) AS s GROUP BY person_key
         )"""
 
@@ -114,8 +121,9 @@ def _preferences() -> str:
         f"SELECT person_key, '{a}' AS attr, {a} AS value, qty FROM combos WHERE {a} IS NOT NULL" for a in PREFERENCES
     )
     cols = ",\n".join(
-        f"min(CASE WHEN attr = '{a}' THEN value END) AS preferred_{a}, "
-        f"min(CASE WHEN attr = '{a}' THEN share END) AS preferred_{a}_share" for a in PREFERENCES
+        f"arg_min(value, {{'n': -n, 'value': value}}) FILTER (WHERE attr = '{a}') AS preferred_{a}, "
+        f"CAST(max(n) FILTER (WHERE attr = '{a}') AS DOUBLE) / sum(n) FILTER (WHERE attr = '{a}') "
+        f"AS preferred_{a}_share" for a in PREFERENCES
     )
     return f"""
         combos AS (
@@ -127,14 +135,20 @@ def _preferences() -> str:
             SELECT person_key, attr, value, sum(qty) AS n FROM ({unpivot}) AS u GROUP BY person_key, attr, value
         ),
         prefs AS (
-            -- the value with most items; its share of the items whose attribute is known
-            SELECT person_key, {cols} FROM (
-                SELECT person_key, attr, value,
-                       CAST(n AS DOUBLE) / sum(n) OVER (PARTITION BY person_key, attr) AS share,
-                       row_number() OVER (PARTITION BY person_key, attr ORDER BY n DESC, value) AS rk
-                FROM pref_n
-            ) AS r WHERE rk = 1 GROUP BY person_key
+            -- the value with most items (ties: first by name); its share of the items whose attribute is known
+            SELECT person_key, {cols}
+            FROM pref_n GROUP BY person_key
         )"""
+
+
+def _by_identity(table: str, select: str, key: str) -> str:
+    """Aggregate a raw table per channel identity first, then join the (much smaller) result to persons:
+    cheaper than joining every message or coupon to millions of identities."""
+    return f"""
+            SELECT pi.person_key, {select}
+            FROM ({table}) AS x
+            JOIN person_identities AS pi ON {key}
+            GROUP BY pi.person_key"""
 
 
 def _private_domain(p: ProfileParams) -> str:
@@ -143,12 +157,31 @@ def _private_domain(p: ProfileParams) -> str:
     today = date_literal(p.as_of)
     held = (f"(c.redeemed_at IS NULL OR CAST(c.redeemed_at AS DATE) > {today}) "
             f"AND (c.expires_at IS NULL OR CAST(c.expires_at AS DATE) >= {today})")
+    messages = f"""
+                SELECT customer_id,
+                       count(*) FILTER (WHERE CAST(sent_at AS DATE) > {since}) AS n_30d,
+                       count(*) FILTER (WHERE CAST(sent_at AS DATE) > {since} AND kind = 'group') AS group_30d,
+                       max(sent_at) AS last_at
+                FROM messages
+                WHERE sender_type = 'customer' AND customer_id IS NOT NULL AND {until('sent_at', p.as_of)}
+                GROUP BY customer_id"""
+    wallet = f"""
+                -- top-ups, bonuses and refunds onto the card add; spends draw the balance down
+                SELECT channel, channel_uid, sum(CASE WHEN kind = 'spend' THEN -amount ELSE amount END) AS balance,
+                       sum(amount) FILTER (WHERE kind = 'topup') AS topup
+                FROM stored_value WHERE {until('txn_at', p.as_of)} GROUP BY channel, channel_uid"""
+    coupons = f"""
+                SELECT c.channel, c.channel_uid, count(*) FILTER (WHERE {held}) AS held,
+                       count(*) FILTER (WHERE {held} AND CAST(c.expires_at AS DATE) <= {expiring}) AS expiring,
+                       min(c.expires_at) FILTER (WHERE {held}) AS next_expiry
+                FROM coupons AS c WHERE {until('c.issued_at', p.as_of)} GROUP BY c.channel, c.channel_uid"""
+    same_identity = "pi.channel = x.channel AND pi.channel_uid = x.channel_uid"
     return f"""
         friends AS (
             -- in the private domain since the first friendship still in place; its staff owns the relationship
             SELECT person_key, bool_or(active) AS is_friend,
                    min(added_at) FILTER (WHERE active) AS private_since,
-                   arg_min(staff_id, added_at) FILTER (WHERE active) AS owner_staff_id,
+                   arg_min(staff_id, {{'at': added_at, 'staff': staff_id}}) FILTER (WHERE active) AS owner_staff_id,
                    max(greatest(added_at, removed_at)) AS last_friend_event_at
             FROM person_friends GROUP BY person_key
         ),
@@ -158,35 +191,21 @@ def _private_domain(p: ProfileParams) -> str:
                    max(greatest(joined_at, left_at)) AS last_group_event_at
             FROM person_groups GROUP BY person_key
         ),
-        msgs AS (
-            SELECT pi.person_key,
-                   count(*) FILTER (WHERE CAST(m.sent_at AS DATE) > {since}) AS messages_30d,
-                   count(*) FILTER (WHERE CAST(m.sent_at AS DATE) > {since} AND m.kind = 'group')
-                       AS group_messages_30d,
-                   max(m.sent_at) AS last_message_at
-            FROM messages AS m
-            JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = m.customer_id
-            WHERE m.sender_type = 'customer' AND {until('m.sent_at', p.as_of)}
-            GROUP BY pi.person_key
+        msgs AS ({_by_identity(
+            messages,
+            "sum(x.n_30d) AS messages_30d, sum(x.group_30d) AS group_messages_30d, max(x.last_at) AS last_message_at",
+            "pi.channel = 'wecom' AND pi.channel_uid = x.customer_id")}
         ),
-        wallet AS (
-            -- top-ups, bonuses and refunds onto the card add; spends draw the balance down
-            SELECT pi.person_key,
-                   CAST(sum(CASE WHEN s.kind = 'spend' THEN -s.amount ELSE s.amount END) AS DECIMAL(18,2))
-                       AS stored_value_balance,
-                   CAST(coalesce(sum(s.amount) FILTER (WHERE s.kind = 'topup'), 0) AS DECIMAL(18,2))
-                       AS stored_value_topup
-            FROM stored_value AS s
-            JOIN person_identities AS pi ON pi.channel = s.channel AND pi.channel_uid = s.channel_uid
-            WHERE {until('s.txn_at', p.as_of)} GROUP BY pi.person_key
+        wallet AS ({_by_identity(
+            wallet,
+            "CAST(sum(x.balance) AS DECIMAL(18,2)) AS stored_value_balance, "
+            "CAST(coalesce(sum(x.topup), 0) AS DECIMAL(18,2)) AS stored_value_topup", same_identity)}
         ),
-        cps AS (
-            SELECT pi.person_key, count(*) FILTER (WHERE {held}) AS coupons_held,
-                   count(*) FILTER (WHERE {held} AND CAST(c.expires_at AS DATE) <= {expiring}) AS coupons_expiring,
-                   min(c.expires_at) FILTER (WHERE {held}) AS next_coupon_expiry
-            FROM coupons AS c
-            JOIN person_identities AS pi ON pi.channel = c.channel AND pi.channel_uid = c.channel_uid
-            WHERE {until('c.issued_at', p.as_of)} GROUP BY pi.person_key
+        cps AS ({_by_identity(
+            coupons,
+            "sum(x.held) AS coupons_held, sum(x.expiring) AS coupons_expiring, "
+            "min(x.next_expiry) AS next_coupon_expiry",
+            same_identity)}
         )"""
 
 
@@ -200,7 +219,7 @@ def profile_sql(p: ProfileParams) -> str:
                     "CAST(NULL AS DOUBLE) AS clv")
         clv_join = ""
     return f"""
-        WITH persons AS (SELECT DISTINCT person_id, person_key FROM person_identities),
+        WITH persons AS (SELECT person_key, min(person_id) AS person_id FROM person_identities GROUP BY person_key),
         {_attrs()},
         {_orders(p)},
         {_preferences()},
@@ -209,20 +228,20 @@ def profile_sql(p: ProfileParams) -> str:
                a.name, a.phone, a.gender, a.birthday, CAST(month(a.birthday) AS INTEGER) AS birthday_month,
                a.province, a.city,
                b.first_order_date, b.last_order_date, b.first_channel, b.last_channel,
-               coalesce(b.orders, 0) AS orders, coalesce(b.order_days, 0) AS order_days,
+               coalesce(b.orders, 0) AS orders, coalesce(iv.order_days, 0) AS order_days,
                coalesce(b.orders_365d, 0) AS orders_365d,
-               CAST(coalesce(m.net_spend, 0) AS DECIMAL(18,2)) AS net_spend,
-               CAST(coalesce(m.net_spend_365d, 0) AS DECIMAL(18,2)) AS net_spend_365d,
-               CASE WHEN b.orders > 0 THEN round(CAST(m.net_spend AS DOUBLE) / b.orders, 2) END AS aov,
-               CAST(coalesce(m.paid_amount, 0) AS DECIMAL(18,2)) AS paid_amount,
-               CAST(coalesce(m.refund_amount, 0) AS DECIMAL(18,2)) AS refund_amount,
-               coalesce(m.refunds, 0) AS refunds,
-               CASE WHEN m.paid_amount > 0
-                    THEN round(CAST(m.refund_amount AS DOUBLE) / CAST(m.paid_amount AS DOUBLE), 4) END AS return_rate,
+               coalesce(b.net_spend, CAST(0 AS DECIMAL(18,2))) AS net_spend,
+               coalesce(b.net_spend_365d, CAST(0 AS DECIMAL(18,2))) AS net_spend_365d,
+               CASE WHEN b.orders > 0 THEN round(CAST(b.net_spend AS DOUBLE) / b.orders, 2) END AS aov,
+               coalesce(b.paid_amount, CAST(0 AS DECIMAL(18,2))) AS paid_amount,
+               coalesce(b.refund_amount, CAST(0 AS DECIMAL(18,2))) AS refund_amount,
+               coalesce(b.refunds, 0) AS refunds,
+               CASE WHEN b.paid_amount > 0
+                    THEN round(CAST(b.refund_amount AS DOUBLE) / CAST(b.paid_amount AS DOUBLE), 4) END AS return_rate,
                date_diff('day', b.last_order_date, {today}) AS recency_days,
                coalesce(iv.own_interval, {p.prior_interval_days!r}) AS repurchase_interval_days,
                iv.own_interval IS NULL AS interval_is_prior,
-               c.channel_mix, coalesce(c.n_channels, 0) AS n_channels, c.preferred_channel,
+               b.channel_mix, coalesce(b.n_channels, 0) AS n_channels, b.preferred_channel,
                coalesce(b.private_orders, 0) AS private_orders,
                coalesce(b.orders, 0) - coalesce(b.private_orders, 0) AS public_orders,
                pr.preferred_category, pr.preferred_category_share, pr.preferred_material,
@@ -235,16 +254,14 @@ def profile_sql(p: ProfileParams) -> str:
                coalesce(ms.messages_30d, 0) AS messages_30d, coalesce(ms.group_messages_30d, 0) AS group_messages_30d,
                CAST(greatest(ms.last_message_at, g.last_group_event_at, f.last_friend_event_at, b.last_order_at)
                     AS TIMESTAMP) AS last_interaction_at,
-               CAST(coalesce(w.stored_value_balance, 0) AS DECIMAL(18,2)) AS stored_value_balance,
-               CAST(coalesce(w.stored_value_topup, 0) AS DECIMAL(18,2)) AS stored_value_topup,
+               coalesce(w.stored_value_balance, CAST(0 AS DECIMAL(18,2))) AS stored_value_balance,
+               coalesce(w.stored_value_topup, CAST(0 AS DECIMAL(18,2))) AS stored_value_topup,
                coalesce(cp.coupons_held, 0) AS coupons_held, coalesce(cp.coupons_expiring, 0) AS coupons_expiring,
                cp.next_coupon_expiry,
                {clv_cols}
         FROM persons AS p
         LEFT JOIN attrs AS a ON a.person_key = p.person_key
         LEFT JOIN buys AS b ON b.person_key = p.person_key
-        LEFT JOIN money AS m ON m.person_key = p.person_key
-        LEFT JOIN chans AS c ON c.person_key = p.person_key
         LEFT JOIN stores AS so ON so.person_key = p.person_key
         LEFT JOIN person_intervals AS iv ON iv.person_key = p.person_key
         LEFT JOIN prefs AS pr ON pr.person_key = p.person_key

@@ -55,10 +55,13 @@ def identities_sql(engine: Engine) -> str:
 
 
 def orders_sql(as_of: dt.date) -> str:
-    """Every order up to as_of with its person, and whether it counts as a purchase."""
+    """Every order up to as_of with its person, and whether it counts as a purchase.
+
+    The widest table the profile writes (one row per order): it carries only the integer person_key and the
+    columns the profile and `bought()` read, because writing text columns of millions of rows dominates."""
     return f"""
-        SELECT pi.person_id, pi.person_key, o.channel, o.order_id, o.order_date, o.created_at, o.status, o.amount_paid,
-               o.refund_amount, o.net_amount, o.store_id, o.staff_id, ({PURCHASE}) AS is_purchase
+        SELECT pi.person_key, o.channel, o.order_id, o.order_date, o.created_at, o.status, o.amount_paid,
+               o.refund_amount, o.net_amount, o.store_id, ({PURCHASE}) AS is_purchase
         FROM orders AS o
         JOIN person_identities AS pi ON pi.channel = o.channel AND pi.channel_uid = o.channel_uid
         WHERE o.order_date <= {date_literal(as_of)}
@@ -68,8 +71,7 @@ def orders_sql(as_of: dt.date) -> str:
 def items_sql() -> str:
     """The items of purchases (refunded and closed orders say nothing about taste)."""
     return """
-        SELECT po.person_id, po.person_key, po.channel, po.order_id, po.order_date, i.sku, i.product_name, i.category,
-               i.material, i.style, i.qty, i.amount
+        SELECT po.person_key, po.channel, po.order_date, i.sku, i.product_name, i.category, i.material, i.style, i.qty
         FROM person_orders AS po
         JOIN order_items AS i ON i.channel = po.channel AND i.order_id = po.order_id
         WHERE po.is_purchase
@@ -93,7 +95,7 @@ def groups_sql(as_of: dt.date) -> str:
     return f"""
         WITH ev AS (
             SELECT pi.person_id, pi.person_key, e.group_id, e.event, e.event_at,
-                   row_number() OVER (PARTITION BY pi.person_id, e.group_id
+                   row_number() OVER (PARTITION BY pi.person_key, e.group_id
                                       ORDER BY e.event_at DESC, e.event DESC) AS rk
             FROM group_events AS e
             JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = e.member_id
