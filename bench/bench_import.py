@@ -104,14 +104,14 @@ def bench(path: Path, folder: Path, batch_rows: int, memory_limit: str) -> None:
     warehouse.unlink(missing_ok=True)
     engine = DuckDBEngine(warehouse, memory_limit=memory_limit)
     migrate(engine)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = import_file(engine, "tmall", path, batch_rows=batch_rows)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.close()
     size = path.stat().st_size / 1e6
     print(
         f"{path.suffix[1:]:8s} {report.rows_read:>11,} rows  {size:8.0f} MB  {seconds:7.1f} s  "
-        f"{report.rows_read / seconds:>10,.0f} rows/s  loaded {report.rows_loaded:,}  "
+        f"{report.rows_read / seconds:>10,.0f} rows/s  cpu {cpu:6.1f} s  load {os.getloadavg()[0]:.1f}  loaded {report.rows_loaded:,}  "
         f"quarantined {report.rows_quarantined:,}  batches {report.batches}  peak RSS so far {peak_rss_mb():,.0f} MB"
     )
 

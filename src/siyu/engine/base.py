@@ -72,6 +72,15 @@ class Engine(ABC):
     def table_schema(self, name: str) -> pa.Schema:
         """The Arrow schema of an existing table."""
 
+    def create_temp_table(self, name: str, schema: pa.Schema) -> None:
+        """An empty scratch table for work in progress (an import's staged rows), replacing any of that name.
+
+        DuckDB makes it TEMPORARY: private to the connection, gone when it closes, never written to the
+        warehouse file, spilled to disk past the memory limit. Engines without that keep an ordinary table.
+        """
+        self.drop_table(name)
+        self.ensure_table(name, schema)
+
     def row_count(self, name: str) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {name}") or 0)
 

@@ -113,6 +113,13 @@ class DuckDBEngine(Engine):
     def table_schema(self, name: str) -> pa.Schema:
         return self.query(f"SELECT * FROM {name} LIMIT 0").schema
 
+    def create_temp_table(self, name: str, schema: pa.Schema) -> None:
+        view = self._register(schema.empty_table())
+        try:
+            self._run(f"creating {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
     def _register(self, data: pa.Table) -> str:
         view = f"__arrow_{next(_ids)}"
         self.con.register(view, data)

@@ -21,10 +21,10 @@ import pyarrow as pa
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
 from siyu.ingest.mapping import Mapping, load_mapping
-from siyu.ingest.meta import conform, hash_sql, with_meta
+from siyu.ingest.meta import hash_sql
 from siyu.ingest.parse import BatchParser, Parsed, resolve_columns, target_columns
 from siyu.ingest.readers import Reader, Rejected, open_reader
-from siyu.ingest.staging import DirectSink, StagedSink, open_sink
+from siyu.ingest.staging import DirectSink, Meta, StagedSink, Target, open_sink
 from siyu.schema.tables import RAW_TABLES, SYSTEM_TABLES
 
 Progress = Callable[[int, int | None, str], None]  # (done, total, unit: "bytes" | "rows")
@@ -93,13 +93,15 @@ def import_file(
     for name in ("quarantine", "import_log"):
         engine.ensure_table(name, SYSTEM_TABLES[name])
     parser = BatchParser(mapping, columns)
+    targets = [Target(t.table, target_columns(mapping, t)) for t in mapping.targets]
+    meta = Meta(mapping.source, report.file, started_at)
     sink = open_sink(engine, report.import_id)
     accepted = 0
     try:
         for batch in reader.batches(batch_rows):
             if batch.data.num_rows:
                 parsed = parser.parse(batch.data, batch.rows)
-                accepted += _load(sink, mapping, parsed, report, started_at)
+                accepted += _load(sink, targets, parsed, report, meta)
                 _quarantine_parsed(sink, mapping, reader, parsed.bad, report, started_at)
                 report.batches += 1
             _quarantine_rejected(sink, mapping, reader, report, started_at)
@@ -127,17 +129,15 @@ def import_file(
     return report
 
 
-def _load(sink: Sink, mapping: Mapping, parsed: Parsed, report: ImportReport, now: dt.datetime) -> int:
-    """Hand each target's rows (with meta columns) to the sink; returns the rows accepted."""
+def _load(
+    sink: Sink, targets: list[Target], parsed: Parsed, report: ImportReport, meta: Meta
+) -> int:
+    """Hand the accepted rows (every target's columns and hashes) to the sink; returns the rows accepted."""
     good = parsed.good
     report.rows_read += good.num_rows + parsed.bad.num_rows
     if not good.num_rows:
         return 0
-    rows = good.column("__row").combine_chunks()
-    for target in mapping.targets:
-        content = conform(good.select(target_columns(mapping, target)), target.table)
-        hashes = good.column(f"__h_{target.table}")
-        sink.write(target.table, with_meta(content, mapping.source, report.file, rows, now, hashes))
+    sink.write_parsed(good, targets, meta)
     return good.num_rows
 
 
