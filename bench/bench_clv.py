@@ -7,6 +7,11 @@ Peers live in their own pinned virtualenvs: create them first with `bash bench/p
 missing peers are reported and skipped.
 
     python bench/bench_clv.py [--sizes 2357,100000,1000000] [--no-peers] [--models bgnbd,pnbd,mbgnbd,gg]
+
+With `--warehouse FILE.duckdb` it instead times the pipeline's clv step on that warehouse (a copy: the step
+writes clv_model and clv_score), phase by phase, with DuckDB capped at `--memory-limit`:
+
+    flock /tmp/siyu-big.lock python bench/bench_clv.py --warehouse /tmp/me/demo.duckdb --memory-limit 4GB
 """
 
 from __future__ import annotations
@@ -85,13 +90,56 @@ def bench_scoring(n: int, data: dict[str, np.ndarray]) -> float:
     return time.perf_counter() - began
 
 
+def bench_warehouse(path: Path, memory_limit: str, model: str) -> None:
+    """The clv step on a warehouse, timed phase by phase (what `siyu run --steps clv` does)."""
+    import resource
+
+    from siyu.clv import warehouse as wh
+    from siyu.config import Settings
+
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **k):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
+        return wrapper
+
+    wh._choose = timed("choose model on a holdout (summary grouped on the engine + 3 fits)", wh._choose)
+    wh.grouped_fit_data = timed("grouped summary rows → driver", wh.grouped_fit_data)
+    wh.fit_models = timed("fits", wh.fit_models)
+    wh._spend = timed("Gamma-Gamma fit", wh._spend)
+    engine = DuckDBEngine(path, memory_limit=memory_limit)
+    engine.create_table_as = timed("per-person summary table (SQL)", engine.create_table_as)  # type: ignore[method-assign]
+    engine.map_batches = timed("scoring every person (map_batches, written)", engine.map_batches)  # type: ignore[method-assign]
+    began = time.perf_counter()
+    rows_in, rows_out, message = wh.run_clv(engine, Settings(sections={"clv": {"model": model}}))
+    total = time.perf_counter() - began
+    engine.close()
+    print(f"# clv step on {path}: {rows_in:,} orders → {rows_out:,} persons; {message}")
+    print(f"# DuckDB memory_limit {memory_limit}, load average {os.getloadavg()}")
+    for name, secs in timings.items():
+        print(f"  {secs:8.2f} s  {name}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {total:8.2f} s  total (peak RSS {peak:,.0f} MB)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="2357,100000,1000000")
     ap.add_argument("--models", default="bgnbd,pnbd,mbgnbd,gg")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--peers", default="lifetimes,pymc")
+    ap.add_argument("--warehouse", type=Path, help="time the clv step on this DuckDB warehouse (it is written)")
+    ap.add_argument("--memory-limit", default="4GB")
+    ap.add_argument("--model", default="auto", help="[clv] model for --warehouse")
     args = ap.parse_args()
+    if args.warehouse:
+        bench_warehouse(args.warehouse, args.memory_limit, args.model)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     models = args.models.split(",")
     peers = {} if args.no_peers else {k: v for k, v in PEERS.items() if k in args.peers.split(",")}

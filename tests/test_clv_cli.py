@@ -129,3 +129,34 @@ def test_score_writes_the_warehouse_tables(tmp_path: Path) -> None:
     assert "150 persons scored" in result.output
     with DuckDBEngine(warehouse, read_only=True) as engine:
         assert engine.row_count("clv_score") == 150
+
+
+def test_report_evaluates_the_warehouse_on_a_holdout(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from test_clv_summary import _orders, _shop
+
+    from siyu.engine.duckdb_engine import DuckDBEngine
+
+    warehouse = tmp_path / "w.duckdb"
+    with DuckDBEngine(warehouse) as engine:
+        engine.write_arrow("orders", _orders(_shop(400, seed=2)), mode="replace")
+        lo, hi = engine.query("SELECT min(order_date), max(order_date) FROM orders WHERE status = 'paid'").to_pylist()[
+            0].values()
+    out = tmp_path / "clv.html"
+    result = runner.invoke(app, ["clv", "report", "--warehouse", str(warehouse), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # by default the last third of the history is held out, ending at the last counted order
+    cal = hi - dt.timedelta(days=(hi - lo).days // 3)
+    assert f"calibration to {cal}" in result.output and f"holdout to {hi}" in result.output
+    assert "✓" in result.output and "chosen model:" in result.output
+    html = out.read_text()
+    assert "Conditional expectation by calibration frequency" in html and "Weekly cumulative" in html
+    result = runner.invoke(app, ["clv", "report", "--warehouse", str(warehouse), "--json", "--out", str(out),
+                                 "--calibration-end", "2024-09-30", "--holdout-end", "2024-12-31"])
+    data = json.loads(result.output)
+    assert data["calibration_end"] == "2024-09-30" and data["holdout_end"] == "2024-12-31"
+    assert {e["model"] for e in data["evaluations"]} == {"bgnbd", "pnbd", "mbgnbd"}
+    assert data["spend"]["converged"] and data["customers"] == 400  # everyone first bought before September
+    result = runner.invoke(app, ["clv", "report", "--warehouse", str(warehouse), "--calibration-end", "2020-01-01"])
+    assert result.exit_code != 0 and "before the first counted order" in result.output

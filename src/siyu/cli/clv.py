@@ -6,12 +6,15 @@ import datetime as dt
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from siyu.cli.common import UserError, console, err_console, friendly, opened
+
+if TYPE_CHECKING:
+    from siyu.clv.filefit import ClvFit
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -50,16 +53,22 @@ def fit(
     assert cal is not None
     period = Period(cal, _date(holdout_end, "--holdout-end"), unit)  # type: ignore[arg-type]
     result = fit_file(file, Columns(customer, date, amount), period, model)
-    if report:
-        from siyu.clv.report import write_report
+    _show(result, report, as_json)
 
+
+def _show(result: ClvFit, report: Path | None, as_json: bool) -> None:
+    """Print a fit (tables, or JSON) and write its HTML report."""
+    from siyu.clv.report import write_report
+
+    if report:
         write_report(report, result.report_html())
     if as_json:
         console.print_json(json.dumps(result.as_dict(), default=str))
         return
     s = result.summary
+    period = s.period
     console.print(f"{s.size:,} customers, {int((s.x == 0).sum()):,} without a repeat purchase; "
-                  f"calibration to {period.calibration_end}, unit {unit}")
+                  f"calibration to {period.calibration_end}, unit {period.unit}")
     params = Table("model", "parameter", "estimate", "std. error", "log-likelihood", "converged",
                    title="maximum-likelihood fits")
     fits = [m.result for m in result.models if m.result]
@@ -107,9 +116,35 @@ def score(
         console.print(f"{rows_in:,} orders → {rows_out:,} persons scored: {message}")
 
 
+def report(
+    out: Annotated[Path, typer.Option("--out", "-o", help="where to write the HTML report")] = Path("clv-report.html"),
+    calibration_end: Annotated[str | None, typer.Option(
+        "--calibration-end", help="end of calibration (default: the last third of the history is held out)")] = None,
+    holdout_end: Annotated[str | None, typer.Option(
+        "--holdout-end", help="end of the holdout (default: the last counted order)")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="bgnbd | pnbd | mbgnbd | auto ([clv] model)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON for machines")] = False,
+    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")] = None,
+) -> None:
+    """Evaluate the models on the warehouse's orders: calibration vs holdout, printed and saved as HTML."""
+    from siyu.clv.warehouse_report import report_warehouse
+
+    if model is not None:
+        from siyu.clv.models import model_names
+
+        model_names(model)  # an unknown name is refused before any work
+    cal, hold = _date(calibration_end, "--calibration-end"), _date(holdout_end, "--holdout-end")
+    with opened(warehouse, config, engine, quiet=as_json) as (eng, choice), console.status("fitting and evaluating…"):
+        result = report_warehouse(eng, choice.settings, cal, hold, model)
+    _show(result, out, as_json)
+
+
 def register(app: typer.Typer) -> None:
     clv = typer.Typer(help="Lifetime value: who will buy again, when, and what each customer is worth.",
                       no_args_is_help=True)
     clv.command("fit")(friendly(fit))
     clv.command("score")(friendly(score))
+    clv.command("report")(friendly(report))
     app.add_typer(clv, name="clv")

@@ -1,17 +1,19 @@
 """`siyu clv fit FILE`: the whole workflow on a transactions file, through the same summary SQL as the warehouse.
 
 The file is checked (`transactions.py`), loaded into an in-memory DuckDB engine, summarised by `summary.py`,
-and each requested model is fitted; with a holdout every model is evaluated and the best one chosen.
+and each requested model is fitted; with a holdout every model is evaluated and the best one chosen
+(`fit_summary`, which the warehouse report in `warehouse_report.py` shares).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from siyu.clv.data import compress
+from siyu.clv.data import Array, compress
 from siyu.clv.evaluate import Evaluation, best, evaluate
 from siyu.clv.gammagamma import GammaGamma
 from siyu.clv.model import TransactionModel
@@ -25,8 +27,10 @@ SOURCE = "SELECT customer_id, order_date, amount FROM clv_transactions"
 
 
 @dataclass
-class FileFit:
-    path: Path
+class ClvFit:
+    """Fitted models on one summary, their holdout evaluations and the chosen one; `source` names the data."""
+
+    source: str
     summary: Summary
     models: list[TransactionModel]
     chosen: TransactionModel
@@ -37,7 +41,7 @@ class FileFit:
     def as_dict(self) -> dict[str, object]:
         p = self.summary.period
         return {
-            "file": str(self.path),
+            "source": self.source,
             "customers": self.summary.size,
             "zero_repeat_customers": int((self.summary.x == 0).sum()),
             "calibration_end": p.calibration_end.isoformat(),
@@ -53,10 +57,10 @@ class FileFit:
     def report_html(self) -> str:
         fits = [m.result for m in self.models if m.result]
         spend = self.spend.result if self.spend else None
-        return render(self.summary, fits, self.evaluations, self.chosen.name, spend, source=f"{self.path.name}:")
+        return render(self.summary, fits, self.evaluations, self.chosen.name, spend, source=f"{self.source}:")
 
 
-def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") -> FileFit:
+def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") -> ClvFit:
     """Check, summarise, fit and (with a holdout) evaluate; raises ValueError subclasses with clear messages."""
     names = model_names(model)
     rows = load_transactions(path, columns)
@@ -67,11 +71,18 @@ def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") 
         days, repeats = daily_repeats(engine, SOURCE, period) if period.holdout_end else ([], np.zeros(0))
     if summary.size == 0:
         raise ValueError(f"{path}: no customer made a first purchase on or before {period.calibration_end}")
+    return fit_summary(path.name, summary, names, days, repeats, with_spend=columns.amount is not None)
+
+
+def fit_summary(
+    source: str, summary: Summary, names: list[str], days: list[dt.date], repeats: Array, with_spend: bool,
+) -> ClvFit:
+    """Fit the named models (and Gamma-Gamma); with a holdout, evaluate each and choose the lowest MAE."""
     notes = []
     models = fit_models(names, compress(summary.x, summary.t_x, summary.T))
     good = converged_or_raise(models)
     evaluations: list[Evaluation] = []
-    if period.holdout_end is not None:  # choose on the holdout: lowest per-customer MAE
+    if summary.period.holdout_end is not None:  # choose on the holdout: lowest per-customer MAE
         evaluations = [evaluate(m, summary, days, repeats) for m in good]
         chosen = next(m for m in good if m.name == best(evaluations).model)
     else:
@@ -80,7 +91,7 @@ def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") 
         if m not in good and m.result:
             notes.append(f"{m.label} did not converge: {m.result.message}")
     spend = None
-    if columns.amount:
+    if with_spend:
         one_timers = int((summary.x == 0).sum())
         spend = GammaGamma()
         try:
@@ -92,4 +103,4 @@ def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") 
         except ValueError as exc:
             notes.append(f"no spend model: {exc}")
             spend = None
-    return FileFit(path, summary, models, chosen, evaluations, spend, notes)
+    return ClvFit(source, summary, models, chosen, evaluations, spend, notes)
