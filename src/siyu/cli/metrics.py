@@ -46,15 +46,13 @@ def _span(value: str | None, option: str) -> tuple[dt.date, dt.date] | None:
 def _based(eng: Engine, settings: Any) -> Iterator[tuple[Any, Any]]:
     """Build the metric base tables, and drop them afterwards (they are scratch, not results)."""
     from siyu.metrics import build_base, metrics_config
-    from siyu.metrics.base import BASE_TABLES
-    from siyu.metrics.periods import PERIODS_TABLE
+    from siyu.metrics.base import drop_base
 
     cfg = metrics_config(settings)
     try:
         yield cfg, build_base(eng, cfg)
     finally:
-        for name in (*BASE_TABLES, PERIODS_TABLE):
-            eng.drop_table(name)
+        drop_base(eng)
 
 
 def _value(v: Any, unit: str) -> str:

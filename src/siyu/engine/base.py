@@ -81,6 +81,12 @@ class Engine(ABC):
         self.drop_table(name)
         self.ensure_table(name, schema)
 
+    def create_temp_table_as(self, name: str, select_sql: str) -> int:
+        """A scratch table from a SELECT (a step's intermediate tables, read a few times and dropped), replacing
+        any of that name; returns its rows. DuckDB makes it TEMPORARY (see `create_temp_table`): no compressing
+        and writing into the warehouse file. Engines without that keep an ordinary table."""
+        return self.create_table_as(name, select_sql)
+
     def row_count(self, name: str) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {name}") or 0)
 

@@ -120,6 +120,10 @@ class DuckDBEngine(Engine):
         finally:
             self.con.unregister(view)
 
+    def create_temp_table_as(self, name: str, select_sql: str) -> int:
+        self._run(f"building table {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {select_sql}")
+        return self.row_count(name)
+
     def _register(self, data: pa.Table) -> str:
         view = f"__arrow_{next(_ids)}"
         self.con.register(view, data)

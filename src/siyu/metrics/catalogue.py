@@ -23,6 +23,11 @@ class Metric:
     kind: str  # ratio: numerator ÷ denominator; level: the numerator; given: the query's own value
     slices: tuple[str, ...]
     build: Builder
+    family: str | None = None  # metrics of one family come from one query (FAMILIES), with a `metric` column
+
+
+def _reply(name: str) -> Builder:
+    return lambda w, s, c: chats.reply_minutes(w, s, [name])
 
 
 METRICS: list[Metric] = [
@@ -43,13 +48,13 @@ METRICS: list[Metric] = [
     Metric("stored_value_rate", "Stored-value rate", "储值率", "rate", "ratio",
            SPELL_SLICES, lambda w, s, c: stocks.stored_value_rate(w, s)),
     Metric("staff_reply_minutes_median", "Staff reply time, median (min)", "员工回复时长中位数(分钟)", "minutes",
-           "given", ("all", "staff"), lambda w, s, c: chats.reply_minutes(w, s, "staff", 0.5)),
+           "given", ("all", "staff"), _reply("staff_reply_minutes_median"), "reply_minutes"),
     Metric("staff_reply_minutes_p90", "Staff reply time, p90 (min)", "员工回复时长P90(分钟)", "minutes",
-           "given", ("all", "staff"), lambda w, s, c: chats.reply_minutes(w, s, "staff", 0.9)),
+           "given", ("all", "staff"), _reply("staff_reply_minutes_p90"), "reply_minutes"),
     Metric("customer_reply_minutes_median", "Customer reply time, median (min)", "客户回复时长中位数(分钟)",
-           "minutes", "given", ("all", "staff"), lambda w, s, c: chats.reply_minutes(w, s, "customer", 0.5)),
+           "minutes", "given", ("all", "staff"), _reply("customer_reply_minutes_median"), "reply_minutes"),
     Metric("customer_reply_minutes_p90", "Customer reply time, p90 (min)", "客户回复时长P90(分钟)", "minutes",
-           "given", ("all", "staff"), lambda w, s, c: chats.reply_minutes(w, s, "customer", 0.9)),
+           "given", ("all", "staff"), _reply("customer_reply_minutes_p90"), "reply_minutes"),
     Metric("group_members", "Group members", "社群成员数", "count", "level",
            ("all", "group"), lambda w, s, c: stocks.group_members(w, s)),
     Metric("group_active_members", "Group active members", "社群活跃人数", "count", "level",
@@ -63,6 +68,9 @@ METRICS: list[Metric] = [
     Metric("core_return_rate", "Core customers' return rate", "核心客户退货率", "rate", "ratio",
            ("all", "channel"), lambda w, s, c: flows.core_return_rate(w, s, c.core_share)),
 ]
+
+FamilyBuilder = Callable[[Window, str, list[str]], str]
+FAMILIES: dict[str, FamilyBuilder] = {"reply_minutes": chats.reply_minutes}  # one sort for all four quantiles
 
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 SLICES = ("all", "channel", "staff", "store", "add_source", "group")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from siyu.engine import Engine
-from siyu.metrics.catalogue import METRICS, Metric, find
+from siyu.metrics import flows
+from siyu.metrics.catalogue import FAMILIES, METRICS, Metric, find
 from siyu.metrics.periods import Window
 from siyu.metrics.settings import MetricsSettings
 
@@ -44,6 +46,20 @@ def metric_sql(metric: Metric, w: Window, slice_name: str, cfg: MetricsSettings)
     """
 
 
+def family_sql(family: str, metrics: list[Metric], w: Window, slice_name: str) -> str:
+    """One query for several metrics of a family (they share their expensive part, e.g. a sort)."""
+    for m in metrics:
+        if slice_name not in m.slices:
+            raise ValueError(f"metric {m.name} cannot be sliced by {slice_name!r}; it can by: {', '.join(m.slices)}")
+    inner = FAMILIES[family](w, slice_name, [m.name for m in metrics])
+    return f"""
+        SELECT metric, '{w.grain}' AS grain, period, '{slice_name}' AS slice,
+               CAST(slice_value AS VARCHAR) AS slice_value, CAST(numerator AS DOUBLE) AS numerator,
+               CAST(denominator AS DOUBLE) AS denominator, CAST(value AS DOUBLE) AS value
+        FROM ({inner}) AS m
+    """
+
+
 def _fill_periods(table: pa.Table, metric: Metric, w: Window) -> pa.Table:
     """Add a row (value NULL) for each period of the window the query returned nothing for."""
     have = set(table.column("period").to_pylist())
@@ -66,13 +82,24 @@ def compute(engine: Engine, cfg: MetricsSettings, names: list[str] | None, w: Wi
     if not metrics:
         raise ValueError(f"no metric can be sliced by {slice_name!r}")
     w.write(engine)
+    if any(m.name == "core_return_rate" for m in metrics):
+        key = flows.core_key(w, cfg.core_share)
+        if not engine.scalar(f"SELECT count(*) FROM mx_core WHERE window_key = '{key}'"):
+            buyers = int(engine.scalar(flows.buyers_sql(w)) or 0)
+            engine.insert_select("mx_core", flows.core_sql(w, cfg.core_share, buyers))
     parts = []
+    families: dict[str, list[Metric]] = {}
     for m in metrics:
-        t = engine.query(metric_sql(m, w, slice_name, cfg)).cast(SCHEMA)
-        if slice_name == "all":
-            t = _fill_periods(t, m, w)
-        parts.append(t)
-    out = pa.concat_tables(parts)
+        if m.family:
+            families.setdefault(m.family, []).append(m)
+        else:
+            parts.append((m, engine.query(metric_sql(m, w, slice_name, cfg)).cast(SCHEMA)))
+    for family, members in families.items():
+        t = engine.query(family_sql(family, members, w, slice_name)).cast(SCHEMA)
+        parts.extend((m, t.filter(pc.equal(t["metric"], m.name))) for m in members)
+    if slice_name == "all":
+        parts = [(m, _fill_periods(t, m, w)) for m, t in parts]
+    out = pa.concat_tables([t for _, t in parts])
     return out.sort_by([("metric", "ascending"), ("slice_value", "ascending"), ("period", "ascending")])
 
 

@@ -6,7 +6,9 @@ orders of `mx_orders` (pending and closed never count; refunded ones count as or
 
 from __future__ import annotations
 
-from siyu.metrics.periods import Window, lit
+import math
+
+from siyu.metrics.periods import Window
 
 ORDER_SLICES = {"all": "'all'", "channel": "o.channel", "store": "o.store_id", "staff": "o.staff_id"}
 FRIEND_SLICES = {"all": "'all'", "channel": "f.channel", "store": "f.store_id", "staff": "f.staff_id",
@@ -46,10 +48,10 @@ def first_order_conversion(w: Window, slice_name: str) -> str:
 def repurchase_rate(w: Window, slice_name: str) -> str:
     """DOMAIN.md 复购率: of persons who bought in the period, the share with ≥ 2 orders (same-day orders count once)."""
     return _ratio(f"""
-        SELECT period, slice_value, CASE WHEN days >= 2 THEN 1 ELSE 0 END AS num, 1 AS den FROM (
+        SELECT period, slice_value, CASE WHEN last_day > first_day THEN 1 ELSE 0 END AS num, 1 AS den FROM (
             SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value, o.person_id,
-                   count(DISTINCT o.day) AS days
-            FROM mx_orders AS o GROUP BY 1, 2, 3
+                   min(o.day) AS first_day, max(o.day) AS last_day  -- two order days iff they differ
+            FROM mx_orders AS o WHERE {w.within('o.day')} GROUP BY 1, 2, 3
         ) AS b
     """)
 
@@ -62,22 +64,12 @@ def average_order_value(w: Window, slice_name: str) -> str:
     """)
 
 
-def _in_domain_orders(w: Window) -> str:
-    """Orders with whether the buyer was in the private domain when ordering."""
-    return f"""
-        SELECT o.*, {w.bucket('o.day')} AS period, s.person_id IS NOT NULL AS in_domain
-        FROM mx_orders AS o LEFT JOIN mx_spells AS s
-          ON s.slice = 'all' AND s.person_id = o.person_id AND s.start_at <= o.ts
-         AND (s.end_at IS NULL OR s.end_at > o.ts)
-    """
-
-
 def contribution(w: Window, slice_name: str) -> str:
     """DOMAIN.md: net sales (all channels) of persons in the private domain when they ordered ÷ total net sales."""
     return _ratio(f"""
-        SELECT period, {ORDER_SLICES[slice_name]} AS slice_value,
-               CASE WHEN in_domain THEN net ELSE 0 END AS num, net AS den
-        FROM ({_in_domain_orders(w)}) AS o
+        SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value,
+               CASE WHEN o.in_domain THEN o.net ELSE 0 END AS num, o.net AS den
+        FROM mx_orders AS o
     """)
 
 
@@ -86,23 +78,38 @@ def feed_back(w: Window, slice_name: str) -> str:
     return _ratio(f"""
         SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value, o.net AS num,
                CAST(NULL AS DOUBLE) AS den
-        FROM mx_orders AS o JOIN mx_joined AS j ON j.person_id = o.person_id AND o.ts >= j.joined_at
-        WHERE o.is_public
+        FROM mx_orders AS o WHERE o.is_public AND o.after_join
     """)
+
+
+def core_key(w: Window, core_share: float) -> str:
+    """The key of the core customers of the window `w` in `mx_core` (rows added by `core_sql`)."""
+    return f"{w.start:%Y%m%d}-{w.end:%Y%m%d}-{core_share!r}"
+
+
+def buyers_sql(w: Window) -> str:
+    """The number of buyers in the window (the core tier is a share of them)."""
+    return f"SELECT count(DISTINCT person_id) FROM mx_orders WHERE {w.within('day')}"
+
+
+def core_sql(w: Window, core_share: float, buyers: int) -> str:
+    """Core customers: the top `core_share` of the window's `buyers` by net sales over the whole window (ties by
+    person). A top-N (ORDER BY … LIMIT), not a ranking window over every buyer."""
+    top = math.ceil(buyers * core_share)
+    return f"""
+        SELECT '{core_key(w, core_share)}' AS window_key, person_id FROM (
+            SELECT person_id, sum(net) AS net FROM mx_orders WHERE {w.within('day')} GROUP BY person_id
+        ) AS spend ORDER BY net DESC, person_id LIMIT {top}
+    """
 
 
 def core_return_rate(w: Window, slice_name: str, core_share: float) -> str:
     """DOMAIN.md: refunded ÷ paid for the top value tier, here the top `core_share` of buyers by net sales in the
-    whole window (one fixed set, so a trend shows service improving, not the tier changing)."""
+    whole window (one fixed set, so a trend shows service improving, not the tier changing). The set is built
+    once per window (`core_sql`, kept in `mx_core`), not per grain and slice."""
     return _ratio(f"""
-        WITH spend AS (
-            SELECT person_id, sum(net) AS net FROM mx_orders
-            WHERE day >= {lit(w.start)} AND day <= {lit(w.end)} GROUP BY person_id
-        ),
-        ranked AS (SELECT person_id, row_number() OVER (ORDER BY net DESC, person_id) AS rk,
-                          count(*) OVER () AS n FROM spend)
         SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value, o.refund AS num,
                o.paid AS den
-        FROM mx_orders AS o JOIN ranked AS c ON c.person_id = o.person_id
-        WHERE c.rk <= ceil(c.n * {core_share})
+        FROM mx_orders AS o JOIN mx_core AS c ON c.window_key = '{core_key(w, core_share)}'
+             AND c.person_id = o.person_id
     """)

@@ -64,9 +64,13 @@ class Window:
         """The label running totals give everything that happened before the window."""
         return self.start - dt.timedelta(days=1)
 
+    def within(self, date_sql: str) -> str:
+        """SQL: the date `date_sql` falls inside the window."""
+        return f"{date_sql} >= {lit(self.start)} AND {date_sql} <= {lit(self.end)}"
+
     def bucket(self, date_sql: str) -> str:
         """SQL: the label of the period holding the date `date_sql`, NULL outside the window."""
-        inside = f"{date_sql} >= {lit(self.start)} AND {date_sql} <= {lit(self.end)}"
+        inside = self.within(date_sql)
         if self.grain == "total":
             label = lit(self.start)
         elif self.grain == "day":

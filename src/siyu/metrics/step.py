@@ -10,15 +10,16 @@ import json
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from siyu.config import Settings
 from siyu.engine import Engine
-from siyu.metrics.base import BASE_TABLES, REQUIRED, Base, build_base, data_days
+from siyu.metrics.base import REQUIRED, Base, build_base, data_days, drop_base
 from siyu.metrics.cohort import cohorts
 from siyu.metrics.compute import SCHEMA, compute
-from siyu.metrics.periods import PERIODS_TABLE, Window
+from siyu.metrics.periods import Window
 from siyu.metrics.settings import MetricsConfig, metrics_config
-from siyu.metrics.summary import collect
+from siyu.metrics.summary import TREND_METRICS, collect
 
 
 def _values(engine: Engine, cfg: MetricsConfig, base: Base) -> pa.Table:
@@ -56,9 +57,12 @@ def run_metrics(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     base = build_base(engine, cfg)
     values = _values(engine, cfg, base)
     engine.write_arrow("metric_value", values, mode="replace")
-    data = collect(engine, cfg.settings, base)
+    monthly = values.filter(pc.and_(pc.equal(values["grain"], "month"), pc.equal(values["slice"], "all")))
+    trends = monthly.filter(pc.is_in(monthly["metric"], pa.array(TREND_METRICS))).to_pylist()
+    cohort_rows = cohorts(engine, cfg.settings.cohort_months, base.as_of)
+    data = collect(engine, cfg.settings, base, trends=trends, cohort_rows=cohort_rows)
     tables = {
-        "metric_cohort": _table(cohorts(engine, cfg.settings.cohort_months, base.as_of), COHORT),
+        "metric_cohort": _table(cohort_rows, COHORT),
         "metric_health": _table(data["health"]["components"], HEALTH),
         "metric_staff_conversion": _table(data["staff"], STAFF),
         "metric_script_dropoff": _table(data["team_script"], SCRIPT),
@@ -68,8 +72,7 @@ def run_metrics(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     for name, table in tables.items():
         written += engine.write_arrow(name, table, mode="replace")
     rows_in = engine.row_count("orders") + engine.row_count("contacts") + engine.row_count("messages")
-    for name in (*BASE_TABLES, PERIODS_TABLE):
-        engine.drop_table(name)
+    drop_base(engine)
     score = data["health"]["score"]
     message = (f"{values.num_rows:,} metric values to {base.as_of}; health "
                f"{'no data' if score is None else f'{score:.0f}'}")

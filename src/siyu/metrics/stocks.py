@@ -100,33 +100,27 @@ def group_members(w: Window, slice_name: str) -> str:
     """
 
 
+def _cut(table: str, slice_name: str) -> str:
+    return f"SELECT slice_value, person_id, start_day, end_day FROM {table} WHERE slice = '{slice_name}'"
+
+
 def stored_value_rate(w: Window, slice_name: str) -> str:
-    """DOMAIN.md: persons with a stored-value top-up (by then) ÷ private-domain size, at the period's end."""
-    holders = f"""
-        SELECT s.slice_value, s.person_id, greatest(s.start_at, t.first_topup_at) AS start_at, s.end_at,
-               CAST(greatest(s.start_at, t.first_topup_at) AS DATE) AS start_day, s.end_day
-        FROM ({_spells(slice_name)}) AS s JOIN mx_topups AS t ON t.person_id = s.person_id
-        WHERE s.end_at IS NULL OR s.end_at > t.first_topup_at
-    """
+    """DOMAIN.md: persons with a stored-value top-up (by then) ÷ private-domain size, at the period's end.
+    Numerator: running total over the spells from each person's first top-up on (`mx_holder_spells`)."""
     return f"""
         SELECT d.period, d.slice_value, coalesce(h.size_end, 0) AS numerator, d.size_end AS denominator
         FROM ({running_size(w, _spells(slice_name))}) AS d
-        LEFT JOIN ({running_size(w, holders)}) AS h ON h.slice_value = d.slice_value AND h.period = d.period
+        LEFT JOIN ({running_size(w, _cut('mx_holder_spells', slice_name))}) AS h
+          ON h.slice_value = d.slice_value AND h.period = d.period
     """
 
 
 def activity(w: Window, slice_name: str) -> str:
     """DOMAIN.md: persons in the domain at the period's end with any interaction in the `activity_days` before
-    ÷ size then. Numerator: running total over (domain spell ∩ active interval) per person (see `_active_sql`)."""
-    far = "DATE '9999-12-31'"
-    active = f"""
-        SELECT s.slice_value, s.person_id, greatest(s.start_day, a.start_day) AS start_day,
-               least(coalesce(s.end_day, {far}), a.end_day) AS end_day
-        FROM ({_spells(slice_name)}) AS s JOIN mx_active AS a ON a.person_id = s.person_id
-        WHERE greatest(s.start_day, a.start_day) < least(coalesce(s.end_day, {far}), a.end_day)
-    """
+    ÷ size then. Numerator: running total over (domain spell ∩ active interval), `mx_active_spells`."""
     return f"""
         SELECT d.period, d.slice_value, coalesce(a.size_end, 0) AS numerator, d.size_end AS denominator
         FROM ({running_size(w, _spells(slice_name))}) AS d
-        LEFT JOIN ({running_size(w, active)}) AS a ON a.slice_value = d.slice_value AND a.period = d.period
+        LEFT JOIN ({running_size(w, _cut('mx_active_spells', slice_name))}) AS a
+          ON a.slice_value = d.slice_value AND a.period = d.period
     """

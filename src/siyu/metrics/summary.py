@@ -42,10 +42,18 @@ def _iso(v: Any) -> Any:
 
 
 def collect(engine: Engine, cfg: MetricsSettings, base: Base, grain: str = "month",
-            comparison: Comparison | None = None, staff_id: str | None = None) -> dict[str, Any]:
-    """The numbers of the report: trends, funnel and its decomposition, staff, script, cohorts, health."""
-    w = Window(grain, base.first_day, base.as_of)
-    trends = compute(engine, cfg, TREND_METRICS, w).to_pylist()
+            comparison: Comparison | None = None, staff_id: str | None = None,
+            trends: list[dict[str, Any]] | None = None,
+            cohort_rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The numbers of the report: trends, funnel and its decomposition, staff, script, cohorts, health.
+
+    `trends` (TREND_METRICS by `grain` for the whole brand) and `cohort_rows` may be passed in when the caller
+    has computed them already (the pipeline step), so they are not computed twice.
+    """
+    if trends is None:
+        trends = compute(engine, cfg, TREND_METRICS, Window(grain, base.first_day, base.as_of)).to_pylist()
+    if cohort_rows is None:
+        cohort_rows = cohorts(engine, cfg.cohort_months, base.as_of)
     cmp_ = comparison or default_comparison(base, cfg)
     before = funnel_period(engine, *cmp_.before)
     after = funnel_period(engine, *cmp_.after)
@@ -66,7 +74,7 @@ def collect(engine: Engine, cfg: MetricsSettings, base: Base, grain: str = "mont
         "trends": [{k: _iso(v) for k, v in r.items()} for r in trends],
         "funnel": {"before": _period(before), "after": _period(after), "decomposition": decomposition, "note": note},
         "staff": staff, "script_staff": chosen, "script": script, "team_script": team_script,
-        "cohorts": [{k: _iso(v) for k, v in r.items()} for r in cohorts(engine, cfg.cohort_months, base.as_of)],
+        "cohorts": [{k: _iso(v) for k, v in r.items()} for r in cohort_rows],
         "health": h.as_dict(),
     }
 
