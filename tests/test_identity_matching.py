@@ -7,6 +7,7 @@ import itertools
 import random
 from collections.abc import Iterator
 
+import pyarrow as pa
 import pytest
 
 from siyu.engine import Engine
@@ -189,3 +190,46 @@ def test_incremental_run_equals_full_run_up_to_ids(tmp_path_factory: pytest.Temp
     assert pairs(person_of(inc)) == pairs(person_of(full))
     for e in engines:
         e.close()
+
+
+def test_wecom_remark_and_home_store_are_evidence(duck: Engine) -> None:
+    """A friend's profile shows a nickname, but the remark staff typed is the real name; a store buyer and a
+    guide's friend carry the city and district of the store they shop at."""
+    duck.write_arrow("identities", identities_table([
+        {"channel": "wecom", "channel_uid": "w1", "name": "晴天"},
+        {"channel": "store", "channel_uid": "s1", "name": "王芝莲", "phone": "17889416074"},
+    ]), mode="replace")
+    duck.write_arrow("contacts", pa.table({
+        "staff_id": ["DG1"], "external_userid": ["w1"], "unionid": ["u1"], "name": ["晴天"],
+        "remark": ["王芝莲-宝妈"], "phone": pa.array([None], pa.string()), "state": ["ST-MD2"],
+    }), mode="replace")
+    duck.write_arrow("staff", pa.table({"staff_id": ["DG1"], "store_id": ["MD1"]}), mode="replace")
+    duck.write_arrow("stores", pa.table({
+        "store_id": ["MD1", "MD2"], "province": ["江苏省", "上海市"], "city": ["苏州市", "上海市"],
+        "district": ["工业园区", "徐汇区"],
+    }), mode="replace")
+    duck.write_arrow("orders", pa.table({
+        "channel": ["store"] * 3, "channel_uid": ["s1"] * 3, "store_id": ["MD2", "MD1", "MD1"],
+    }), mode="replace")
+    build_features(duck, nickname_channels=["wecom"])
+    rows = {r["unique_id"]: r for r in duck.query(
+        f"SELECT unique_id, name, name_real, name_pinyin, store_city, store_district FROM {FEATURES}").to_pylist()}
+    assert rows["wecom:w1"] == {"unique_id": "wecom:w1", "name": "王芝莲", "name_real": True,
+                                "name_pinyin": "wangzhilian", "store_city": "苏州市", "store_district": "工业园区"}
+    assert (rows["store:s1"]["store_city"], rows["store:s1"]["store_district"]) == ("苏州市", "工业园区")
+
+
+def test_family_phone_with_unlike_names_stays_two_people(duck: Engine) -> None:
+    """The key guard sets a phone held by two different real names aside; Splink must not link them back."""
+    rows, _ = brand(200, seed=5)
+    home = {"province": "浙江", "city": "杭州", "district": "西湖区", "address": "浙江杭州西湖区中山路8号101室"}
+    rows += [
+        {"channel": "store", "channel_uid": "mum", "name": "张婷婕", "phone": "13900001234", "phone_prefix": "139",
+         "phone_suffix": "1234", **home},
+        {"channel": "miniprogram", "channel_uid": "son", "name": "贺姬宜", "phone": "13900001234",
+         "phone_prefix": "139", "phone_suffix": "1234", **home},
+    ]
+    duck.write_arrow("identities", identities_table(rows), mode="replace")
+    resolve(duck, IdentitySettings())
+    persons = person_of(duck)
+    assert persons["store:mum"] != persons["miniprogram:son"]

@@ -35,41 +35,44 @@ def connected_components(
         WHERE e.a <> e.b
         """,
     )
-    current, spare = f"{out}_l0", f"{out}_l1"
-    engine.create_table_as(current, f"SELECT DISTINCT node, node AS label FROM ({nodes_sql}) q")
+    # Rounds alternate between `out` and a spare table, the first reading the nodes themselves (each its own
+    # label). A round that changes nothing wrote the same labels as the table it read, so when the loop
+    # stops `out` holds the result whichever table was written last: no final copy.
+    spare = f"{out}_spare"
+    current = f"(SELECT DISTINCT node, node AS label FROM ({nodes_sql}) q)"
+    target = out
     try:
         for round_no in range(1, max_iterations + 1):
-            engine.create_table_as(spare, _round_sql(current, edges))
+            engine.create_table_as(target, _round_sql(current, edges))
             changed = int(
-                engine.scalar(
-                    f"SELECT count(*) FROM {spare} s JOIN {current} c ON c.node = s.node WHERE s.label <> c.label"
-                )
+                engine.scalar(f"SELECT count(*) FROM {target} s JOIN {current} c ON c.node = s.node "
+                              f"WHERE s.label <> c.label")
                 or 0
             )
-            current, spare = spare, current
             if changed == 0:
-                engine.create_table_as(out, f"SELECT node, label FROM {current}")
                 return round_no
+            current, target = target, (spare if target == out else out)
         raise ComponentsDidNotConverge(
             f"connected components still changing after {max_iterations} rounds; raise "
             "[identity] max_iterations in siyu.toml"
         )
     finally:
-        for name in (edges, f"{out}_l0", f"{out}_l1"):
+        for name in (edges, spare):
             engine.drop_table(name)
 
 
 def _round_sql(labels: str, edges: str) -> str:
     """One round: smallest neighbour label, then jump to the label's own label."""
     return f"""
-        WITH nb AS (
-            SELECT e.src AS node, min(l.label) AS label FROM {edges} e JOIN {labels} l ON l.node = e.dst
+        WITH cur AS (SELECT node, label FROM {labels} q0),
+        nb AS (
+            SELECT e.src AS node, min(l.label) AS label FROM {edges} e JOIN cur l ON l.node = e.dst
             GROUP BY e.src
         ),
         hooked AS (
             SELECT l.node, CASE WHEN nb.label IS NOT NULL AND nb.label < l.label THEN nb.label ELSE l.label END
                    AS label
-            FROM {labels} l LEFT JOIN nb ON nb.node = l.node
+            FROM cur l LEFT JOIN nb ON nb.node = l.node
         )
         SELECT h.node, CASE WHEN j.label IS NOT NULL AND j.label < h.label THEN j.label ELSE h.label END AS label
         FROM hooked h LEFT JOIN hooked j ON j.node = h.label

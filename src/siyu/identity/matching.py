@@ -17,6 +17,7 @@ from siyu.identity.features import FEATURES, build_features
 from siyu.identity.scoring import latest_model
 from siyu.identity.settings import IdentitySettings
 
+SCORED = "tmp_identity_match_scored"
 RAW = "tmp_identity_match_raw"
 EDGES = "tmp_identity_match_edges"
 CLUSTERS = "tmp_identity_match_cc"
@@ -33,9 +34,16 @@ def match_edges(
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
     data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
     pairs, how = scoring.score(engine, data, cfg, run_id)
-    engine.write_arrow(RAW, pairs, mode="replace")
+    engine.write_arrow(SCORED, pairs, mode="replace")
+    # a pair whose real names or birthdays contradict each other is two people, however well the rest
+    # agrees (a family phone typed by both: the key guard set it aside, Splink must not bring it back)
+    engine.create_table_as(
+        RAW,
+        f"SELECT s.a, s.b, s.probability FROM {SCORED} s JOIN {FEATURES} fa ON fa.unique_id = s.a "
+        f"JOIN {FEATURES} fb ON fb.unique_id = s.b WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false)",
+    )
     n = guard_chains(engine, cfg, run_id)
-    for name in (RAW, CLUSTERS):
+    for name in (SCORED, RAW, CLUSTERS):
         engine.drop_table(name)
     return n, how
 

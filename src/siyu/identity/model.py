@@ -12,7 +12,7 @@ from typing import Any
 #: Columns of `tmp_identity_features` the model reads.
 COLUMNS = ["unique_id", "name", "name_masked", "name_pinyin", "name_first", "phone", "phone_prefix",
            "phone_suffix", "phone_masked", "email", "nickname", "gender", "birthday", "province", "city",
-           "district", "address_rest", "address_key"]
+           "district", "address_rest", "address_key", "store_city", "store_district"]
 
 
 def _level(
@@ -90,12 +90,28 @@ ADDRESS = _comparison("address", [
     _level("province_l = province_r", "same province", 0.04),
 ], m_else=0.03)
 
+
+def _shop_matches(part: str) -> str:
+    """One side's store lies in the other side's home area (or both shop in the same area)."""
+    return (f"(store_{part}_l = coalesce({part}_r, store_{part}_r) AND store_city_l = coalesce(city_r, store_city_r)) "
+            f"OR (store_{part}_r = coalesce({part}_l, store_{part}_l) "
+            f"AND store_city_r = coalesce(city_l, store_city_l))")
+
+
+# where a store buyer (or a store guide's WeCom friend) shops says roughly where they live
+STORE_AREA = _comparison("store_area", [
+    _level("(store_city_l IS NULL AND store_city_r IS NULL) OR coalesce(city_l, store_city_l) IS NULL "
+           "OR coalesce(city_r, store_city_r) IS NULL", "null", null=True),
+    _level(_shop_matches("district"), "store in the same district", 0.15),
+    _level(_shop_matches("city"), "store in the same city", 0.4),
+], m_else=0.45)
+
 GENDER = _comparison("gender", [
     _level("gender_l IS NULL OR gender_r IS NULL", "null", null=True),
     _level("gender_l = gender_r", "same", 0.97),
 ], m_else=0.03)
 
-COMPARISONS = [NAME, PHONE, BIRTHDAY, EMAIL, NICKNAME, ADDRESS, GENDER]
+COMPARISONS = [NAME, PHONE, BIRTHDAY, EMAIL, NICKNAME, ADDRESS, STORE_AREA, GENDER]
 
 
 def blocking_sql(columns: list[str]) -> str:
@@ -122,10 +138,11 @@ def splink_settings(blocking: list[list[str]]) -> dict[str, Any]:
 
 
 #: EM sessions: each blocks on something, so trains the comparisons it does not block on.
+#: Each is selective (a few million pairs at 1M persons: EM's cost grows with the pairs it scores).
 TRAINING_BLOCKS = [
-    ["name_first", "district"],
-    ["phone_suffix", "province"],
-    ["phone_suffix", "name_first"],
+    ["name_pinyin", "city"],
+    ["phone_suffix", "name_first", "province"],
+    ["address_key"],
 ]
 
 #: Rules that admit almost no false positive, to estimate how often two random identities match.

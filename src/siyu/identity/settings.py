@@ -16,6 +16,7 @@ DEFAULT_BLOCKING: list[list[str]] = [
     ["name", "birthday"],
     ["phone_prefix", "phone_suffix", "city"],
     ["address_key"],
+    ["name_pinyin", "store_city"],
 ]
 
 
@@ -32,7 +33,7 @@ class IdentitySettings(BaseModel):
         default_factory=lambda: ["wecom"], description="channels whose `name` is a chosen display name"
     )
     probabilistic: bool = True
-    match_threshold: float = Field(default=0.995, gt=0.0, lt=1.0)
+    match_threshold: float = Field(default=0.9, gt=0.0, lt=1.0)
     incremental: bool = Field(default=True, description="score only identities that changed since the last run")
     retrain: bool = Field(default=True, description="full runs re-estimate the Splink model from the data")
     blocking: list[list[str]] = Field(default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING])

@@ -21,8 +21,13 @@ logging.getLogger("splink").setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
 
 
+#: Splink's own DuckDB spills to disk past this, so the identity step's memory stays bounded at 1M persons.
+MEMORY_LIMIT = "4GB"
+
+
 def _linker(data: pa.Table, settings: dict[str, Any]) -> Linker:
     db_api = DuckDBAPI()
+    db_api._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     frame = db_api.register(data)
     return Linker(frame, settings, log_level=None)
 

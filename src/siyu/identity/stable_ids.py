@@ -76,12 +76,12 @@ def assign_person_ids(engine: Engine, labels: str, nodes: str, run_id: str, at: 
         FROM {ASSIGNED} a WHERE a.is_new AND NOT EXISTS (SELECT 1 FROM {CLAIMS} c WHERE c.label = a.label)
         """,
     )
+    # CLAIMS and ASSIGNED already hold what the old person_map said, so it can be replaced directly
     engine.create_table_as(
-        "tmp_identity_person_map",
+        "person_map",
         f"SELECT n.channel, n.channel_uid, a.person_id FROM {labels} l JOIN {nodes} n ON n.node = l.node "
         f"JOIN {ASSIGNED} a ON a.label = l.label",
     )
-    engine.create_table_as("person_map", "SELECT channel, channel_uid, person_id FROM tmp_identity_person_map")
-    for name in (CLAIMS, ASSIGNED, "tmp_identity_person_map"):
+    for name in (CLAIMS, ASSIGNED):
         engine.drop_table(name)
     return int(engine.scalar("SELECT count(DISTINCT person_id) FROM person_map") or 0), events
