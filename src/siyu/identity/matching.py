@@ -25,11 +25,14 @@ BAD_NODES = "tmp_identity_match_bad"
 
 
 def match_edges(
-    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None
-) -> tuple[int, str]:
-    """Write guarded match edges to `tmp_identity_match_edges`; returns their number and how pairs were scored.
+    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None, nodes: str | None = None
+) -> tuple[int, str, str | None]:
+    """Write guarded match edges to `tmp_identity_match_edges`; returns their number, how pairs were scored,
+    and, when the guard refused no link, the table of components over all links (`node, label`), which
+    the caller may use as is instead of computing the same components again.
 
     `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
+    `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
     """
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
     data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
@@ -42,10 +45,10 @@ def match_edges(
         f"SELECT s.a, s.b, s.probability FROM {SCORED} s JOIN {FEATURES} fa ON fa.unique_id = s.a "
         f"JOIN {FEATURES} fb ON fb.unique_id = s.b WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false)",
     )
-    n = guard_chains(engine, cfg, run_id)
-    for name in (SCORED, RAW, CLUSTERS):
+    n, all_kept = guard_chains(engine, cfg, run_id, nodes)
+    for name in (SCORED, RAW) if all_kept else (SCORED, RAW, CLUSTERS):
         engine.drop_table(name)
-    return n, how
+    return n, how, CLUSTERS if all_kept else None
 
 
 def _disagree_sql(x: str, y: str) -> str:
@@ -59,10 +62,15 @@ def _disagree_sql(x: str, y: str) -> str:
     )
 
 
-def guard_chains(engine: Engine, cfg: IdentitySettings, run_id: str, max_cluster: int = 500) -> int:
-    """Write the match edges to keep: all of them, except in clusters whose members disagree (see module)."""
+def guard_chains(
+    engine: Engine, cfg: IdentitySettings, run_id: str, nodes: str | None = None, max_cluster: int = 500
+) -> tuple[int, bool]:
+    """Write the match edges to keep: all of them, except in clusters whose members disagree (see module).
+
+    Returns the number kept and whether that is all of them.
+    """
     edges = f"SELECT a, b FROM identity_edge UNION ALL SELECT a, b FROM {RAW}"
-    nodes = f"SELECT a AS node FROM ({edges}) e UNION SELECT b AS node FROM ({edges}) e"
+    nodes = nodes or f"SELECT a AS node FROM ({edges}) e UNION SELECT b AS node FROM ({edges}) e"
     connected_components(engine, nodes, edges, CLUSTERS, cfg.max_iterations)
     conflicts = engine.query(f"""
         SELECT c1.node AS x, c2.node AS y FROM {CLUSTERS} c1
@@ -73,7 +81,10 @@ def guard_chains(engine: Engine, cfg: IdentitySettings, run_id: str, max_cluster
     """).to_pylist()
     bad = f"""SELECT DISTINCT c.label FROM {CLUSTERS} c WHERE c.node IN ({_values([r["x"] for r in conflicts])})
         UNION SELECT label FROM {CLUSTERS} GROUP BY label HAVING count(*) > {max_cluster}"""
-    engine.create_table_as(BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label")
+    n_bad = engine.create_table_as(BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label")
+    if n_bad == 0:
+        engine.drop_table(BAD_NODES)
+        return engine.create_table_as(EDGES, _edges_sql(RAW, run_id)), True
     hard = engine.query(
         f"SELECT e.a, e.b FROM identity_edge e JOIN {BAD_NODES} n ON n.node = e.a"
     ).to_pylist()
@@ -85,19 +96,22 @@ def guard_chains(engine: Engine, cfg: IdentitySettings, run_id: str, max_cluster
     engine.write_arrow("tmp_identity_match_kept", pa.table({
         "a": pa.array([k[0] for k in kept], pa.string()), "b": pa.array([k[1] for k in kept], pa.string()),
     }), mode="replace")
-    n = engine.create_table_as(
-        EDGES,
-        f"""
-        SELECT r.a, r.b, 'match' AS kind, 'splink' AS key_name, CAST(NULL AS VARCHAR) AS key_value,
-               r.probability, '{run_id}' AS run_id
-        FROM {RAW} r LEFT JOIN {BAD_NODES} n ON n.node = r.a
-        LEFT JOIN tmp_identity_match_kept k ON k.a = r.a AND k.b = r.b
-        WHERE n.node IS NULL OR k.a IS NOT NULL
-        """,
+    kept_sql = (
+        f"SELECT r.* FROM {RAW} r LEFT JOIN {BAD_NODES} n ON n.node = r.a "
+        f"LEFT JOIN tmp_identity_match_kept k ON k.a = r.a AND k.b = r.b WHERE n.node IS NULL OR k.a IS NOT NULL"
     )
+    n = engine.create_table_as(EDGES, _edges_sql(f"({kept_sql})", run_id))
     engine.drop_table(BAD_NODES)
     engine.drop_table("tmp_identity_match_kept")
-    return n
+    return n, False
+
+
+def _edges_sql(pairs: str, run_id: str) -> str:
+    """Pairs `(a, b, probability)` as rows of identity_edge."""
+    return (
+        f"SELECT r.a, r.b, 'match' AS kind, 'splink' AS key_name, CAST(NULL AS VARCHAR) AS key_value, "
+        f"r.probability, '{run_id}' AS run_id FROM {pairs} r"
+    )
 
 
 def _values(items: list[str]) -> str:

@@ -48,16 +48,23 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
     parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
     engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
-    n_match, how = 0, "probabilistic matching off"
+    n_match, how, components = 0, "probabilistic matching off", None
     if cfg.probabilistic:
         from siyu.identity.matching import EDGES, match_edges
 
         connected_components(engine, f"SELECT node FROM {NODES}", "SELECT a, b FROM identity_edge",
                              HARD_GROUPS, cfg.max_iterations)
-        n_match, how = match_edges(engine, cfg, run_id, groups=HARD_GROUPS)
+        n_match, how, components = match_edges(engine, cfg, run_id, groups=HARD_GROUPS,
+                                               nodes=f"SELECT node FROM {NODES}")
         engine.insert_select("identity_edge", f"SELECT * FROM {EDGES}")
     n_edges = engine.row_count("identity_edge")
-    rounds = _components_honouring_splits(engine, cfg)
+    if components and not engine.query(overrides.split_pairs_sql()).num_rows:
+        # the guard kept every link and no operator split anything: its components are the persons
+        rounds = 0
+        engine.create_table_as(LABELS, f"SELECT node, label FROM {components}")
+        engine.drop_table(components)
+    else:
+        rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
     for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
                  PINYIN, HARD_GROUPS):
