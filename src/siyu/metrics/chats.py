@@ -45,45 +45,32 @@ def script_sql() -> str:
     """
 
 
-REPLY_QUANTILES = {  # metric: (who replies, quantile)
+REPLY_QUANTILES = {  # metric: (who replies, quantile 0.5 or 0.9)
     "staff_reply_minutes_median": ("staff", 0.5), "staff_reply_minutes_p90": ("staff", 0.9),
     "customer_reply_minutes_median": ("customer", 0.5), "customer_reply_minutes_p90": ("customer", 0.9),
 }
 
 
 def reply_minutes(w: Window, slice_name: str, metrics: list[str]) -> str:
-    """Reply-time quantiles (`REPLY_QUANTILES`) in one sort: (metric, period, slice_value, numerator,
-    denominator = replies, value). Minutes from a message to the other side's reply.
-
-    The quantile is interpolated between ranks by hand (as DuckDB's quantile_cont does) because Spark's
-    percentile functions differ in arguments and exactness; this SQL gives the same answer on both.
-    """
+    """Reply-time quantiles (`REPLY_QUANTILES`) in one aggregation: (metric, period, slice_value, numerator,
+    denominator = replies, value). Minutes from a message to the other side's reply; quantiles interpolate
+    linearly between ranks (DuckDB quantile_cont; Spark percentile, the same definition)."""
     sv = "'all'" if slice_name == "all" else "r.staff_id"
     wanted = " UNION ALL ".join(
         f"SELECT '{m}' AS metric, '{REPLY_QUANTILES[m][0]}' AS replier, {REPLY_QUANTILES[m][1]} AS q"
         for m in metrics
     )
     repliers = ", ".join(sorted({f"'{REPLY_QUANTILES[m][0]}'" for m in metrics}))
-    pos = "(1 + q.q * (r.n - 1))"
-    lo = "sum(CASE WHEN rn = lo_rank THEN minutes END)"
-    hi = "sum(CASE WHEN rn = hi_rank THEN minutes END)"
     return f"""
-        SELECT metric, period, slice_value, value AS numerator, n AS denominator, value FROM (
-            SELECT metric, period, slice_value, max(n) AS n, {lo} + max(frac) * ({hi} - {lo}) AS value
-            FROM (
-                SELECT q.metric, r.period, r.slice_value, r.n, r.rn, r.minutes,
-                       floor({pos}) AS lo_rank, ceil({pos}) AS hi_rank, {pos} - floor({pos}) AS frac
-                FROM (
-                    SELECT replier, period, slice_value, minutes,
-                           row_number() OVER (PARTITION BY replier, period, slice_value ORDER BY minutes) AS rn,
-                           count(*) OVER (PARTITION BY replier, period, slice_value) AS n
-                    FROM (SELECT r.replier, {w.bucket('r.day')} AS period, {sv} AS slice_value, r.minutes
-                          FROM mx_replies AS r WHERE r.replier IN ({repliers})) AS b
-                    WHERE period IS NOT NULL AND slice_value IS NOT NULL
-                ) AS r JOIN ({wanted}) AS q ON q.replier = r.replier
-                WHERE r.rn = floor({pos}) OR r.rn = ceil({pos})
-            ) AS ranked GROUP BY metric, period, slice_value
-        ) AS v
+        SELECT q.metric, a.period, a.slice_value, CASE WHEN q.q = 0.5 THEN a.p50 ELSE a.p90 END AS numerator,
+               a.n AS denominator, CASE WHEN q.q = 0.5 THEN a.p50 ELSE a.p90 END AS value
+        FROM (
+            SELECT replier, period, slice_value, count(*) AS n, quantile_cont(minutes, 0.5) AS p50,
+                   quantile_cont(minutes, 0.9) AS p90
+            FROM (SELECT r.replier, {w.bucket('r.day')} AS period, {sv} AS slice_value, r.minutes
+                  FROM mx_replies AS r WHERE r.replier IN ({repliers})) AS b
+            WHERE period IS NOT NULL AND slice_value IS NOT NULL GROUP BY replier, period, slice_value
+        ) AS a JOIN ({wanted}) AS q ON q.replier = a.replier
     """
 
 
