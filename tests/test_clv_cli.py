@@ -160,3 +160,5 @@ def test_report_evaluates_the_warehouse_on_a_holdout(tmp_path: Path) -> None:
     assert data["spend"]["converged"] and data["customers"] == 400  # everyone first bought before September
     result = runner.invoke(app, ["clv", "report", "--warehouse", str(warehouse), "--calibration-end", "2020-01-01"])
     assert result.exit_code != 0 and "before the first counted order" in result.output
+    result = runner.invoke(app, ["clv", "report", "--warehouse", str(warehouse), "--covariate"])
+    assert result.exit_code != 0 and "needs the contacts and person_map tables" in " ".join(result.output.split())

@@ -95,6 +95,13 @@ def _show(result: ClvFit, report: Path | None, as_json: bool) -> None:
             freq.add_row(row.x, f"{row.customers:,}", _f(row.actual, 3),
                          *[_f(e.by_frequency[i].predicted, 3) for e in result.evaluations])
         console.print(freq)
+    if result.covariate:
+        cov = Table("model", "members / others", "MAE pooled", "MAE stratified", "gain", "members' MAE",
+                    title="private-domain membership as a covariate (holdout, per person)")
+        for g in result.covariate:
+            cov.add_row(g.model, f"{g.members:,} / {g.non_members:,}", _f(g.mae_pooled), _f(g.mae_stratified),
+                        f"{g.gain:+.2%}", f"{_f(g.mae_members[0])} → {_f(g.mae_members[1])}")
+        console.print(cov)
     console.print(f"chosen model: [bold]{result.chosen.label}[/]")
     for note in result.notes:
         err_console.print(f"[dim]note: {note}[/]", highlight=False)
@@ -123,6 +130,8 @@ def report(
     holdout_end: Annotated[str | None, typer.Option(
         "--holdout-end", help="end of the holdout (default: the last counted order)")] = None,
     model: Annotated[str | None, typer.Option("--model", help="bgnbd | pnbd | mbgnbd | auto ([clv] model)")] = None,
+    covariate: Annotated[bool, typer.Option(
+        "--covariate", help="also fit members of the private domain and the others separately, and compare")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON for machines")] = False,
     warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")] = None,
@@ -137,7 +146,7 @@ def report(
         model_names(model)  # an unknown name is refused before any work
     cal, hold = _date(calibration_end, "--calibration-end"), _date(holdout_end, "--holdout-end")
     with opened(warehouse, config, engine, quiet=as_json) as (eng, choice), console.status("fitting and evaluating…"):
-        result = report_warehouse(eng, choice.settings, cal, hold, model)
+        result = report_warehouse(eng, choice.settings, cal, hold, model, covariate)
     _show(result, out, as_json)
 
 

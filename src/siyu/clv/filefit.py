@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from siyu.clv.covariate import CovariateGain, covariate_html
 from siyu.clv.data import Array, compress
 from siyu.clv.evaluate import Evaluation, best, evaluate
 from siyu.clv.gammagamma import GammaGamma
@@ -37,6 +38,7 @@ class ClvFit:
     evaluations: list[Evaluation] = field(default_factory=list)
     spend: GammaGamma | None = None
     notes: list[str] = field(default_factory=list)
+    covariate: list[CovariateGain] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         p = self.summary.period
@@ -52,12 +54,14 @@ class ClvFit:
             "spend": self.spend.result.as_dict() if self.spend and self.spend.result else None,
             "evaluations": [e.as_dict() for e in self.evaluations],
             "notes": self.notes,
+            **({"covariate": [g.as_dict() for g in self.covariate]} if self.covariate else {}),
         }
 
     def report_html(self) -> str:
         fits = [m.result for m in self.models if m.result]
         spend = self.spend.result if self.spend else None
-        return render(self.summary, fits, self.evaluations, self.chosen.name, spend, source=f"{self.source}:")
+        extra = covariate_html(self.covariate) if self.covariate else ""
+        return render(self.summary, fits, self.evaluations, self.chosen.name, spend, f"{self.source}:", extra)
 
 
 def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") -> ClvFit:

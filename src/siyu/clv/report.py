@@ -77,7 +77,7 @@ def _params(res: FitResult) -> str:
 
 
 def render(summary: Summary, fits: list[FitResult], evaluations: list[Evaluation], chosen: str,
-           spend: FitResult | None = None, source: str = "") -> str:
+           spend: FitResult | None = None, source: str = "", extra_html: str = "") -> str:
     """The whole report as an HTML string."""
     p = summary.period
     by_name = {e.model: e for e in evaluations}
@@ -134,6 +134,7 @@ def render(summary: Summary, fits: list[FitResult], evaluations: list[Evaluation
                 "describes the data it was fitted on; right of it, it forecasts.</p>",
                 line_chart(series, "cumulative repeat purchases", "week", vline=t.calibration_week),
             ]
+    parts.append(extra_html)  # sections built elsewhere (already escaped)
     parts.append("</body></html>")
     return "".join(parts)
 

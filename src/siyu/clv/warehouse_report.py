@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from siyu.clv.covariate import compare
 from siyu.clv.filefit import ClvFit, fit_summary
 from siyu.clv.models import model_names
 from siyu.clv.settings import clv_settings
@@ -37,9 +38,10 @@ def report_period(
 
 def report_warehouse(
     engine: Engine, settings: Settings, calibration_end: dt.date | None = None, holdout_end: dt.date | None = None,
-    model: str | None = None,
+    model: str | None = None, covariate: bool = False,
 ) -> ClvFit:
-    """Fit every model ([clv] model, or `model`) on the calibration window and evaluate it on the holdout."""
+    """Fit every model ([clv] model, or `model`) on the calibration window and evaluate it on the holdout;
+    with `covariate`, also compare pooled fits with fits stratified by private-domain membership."""
     cfg = clv_settings(settings)
     if not engine.table_exists("orders"):
         raise ValueError(f"{engine.describe()} has no orders table: import orders and run the normalise step first")
@@ -51,4 +53,8 @@ def report_warehouse(
     period = report_period(lo, hi, calibration_end, holdout_end, cfg.unit)
     summary = summarise_without_ids(engine, source, period)
     days, repeats = daily_repeats(engine, source, period)
-    return fit_summary(engine.describe(), summary, model_names(model or cfg.model), days, repeats, with_spend=True)
+    names = model_names(model or cfg.model)
+    result = fit_summary(engine.describe(), summary, names, days, repeats, with_spend=True)
+    if covariate:
+        result.covariate = compare(engine, source, period, names)
+    return result
