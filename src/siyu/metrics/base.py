@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from siyu.engine import Engine
 from siyu.metrics.chats import chat_sql, replies_sql, script_sql
+from siyu.metrics.flows import buy_days_sql
 from siyu.metrics.settings import MetricsConfig
 from siyu.metrics.spells import (
     active_spells_sql,
@@ -30,7 +31,7 @@ from siyu.metrics.spells import (
 PAID = "('paid', 'partially_refunded', 'refunded')"  # an order counts once it was paid (DOMAIN.md)
 BASE_TABLES = ("mx_person_map", "mx_orders", "mx_contacts", "mx_friends", "mx_spells", "mx_joined",
                "mx_active", "mx_topups", "mx_active_spells", "mx_holder_spells", "mx_chat", "mx_replies",
-               "mx_script", "mx_core")
+               "mx_script", "mx_core", "mx_buy_days", "mx_channel_buy_days")
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def build_base(engine: Engine, cfg: MetricsConfig) -> Base:
     for name, sql in [("mx_active", active_sql(cfg.settings.activity_days)), ("mx_topups", _topups_sql()),
                       ("mx_active_spells", active_spells_sql()), ("mx_holder_spells", holder_spells_sql()),
                       ("mx_chat", chat_sql()), ("mx_replies", replies_sql()), ("mx_script", script_sql()),
-                      ("mx_core", CORE_EMPTY)]:
+                      ("mx_core", CORE_EMPTY), ("mx_buy_days", buy_days_sql(False)),
+                      ("mx_channel_buy_days", buy_days_sql(True))]:
         engine.create_temp_table_as(name, sql)
     engine.drop_table("mx_chat")
     return Base(days[0], as_of, has_map)

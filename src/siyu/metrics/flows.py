@@ -45,14 +45,31 @@ def first_order_conversion(w: Window, slice_name: str) -> str:
     """)
 
 
+def buy_days_sql(by_channel: bool) -> str:
+    """Each person's distinct order days (per channel when `by_channel`) with the one and two before, in one
+    sort, so every period's buyers and repurchasers are counted by a scan, not a group-by over persons."""
+    keys = "person_id, channel" if by_channel else "person_id"
+    return f"""
+        SELECT {keys}, day, lag(day) OVER (PARTITION BY {keys} ORDER BY day) AS prev,
+               lag(day, 2) OVER (PARTITION BY {keys} ORDER BY day) AS prev2
+        FROM (SELECT DISTINCT {keys}, day FROM mx_orders) AS d
+    """
+
+
 def repurchase_rate(w: Window, slice_name: str) -> str:
-    """DOMAIN.md 复购率: of persons who bought in the period, the share with ≥ 2 orders (same-day orders count once)."""
+    """DOMAIN.md 复购率: of persons who bought in the period, the share with ≥ 2 orders (same-day orders count once).
+
+    Over each person's ordered distinct order days: their first day in a period makes them a buyer of it (the
+    day before is in an earlier period, or none), their second makes them a repurchaser.
+    """
+    b, p1, p2 = w.bucket("d.day"), w.bucket("d.prev"), w.bucket("d.prev2")
+    first = f"d.prev IS NULL OR {p1} IS NULL OR {p1} <> {b}"
+    second = f"{p1} = {b} AND (d.prev2 IS NULL OR {p2} IS NULL OR {p2} <> {b})"
+    table, sv = ("mx_buy_days", "'all'") if slice_name == "all" else ("mx_channel_buy_days", "d.channel")
     return _ratio(f"""
-        SELECT period, slice_value, CASE WHEN last_day > first_day THEN 1 ELSE 0 END AS num, 1 AS den FROM (
-            SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value, o.person_id,
-                   min(o.day) AS first_day, max(o.day) AS last_day  -- two order days iff they differ
-            FROM mx_orders AS o WHERE {w.within('o.day')} GROUP BY 1, 2, 3
-        ) AS b
+        SELECT {b} AS period, {sv} AS slice_value, CASE WHEN {second} THEN 1 ELSE 0 END AS num,
+               CASE WHEN {first} THEN 1 ELSE 0 END AS den
+        FROM {table} AS d WHERE {w.within('d.day')}
     """)
 
 

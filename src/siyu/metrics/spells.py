@@ -99,10 +99,12 @@ def active_sql(days: int) -> str:
     """When each person counts as active: an interaction (a customer message, 1:1 or in a group; an order; a
     redeemed coupon) on day x makes them active at the start of days x+1 … x+days. Kept as merged
     (start_day, end_day] intervals. Every interval has the same length, so a new one starts an island exactly
-    when it begins after the previous day's interval ended (a lag, not a running max)."""
+    when it begins after the previous day's interval ended (a lag, not a running max). Only persons who joined
+    the private domain, and only interactions whose interval reaches past their join, can meet a spell: the
+    rest (most orders) are left out before the sort."""
     join, who = wecom("m.customer_id")
     days_sql = f"""
-        SELECT DISTINCT person_id, day FROM (
+        SELECT DISTINCT i.person_id, i.day FROM (
             SELECT {who} AS person_id, CAST(m.sent_at AS DATE) AS day
             FROM messages AS m {join} WHERE m.sender_type = 'customer' AND m.customer_id IS NOT NULL
             UNION ALL SELECT person_id, day FROM mx_orders
@@ -110,7 +112,8 @@ def active_sql(days: int) -> str:
             SELECT {person('c.channel', 'c.channel_uid')}, CAST(c.redeemed_at AS DATE)
             FROM coupons AS c {pm_join('c.channel', 'c.channel_uid')}
             WHERE c.redeemed_at IS NOT NULL AND c.channel_uid IS NOT NULL
-        ) AS i WHERE day IS NOT NULL
+        ) AS i JOIN mx_joined AS j ON j.person_id = i.person_id
+        WHERE i.day IS NOT NULL AND CAST(i.day + INTERVAL {days} DAY AS DATE) > j.joined_day
     """
     return f"""
         SELECT person_id, min(day) AS start_day, CAST(max(day) + INTERVAL {days} DAY AS DATE) AS end_day FROM (
