@@ -64,7 +64,7 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     if not blocks:
         raise ValueError(f"{source}: no column to compare records on (recognised: {roles})")
     em, strict = model.training(data)
-    linker = splink_model.train(data, model.settings(data, blocks), 4e5, em, strict)
+    linker = splink_model.train(data, model.settings(data, blocks), 1.5e5, em, strict)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
     assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])

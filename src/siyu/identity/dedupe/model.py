@@ -140,7 +140,7 @@ def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
 def training(table: pa.Table) -> tuple[list[list[str]], list[str]]:
     """EM blocking rules and the deterministic rules that estimate how often two records match."""
     cols = set(table.column_names)
-    em = [b for b in (["dob_str"], ["surname_sx"], ["postcode"], ["given_canon"]) if set(b) <= cols][:3]
+    em = [b for b in (["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"]) if set(b) <= cols][:2]
     strict = [b for b in (["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
                           ["given", "surname", "postcode"]) if set(b) <= cols]
     return em, [blocking_sql(b) for b in strict]
