@@ -111,7 +111,8 @@ def bench(path: Path, folder: Path, batch_rows: int, memory_limit: str) -> None:
     size = path.stat().st_size / 1e6
     print(
         f"{path.suffix[1:]:8s} {report.rows_read:>11,} rows  {size:8.0f} MB  {seconds:7.1f} s  "
-        f"{report.rows_read / seconds:>10,.0f} rows/s  cpu {cpu:6.1f} s  load {os.getloadavg()[0]:.1f}  loaded {report.rows_loaded:,}  "
+        f"{report.rows_read / seconds:>10,.0f} rows/s  cpu {cpu:6.1f} s  load {os.getloadavg()[0]:.1f}  "
+        f"loaded {report.rows_loaded:,}  "
         f"quarantined {report.rows_quarantined:,}  batches {report.batches}  peak RSS so far {peak_rss_mb():,.0f} MB"
     )
 
