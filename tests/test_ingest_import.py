@@ -10,6 +10,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from siyu.engine import Engine
+from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.ingest.importer import import_file
 from siyu.ingest.mapping import MappingError, load_mapping
 from siyu.ingest.meta import add_meta
@@ -112,6 +113,37 @@ def test_large_file_streams_in_batches(duck: Engine, tmp_path: Path) -> None:
     assert len(seen) == report.batches and seen == sorted(seen) and seen[-1] == path.stat().st_size
     assert duck.scalar("SELECT max(_row) FROM raw_order") == n + 1
     assert duck.scalar("SELECT min(_row) FROM raw_order") == 2
+
+
+def test_a_repeated_row_is_stored_once_with_its_first_row_number_across_batches(
+    duck: Engine, tmp_path: Path
+) -> None:
+    lines = _orders(30)
+    path = _tmall(tmp_path / "repeats.csv", [*lines, lines[3], lines[3], *_orders(5, start=30)])
+    report = import_file(duck, "tmall", path, batch_rows=7)  # the repeats land in later batches
+    assert (report.rows_read, report.rows_loaded, report.rows_duplicate) == (37, 35, 2)
+    assert duck.query("SELECT _row FROM raw_order WHERE order_id = '1003'").column(0).to_pylist() == [5]
+    assert duck.row_count("raw_order") == 35
+
+
+def test_staged_batches_never_reach_the_warehouse_file(duck: Engine, tmp_path: Path) -> None:
+    """Batches wait in a connection-private temporary table: the file shows nothing until the commit."""
+    assert isinstance(duck, DuckDBEngine)
+    path = _tmall(tmp_path / "orders.csv", _orders(200))
+    seen: list[list[str]] = []
+
+    def look(done: int, total: int | None, unit: str) -> None:
+        other = DuckDBEngine(duck.path)  # another connection to the same file
+        try:
+            staged = [t for t in other.tables() if t.startswith("_import_")]
+            seen.append([*staged, str(other.row_count("raw_order"))])
+        finally:
+            other.close()
+
+    import_file(duck, "tmall", path, batch_rows=50, progress=look)
+    assert seen and all(s == ["0"] for s in seen)
+    assert duck.row_count("raw_order") == 200
+    assert not [t for t in duck.tables() if t.startswith("_import_")]
 
 
 def test_missing_required_header_fails_before_loading_anything(duck: Engine, tmp_path: Path) -> None:
