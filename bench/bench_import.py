@@ -1,6 +1,8 @@
 """Import speed: a Tmall-format order export (CSV and Parquet) into a fresh DuckDB warehouse.
 
-Prints rows/s per format and the peak RSS of the process. Writing the files is not timed.
+Prints rows/s per format, the import's CPU seconds and the load average (on a shared box wall time depends
+on what else runs; CPU seconds per million rows do not), and the peak RSS. Writing the files is not timed.
+Runs at 10M rows take several GB: wrap them in `flock /tmp/siyu-big.lock` on a shared machine.
 
     python bench/bench_import.py              # 10M rows (targets: CSV ≥ 100k rows/s, Parquet ≥ 500k rows/s)
     python bench/bench_import.py --rows 1000000 --keep /tmp/bench
