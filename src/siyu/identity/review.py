@@ -11,7 +11,7 @@ from typing import Any
 
 from siyu.engine import Engine
 from siyu.identity.components import connected_components
-from siyu.identity.features import FEATURES, PINYIN, build_features, build_pinyin
+from siyu.identity.features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
 from siyu.identity.matching import latest_model
 from siyu.identity.model import COLUMNS
 from siyu.identity.settings import IdentitySettings
@@ -138,7 +138,7 @@ def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tu
     connected_components(engine, f"SELECT {node_sql()} AS node FROM identities", edges, hard, cfg.max_iterations)
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=hard)
     data = engine.query(f"SELECT {', '.join(COLUMNS)} FROM {FEATURES}")
-    for name in (hard, FEATURES, PINYIN):
+    for name in (hard, FEATURES, PINYIN, CONTEXT):
         engine.drop_table(name)
     ids = data.column("unique_id").to_pylist()
     if a not in ids or b not in ids:

@@ -15,7 +15,7 @@ from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.identity import keys, overrides
 from siyu.identity.components import connected_components
-from siyu.identity.features import PINYIN, build_pinyin
+from siyu.identity.features import CONTEXT, PINYIN, build_pinyin
 from siyu.identity.settings import IdentitySettings, identity_settings
 from siyu.identity.stable_ids import assign_person_ids
 from siyu.identity.tables import ensure_output_tables
@@ -67,7 +67,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
     for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
-                 PINYIN, HARD_GROUPS):
+                 PINYIN, CONTEXT, HARD_GROUPS):
         engine.drop_table(name)
     message = (
         f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "
