@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from typer.testing import CliRunner
 
 from siyu.cli.main import app
 from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.report.browser import find_chromium, render_check
 from siyu.schema import migrate
 
 runner = CliRunner()
@@ -104,37 +102,17 @@ def test_report_is_self_contained_in_both_languages(warehouse: str, tmp_path: Pa
     assert data["health"]["components"] and data["trends"]
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", "--window-size=1400,2400"]
-
-
-def chromium(page: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM
-    with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-                              capture_output=True, text=True, timeout=120, check=False)
+CHROMIUM = find_chromium()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium "
                                              "fonts-noto-cjk); the report's rendering check needs it")
 def test_report_renders_in_chromium(warehouse: str, tmp_path: Path) -> None:
     page = report(warehouse, tmp_path, "zh")
-    shot = tmp_path / "report.png"
-    run = chromium(page, f"--screenshot={shot}")
-    assert run.returncode == 0, run.stderr[-2000:]
-    errors = [ln for ln in run.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
-    assert not errors, errors
-    # a blank page of the same size compresses to almost nothing; charts do not
-    blank = tmp_path / "blank.html"
-    blank.write_text("<!doctype html><html><body></body></html>", encoding="utf-8")
-    blank_shot = tmp_path / "blank.png"
-    chromium(blank, f"--screenshot={blank_shot}")
-    assert shot.stat().st_size > 5 * blank_shot.stat().st_size
-    dom = chromium(page, "--dump-dom").stdout
-    charts = re.findall(r'<svg[^>]*data-chart="(\w+)"[^>]*>(.*?)</svg>', dom, flags=re.S)
-    assert len(charts) >= 10
-    for kind, body in charts:  # every chart drew something beyond its background, or says "no data"
-        marks = len(re.findall(r"<(path|circle|line|rect)\b", body)) - 1
-        assert marks > 0 or "无数据" in body, f"blank {kind} chart"
+    seen = render_check(page, tmp_path / "report.png")
+    assert seen.returncode == 0
+    assert not seen.console_errors, seen.console_errors
+    assert seen.screenshot_bytes > 5 * seen.blank_bytes  # a blank page compresses to almost nothing; charts do not
+    assert seen.charts >= 10
+    assert not seen.blank_charts, f"blank charts: {seen.blank_charts}"
+    assert seen.ok
