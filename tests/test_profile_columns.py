@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,6 +17,8 @@ from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.profile import run_profile
+from siyu.profile.columns import ProfileParams, profile_sql
+from siyu.profile.step import small_domains
 from siyu.schema import migrate
 
 
@@ -149,3 +152,16 @@ def test_as_of_is_configurable_and_hides_the_future(tmp_path: Path) -> None:
 def test_profile_without_clean_tables_says_what_to_run(duck: Engine) -> None:
     rows_in, rows_out, message = run_profile(duck, Settings())
     assert (rows_in, rows_out) == (0, 0) and "normalise" in message
+
+
+def test_pivoted_and_generic_queries_agree(world: Engine) -> None:
+    # few channels and attribute values: one column each; a brand with many gets the generic GROUP BY
+    channels, values = small_domains(world)
+    assert channels == ("douyin", "jd", "miniprogram", "store", "tmall")
+    assert values == {"category": ("bra", "panties"), "material": ("冰丝", "棉"), "style": ("主题款", "基础款")}
+    generic = ProfileParams(as_of=AS_OF, prior_interval_days=45.5, active_days=30, coupon_expiring_days=3,
+                            private_channels=tuple(Settings().channels.private), with_clv=False)
+    pivoted = dataclasses.replace(generic, channels=channels, attribute_values=values)
+    rows = [world.query(f"SELECT * FROM ({profile_sql(p)}) AS x ORDER BY person_id").to_pylist()
+            for p in (generic, pivoted)]
+    assert rows[0] == rows[1] and len(rows[0]) == 6

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from siyu.profile.facts import date_literal, until
+from siyu.profile.pivot import orders_by_channel, preferences_by_value
 
 PREFERENCES = ("category", "material", "style")
 
@@ -23,6 +24,9 @@ class ProfileParams:
     coupon_expiring_days: int
     private_channels: tuple[str, ...]
     with_clv: bool
+    # the channels bought on and the item attribute values, when few enough for one column each (pivot.py)
+    channels: tuple[str, ...] | None = None
+    attribute_values: dict[str, tuple[str, ...]] | None = None
 
 
 def intervals_sql() -> str:
@@ -67,10 +71,13 @@ def _attrs() -> str:
 
 
 def _orders(p: ProfileParams) -> str:
-    """One pass over person_orders grouped by (person, channel); the person-level columns roll up from it."""
+    """The order columns from one pass over person_orders: one column per channel when the channels are few
+    (pivot.py), else grouped by (person, channel) and rolled up to the person."""
     year_ago = date_literal(p.as_of - dt.timedelta(days=365))
     settled = "status IN ('paid', 'partially_refunded', 'refunded')"
     private = ", ".join(f"'{c}'" for c in p.private_channels) or "''"
+    if p.channels is not None:
+        return orders_by_channel(year_ago, settled, private, p.channels) + ",\n" + _stores()
     money = "CAST(coalesce({}, 0) AS DECIMAL(18,2))"
     return f"""
         ochan AS (
@@ -107,16 +114,23 @@ def _orders(p: ProfileParams) -> str:
                    arg_min(channel, {{'n': -n, 'net': -net_bought, 'channel': channel}}) FILTER (WHERE n > 0)
                        AS preferred_channel
             FROM ochan GROUP BY person_key
-        ),
+        ),""" + _stores()
+
+
+def _stores() -> str:
+    """The store with most of the person's store purchases (ties: first by id)."""
+    return """
         stores AS (
-            SELECT person_key, arg_min(store_id, {{'n': -n, 'store': store_id}}) AS order_store_id FROM (
+            SELECT person_key, arg_min(store_id, {'n': -n, 'store': store_id}) AS order_store_id FROM (
                 SELECT person_key, store_id, count(*) AS n
                 FROM person_orders WHERE is_purchase AND store_id IS NOT NULL GROUP BY person_key, store_id
             ) AS s GROUP BY person_key
         )"""
 
 
-def _preferences() -> str:
+def _preferences(p: ProfileParams) -> str:
+    if p.attribute_values is not None:
+        return preferences_by_value(p.attribute_values)
     unpivot = " UNION ALL ".join(
         f"SELECT person_key, '{a}' AS attr, {a} AS value, qty FROM combos WHERE {a} IS NOT NULL" for a in PREFERENCES
     )
@@ -222,7 +236,7 @@ def profile_sql(p: ProfileParams) -> str:
         WITH persons AS (SELECT person_key, min(person_id) AS person_id FROM person_identities GROUP BY person_key),
         {_attrs()},
         {_orders(p)},
-        {_preferences()},
+        {_preferences(p)},
         {_private_domain(p)}
         SELECT p.person_id, p.person_key, {today} AS as_of,
                a.name, a.phone, a.gender, a.birthday, CAST(month(a.birthday) AS INTEGER) AS birthday_month,

@@ -31,14 +31,22 @@ def until(column: str, as_of: dt.date) -> str:
 def identities_sql(engine: Engine) -> str:
     """(channel, channel_uid, person_id) for every identity seen anywhere: OneID's person when it exists,
     else one person per identity (`channel:channel_uid`) so the layer also works without OneID."""
-    seen = """
-        SELECT channel, channel_uid FROM identities
-        UNION SELECT channel, channel_uid FROM orders WHERE channel_uid IS NOT NULL
-        UNION SELECT 'wecom', external_userid FROM contacts WHERE external_userid IS NOT NULL
-        UNION SELECT 'wecom', member_id FROM group_events WHERE member_id IS NOT NULL
-        UNION SELECT 'wecom', customer_id FROM messages WHERE customer_id IS NOT NULL
-        UNION SELECT channel, channel_uid FROM coupons WHERE channel_uid IS NOT NULL
-        UNION SELECT channel, channel_uid FROM stored_value WHERE channel_uid IS NOT NULL
+    # normalise makes almost every identity a row of `identities`: the other sources only add the ones it lacks,
+    # and an anti-join against it is much cheaper than de-duplicating every order and message row
+    others = """
+        SELECT channel, channel_uid FROM orders WHERE channel_uid IS NOT NULL
+        UNION ALL SELECT 'wecom', external_userid FROM contacts WHERE external_userid IS NOT NULL
+        UNION ALL SELECT 'wecom', member_id FROM group_events WHERE member_id IS NOT NULL
+        UNION ALL SELECT 'wecom', customer_id FROM messages WHERE customer_id IS NOT NULL
+        UNION ALL SELECT channel, channel_uid FROM coupons WHERE channel_uid IS NOT NULL
+        UNION ALL SELECT channel, channel_uid FROM stored_value WHERE channel_uid IS NOT NULL
+    """
+    known = "SELECT DISTINCT channel, channel_uid FROM identities"
+    seen = f"""
+        {known}
+        UNION ALL
+        SELECT DISTINCT o.channel, o.channel_uid FROM ({others}) AS o
+        WHERE NOT EXISTS (SELECT 1 FROM identities AS i WHERE i.channel = o.channel AND i.channel_uid = o.channel_uid)
     """
     own = "s.channel || ':' || s.channel_uid"
     person = f"SELECT s.channel, s.channel_uid, {own} AS person_id FROM ({seen}) AS s"

@@ -35,15 +35,16 @@ def update_history(engine: Engine, current: str, as_of: dt.date) -> tuple[int, i
     started, ended = int(counts["started"] or 0), int(counts["ended"] or 0)
     if not started and not ended:
         return 0, 0
-    # both engines build the new table before replacing the old, so it may read itself
+    # one outer join of the open rows with the current tags; closed rows are copied as they are. Both engines
+    # build the new table before replacing the old, so it may read itself.
     engine.create_table_as(HISTORY, f"""
-        SELECT h.person_id, h.tag, h.family, h.source, h.started_on,
-               CASE WHEN h.ended_on IS NULL AND NOT EXISTS (SELECT 1 FROM {current} AS c WHERE {key})
-                    THEN {day} ELSE h.ended_on END AS ended_on
-        FROM {HISTORY} AS h
+        SELECT person_id, tag, family, source, started_on, ended_on FROM {HISTORY} WHERE ended_on IS NOT NULL
         UNION ALL
-        SELECT c.person_id, c.tag, c.family, c.source, {day} AS started_on, CAST(NULL AS DATE) AS ended_on
-        FROM {current} AS c
-        WHERE NOT EXISTS (SELECT 1 FROM {HISTORY} AS h WHERE h.ended_on IS NULL AND {key})
+        SELECT coalesce(h.person_id, c.person_id) AS person_id, coalesce(h.tag, c.tag) AS tag,
+               coalesce(h.family, c.family) AS family, coalesce(h.source, c.source) AS source,
+               coalesce(h.started_on, {day}) AS started_on,
+               CASE WHEN c.tag IS NULL THEN {day} END AS ended_on
+        FROM (SELECT * FROM {HISTORY} WHERE ended_on IS NULL) AS h
+        FULL OUTER JOIN (SELECT person_id, tag, family, source FROM {current}) AS c ON {key}
     """)
     return started, ended
