@@ -155,21 +155,29 @@ def _febrl(name: str) -> pa.Table:
     return table.append_column("entity", pa.array(entity))
 
 
-def child_febrl(name: str, who: str) -> dict[str, Any]:
+def child_febrl(name: str, who: str, repeats: int = 3) -> dict[str, Any]:
+    """Best of `repeats` runs (the machine is shared; both contenders get the same treatment)."""
     from splink import block_on
 
     from siyu.identity.dedupe import dedupe_table
 
     table = _febrl(name)
-    t0 = time.perf_counter()
-    if who == "siyu":
-        result = dedupe_table(table, "rec_id", truth="entity")
-        return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), **result.scores}
-    data = table.drop(["entity"]).rename_columns(["unique_id", *table.column_names[1:-1]])
-    assigned = _plain_splink(data, reference_settings_febrl(), [block_on("date_of_birth"), block_on("surname")])
-    seconds = time.perf_counter() - t0
     truth = pa.table({"id": table.column("rec_id"), "truth": table.column("entity")})
-    return {"seconds": seconds, "peak_mb": _peak_mb(), **_scores(assigned, truth)}
+    data = table.drop(["entity"]).rename_columns(["unique_id", *table.column_names[1:-1]])
+    best: dict[str, Any] = {}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        if who == "siyu":
+            scores = dedupe_table(table, "rec_id", truth="entity").scores
+            seconds = time.perf_counter() - t0
+        else:
+            assigned = _plain_splink(data, reference_settings_febrl(),
+                                     [block_on("date_of_birth"), block_on("surname")])
+            seconds = time.perf_counter() - t0
+            scores = _scores(assigned, truth)
+        if not best or seconds < best["seconds"]:
+            best = {"seconds": seconds, **scores}
+    return {**best, "peak_mb": _peak_mb()}
 
 
 # --- parent ----------------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     if not blocks:
         raise ValueError(f"{source}: no column to compare records on (recognised: {roles})")
     em, strict = model.training(data)
-    linker = splink_model.train(data, model.settings(data, blocks), 1.5e5, em, strict)
+    u_pairs = min(1.5e5, max(5e4, 10.0 * table.num_rows))  # u settles long before; more only costs time
+    linker = splink_model.train(data, model.settings(data, blocks), u_pairs, em, strict)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
     assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])
