@@ -98,6 +98,14 @@ def test_slices(brand: Engine) -> None:
     channel = values(brand, slice_name="channel")
     assert channel[("average_order_value", FEB, "jd")] == 60.0
     assert channel[("acquisition_rate", JAN, "tmall")] == pytest.approx(1 / 4)  # A's card was a Tmall card
+    # per channel, order days count within the channel: A's two Tmall orders are one day (the third is mini-program)
+    assert channel[("repurchase_rate", JAN, "tmall")] == 0.0  # of A, B, E
+    assert channel[("repurchase_rate", JAN, "miniprogram")] == 0.0  # of A
+    days = values(brand, Window("day", JAN, dt.date(2026, 1, 31)))
+    assert days[("repurchase_rate", dt.date(2026, 1, 5), "all")] == 0.0  # two orders on one day: one buyer
+    assert days[("repurchase_rate", dt.date(2026, 1, 6), "all")] is None  # nobody bought: no data
+    total = values(brand, Window("total", JAN, dt.date(2026, 2, 28)))
+    assert total[("repurchase_rate", JAN, "all")] == pytest.approx(2 / 4)  # A (5, 20 Jan), E (7 Jan, 7 Feb)
     group = values(brand, slice_name="group")
     assert group[("group_exit_rate", FEB, "g1")] == pytest.approx(1 / 2)
     source = values(brand, slice_name="add_source")

@@ -51,7 +51,7 @@ def _orders_sql(public: list[str]) -> str:
     return f"""
         SELECT o.*, s.person_id IS NOT NULL AS in_domain, coalesce(o.ts >= j.joined_at, false) AS after_join
         FROM (
-            SELECT o.channel, o.order_id, {person('o.channel', 'o.channel_uid')} AS person_id,
+            SELECT o.channel, {person('o.channel', 'o.channel_uid')} AS person_id,
                    coalesce(o.paid_at, o.created_at) AS ts, o.order_date AS day,
                    CAST(o.amount_paid AS DOUBLE) AS paid, CAST(o.refund_amount AS DOUBLE) AS refund,
                    CAST(o.net_amount AS DOUBLE) AS net, coalesce(o.staff_id, o.share_staff_id) AS staff_id,
@@ -168,7 +168,7 @@ def build_base(engine: Engine, cfg: MetricsConfig) -> Base:
                       ("mx_active_spells", active_spells_sql()), ("mx_holder_spells", holder_spells_sql()),
                       ("mx_chat", chat_sql()), ("mx_replies", replies_sql()), ("mx_script", script_sql()),
                       ("mx_core", CORE_EMPTY), ("mx_buy_days", buy_days_sql(False)),
-                      ("mx_channel_buy_days", buy_days_sql(True))]:
+                      ("mx_channel_buy_days", f"SELECT * FROM ({buy_days_sql(True)}) AS d WHERE 1 = 0")]:
         engine.create_temp_table_as(name, sql)
     engine.drop_table("mx_chat")
     return Base(days[0], as_of, has_map)

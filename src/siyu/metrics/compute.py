@@ -87,6 +87,9 @@ def compute(engine: Engine, cfg: MetricsSettings, names: list[str] | None, w: Wi
         if not engine.scalar(f"SELECT count(*) FROM mx_core WHERE window_key = '{key}'"):
             buyers = int(engine.scalar(flows.buyers_sql(w)) or 0)
             engine.insert_select("mx_core", flows.core_sql(w, cfg.core_share, buyers))
+    if slice_name == "channel" and any(m.name == "repurchase_rate" for m in metrics) \
+            and not engine.scalar("SELECT count(*) FROM mx_channel_buy_days"):
+        engine.insert_select("mx_channel_buy_days", flows.buy_days_sql(True))  # built when first needed
     parts = []
     families: dict[str, list[Metric]] = {}
     for m in metrics:
