@@ -104,7 +104,9 @@ def test_history_across_two_runs(tmp_path: Path) -> None:
     assert "dave" in holders(engine, "active") and "bob" in holders(engine, "prospect")
     run_profile(engine, Settings())
     _, _, message = run_tags(engine, Settings())
-    assert "started" in message
+    started, ended = (engine.scalar(f"SELECT count(*) FROM person_tag_history WHERE {c} = DATE '2026-06-30'")
+                      for c in ("started_on", "ended_on"))
+    assert message.endswith(f"{started:,} tags started, {ended:,} ended") and started > 0 and ended > 0
     rows = engine.query("SELECT person_id, tag, started_on, ended_on FROM person_tag_history "
                         "WHERE person_id IN ('dave', 'bob') AND family = 'lifecycle' ORDER BY person_id, started_on")
     got = [(r["person_id"], r["tag"], r["started_on"], r["ended_on"]) for r in rows.to_pylist()]

@@ -21,22 +21,23 @@ HISTORY_SCHEMA = pa.schema([
 ])
 
 
+def _on_day(engine: Engine, day: str) -> tuple[int, int]:
+    """History rows started on, and ended on, this day."""
+    row = engine.query(f"SELECT count(*) FILTER (WHERE started_on = {day}) AS started, "
+                       f"count(*) FILTER (WHERE ended_on = {day}) AS ended FROM {HISTORY}").to_pylist()[0]
+    return int(row["started"] or 0), int(row["ended"] or 0)
+
+
 def update_history(engine: Engine, current: str, as_of: dt.date) -> tuple[int, int]:
-    """Close tags no longer in `current` and open new ones; returns (started, ended)."""
+    """Close tags no longer in `current` and open new ones; returns (started, ended).
+
+    One outer join of the open rows with the current tags; closed rows are copied as they are. The counts
+    come from the rows dated as_of before and after (cheap scans), not from a second join: a re-run on the
+    same day finds the rows it opened or closed already there, so it reports (and changes) nothing."""
     engine.ensure_table(HISTORY, HISTORY_SCHEMA)
     day = date_literal(as_of)
-    key = "h.person_id = c.person_id AND h.tag = c.tag"
-    counts = engine.query(f"""
-        SELECT count(*) FILTER (WHERE h.tag IS NULL) AS started, count(*) FILTER (WHERE c.tag IS NULL) AS ended
-        FROM (SELECT person_id, tag FROM {current}) AS c
-        FULL OUTER JOIN (SELECT person_id, tag FROM {HISTORY} WHERE ended_on IS NULL) AS h
-            ON h.person_id = c.person_id AND h.tag = c.tag
-    """).to_pylist()[0]
-    started, ended = int(counts["started"] or 0), int(counts["ended"] or 0)
-    if not started and not ended:
-        return 0, 0
-    # one outer join of the open rows with the current tags; closed rows are copied as they are. Both engines
-    # build the new table before replacing the old, so it may read itself.
+    started_before, ended_before = _on_day(engine, day)
+    # both engines build the new table before replacing the old, so it may read itself
     engine.create_table_as(HISTORY, f"""
         SELECT person_id, tag, family, source, started_on, ended_on FROM {HISTORY} WHERE ended_on IS NOT NULL
         UNION ALL
@@ -45,6 +46,8 @@ def update_history(engine: Engine, current: str, as_of: dt.date) -> tuple[int, i
                coalesce(h.started_on, {day}) AS started_on,
                CASE WHEN c.tag IS NULL THEN {day} END AS ended_on
         FROM (SELECT * FROM {HISTORY} WHERE ended_on IS NULL) AS h
-        FULL OUTER JOIN (SELECT person_id, tag, family, source FROM {current}) AS c ON {key}
+        FULL OUTER JOIN (SELECT person_id, tag, family, source FROM {current}) AS c
+            ON h.person_id = c.person_id AND h.tag = c.tag
     """)
-    return started, ended
+    started_after, ended_after = _on_day(engine, day)
+    return started_after - started_before, ended_after - ended_before
