@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from siyu.cli.common import UserError, console, err_console, friendly, opened
+from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, err_console, friendly, opened
 
 if TYPE_CHECKING:
     from siyu.clv.filefit import ClvFit
@@ -110,11 +110,11 @@ def _show(result: ClvFit, report: Path | None, as_json: bool) -> None:
 
 
 def score(
-    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")] = None,
+    warehouse: WarehouseOpt = None,
+    config: ConfigOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
-    """Fit on the warehouse's orders ([clv] in siyu.toml) and write clv_model and clv_score."""
+    """Fit on the warehouse's orders (\\[clv] in siyu.toml) and write clv_model and clv_score."""
     from siyu.clv.warehouse import run_clv
 
     with opened(warehouse, config, engine) as (eng, choice):
@@ -129,13 +129,13 @@ def report(
         "--calibration-end", help="end of calibration (default: the last third of the history is held out)")] = None,
     holdout_end: Annotated[str | None, typer.Option(
         "--holdout-end", help="end of the holdout (default: the last counted order)")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="bgnbd | pnbd | mbgnbd | auto ([clv] model)")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="bgnbd | pnbd | mbgnbd | auto (\\[clv] model)")] = None,
     covariate: Annotated[bool, typer.Option(
         "--covariate", help="also fit members of the private domain and the others separately, and compare")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON for machines")] = False,
-    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")] = None,
+    warehouse: WarehouseOpt = None,
+    config: ConfigOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Evaluate the models on the warehouse's orders: calibration vs holdout, printed and saved as HTML."""
     from siyu.clv.warehouse_report import report_warehouse

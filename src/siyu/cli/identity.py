@@ -8,11 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from siyu.cli.common import console, friendly, opened
-
-WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")]
-EngineOpt = Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")]
+from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, opened
 
 identity_app = typer.Typer(help="Review and correct OneID: who is whom, and why.", no_args_is_help=True)
 

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from siyu.cli.common import UserError, console, err_console, friendly, opened
+from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, err_console, friendly, opened
 from siyu.ingest.importer import ImportReport, import_file
 from siyu.ingest.mapping import Mapping, list_sources, load_mapping
 
@@ -77,9 +77,9 @@ def register(app: typer.Typer) -> None:
         encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detect)")] = None,
         sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name or number")] = None,
         allow_bad: Annotated[bool, typer.Option("--allow-bad", help="exit 0 even if rows were quarantined")] = False,
-        warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file")] = None,
-        config: Annotated[Path | None, typer.Option("--config", "-c", help="siyu.toml to use")] = None,
-        engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")] = None,
+        warehouse: WarehouseOpt = None,
+        config: ConfigOpt = None,
+        engine: EngineOpt = None,
     ) -> None:
         """Load channel export files into the raw tables; bad rows go to the quarantine table."""
         if (source is None) == (mapping is None):
