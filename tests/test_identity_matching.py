@@ -107,6 +107,20 @@ def test_homophone_names_compare_by_pinyin(trained: Engine) -> None:
     assert levels["name"] == "masked, same surname"
 
 
+def test_explain_weights_add_up_to_the_total(trained: Engine) -> None:
+    trained.write_arrow("probe", identities_table([
+        {"channel": "a", "channel_uid": "1", "name": "张伟", "city": "杭州"},
+        {"channel": "b", "channel_uid": "2", "name": "张炜", "city": "杭州"}]), mode="replace")
+    build_features(trained, source="probe")
+    data = trained.query(f"SELECT {', '.join(COLUMNS)} FROM {FEATURES}")
+    saved = latest_model(trained)
+    assert saved is not None
+    rows = explain_pair(linker_from_json(data, saved, detailed=True), data.slice(0, 1), data.slice(1, 1))
+    *parts, total = rows
+    assert parts[-1]["comparison"] == "prior" and parts[-1]["weight"] < 0  # two random identities rarely match
+    assert sum(r["weight"] for r in parts) == pytest.approx(total["weight"])
+
+
 @pytest.mark.parametrize(
     ("right", "level"),
     [

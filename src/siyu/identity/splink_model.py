@@ -79,21 +79,24 @@ def linker_from_json(data: pa.Table, saved: str, detailed: bool = False) -> Link
 
 
 def explain_pair(linker: Linker, left: pa.Table, right: pa.Table) -> list[dict[str, Any]]:
-    """Per comparison: the level reached and its match weight; plus the final probability (last row).
+    """Per comparison: the level reached and its match weight; then the prior, and the final probability (last row).
 
     `left` and `right` are one-row tables (typed, so a missing birthday is a NULL date, not an untyped NULL).
     """
     db_api = linker._db_api
     out = linker.inference.score_pair(db_api.register(left), db_api.register(right)).as_record_list()[0]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for comp in linker._settings_obj.comparisons:
         col = comp.output_column_name
         gamma = out.get(f"gamma_{col}")
         level = next((lv for lv in comp.comparison_levels if lv.comparison_vector_value == gamma), None)
         rows.append({"comparison": col, "level": level.label_for_charts if level else str(gamma),
                      "weight": float(out.get(f"mw_{col}") or 0.0)})
-    rows.append({"comparison": "total", "level": f"probability {out['match_probability']:.6f}",
-                 "weight": float(out["match_weight"])})
+    total = float(out["match_weight"])
+    # Splink's total is the prior's weight (how likely two random identities match) plus the comparisons'.
+    prior = total - sum(float(r["weight"]) for r in rows)
+    rows.append({"comparison": "prior", "level": "two random identities", "weight": prior})
+    rows.append({"comparison": "total", "level": f"probability {out['match_probability']:.6f}", "weight": total})
     return rows
 
 
