@@ -116,3 +116,24 @@ def test_report_renders_in_chromium(warehouse: str, tmp_path: Path) -> None:
     assert seen.charts >= 10
     assert not seen.blank_charts, f"blank charts: {seen.blank_charts}"
     assert seen.ok
+
+
+def test_unfinished_period_is_named_and_left_out_of_trends(warehouse: str, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from siyu.metrics.periods import unfinished
+    from siyu.report.html import render_report
+
+    assert unfinished("month", dt.date(2026, 11, 1)) == dt.date(2026, 11, 1)
+    assert unfinished("month", dt.date(2026, 11, 30)) is None
+    assert unfinished("week", dt.date(2026, 11, 29)) is None  # a Sunday closes its week
+    assert unfinished("day", dt.date(2026, 11, 1)) is None
+    report(warehouse, tmp_path, "en")
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    last = max(r["period"] for r in data["trends"])
+    data["unfinished_period"] = last
+    html = render_report(data, "en")
+    assert f"The period from {last[:7]} is left out" in html
+    assert f"<title>{last[:7]}:" not in html  # no point plotted for it
+    data["unfinished_period"] = None
+    assert f"<title>{last[:7]}:" in render_report(data, "en")

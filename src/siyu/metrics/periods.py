@@ -40,6 +40,17 @@ def _next(grain: str, d: dt.date) -> dt.date:
     return d + dt.timedelta(days=1)
 
 
+def unfinished(grain: str, as_of: dt.date) -> dt.date | None:
+    """The first day of the `grain` period holding `as_of` when the data stop before that period ends.
+
+    A trend's last point over a month of one day falls toward zero; charts leave such a period out.
+    """
+    if grain not in ("week", "month"):
+        return None
+    first = _trunc(grain, as_of)
+    return first if as_of < _next(grain, first) - dt.timedelta(days=1) else None
+
+
 @dataclass(frozen=True)
 class Window:
     """Report `grain` periods covering the days `start` … `end` (both included)."""

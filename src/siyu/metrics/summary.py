@@ -13,7 +13,7 @@ from siyu.metrics.cohort import cohorts
 from siyu.metrics.compute import compute
 from siyu.metrics.funnel import decompose, funnel_period, script_dropoff, staff_conversion, weakest_staff
 from siyu.metrics.health import health
-from siyu.metrics.periods import Window
+from siyu.metrics.periods import Window, unfinished
 from siyu.metrics.settings import MetricsSettings
 
 TREND_METRICS = ["private_domain_size", "acquisition_rate", "first_order_conversion", "repurchase_rate",
@@ -69,6 +69,7 @@ def collect(engine: Engine, cfg: MetricsSettings, base: Base, grain: str = "mont
     h = health(engine, cfg, base.as_of, base.first_day)
     return {
         "as_of": base.as_of.isoformat(), "first_day": base.first_day.isoformat(), "grain": grain,
+        "unfinished_period": _iso(unfinished(grain, base.as_of)),
         "person_map": base.person_map,
         "metrics": {m: {"en": BY_NAME[m].en, "zh": BY_NAME[m].zh, "unit": BY_NAME[m].unit} for m in TREND_METRICS},
         "trends": [{k: _iso(v) for k, v in r.items()} for r in trends],

@@ -39,14 +39,21 @@ def _health(data: dict[str, Any], lang: str, days: int) -> str:
 
 
 def _trends(data: dict[str, Any], lang: str) -> str:
+    cut = data.get("unfinished_period")
+    periods = {r["period"] for r in data["trends"]}
+    if cut not in periods or len(periods) < 2:
+        cut = None  # nothing to leave out, or nothing else to show
     cards = []
     for name, meta in data["metrics"].items():
-        rows = [r for r in data["trends"] if r["metric"] == name and r["slice"] == "all"]
+        rows = [r for r in data["trends"] if r["metric"] == name and r["slice"] == "all" and r["period"] != cut]
         rows.sort(key=lambda r: r["period"])
         labels = [str(r["period"])[:7] if data["grain"] == "month" else str(r["period"]) for r in rows]
         chart = svg.line(labels, [r["value"] for r in rows], meta["unit"], t("no_data", lang))
         cards.append(f"<div class='card'><h3>{escape(meta[lang])}</h3>{chart}</div>")
-    return f"<h2>{t('trends', lang)}</h2><div class='grid'>{''.join(cards)}</div>"
+    note = ""
+    if cut:
+        note = f"<p class='note'>{escape(t('unfinished', lang, period=str(cut)[:7], as_of=data['as_of']))}</p>"
+    return f"<h2>{t('trends', lang)}</h2>{note}<div class='grid'>{''.join(cards)}</div>"
 
 
 FACTOR_UNITS = {"parcels": "count", "acquisition_rate": "rate", "first_order_conversion": "rate",

@@ -9,6 +9,8 @@ LABELS: dict[str, dict[str, str]] = {
     "health_note": {"en": "Each measure over the last {days} days against its target (100 = on target).",
                     "zh": "各项为最近 {days} 天的表现与目标之比（100 = 达标）。"},
     "trends": {"en": "Trends", "zh": "趋势"},
+    "unfinished": {"en": "The period from {period} is left out: the data stop on {as_of}, before it ends.",
+                   "zh": "{period} 起的时期未计入：数据截至 {as_of}，该时期尚未结束。"},
     "funnel": {"en": "New-customer sales funnel", "zh": "新客销售漏斗"},
     "funnel_note": {"en": "new-customer sales = parcels × acquisition rate × first-order conversion × first-order "
                           "value; the waterfall splits the change between the two periods (log-change, adds up "
