@@ -44,7 +44,8 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
     if not settings_obj._probability_two_random_records_match > floor:
         settings_obj._probability_two_random_records_match = floor
     # one pass over the sample: waiting for 100 of every rare level (the default) costs 10× the time
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42, min_count_per_level=None)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42, min_count_per_level=None,
+                                                   num_chunks=1)
     trained = 0
     for block in training_blocks:
         before = copy.deepcopy(linker._settings_obj)
