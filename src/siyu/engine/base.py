@@ -99,6 +99,16 @@ class Engine(ABC):
     def write_arrow(self, name: str, data: pa.Table, mode: str = "append") -> int:
         """Write Arrow rows into a table ('append' or 'replace'); columns matched by name."""
 
+    def stage_arrow(self, name: str, select_sql: str, tables: dict[str, pa.Table], create: bool = False) -> int:
+        """Append a SELECT over Arrow tables (by alias) to temporary table `name` (`create`: make it from the
+        SELECT); returns rows appended. Lets an import parse, hash and stage a batch in one pass
+        where the warehouse can run SQL over Arrow in-process (DuckDB); others stage through `write_arrow`."""
+        raise NotImplementedError(f"{self.name} cannot run SQL over in-process Arrow tables")
+
+    def query_arrow(self, select_sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+        """Run a SELECT over Arrow tables by alias (see `stage_arrow`)."""
+        raise NotImplementedError(f"{self.name} cannot run SQL over in-process Arrow tables")
+
     @abstractmethod
     def append_new(self, name: str, data: pa.Table, key: str) -> int:
         """Append only rows whose `key` is not yet in the table (nor repeated in `data`); returns rows added.

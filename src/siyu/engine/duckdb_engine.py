@@ -142,6 +142,28 @@ class DuckDBEngine(Engine):
             self.con.unregister(view)
         return data.num_rows
 
+    @contextmanager
+    def _registered(self, tables: dict[str, pa.Table]) -> Iterator[None]:
+        for alias, data in tables.items():
+            self.con.register(alias, data)
+        try:
+            yield
+        finally:
+            for alias in tables:
+                self.con.unregister(alias)
+
+    def stage_arrow(self, name: str, select_sql: str, tables: dict[str, pa.Table], create: bool = False) -> int:
+        with self._registered(tables):
+            if create:
+                self._run(f"staging into {name}", f"CREATE TEMP TABLE {name} AS {select_sql}")
+                return self.row_count(name)
+            rows = self._run(f"staging into {name}", f"INSERT INTO {name} BY NAME {select_sql}")
+        return int(str(rows[0][0])) if rows else 0
+
+    def query_arrow(self, select_sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+        with self._registered(tables):
+            return self.query(select_sql)
+
     def append_new(self, name: str, data: pa.Table, key: str) -> int:
         view = self._register(data)
         try:

@@ -22,7 +22,7 @@ from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
 from siyu.ingest.mapping import Mapping, load_mapping
 from siyu.ingest.meta import hash_sql
-from siyu.ingest.parse import BatchParser, Parsed, resolve_columns, target_columns
+from siyu.ingest.parse import BatchParser, resolve_columns, target_columns
 from siyu.ingest.readers import Reader, Rejected, open_reader
 from siyu.ingest.staging import DirectSink, Meta, StagedSink, Target, open_sink
 from siyu.schema.tables import RAW_TABLES, SYSTEM_TABLES
@@ -100,9 +100,10 @@ def import_file(
     try:
         for batch in reader.batches(batch_rows):
             if batch.data.num_rows:
-                parsed = parser.parse(batch.data, batch.rows)
-                accepted += _load(sink, targets, parsed, report, meta)
-                _quarantine_parsed(sink, mapping, reader, parsed.bad, report, started_at)
+                good, bad = sink.take(parser, batch.data, batch.rows, targets, meta)
+                report.rows_read += good + bad.num_rows
+                accepted += good
+                _quarantine_parsed(sink, mapping, reader, bad, report, started_at)
                 report.batches += 1
             _quarantine_rejected(sink, mapping, reader, report, started_at)
             if progress:
@@ -127,18 +128,6 @@ def import_file(
     report.seconds = time.perf_counter() - started
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
     return report
-
-
-def _load(
-    sink: Sink, targets: list[Target], parsed: Parsed, report: ImportReport, meta: Meta
-) -> int:
-    """Hand the accepted rows (every target's columns and hashes) to the sink; returns the rows accepted."""
-    good = parsed.good
-    report.rows_read += good.num_rows + parsed.bad.num_rows
-    if not good.num_rows:
-        return 0
-    sink.write_parsed(good, targets, meta)
-    return good.num_rows
 
 
 def _raw_text(reader: Reader, row: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
 from siyu.ingest.mapping import ADDRESS_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
@@ -54,6 +55,9 @@ ADDRESS_PATTERN = (
     r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
 )
 _UNKNOWN = "\u241funknown"  # a value no map produces: marks values the map does not know
+
+
+BATCH_ALIAS = "__siyu_batch"  # the name the parse SQL reads a batch by
 
 
 class MissingHeaderError(ValueError):
@@ -104,37 +108,35 @@ def _is_text(arrow_type: pa.DataType) -> bool:
 
 
 def _clean(col: str, arrow_type: pa.DataType) -> str:
-    """The cell as text, NULL when empty (text columns arrive trimmed by `prepare`)."""
+    """The cell as trimmed text, NULL when empty. Trimmed here rather than in `prepare`: the parse SQL
+    runs on all cores, Arrow's trim on one."""
     if _is_text(arrow_type):
-        return f"nullif({col}, '')"
+        return f"nullif(trim({col}, {_q(_WS)}), '')"
     return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
 
 
+def _trimmed(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The cells as text without surrounding spaces (as `_clean` trims them in SQL)."""
+    return pc.utf8_trim(col if _is_text(col.type) else pc.cast(col, pa.string()), _WS)
+
+
 def prepare(data: pa.Table, mapping: Mapping, columns: dict[str, Column | None]) -> pa.Table:
-    """Trim text cells and look map values up with Arrow kernels (several times faster than in SQL).
+    """Look map values up and split addresses with Arrow kernels (several times faster than in SQL).
 
     Map fields get a column `m_<field>`: the mapped value, or null when the value is empty or unknown.
+    Address fields get `s_<field>`: the parts of the split. The cells themselves stay as read.
     """
-    used = sorted({c.index for c in columns.values() if c is not None})
-    for i in used:
-        name = f"c{i}"
-        col = data.column(name)
-        if _is_text(col.type):
-            data = data.set_column(i, name, pc.utf8_trim(col, _WS))
     for spec in mapping.fields.values():
         src = columns[spec.name]
         if spec.type != "map" or src is None:
             continue
-        text = data.column(f"c{src.index}")
-        if not _is_text(text.type):
-            text = pc.utf8_trim(pc.cast(text, pa.string()), _WS)
         keys, values = _map_arrays(mapping.maps[spec.map or ""])
-        idx = pc.index_in(pc.utf8_lower(text), value_set=keys)
+        idx = pc.index_in(pc.utf8_lower(_trimmed(data.column(f"c{src.index}"))), value_set=keys)
         data = data.append_column(f"m_{spec.name}", pc.take(values, idx))
     for spec in mapping.fields.values():
         src = columns[spec.name]
         if spec.type == "address" and src is not None and _is_text(data.column(f"c{src.index}").type):
-            data = data.append_column(f"s_{spec.name}", split_addresses(data.column(f"c{src.index}")))
+            data = data.append_column(f"s_{spec.name}", split_addresses(_trimmed(data.column(f"c{src.index}"))))
     return data
 
 
@@ -209,6 +211,18 @@ def _bool_text(t: str) -> str:
     return f"CASE WHEN lower({t}) IN ({true}) THEN true WHEN lower({t}) IN ({false}) THEN false END"
 
 
+def _already_typed(spec: FieldSpec, arrow_type: pa.DataType) -> bool:
+    """A typed file column (Parquet) that holds the field's type: used as it is, no text round trip."""
+    if spec.type in ("datetime", "date"):
+        return bool(pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type))
+    if spec.type == "amount":
+        return bool(pa.types.is_integer(arrow_type) or pa.types.is_decimal(arrow_type)
+                    or pa.types.is_floating(arrow_type))
+    if spec.type == "int":
+        return bool(pa.types.is_integer(arrow_type))
+    return spec.type == "bool" and bool(pa.types.is_boolean(arrow_type))
+
+
 def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: Mapping) -> str:
     """SQL for the parsed value (before fallback/override); typed Parquet columns skip the text path."""
     if spec.type in ("datetime", "date") and (pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type)):
@@ -254,10 +268,11 @@ _EXPECTED = {
 }
 
 
-def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Schema) -> str:
-    """One SELECT over table `b` (the batch plus `__row`) giving every output column and the first error."""
+def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Schema, batch: str = "b") -> str:
+    """One SELECT over table `batch` (the batch plus `__row`) giving every output column and the first error."""
     stage0: list[str] = ["*"]  # the cleaned text of each field, computed once
     stage1: list[str] = ["__row"]  # the parsed value of each field
+    typed_cells: set[str] = set()  # fields whose `t_` is the typed file value, not its text
     for spec in mapping.fields.values():
         src = columns[spec.name]
         t = _ident("t_" + spec.name)
@@ -269,7 +284,13 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
             continue
         col = _ident(f"c{src.index}")
         arrow_type = schema.field(f"c{src.index}").type
-        stage0.append(f"{_clean(col, arrow_type)} AS {t}")
+        if _already_typed(spec, arrow_type):
+            # the typed value stands in for the cell's text (null exactly when the cell is), so a million
+            # values are not rendered as text only for a message no valid row needs
+            typed_cells.add(spec.name)
+            stage0.append(f"{col} AS {t}")
+        else:
+            stage0.append(f"{_clean(col, arrow_type)} AS {t}")
         typed = _typed(spec, col, t, arrow_type, mapping)
         stage1 += [t, f"{typed} AS {_ident('v_' + spec.name)}"]
         if spec.type == "address":
@@ -291,8 +312,9 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
             checks.append((f"{v} = {_q(_UNKNOWN)}", header,
                            f"{_q(label + ': unknown value ')} || '''' || {t} || '''' || {_q('; allowed: ' + allowed)}"))
         elif spec.type in _EXPECTED:
+            text = f"nullif(trim(CAST({t} AS VARCHAR)), '')" if spec.name in typed_cells else t
             checks.append((f"{t} IS NOT NULL AND {v} IS NULL", header,
-                           f"{_q(label + ': not ' + _EXPECTED[spec.type] + ': ')} || '''' || {t} || ''''"))
+                           f"{_q(label + ': not ' + _EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"))
         if spec.fallback:
             value = f"coalesce({value}, {_final_ref(mapping, spec.fallback)})"
         if spec.override:
@@ -311,17 +333,34 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
     if mapping.channel and "channel" not in mapping.fields:
         finals.append(f"{_q(mapping.channel)} AS channel")
     return (
-        f"WITH s0 AS (SELECT {', '.join(stage0)} FROM b), s AS (SELECT {', '.join(stage1)} FROM s0) "
+        f"WITH s0 AS (SELECT {', '.join(stage0)} FROM {batch}), s AS (SELECT {', '.join(stage1)} FROM s0) "
         f"SELECT {', '.join(finals)} FROM s"
     )
+
+
+def hash_columns_sql(mapping: Mapping) -> str:
+    """Each target's `_row_hash` as a select list over the parsed columns."""
+    return ", ".join(f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {_ident('__h_' + t.table)}"
+                     for t in mapping.targets)
 
 
 def hashes_sql(mapping: Mapping) -> str:
     """Each target's `_row_hash` over the parsed batch `p`: a second query, because DuckDB inlines CTEs
     and would parse every field again for each hash that reads it."""
-    hashes = [f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {_ident('__h_' + t.table)}"
-              for t in mapping.targets]
-    return f"SELECT {', '.join(hashes)} FROM p"
+    return f"SELECT {hash_columns_sql(mapping)} FROM p"
+
+
+def staged_sql(parse_sql: str, mapping: Mapping) -> str:
+    """The accepted rows of a parse with their hashes: one pass where the warehouse runs the SQL itself.
+
+    A subquery, not a CTE, so DuckDB computes each parsed column once for all the hashes that read it."""
+    return (f"SELECT * EXCLUDE (__bad_field, __bad_reason), {hash_columns_sql(mapping)} "
+            f"FROM ({parse_sql}) AS p WHERE p.__bad_field IS NULL")
+
+
+def rejected_sql(parse_sql: str) -> str:
+    """The rejected rows of a parse: row number, first failing field and why."""
+    return f"SELECT __row, __bad_field, __bad_reason FROM ({parse_sql}) AS p WHERE p.__bad_field IS NOT NULL"
 
 
 def target_columns(mapping: Mapping, target: Target) -> list[str]:
@@ -384,21 +423,44 @@ class BatchParser:
             parsed = parsed.append_column(name, hashes.column(name))
         return parsed
 
-    def parse(self, data: pa.Table, rows: pa.Array) -> Parsed:
-        """Split the batch into accepted rows (typed, with a hash per target) and rejected ones."""
+    def _prepared(self, data: pa.Table, rows: pa.Array) -> tuple[pa.Table, str]:
+        """The batch ready for the parse SQL (trimmed, maps looked up, `__row`), and that SQL."""
         b = prepare(data, self.mapping, self.columns).append_column("__row", rows)
         if b.schema not in self._sql:
-            self._sql[b.schema] = build_sql(self.mapping, self.columns, b.schema)
-        out = arrow_sql(self._sql[b.schema], b=b)
+            self._sql[b.schema] = build_sql(self.mapping, self.columns, b.schema, batch=BATCH_ALIAS)
+        return b, self._sql[b.schema]
+
+    def parse(self, data: pa.Table, rows: pa.Array) -> Parsed:
+        """Split the batch into accepted rows (typed, with a hash per target) and rejected ones."""
+        b, sql = self._prepared(data, rows)
+        out = arrow_sql(sql, **{BATCH_ALIAS: b})
         bad_mask = pc.is_valid(out.column("__bad_field"))
         if not pc.any(bad_mask).as_py():
             return Parsed(self._with_hashes(out.drop_columns(["__bad_field", "__bad_reason"])), _no_rows(data))
         good = self._with_hashes(out.filter(pc.invert(bad_mask)).drop_columns(["__bad_field", "__bad_reason"]))
         why = out.filter(bad_mask).select(["__row", "__bad_field", "__bad_reason"])
-        raw = data.append_column("__row", rows)
-        raw = raw.filter(pc.is_in(raw.column("__row"), value_set=why.column("__row").combine_chunks()))
-        bad = why.join(raw, "__row", join_type="inner").sort_by("__row")
-        return Parsed(good, bad)
+        return Parsed(good, _rejected(data, rows, why))
+
+    def stage(self, engine: Engine, table: str, data: pa.Table, rows: pa.Array, create: bool) -> tuple[int, pa.Table]:
+        """Parse, hash and append the accepted rows to temporary table `table` in one pass on `engine`.
+
+        Why: the parsed batch never round-trips through Arrow (parse, then hash, then stage were three scans
+        and two copies). Returns (rows accepted, rejected rows as `Parsed.bad`); a batch with rejected rows
+        is parsed a second time, without hashing, to name them.
+        """
+        b, sql = self._prepared(data, rows)
+        accepted = engine.stage_arrow(table, staged_sql(sql, self.mapping), {BATCH_ALIAS: b}, create=create)
+        if accepted == b.num_rows:
+            return accepted, _no_rows(data)
+        why = engine.query_arrow(rejected_sql(sql), {BATCH_ALIAS: b})
+        return accepted, _rejected(data, rows, why)
+
+
+def _rejected(data: pa.Table, rows: pa.Array, why: pa.Table) -> pa.Table:
+    """The rejected rows' reasons joined to their cells as read, in file order (for the quarantine)."""
+    raw = data.append_column("__row", rows)
+    raw = raw.filter(pc.is_in(raw.column("__row"), value_set=why.column("__row").combine_chunks()))
+    return why.join(raw, "__row", join_type="inner").sort_by("__row")
 
 
 def _no_rows(data: pa.Table) -> pa.Table:

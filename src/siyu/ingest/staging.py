@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from siyu.engine import Engine
 from siyu.ingest.meta import conform, with_meta
+from siyu.ingest.parse import BatchParser
 from siyu.schema.tables import TABLES
 
 STAGING_PREFIX = "_import_"
@@ -71,6 +72,15 @@ class DirectSink:
     def write(self, table: str, data: pa.Table) -> None:
         self.added[table] = self.added.get(table, 0) + self.engine.append_new(table, data, key=KEY)
 
+    def take(
+        self, parser: BatchParser, data: pa.Table, rows: pa.Array, targets: list[Target], meta: Meta
+    ) -> tuple[int, pa.Table]:
+        """Parse a batch and append its accepted rows; returns (rows accepted, rejected rows)."""
+        parsed = parser.parse(data, rows)
+        if parsed.good.num_rows:
+            self.write_parsed(parsed.good, targets, meta)
+        return parsed.good.num_rows, parsed.bad
+
     def write_parsed(self, good: pa.Table, targets: list[Target], meta: Meta) -> None:
         """Each target's columns with the meta columns, appended to its table."""
         rows = good.column("__row").combine_chunks()
@@ -114,11 +124,16 @@ class StagedSink:
             self.staged[table] = self._stage(table, TABLES[table])
         self.engine.write_arrow(self.staged[table], data)
 
-    def write_parsed(self, good: pa.Table, targets: list[Target], meta: Meta) -> None:
-        if self.parsed is None:
-            self.parsed = self._stage("parsed", good.schema)
+    def take(
+        self, parser: BatchParser, data: pa.Table, rows: pa.Array, targets: list[Target], meta: Meta
+    ) -> tuple[int, pa.Table]:
+        """Parse, hash and stage a batch in one statement on the warehouse connection (see `BatchParser.stage`)."""
+        create = self.parsed is None
+        if create:
+            self.parsed = f"{STAGING_PREFIX}{self.import_id}_parsed"
             self.targets, self.meta = targets, meta
-        self.engine.write_arrow(self.parsed, good)
+        assert self.parsed is not None
+        return parser.stage(self.engine, self.parsed, data, rows, create)
 
     def _move_parsed(self, target: Target) -> int:
         """Insert the target's new rows: per hash the first row of the file, unless the table has it."""
