@@ -84,6 +84,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 def test_pinyin_of_chinese_and_latin() -> None:
     assert pinyin_of("张伟") == pinyin_of("张炜") == "zhangwei"
     assert pinyin_of("Tom Li") == "tomli"
+    # a name is read character by character, not as a dictionary phrase (叶韵 is not "xieyun", 冯河 not "pinghe")
+    assert pinyin_of("叶韵巧") == "yeyunqiao"
+    assert pinyin_of("冯河") == "fenghe"
 
 
 def _explain(engine: Engine, left: dict[str, object], right: dict[str, object]) -> dict[str, str]:
