@@ -24,7 +24,8 @@ def connected_components(
     `nodes_sql` are ignored).
     """
     edges = f"{out}_edges"
-    engine.create_table_as(
+    # scratch: on DuckDB TEMP tables, never compressed into the warehouse file (a third of the time at 1M)
+    engine.create_temp_table_as(
         edges,
         f"""
         WITH n AS (SELECT DISTINCT node FROM ({nodes_sql}) q), e AS ({edges_sql})
@@ -43,7 +44,7 @@ def connected_components(
     target = out
     try:
         for round_no in range(1, max_iterations + 1):
-            engine.create_table_as(target, _round_sql(current, edges))
+            engine.create_temp_table_as(target, _round_sql(current, edges))
             changed = int(
                 engine.scalar(f"SELECT count(*) FROM {target} s JOIN {current} c ON c.node = s.node "
                               f"WHERE s.label <> c.label")
