@@ -123,7 +123,7 @@ def build_context(engine: Engine) -> int:
     shops = "LEFT JOIN stores s ON s.store_id = u.store_id" if engine.table_exists("stores") else ""
     city = "s.city" if shops else "CAST(NULL AS VARCHAR)"
     district = "s.district" if shops else "CAST(NULL AS VARCHAR)"
-    return engine.create_table_as(
+    return engine.create_temp_table_as(
         CONTEXT,
         f"SELECT u.node, min(u.remark_name) AS remark_name, min({city}) AS store_city, "
         f"min({district}) AS store_district FROM ({union}) u {shops} GROUP BY u.node",
@@ -156,7 +156,7 @@ def build_features(
         FROM {source} s LEFT JOIN {CONTEXT} x ON x.node = {node_sql('s')}
     """
     filled = own if groups is None else _filled_from_groups(own, groups)
-    return engine.create_table_as(
+    return engine.create_temp_table_as(
         FEATURES,
         f"""
         WITH i AS ({filled})

@@ -58,7 +58,7 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     # the pinyin of each identity's real name: a key held by people of different names is contested
     names = (f"SELECT {node_sql('i')} AS node, p.name_pinyin AS real_name FROM identities i "
              f"JOIN {PINYIN} p ON p.name = {real_name_sql(nickname_channels, 'i')}")
-    return engine.create_table_as(
+    return engine.create_temp_table_as(
         KEYS_TABLE,
         f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name FROM ({union}) q "
         f"LEFT JOIN ({names}) n ON n.node = q.node WHERE q.key_value <> ''",

@@ -40,7 +40,7 @@ def match_edges(
     engine.write_arrow(SCORED, pairs, mode="replace")
     # a pair whose real names or birthdays contradict each other is two people, however well the rest
     # agrees (a family phone typed by both: the key guard set it aside, Splink must not bring it back)
-    engine.create_table_as(
+    engine.create_temp_table_as(
         RAW,
         f"SELECT s.a, s.b, s.probability FROM {SCORED} s JOIN {FEATURES} fa ON fa.unique_id = s.a "
         f"JOIN {FEATURES} fb ON fb.unique_id = s.b WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false)",
@@ -81,10 +81,10 @@ def guard_chains(
     """).to_pylist()
     bad = f"""SELECT DISTINCT c.label FROM {CLUSTERS} c WHERE c.node IN ({_values([r["x"] for r in conflicts])})
         UNION SELECT label FROM {CLUSTERS} GROUP BY label HAVING count(*) > {max_cluster}"""
-    n_bad = engine.create_table_as(BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label")
+    n_bad = engine.create_temp_table_as(BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label")
     if n_bad == 0:
         engine.drop_table(BAD_NODES)
-        return engine.create_table_as(EDGES, _edges_sql(RAW, run_id)), True
+        return engine.create_temp_table_as(EDGES, _edges_sql(RAW, run_id)), True
     hard = engine.query(
         f"SELECT e.a, e.b FROM identity_edge e JOIN {BAD_NODES} n ON n.node = e.a"
     ).to_pylist()
@@ -100,7 +100,7 @@ def guard_chains(
         f"SELECT r.* FROM {RAW} r LEFT JOIN {BAD_NODES} n ON n.node = r.a "
         f"LEFT JOIN tmp_identity_match_kept k ON k.a = r.a AND k.b = r.b WHERE n.node IS NULL OR k.a IS NOT NULL"
     )
-    n = engine.create_table_as(EDGES, _edges_sql(f"({kept_sql})", run_id))
+    n = engine.create_temp_table_as(EDGES, _edges_sql(f"({kept_sql})", run_id))
     engine.drop_table(BAD_NODES)
     engine.drop_table("tmp_identity_match_kept")
     return n, False

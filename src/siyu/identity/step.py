@@ -42,7 +42,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     nodes = keys.nodes_sql()
     if engine.table_exists("contacts"):
         nodes = f"SELECT DISTINCT * FROM ({nodes} UNION ALL {keys.contact_nodes_sql()}) q"
-    rows_in = engine.create_table_as(NODES, nodes)
+    rows_in = engine.create_temp_table_as(NODES, nodes)
     build_pinyin(engine)
     keys.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
@@ -61,7 +61,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     if components and not engine.query(overrides.split_pairs_sql()).num_rows:
         # the guard kept every link and no operator split anything: its components are the persons
         rounds = 0
-        engine.create_table_as(LABELS, f"SELECT node, label FROM {components}")
+        engine.create_temp_table_as(LABELS, f"SELECT node, label FROM {components}")
         engine.drop_table(components)
     else:
         rounds = _components_honouring_splits(engine, cfg)
