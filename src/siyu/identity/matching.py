@@ -81,7 +81,9 @@ def guard_chains(
     """).to_pylist()
     bad = f"""SELECT DISTINCT c.label FROM {CLUSTERS} c WHERE c.node IN ({_values([r["x"] for r in conflicts])})
         UNION SELECT label FROM {CLUSTERS} GROUP BY label HAVING count(*) > {max_cluster}"""
-    n_bad = engine.create_temp_table_as(BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label")
+    n_bad = engine.create_temp_table_as(
+        BAD_NODES, f"SELECT c.node FROM {CLUSTERS} c JOIN ({bad}) b ON b.label = c.label"
+    )
     if n_bad == 0:
         engine.drop_table(BAD_NODES)
         return engine.create_temp_table_as(EDGES, _edges_sql(RAW, run_id)), True
