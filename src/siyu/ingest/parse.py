@@ -213,20 +213,9 @@ def _bool_text(t: str) -> str:
     return f"CASE WHEN lower({t}) IN ({true}) THEN true WHEN lower({t}) IN ({false}) THEN false END"
 
 
-def _already_typed(spec: FieldSpec, arrow_type: pa.DataType) -> bool:
-    """A typed file column (Parquet) that holds the field's type: used as it is, no text round trip."""
-    if spec.type in ("datetime", "date"):
-        return bool(pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type))
-    if spec.type == "amount":
-        return bool(pa.types.is_integer(arrow_type) or pa.types.is_decimal(arrow_type)
-                    or pa.types.is_floating(arrow_type))
-    if spec.type == "int":
-        return bool(pa.types.is_integer(arrow_type))
-    return spec.type == "bool" and bool(pa.types.is_boolean(arrow_type))
-
-
-def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: Mapping) -> str:
-    """SQL for the parsed value (before fallback/override); typed Parquet columns skip the text path."""
+def _typed_value(spec: FieldSpec, col: str, arrow_type: pa.DataType) -> str | None:
+    """SQL for a typed file column (Parquet) that already holds the field's type; None when it must be parsed
+    from text."""
     if spec.type in ("datetime", "date") and (pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type)):
         expr = f"CAST({col} AS TIMESTAMP)"
         return f"CAST({expr} AS DATE)" if spec.type == "date" else expr
@@ -238,6 +227,14 @@ def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: 
         return f"CAST({col} AS BIGINT)"
     if spec.type == "bool" and pa.types.is_boolean(arrow_type):
         return col
+    return None
+
+
+def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: Mapping) -> str:
+    """SQL for the parsed value (before fallback/override); typed Parquet columns skip the text path."""
+    typed = _typed_value(spec, col, arrow_type)
+    if typed is not None:
+        return typed
     if spec.type == "id":
         return _id(t)
     if spec.type in ("text", "address"):
@@ -286,7 +283,7 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
             continue
         col = _ident(f"c{src.index}")
         arrow_type = schema.field(f"c{src.index}").type
-        if _already_typed(spec, arrow_type):
+        if _typed_value(spec, col, arrow_type) is not None:
             # the typed value stands in for the cell's text (null exactly when the cell is), so a million
             # values are not rendered as text only for a message no valid row needs
             typed_cells.add(spec.name)
