@@ -38,6 +38,11 @@ def _health(data: dict[str, Any], lang: str, days: int) -> str:
             f"<p><b>{escape(h['summary'][lang])}</b></p>")
 
 
+def _period_label(period: Any, grain: str) -> str:
+    """A month as 2026-11, other periods by their first day."""
+    return str(period)[:7] if grain == "month" else str(period)
+
+
 def _trends(data: dict[str, Any], lang: str) -> str:
     cut = data.get("unfinished_period")
     periods = {r["period"] for r in data["trends"]}
@@ -47,12 +52,13 @@ def _trends(data: dict[str, Any], lang: str) -> str:
     for name, meta in data["metrics"].items():
         rows = [r for r in data["trends"] if r["metric"] == name and r["slice"] == "all" and r["period"] != cut]
         rows.sort(key=lambda r: r["period"])
-        labels = [str(r["period"])[:7] if data["grain"] == "month" else str(r["period"]) for r in rows]
+        labels = [_period_label(r["period"], data["grain"]) for r in rows]
         chart = svg.line(labels, [r["value"] for r in rows], meta["unit"], t("no_data", lang))
         cards.append(f"<div class='card'><h3>{escape(meta[lang])}</h3>{chart}</div>")
     note = ""
     if cut:
-        note = f"<p class='note'>{escape(t('unfinished', lang, period=str(cut)[:7], as_of=data['as_of']))}</p>"
+        period = _period_label(cut, data["grain"])
+        note = f"<p class='note'>{escape(t('unfinished', lang, period=period, as_of=data['as_of']))}</p>"
     return f"<h2>{t('trends', lang)}</h2>{note}<div class='grid'>{''.join(cards)}</div>"
 
 
