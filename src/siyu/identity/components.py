@@ -24,7 +24,7 @@ def connected_components(
     `nodes_sql` are ignored).
     """
     edges = f"{out}_edges"
-    # scratch: on DuckDB TEMP tables, never compressed into the warehouse file (a third of the time at 1M)
+    # scratch: on DuckDB TEMP tables, never compressed into the warehouse file (32 → 17 s at 1M)
     engine.create_temp_table_as(
         edges,
         f"""
