@@ -1,0 +1,50 @@
+"""The business rules every layer shares, each stated once (DOMAIN.md "Definitions every layer shares").
+
+Layers import from here instead of writing their own reading of "a purchase" or "a masked phone": a profile's
+order count, a CLV frequency, the repurchase metric and (later) points must never disagree about the same
+customer. Each rule comes as SQL (for the steps) and, where Python needs it too, as a function with the same
+meaning; tests check the two agree.
+"""
+
+from siyu.domain.channels import CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, check_channels
+from siyu.domain.masking import (
+    mask_address,
+    mask_email,
+    mask_name,
+    mask_phone,
+    masked_address_sql,
+    masked_name_sql,
+    masked_phone_sql,
+)
+from siyu.domain.orders import (
+    ORDER_STATUSES,
+    PAID_STATUSES,
+    PURCHASE_STATUSES,
+    is_purchase,
+    net_amount,
+    net_amount_sql,
+    paid_sql,
+    purchase_sql,
+)
+
+__all__ = [
+    "CHANNELS",
+    "ORDER_STATUSES",
+    "PAID_STATUSES",
+    "PRIVATE_CHANNELS",
+    "PUBLIC_CHANNELS",
+    "PURCHASE_STATUSES",
+    "check_channels",
+    "is_purchase",
+    "mask_address",
+    "mask_email",
+    "mask_name",
+    "mask_phone",
+    "masked_address_sql",
+    "masked_name_sql",
+    "masked_phone_sql",
+    "net_amount",
+    "net_amount_sql",
+    "paid_sql",
+    "purchase_sql",
+]

@@ -1,0 +1,20 @@
+"""The channels siyu knows, and which are public platforms (公域) and which the brand's own (私域)."""
+
+from __future__ import annotations
+
+import difflib
+
+CHANNELS = ("tmall", "jd", "douyin", "miniprogram", "store", "wecom")
+PUBLIC_CHANNELS = ("tmall", "jd", "douyin")  # the platform owns the customer; every sale is paid traffic
+PRIVATE_CHANNELS = ("miniprogram", "store", "wecom")  # the brand owns the relationship
+
+
+def check_channels(names: list[str], where: str) -> list[str]:
+    """The names unchanged when each is a known channel; else a ValueError naming the first unknown one and the
+    nearest known name (a typo in a channel list must not silently empty a metric)."""
+    for name in names:
+        if name not in CHANNELS:
+            near = difflib.get_close_matches(name, CHANNELS, n=1)
+            hint = f"did you mean '{near[0]}'? " if near else ""
+            raise ValueError(f"{where}: unknown channel '{name}'; {hint}known channels: {', '.join(CHANNELS)}")
+    return names
