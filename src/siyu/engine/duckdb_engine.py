@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError
+from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError, Params
 
 _ids = itertools.count()
 
@@ -50,31 +50,31 @@ class DuckDBEngine(Engine):
     def describe(self) -> str:
         return f"duckdb:{self.path}"
 
-    def _run(self, what: str, sql: str) -> list[tuple[object, ...]]:
+    def _run(self, what: str, sql: str, params: Params = None) -> list[tuple[object, ...]]:
         """Run a statement to completion (DuckDB 2 refuses new work while a result is unread)."""
         try:
-            return self.con.execute(sql).fetchall()
+            return self.con.execute(sql, dict(params) if params else None).fetchall()
         except duckdb.Error as exc:
             raise EngineError(what, sql, exc) from exc
 
-    def execute(self, sql: str) -> None:
+    def execute(self, sql: str, params: Params = None) -> None:
         """Run a DuckDB-only statement (migrations, settings). Steps use the portable methods."""
-        self._run("statement", sql)
+        self._run("statement", sql, params)
 
-    def query(self, sql: str) -> pa.Table:
+    def query(self, sql: str, params: Params = None) -> pa.Table:
         try:
-            relation = self.con.sql(sql)
+            relation = self.con.sql(sql, params=dict(params)) if params else self.con.sql(sql)
             return _to_arrow(relation) if relation is not None else pa.table({})
         except duckdb.Error as exc:
             raise EngineError("query", sql, exc) from exc
 
-    def create_table_as(self, name: str, select_sql: str) -> int:
-        self._run(f"building table {name}", f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+    def create_table_as(self, name: str, select_sql: str, params: Params = None) -> int:
+        self._run(f"building table {name}", f"CREATE OR REPLACE TABLE {name} AS {select_sql}", params)
         return self.row_count(name)
 
-    def insert_select(self, name: str, select_sql: str) -> int:
+    def insert_select(self, name: str, select_sql: str, params: Params = None) -> int:
         before = self.row_count(name)
-        self._run(f"inserting into {name}", f"INSERT INTO {name} BY NAME {select_sql}")
+        self._run(f"inserting into {name}", f"INSERT INTO {name} BY NAME {select_sql}", params)
         return self.row_count(name) - before
 
     def drop_table(self, name: str) -> None:
