@@ -43,7 +43,11 @@ def save_segment(engine: Engine, name: str, expression: str, description: str = 
     if not _NAME.match(name):
         raise ValueError(f"segment name {name[:80]!r}: use letters, digits, '_', '-' or '.', at most 64 characters")
     with engine.transaction():
-        count(engine, expression)
+        try:
+            count(engine, expression)
+        except EngineError as exc:
+            raise SegmentError(f"segment {name}: the expression does not run on this warehouse: {_reason(exc)}",
+                               hint="nothing was saved") from None
         rows = list_segments(engine)
         old = next((r for r in rows if r["name"] == name), None)
         stamp = now()
@@ -110,10 +114,17 @@ def _runnable(engine: Engine, vocab: Vocabulary) -> tuple[dict[str, str], dict[s
         try:
             engine.scalar(f"SELECT count(*) FROM ({segment_sql(expression, vocab)}) AS s")
         except (SegmentError, EngineError) as exc:
-            skipped[name] = " ".join(str(exc).split("--- SQL ---")[0].split())
+            skipped[name] = _reason(exc)
             continue
         runnable[name] = expression
     return runnable, skipped
+
+
+def _reason(exc: Exception) -> str:
+    """An error as one line, without the SQL an EngineError carries (that is for --debug, not for users)."""
+    if isinstance(exc, SegmentError):
+        return exc.reason + (f" (at character {exc.start + 1})" if exc.start is not None else "")
+    return " ".join(str(exc).split("--- SQL ---")[0].split())
 
 
 def _moves(engine: Engine, current: str, name: str, previous: str) -> tuple[int, int]:
