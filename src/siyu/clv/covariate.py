@@ -19,12 +19,11 @@ from siyu.clv.data import Array, compress
 from siyu.clv.models import converged_or_raise, fit_models
 from siyu.clv.summary import Period, summary_sql
 from siyu.engine import Engine
-from siyu.engine.quote import literal
 
 
 def members_sql(period: Period) -> str:
     """Persons who were WeCom friends of the brand (not removed) at the calibration end."""
-    cal = literal(period.calibration_end)
+    cal = f"DATE '{period.calibration_end.isoformat()}'"
     return f"""
 SELECT DISTINCT pm.person_id
 FROM contacts AS c

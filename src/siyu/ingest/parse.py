@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
-from siyu.engine.quote import ident, literal
 from siyu.ingest.mapping import ADDRESS_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
 from siyu.schema.tables import RAW_TABLES
@@ -96,6 +95,14 @@ def resolve_columns(mapping: Mapping, headers: list[str], path: Path) -> dict[st
     return columns
 
 
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _is_text(arrow_type: pa.DataType) -> bool:
     return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
@@ -142,7 +149,7 @@ def split_addresses(text: pa.ChunkedArray | pa.Array) -> pa.Array:
     """
     encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
     split = arrow_sql(
-        f"SELECT regexp_extract(nullif(v, ''), {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r']) AS s FROM u",
+        f"SELECT regexp_extract(nullif(v, ''), {_q(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r']) AS s FROM u",
         u=pa.table({"v": encoded.dictionary}),
     ).column("s").combine_chunks()
     return pc.take(split, encoded.indices)
@@ -160,16 +167,16 @@ def _map_arrays(values: dict[str, str]) -> tuple[pa.Array, pa.Array]:
 def _id(t: str) -> str:
     """Excel's ="123" wrapper, tab/apostrophe prefixes and a numeric id's trailing .0 removed."""
     return (
-        f"nullif(CASE WHEN starts_with({t}, '=\"') AND ends_with({t}, '\"') THEN trim({t}[3:-2], {literal(_WS)}) "
-        f"WHEN starts_with({t}, '''') OR starts_with({t}, '=') THEN trim(ltrim({t}, '''='), {literal(_WS + chr(34))}) "
+        f"nullif(CASE WHEN starts_with({t}, '=\"') AND ends_with({t}, '\"') THEN trim({t}[3:-2], {_q(_WS)}) "
+        f"WHEN starts_with({t}, '''') OR starts_with({t}, '=') THEN trim(ltrim({t}, '''='), {_q(_WS + chr(34))}) "
         f"WHEN ends_with({t}, '.0') AND regexp_full_match({t}, '[0-9]+\\.0') THEN {t}[1:-3] "
         f"ELSE {t} END, '')"
     )
 
 
 def _datetime_text(t: str) -> str:
-    formats = "[" + ", ".join(literal(f) for f in DATETIME_FORMATS) + "]"
-    n = f"translate({t}, {literal(_FULL_WIDTH[0])}, {literal(_FULL_WIDTH[1])})"
+    formats = "[" + ", ".join(_q(f) for f in DATETIME_FORMATS) + "]"
+    n = f"translate({t}, {_q(_FULL_WIDTH[0])}, {_q(_FULL_WIDTH[1])})"
     numeric = (
         f"CASE WHEN NOT regexp_full_match({n}, '[0-9]+(\\.[0-9]+)?') THEN NULL "
         f"WHEN length({n}) = 10 AND NOT contains({n}, '.') "
@@ -185,7 +192,7 @@ def _datetime_text(t: str) -> str:
 
 def _amount_text(t: str) -> str:
     stripped = (
-        f"regexp_replace(translate({t}, {literal(_FULL_WIDTH[0])}, {literal(_FULL_WIDTH[1])}), "
+        f"regexp_replace(translate({t}, {_q(_FULL_WIDTH[0])}, {_q(_FULL_WIDTH[1])}), "
         f"'[¥￥,\\s元]|RMB|CNY', '', 'g')"
     )
     signed = f"regexp_replace({stripped}, '^\\((.*)\\)$', '-\\1')"
@@ -201,8 +208,8 @@ def _int_text(t: str) -> str:
 
 
 def _bool_text(t: str) -> str:
-    true = ", ".join(literal(w) for w in TRUE_WORDS)
-    false = ", ".join(literal(w) for w in FALSE_WORDS)
+    true = ", ".join(_q(w) for w in TRUE_WORDS)
+    false = ", ".join(_q(w) for w in FALSE_WORDS)
     return f"CASE WHEN lower({t}) IN ({true}) THEN true WHEN lower({t}) IN ({false}) THEN false END"
 
 
@@ -243,7 +250,7 @@ def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: 
     if spec.type == "bool":
         return _bool_text(t)
     if spec.type == "map":
-        return f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce({ident('m_' + spec.name)}, {literal(_UNKNOWN)}) END"
+        return f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce({_ident('m_' + spec.name)}, {_q(_UNKNOWN)}) END"
     raise ValueError(f"unknown field type {spec.type!r}")
 
 
@@ -267,14 +274,14 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
     typed_cells: set[str] = set()  # fields whose `t_` is the typed file value, not its text
     for spec in mapping.fields.values():
         src = columns[spec.name]
-        t = ident("t_" + spec.name)
+        t = _ident("t_" + spec.name)
         if src is None:
             stage0.append(f"NULL::VARCHAR AS {t}")
-            stage1 += [t, f"NULL::{_SQL_TYPES[spec.type]} AS {ident('v_' + spec.name)}"]
+            stage1 += [t, f"NULL::{_SQL_TYPES[spec.type]} AS {_ident('v_' + spec.name)}"]
             if spec.type == "address":
-                stage1.append(f"NULL::STRUCT(p VARCHAR, c VARCHAR, d VARCHAR, r VARCHAR) AS {ident('a_' + spec.name)}")
+                stage1.append(f"NULL::STRUCT(p VARCHAR, c VARCHAR, d VARCHAR, r VARCHAR) AS {_ident('a_' + spec.name)}")
             continue
-        col = ident(f"c{src.index}")
+        col = _ident(f"c{src.index}")
         arrow_type = schema.field(f"c{src.index}").type
         if _typed_value(spec, col, arrow_type) is not None:
             # the typed value stands in for the cell's text (null exactly when the cell is), so a million
@@ -284,47 +291,46 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
         else:
             stage0.append(f"{_clean(col, arrow_type)} AS {t}")
         typed = _typed(spec, col, t, arrow_type, mapping)
-        stage1 += [t, f"{typed} AS {ident('v_' + spec.name)}"]
+        stage1 += [t, f"{typed} AS {_ident('v_' + spec.name)}"]
         if spec.type == "address":
-            split = ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
-                f"regexp_extract({typed}, {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
+            split = _ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
+                f"regexp_extract({typed}, {_q(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
             )
-            stage1.append(f"{split} AS {ident('a_' + spec.name)}")
+            stage1.append(f"{split} AS {_ident('a_' + spec.name)}")
 
     finals: list[str] = ["__row"]
     checks: list[tuple[str, str, str]] = []  # (condition, header, reason SQL)
     for spec in mapping.fields.values():
-        v, t = ident("v_" + spec.name), ident("t_" + spec.name)
+        v, t = _ident("v_" + spec.name), _ident("t_" + spec.name)
         src = columns[spec.name]
         header = src.header if src else spec.headers[0]
         label = f"{header} ({spec.name})"
-        value = f"nullif(nullif({v}, {literal(_UNKNOWN)}), '')" if spec.type == "map" else v
+        value = f"nullif(nullif({v}, {_q(_UNKNOWN)}), '')" if spec.type == "map" else v
         if spec.type == "map":
             allowed = _allowed(mapping.maps[spec.map or ""])
-            checks.append((f"{v} = {literal(_UNKNOWN)}", header,
-                           f"{literal(label + ': unknown value ')} || '''' || {t} || '''' || "
-                           f"{literal('; allowed: ' + allowed)}"))
+            checks.append((f"{v} = {_q(_UNKNOWN)}", header,
+                           f"{_q(label + ': unknown value ')} || '''' || {t} || '''' || {_q('; allowed: ' + allowed)}"))
         elif spec.type in _EXPECTED:
             text = f"nullif(trim(CAST({t} AS VARCHAR)), '')" if spec.name in typed_cells else t
             checks.append((f"{t} IS NOT NULL AND {v} IS NULL", header,
-                           f"{literal(label + ': not ' + _EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"))
+                           f"{_q(label + ': not ' + _EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"))
         if spec.fallback:
             value = f"coalesce({value}, {_final_ref(mapping, spec.fallback)})"
         if spec.override:
             value = f"coalesce({_final_ref(mapping, spec.override)}, {value})"
         if spec.required:
-            checks.append((f"({value}) IS NULL", header, literal(f"missing required field {label}")))
+            checks.append((f"({value}) IS NULL", header, _q(f"missing required field {label}")))
         if spec.type == "address":
             finals += _address_parts(mapping, spec, value)
         else:
-            finals.append(f"{value} AS {ident(spec.name)}")
+            finals.append(f"{value} AS {_ident(spec.name)}")
     if checks:
-        finals.append("CASE " + " ".join(f"WHEN {c} THEN {literal(h)}" for c, h, _ in checks) + " END AS __bad_field")
+        finals.append("CASE " + " ".join(f"WHEN {c} THEN {_q(h)}" for c, h, _ in checks) + " END AS __bad_field")
         finals.append("CASE " + " ".join(f"WHEN {c} THEN {r}" for c, _, r in checks) + " END AS __bad_reason")
     else:
         finals += ["NULL::VARCHAR AS __bad_field", "NULL::VARCHAR AS __bad_reason"]
     if mapping.channel and "channel" not in mapping.fields:
-        finals.append(f"{literal(mapping.channel)} AS channel")
+        finals.append(f"{_q(mapping.channel)} AS channel")
     return (
         f"WITH s0 AS (SELECT {', '.join(stage0)} FROM {batch}), s AS (SELECT {', '.join(stage1)} FROM s0) "
         f"SELECT {', '.join(finals)} FROM s"
@@ -333,7 +339,7 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
 
 def hash_columns_sql(mapping: Mapping) -> str:
     """Each target's `_row_hash` as a select list over the parsed columns."""
-    return ", ".join(f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {ident('__h_' + t.table)}"
+    return ", ".join(f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {_ident('__h_' + t.table)}"
                      for t in mapping.targets)
 
 
@@ -373,24 +379,23 @@ def _allowed(values: dict[str, str], limit: int = 25) -> str:
 
 def _final_ref(mapping: Mapping, name: str) -> str:
     spec = mapping.fields[name]
-    v = ident("v_" + name)
-    return f"nullif(nullif({v}, {literal(_UNKNOWN)}), '')" if spec.type == "map" else v
+    v = _ident("v_" + name)
+    return f"nullif(nullif({v}, {_q(_UNKNOWN)}), '')" if spec.type == "map" else v
 
 
 def _address_parts(mapping: Mapping, spec: FieldSpec, value: str) -> list[str]:
     """Split an address; explicit province/city/district fields of the mapping win over the split."""
-    a = ident("a_" + spec.name)
+    a = _ident("a_" + spec.name)
     p = f"nullif({a}.p, '')"
-    municipality = ", ".join(
-        literal(m) for m in ("北京", "北京市", "天津", "天津市", "上海", "上海市", "重庆", "重庆市"))
+    municipality = ", ".join(_q(m) for m in ("北京", "北京市", "天津", "天津市", "上海", "上海市", "重庆", "重庆市"))
     exprs = {
         "province": p,
         "city": f"coalesce(nullif({a}.c, ''), CASE WHEN {p} IN ({municipality}) THEN {p} END)",
         "district": f"nullif({a}.d, '')",
     }
-    out = [f"{exprs[part]} AS {ident(part)}" for part in ADDRESS_PARTS if part not in mapping.fields]
-    rest = f"CASE WHEN {p} IS NULL AND {a}.c = '' THEN {value} ELSE nullif(trim({a}.r, {literal(_WS)}), '') END"
-    out.append(f"{rest} AS {ident(spec.name)}")
+    out = [f"{exprs[part]} AS {_ident(part)}" for part in ADDRESS_PARTS if part not in mapping.fields]
+    rest = f"CASE WHEN {p} IS NULL AND {a}.c = '' THEN {value} ELSE nullif(trim({a}.r, {_q(_WS)}), '') END"
+    out.append(f"{rest} AS {_ident(spec.name)}")
     return out
 
 

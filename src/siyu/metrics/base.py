@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from siyu.engine import Engine
-from siyu.engine.quote import literal
 from siyu.metrics.chats import chat_sql, replies_sql, script_sql
 from siyu.metrics.flows import buy_days_sql
 from siyu.metrics.settings import MetricsConfig
@@ -78,7 +77,7 @@ def _contacts_sql() -> str:
 
 def _friends_sql(days: int, stop: dt.date) -> str:
     """First friendship of each person (a re-add or a second staff member is not a new friend) and its conversion."""
-    stop_ts = literal(dt.datetime.combine(stop, dt.time()))
+    stop_ts = f"TIMESTAMP '{stop.isoformat()} 00:00:00'"
     return f"""
         WITH firsts AS (
             SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY added_at, staff_id) AS rn

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from siyu.engine.quote import literal
-from siyu.profile.facts import until
+from siyu.profile.facts import date_literal, until
 from siyu.profile.pivot import orders_by_channel, preferences_by_value
 
 PREFERENCES = ("category", "material", "style")
@@ -74,7 +73,7 @@ def _attrs() -> str:
 def _orders(p: ProfileParams) -> str:
     """The order columns from one pass over person_orders: one column per channel when the channels are few
     (pivot.py), else grouped by (person, channel) and rolled up to the person."""
-    year_ago = literal(p.as_of - dt.timedelta(days=365))
+    year_ago = date_literal(p.as_of - dt.timedelta(days=365))
     settled = "status IN ('paid', 'partially_refunded', 'refunded')"
     private = ", ".join(f"'{c}'" for c in p.private_channels) or "''"
     if p.channels is not None:
@@ -167,9 +166,9 @@ def _by_identity(table: str, select: str, key: str) -> str:
 
 
 def _private_domain(p: ProfileParams) -> str:
-    since = literal(p.as_of - dt.timedelta(days=p.active_days))
-    expiring = literal(p.as_of + dt.timedelta(days=p.coupon_expiring_days))
-    today = literal(p.as_of)
+    since = date_literal(p.as_of - dt.timedelta(days=p.active_days))
+    expiring = date_literal(p.as_of + dt.timedelta(days=p.coupon_expiring_days))
+    today = date_literal(p.as_of)
     held = (f"(c.redeemed_at IS NULL OR CAST(c.redeemed_at AS DATE) > {today}) "
             f"AND (c.expires_at IS NULL OR CAST(c.expires_at AS DATE) >= {today})")
     messages = f"""
@@ -225,7 +224,7 @@ def _private_domain(p: ProfileParams) -> str:
 
 
 def profile_sql(p: ProfileParams) -> str:
-    today = literal(p.as_of)
+    today = date_literal(p.as_of)
     clv_cols = ("CAST(s.p_alive AS DOUBLE) AS p_alive, CAST(s.expected_orders_90d AS DOUBLE) AS expected_orders_90d, "
                 "CAST(s.clv AS DOUBLE) AS clv")
     clv_join = "LEFT JOIN clv_score AS s ON s.person_id = p.person_id"

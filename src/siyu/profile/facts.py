@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from siyu.engine import Engine
-from siyu.engine.quote import literal
 
 # The clean tables the profile reads (written by the normalise step).
 INPUTS = ["identities", "orders", "order_items", "contacts", "chat_groups", "group_events", "messages",
@@ -20,9 +19,13 @@ PURCHASE = "o.status IN ('paid', 'partially_refunded') AND o.net_amount > 0"
 """An order that counts as a purchase: paid and not fully refunded (the same rule as clv/warehouse.py)."""
 
 
+def date_literal(day: dt.date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
 def until(column: str, as_of: dt.date) -> str:
     """True when a timestamp falls on or before the as-of day."""
-    return f"CAST({column} AS DATE) <= {literal(as_of)}"
+    return f"CAST({column} AS DATE) <= {date_literal(as_of)}"
 
 
 def identities_sql(engine: Engine) -> str:
@@ -69,7 +72,7 @@ def orders_sql(as_of: dt.date) -> str:
                o.refund_amount, o.net_amount, o.store_id, ({PURCHASE}) AS is_purchase
         FROM orders AS o
         JOIN person_identities AS pi ON pi.channel = o.channel AND pi.channel_uid = o.channel_uid
-        WHERE o.order_date <= {literal(as_of)}
+        WHERE o.order_date <= {date_literal(as_of)}
     """
 
 
