@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.engine.quote import ident, literal
 from siyu.ingest.meta import conform, with_meta
 from siyu.ingest.parse import BatchParser
 from siyu.schema.tables import TABLES
@@ -50,14 +51,6 @@ class Meta:
     source: str
     file: str
     ingested_at: dt.datetime
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class DirectSink:
@@ -139,12 +132,12 @@ class StagedSink:
         """Insert the target's new rows: per hash the first row of the file, unless the table has it."""
         assert self.parsed is not None and self.meta is not None
         have = set(TABLES[target.table].names)
-        cols = [f"p.{_ident(c)}" for c in target.columns if c in have]
+        cols = [f"p.{ident(c)}" for c in target.columns if c in have]
         when = self.meta.ingested_at.replace(tzinfo=None).isoformat(sep=" ")
-        h = _ident(target.hash_column)
+        h = ident(target.hash_column)
         select = (
-            f"SELECT {', '.join(cols)}, {_text(self.meta.source)} AS _source, {_text(self.meta.file)} AS _file, "
-            f"p.__row AS _row, TIMESTAMP {_text(when)} AS _ingested_at, p.{h} AS {KEY} "
+            f"SELECT {', '.join(cols)}, {literal(self.meta.source)} AS _source, {literal(self.meta.file)} AS _file, "
+            f"p.__row AS _row, TIMESTAMP {literal(when)} AS _ingested_at, p.{h} AS {KEY} "
             f"FROM {self.parsed} AS p WHERE p.__row IN ("
             f"SELECT g.__row FROM (SELECT {h} AS k, min(__row) AS __row FROM {self.parsed} GROUP BY {h}) AS g "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target.table} AS o WHERE o.{KEY} = g.k))"
