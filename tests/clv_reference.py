@@ -49,6 +49,8 @@ HAND_TRANSACTIONS = [  # customer, date, amount
     ("a", D(2024, 3, 10), 7.0),  # after the calibration end: one holdout purchase
     ("b", D(2024, 2, 5), 50.0),  # one purchase only
     ("c", D(2024, 3, 20), 9.0),  # first purchase after the calibration end: not in the summary
+    ("d", D(2024, 1, 10), 12.0),
+    ("d", D(2024, 2, 29), 8.0), ("d", D(2024, 2, 29), 4.0),  # on the calibration end: still calibration
 ]
 HAND_CALIBRATION_END = D(2024, 2, 29)
 HAND_HOLDOUT_END = D(2024, 3, 31)
@@ -56,11 +58,13 @@ HAND_HOLDOUT_END = D(2024, 3, 31)
 #    T = 29 Feb − 1 Jan = 31 + 28 = 59 days; mean repeat value = (20 + 30) / 2 = 25 (the first day's 15 excluded);
 #    holdout: 10 Mar → 1.
 # b: one purchase day 5 Feb → x = 0, t_x = 0, T = 29 Feb − 5 Feb = 24 days, no repeat value, holdout 0.
+# d: purchase days 10 Jan and 29 Feb (8 + 4 = 12) → x = 1; t_x = T = 29 Feb − 10 Jan = 21 + 29 = 50 days;
+#    mean repeat value 12; holdout 0.
 HAND_SUMMARY = {
-    "customer_id": ["a", "b"],
-    "x": [2, 0],
-    "t_x": [42, 0],
-    "T": [59, 24],
-    "mean_value": [25.0, None],
-    "x_holdout": [1, 0],
+    "customer_id": ["a", "b", "d"],
+    "x": [2, 0, 1],
+    "t_x": [42, 0, 50],
+    "T": [59, 24, 50],
+    "mean_value": [25.0, None, 12.0],
+    "x_holdout": [1, 0, 0],
 }
