@@ -51,9 +51,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ci_may_skip(reason): this test may skip in CI too (a platform limit)")
 
 
+def _uses_spark(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return "spark" in getattr(item, "fixturenames", ()) or (
+        callspec is not None and callspec.params.get("any_engine") == "spark")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Spark and slow tests get the long time limit unless they set their own."""
+    """Every test on Spark is marked spark (so `-m "not spark"` leaves out all of them, any_engine's included);
+    Spark and slow tests get the long time limit unless they set their own."""
     for item in items:
+        if item.get_closest_marker("spark") is None and _uses_spark(item):
+            item.add_marker(pytest.mark.spark)
         if item.get_closest_marker("timeout") is None and (
             item.get_closest_marker("spark") or item.get_closest_marker("slow")
         ):
