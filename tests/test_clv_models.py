@@ -175,11 +175,14 @@ def test_log_hyp2f1_is_finite_where_naive_evaluation_overflows() -> None:
 
 def test_pareto_nbd_fits_very_frequent_buyers_without_overflow() -> None:
     T = np.floor(np.linspace(190, 273, 50_000)) / 7
-    x, t_x, T = simulate_pnbd(50_000, 2.0, 1.0, 0.3, 20.0, T=T, seed=5, days_per_unit=7)  # heavy buyers
+    truth = {"r": 2.0, "alpha": 1.0, "s": 0.3, "beta": 20.0}
+    x, t_x, T = simulate_pnbd(50_000, *truth.values(), T=T, seed=5, days_per_unit=7)  # heavy buyers
     assert x.max() > 300
     res = ParetoNBD().fit(x, t_x, T)
     assert res.converged, res.message
     assert np.isfinite(res.log_likelihood)
+    for k, v in truth.items():  # and it finds the population that made them
+        assert abs(res.params[k] - v) < 3 * res.std_errors[k] + 0.02 * v, (k, res.params[k], res.std_errors[k])
 
 
 def test_gamma_gamma_expected_value_is_the_closed_form() -> None:
@@ -221,3 +224,28 @@ def test_forecasts_for_very_frequent_buyers_stay_finite(model: BGNBD) -> None:
     forecast = model.conditional_expected(52.0, x, t_x, T)
     assert np.isfinite(forecast).all() and (np.diff(forecast) > 0).all()
     assert 1500 < forecast[-1] < 3000  # near last year's pace, discounted for the chance of leaving
+    want = [_conditional_expected_reference(model, xi, 52.0, 52.0, 52.0) for xi in x]
+    assert forecast == pytest.approx(want, rel=1e-8)
+
+
+def _conditional_expected_reference(model: BGNBD, x: float, t_x: float, T: float, t: float) -> float:
+    """E[Y(t) | x, t_x, T] as published, in arbitrary precision: BG/NBD (Fader, Hardie & Lee 2005, eq. 10),
+    MBG/NBD (Batislam, Denizel & Filiztekin 2007), Pareto/NBD (Schmittlein, Morrison & Colombo 1987;
+    Fader & Hardie's note, eq. 18: P(alive) times the expectation given alive)."""
+    mpmath.mp.dps = 50
+    p = {k: mpmath.mpf(v) for k, v in (model.params or {}).items()}
+    x, t_x, T, t = (mpmath.mpf(v) for v in (x, t_x, T, t))
+    if isinstance(model, ParetoNBD):
+        r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
+        alive = _pnbd_p_alive_reference(*(float(v) for v in (r, alpha, s, beta)), int(x), float(t_x), float(T))
+        given_alive = (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+        return float(alive * given_alive)
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    z = t / (alpha + T + t)
+    decay = ((alpha + T) / (alpha + T + t)) ** (r + x)
+    odds = ((alpha + T) / (alpha + t_x)) ** (r + x)
+    if isinstance(model, MBGNBD):
+        head = (a + b + x) / (a - 1) * (1 - decay * mpmath.hyp2f1(r + x, b + x + 1, a + b + x, z))
+        return float(head / (1 + a / (b + x) * odds))
+    head = (a + b + x - 1) / (a - 1) * (1 - decay * mpmath.hyp2f1(r + x, b + x, a + b + x - 1, z))
+    return float(head / (1 + (a / (b + x - 1) * odds if x > 0 else 0)))
