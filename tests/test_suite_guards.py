@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -218,8 +219,9 @@ def _outcomes(tmp_path: Path, ci: str | None) -> tuple[int, dict[str, str]]:
 
 
 def test_ci_turns_a_skip_into_a_failure_and_a_hang_times_out(tmp_path: Path) -> None:
-    code, local = _outcomes(tmp_path, ci=None)
-    code_ci, ci = _outcomes(tmp_path, ci="1")
+    with ThreadPoolExecutor(2) as pool:  # two pytest processes side by side: the test's time is one run's
+        runs = pool.map(lambda ci: _outcomes(tmp_path, ci), (None, "1"))
+        (code, local), (code_ci, ci) = runs
     assert local["test_passes"] == ci["test_passes"] == "passed"
     # outside CI a missing resource skips; in CI the same skip fails the run
     assert local["test_needs_a_resource"] == local["test_marked_skipif"] == "skipped"
