@@ -115,9 +115,10 @@ def test_every_skip_says_why() -> None:
     assert not silent, f"skips without a reason: {silent}"
 
 
-def test_the_per_test_time_limit_is_set() -> None:
+def test_the_per_test_time_limit_is_set_and_markers_are_strict() -> None:
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     assert ini["timeout"] == 300
+    assert "--strict-markers" in ini["addopts"].split()  # a misspelt `spark` or `ci_may_skip` is an error
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
     assert any(dep.startswith("pytest-timeout") for dep in extras["test"])
 
