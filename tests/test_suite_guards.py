@@ -149,8 +149,6 @@ def test_cdnow_is_found_above_the_checkout_or_from_siyu_cdnow(tmp_path: Path,
 
 
 SAMPLE = '''
-import time
-
 import pytest
 
 
@@ -177,13 +175,16 @@ def test_expected_failure():
     assert False
 
 
-def test_hangs():
-    time.sleep(60)
-
-
 @pytest.mark.slow
 def test_slow_gets_the_long_limit(request):
     assert request.node.get_closest_marker("timeout").args[0] == {long}
+'''
+HANG = '''
+import time
+
+
+def test_hangs():
+    time.sleep(120)
 '''
 MODULE_SKIP = '''
 import pytest
@@ -196,22 +197,28 @@ def test_never_runs():
 '''
 
 
-def _outcomes(tmp_path: Path, ci: str | None) -> tuple[int, dict[str, str]]:
-    """Run the sample folder with this suite's conftest; each test's outcome as junit-xml records it."""
-    folder = tmp_path / f"ci-{ci}"
-    folder.mkdir()
+def _pytest(folder: Path, ci: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest on `folder` with this suite's conftest and settings (time limit 2 s), in a fresh process."""
     (folder / "conftest.py").write_text((TESTS / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "test_sample.py").write_text(SAMPLE.replace("{long}", str(LONG_TIMEOUT)), encoding="utf-8")
-    (folder / "test_module_skip.py").write_text(MODULE_SKIP, encoding="utf-8")
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     if ci is not None:
         env["CI"] = ci
-    xml = folder / "report.xml"
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-o", "timeout=2",
-         "--continue-on-collection-errors", f"--junitxml={xml}", "--rootdir", str(folder), str(folder)],
+         "-o", f"timeout_method={ini['timeout_method']}", "--rootdir", str(folder), *args, str(folder)],
         cwd=folder, env=env, capture_output=True, text=True, timeout=240, check=False)
+
+
+def _outcomes(tmp_path: Path, ci: str | None) -> tuple[int, dict[str, str]]:
+    """Run the sample folder; each test's outcome as junit-xml records it."""
+    folder = tmp_path / f"ci-{ci}"
+    folder.mkdir()
+    (folder / "test_sample.py").write_text(SAMPLE.replace("{long}", str(LONG_TIMEOUT)), encoding="utf-8")
+    (folder / "test_module_skip.py").write_text(MODULE_SKIP, encoding="utf-8")
+    xml = folder / "report.xml"
+    run = _pytest(folder, ci, "--continue-on-collection-errors", f"--junitxml={xml}")
     outcomes = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
         kind = next((child.tag for child in case if child.tag in ("failure", "error", "skipped")), "passed")
@@ -219,10 +226,18 @@ def _outcomes(tmp_path: Path, ci: str | None) -> tuple[int, dict[str, str]]:
     return run.returncode, outcomes
 
 
+def _hang(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    folder = tmp_path / "hang"
+    folder.mkdir()
+    (folder / "test_hang.py").write_text(HANG, encoding="utf-8")
+    return _pytest(folder, None)
+
+
 def test_ci_turns_a_skip_into_a_failure_and_a_hang_times_out(tmp_path: Path) -> None:
-    with ThreadPoolExecutor(2) as pool:  # two pytest processes side by side: the test's time is one run's
-        runs = pool.map(lambda ci: _outcomes(tmp_path, ci), (None, "1"))
-        (code, local), (code_ci, ci) = runs
+    with ThreadPoolExecutor(3) as pool:  # the pytest processes side by side: the test's time is one run's
+        local_run, ci_run, hang_future = (pool.submit(_outcomes, tmp_path, None), pool.submit(_outcomes, tmp_path, "1"),
+                                          pool.submit(_hang, tmp_path))
+        (code, local), (code_ci, ci), hang = local_run.result(), ci_run.result(), hang_future.result()
     assert local["test_passes"] == ci["test_passes"] == "passed"
     # outside CI a missing resource skips; in CI the same skip fails the run
     assert local["test_needs_a_resource"] == local["test_marked_skipif"] == "skipped"
@@ -232,9 +247,10 @@ def test_ci_turns_a_skip_into_a_failure_and_a_hang_times_out(tmp_path: Path) -> 
     # a legitimate platform skip is marked, and an expected failure is not a skip
     assert local["test_allowed_to_skip"] == ci["test_allowed_to_skip"] == "skipped"
     assert local["test_expected_failure"] == ci["test_expected_failure"] == "skipped"
-    # a hang fails at the time limit instead of eating CI's time; slow tests get the long limit
-    assert local["test_hangs"] == ci["test_hangs"] == "failure"
+    # slow tests get the long limit
     assert local["test_slow_gets_the_long_limit"] == ci["test_slow_gets_the_long_limit"] == "passed"
-    assert code == 1 and code_ci == 1  # the hang fails both; CI's failures are on top
-    assert sum(v in ("failure", "error") for v in ci.values()) == sum(
-        v in ("failure", "error") for v in local.values()) + 3
+    assert code == 0 and code_ci == 1
+    assert sum(v in ("failure", "error") for v in ci.values()) == 3
+    # a hang (a 120 s sleep) fails at the 2 s limit, naming the test, instead of eating CI's time
+    assert hang.returncode != 0
+    assert "Timeout" in hang.stdout + hang.stderr and "test_hangs" in hang.stdout + hang.stderr
