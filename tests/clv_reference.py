@@ -17,9 +17,10 @@ import datetime as dt
 CDNOW_CALIBRATION_END = dt.date(1997, 9, 30)
 CDNOW_HOLDOUT_END = dt.date(1998, 6, 30)
 CDNOW_CUSTOMERS = 2357
-CDNOW_ZERO_REPEATERS = 1411  # customers with x = 0 in the calibration period (FHL 2005, fig. 3)
+# Counted from the file (and consistent with the published fits below: 2,357 − 946 Gamma-Gamma repeaters):
+CDNOW_ZERO_REPEATERS = 1411  # customers with x = 0 in the calibration period
 CDNOW_REPEAT_TRANSACTIONS = 2457  # sum of x over customers, calibration (purchase days, not orders)
-CDNOW_HOLDOUT_TRANSACTIONS = 1882  # repeat purchase days in weeks 40-78 (Hardie's "cdnow_students" notes)
+CDNOW_HOLDOUT_TRANSACTIONS = 1882  # repeat purchase days in weeks 40-78
 CDNOW_LAST_T_WEEKS = 272 / 7  # the earliest first purchase (1997-01-01) is observed 272 days to 1997-09-30
 
 # FHL 2005, section 5: BG/NBD maximum-likelihood estimates and log-likelihood on the calibration period.
