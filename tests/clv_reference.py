@@ -26,13 +26,13 @@ CDNOW_LAST_T_WEEKS = 272 / 7  # the earliest first purchase (1997-01-01) is obse
 # FHL 2005, section 5: BG/NBD maximum-likelihood estimates and log-likelihood on the calibration period.
 BGNBD_CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 BGNBD_CDNOW_LL = -9582.4
-# FHL 2005, section 5 (and Fader, Hardie & Lee 2005, "A Note on Deriving the Pareto/NBD Model and Related
-# Expressions"): Pareto/NBD estimates on the same data, printed to 2 decimals, and its log-likelihood.
+# FHL 2005, section 5: the Pareto/NBD estimates on the same data, printed to 2 decimals, and its log-likelihood
+# (see also Fader & Hardie 2005, "A Note on Deriving the Pareto/NBD Model and Related Expressions").
 PNBD_CDNOW = {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}
 PNBD_CDNOW_LL = -9595.0
-# Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for Customer Base Analysis", JMR 42(4),
-# and Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value": fitted on the 946 customers with at
-# least one repeat purchase in the calibration period, on their mean repeat-purchase-day spend.
+# Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value" (brucehardie.com), the model of Fader, Hardie
+# & Lee (2005), "RFM and CLV: Using Iso-Value Curves for Customer Base Analysis", JMR 42(4): fitted on the 946
+# customers with at least one repeat purchase in the calibration period, on their mean repeat-purchase-day spend.
 GAMMAGAMMA_CDNOW = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 GAMMAGAMMA_CDNOW_REPEATERS = 946
 

@@ -231,7 +231,7 @@ def test_forecasts_for_very_frequent_buyers_stay_finite(model: BGNBD) -> None:
 def _conditional_expected_reference(model: BGNBD, x: float, t_x: float, T: float, t: float) -> float:
     """E[Y(t) | x, t_x, T] as published, in arbitrary precision: BG/NBD (Fader, Hardie & Lee 2005, eq. 10),
     MBG/NBD (Batislam, Denizel & Filiztekin 2007), Pareto/NBD (Schmittlein, Morrison & Colombo 1987;
-    Fader & Hardie's note, eq. 18: P(alive) times the expectation given alive)."""
+    Fader & Hardie's Pareto/NBD note: P(alive) times the expectation given alive)."""
     mpmath.mp.dps = 50
     p = {k: mpmath.mpf(v) for k, v in (model.params or {}).items()}
     x, t_x, T, t = (mpmath.mpf(v) for v in (x, t_x, T, t))

@@ -87,7 +87,8 @@ def test_warehouse_step_scores_every_person_once(duck: Engine) -> None:
     scores = duck.query("SELECT * FROM clv_score ORDER BY person_id").to_pylist()
     assert {r["person_id"].split(":")[0] for r in scores} == {"tmall"}  # no person_map: channel identities
     assert all(0 <= r["p_alive"] <= 1 and r["clv"] >= 0 and r["expected_orders_90d"] >= 0 for r in scores)
-    # each person's scores are the BG/NBD closed forms (FHL 2005, eqs. 10 and 13) at the stored parameters
+    # each person's scores are the BG/NBD closed forms at the stored parameters (E[Y(t)]: FHL 2005 eq. 10;
+    # P(alive): Fader, Hardie & Lee's note on P(alive) for the BG/NBD)
     fitted = {p["param"]: p["value"] for p in duck.query(
         "SELECT param, value FROM clv_model WHERE model = 'bgnbd'").to_pylist()}
     unit = duck.scalar("SELECT max(unit) FROM clv_model")
@@ -134,7 +135,7 @@ def _mean_repeat_value(rows: list[tuple[str, str, str, dt.date, str, float]]) ->
 
 def _bgnbd_closed_forms(p: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
                         t: float) -> tuple[np.ndarray, np.ndarray]:
-    """P(alive) and E[Y(t) | x, t_x, T] as printed in Fader, Hardie & Lee (2005), eqs. 13 and 10."""
+    """P(alive) and E[Y(t) | x, t_x, T] as published for the BG/NBD (Fader, Hardie & Lee 2005, eq. 10)."""
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
     alive = 1 / (1 + odds)
