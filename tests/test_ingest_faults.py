@@ -213,3 +213,17 @@ def test_ctrl_c_during_an_import_leaves_nothing_half_written_and_a_retry_works(d
     assert not [t for t in duck.tables() if t.startswith("_import_")]
     report = import_file(duck, "tmall", path, batch_rows=10)
     assert (report.rows_loaded, report.fields_quarantined) == (50, 50)
+
+
+def test_a_birthday_without_a_year_reaches_the_clean_identities(duck: Engine, tmp_path: Path) -> None:
+    from siyu.ingest.normalise import normalise
+
+    path = _csv(tmp_path / "pos.csv", STORE, ["S1,M1,张三,05-12,2024-03-01 10:00,100,销售",
+                                              "S4,M4,赵六,1990-06-30,2024-03-01 13:00,400,销售"])
+    import_file(duck, "store", path)
+    normalise(duck)
+    rows = duck.query("SELECT channel_uid, birthday, birth_month, birth_day FROM identities ORDER BY 1").to_pylist()
+    assert rows == [
+        {"channel_uid": "M1", "birthday": None, "birth_month": 5, "birth_day": 12},
+        {"channel_uid": "M4", "birthday": dt.date(1990, 6, 30), "birth_month": 6, "birth_day": 30},
+    ]
