@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
+from siyu.errors import UserError
 from siyu.ingest.mapping import ADDRESS_PARTS, BIRTHDAY_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
 from siyu.ingest.values import DEFAULT_TIMEZONE, EXPECTED, RULES, WS, in_range, month_day_sql, text_sql, typed_sql
@@ -34,11 +35,11 @@ _UNKNOWN = "\u241funknown"  # a value no map produces: marks values the map does
 BATCH_ALIAS = "__siyu_batch"  # the name the parse SQL reads a batch by
 
 
-class MissingHeaderError(ValueError):
+class MissingHeaderError(UserError):
     """A required field has none of its accepted headers in the file."""
 
 
-class DuplicateHeaderError(ValueError):
+class DuplicateHeaderError(UserError):
     """Two columns of the file have a header a field reads: siyu will not guess which one is meant."""
 
 
