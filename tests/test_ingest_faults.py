@@ -227,3 +227,10 @@ def test_a_birthday_without_a_year_reaches_the_clean_identities(duck: Engine, tm
         {"channel_uid": "M1", "birthday": None, "birth_month": 5, "birth_day": 12},
         {"channel_uid": "M4", "birthday": dt.date(1990, 6, 30), "birth_month": 6, "birth_day": 30},
     ]
+
+
+def test_an_unknown_time_zone_is_refused_before_reading(duck: Engine, tmp_path: Path) -> None:
+    path = _csv(tmp_path / "o.csv", TMALL, ["1,a,10,交易成功,2024-03-01,1"])
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Phobos'"):
+        import_file(duck, "tmall", path, timezone="Mars/Phobos")
+    assert duck.row_count("raw_order") == 0

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import time
 import uuid
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,7 @@ def import_file(
     path = Path(path)
     if batch_rows < 1:
         raise UserError(f"batch_rows must be at least 1, not {batch_rows}")
+    _check_timezone(timezone)
     reader = open_reader(path, encoding or mapping.encoding, sheet)
     columns = resolve_columns(mapping, reader.headers, path)
     report = ImportReport(
@@ -143,6 +145,14 @@ def import_file(
     report.seconds = time.perf_counter() - started
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
     return report
+
+
+def _check_timezone(name: str) -> None:
+    """A time zone the parse SQL can convert to, checked before any file is read."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"unknown time zone {name!r} (siyu.toml [brand] timezone); e.g. Asia/Shanghai") from None
 
 
 def _raw_text(reader: Reader, row: dict[str, Any]) -> str:
