@@ -234,3 +234,24 @@ def test_an_unknown_time_zone_is_refused_before_reading(duck: Engine, tmp_path: 
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Phobos'"):
         import_file(duck, "tmall", path, timezone="Mars/Phobos")
     assert duck.row_count("raw_order") == 0
+
+
+def test_a_schema_1_warehouse_is_migrated_and_then_imports(tmp_path: Path) -> None:
+    """Schema 2 adds raw_identity.birth_month/birth_day and import_log.encoding/fields_quarantined."""
+    from siyu.schema import SCHEMA_VERSION, migrate
+
+    with DuckDBEngine(tmp_path / "old.duckdb") as eng:
+        migrate(eng)
+        for table, column in (("raw_identity", "birth_month"), ("raw_identity", "birth_day"),
+                              ("import_log", "encoding"), ("import_log", "fields_quarantined")):
+            eng.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        eng.execute("DELETE FROM schema_version")
+        eng.execute("INSERT INTO schema_version VALUES (1, TIMESTAMP '2026-11-01 00:00:00')")
+    with DuckDBEngine(tmp_path / "old.duckdb") as eng:
+        assert migrate(eng) == SCHEMA_VERSION == 2
+        assert eng.scalar("SELECT max(version) FROM schema_version") == 2
+        import_file(eng, "store", _csv(tmp_path / "pos.csv", STORE, ["S1,M1,张三,05-12,2024-03-01 10:00,100,销售"]))
+        assert eng.query("SELECT birth_month, birth_day FROM raw_identity").to_pylist() == [
+            {"birth_month": 5, "birth_day": 12}]
+        assert eng.query("SELECT encoding, fields_quarantined FROM import_log").to_pylist() == [
+            {"encoding": "utf-8", "fields_quarantined": 0}]

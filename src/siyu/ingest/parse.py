@@ -1,9 +1,11 @@
 """Parse a batch of export rows into typed columns, vectorised, with one reason per rejected row.
 
 The batch is parsed by one generated SQL query run in-process over Arrow (`siyu.engine.local`), so a
-million rows cost a few DuckDB vector passes, not a million Python calls. For each row the query also
-names the first field that failed and why: a row with any bad field is rejected whole (it goes to the
-quarantine, never half into one raw table and not another).
+million rows cost a few DuckDB vector passes, not a million Python calls. The value rules themselves live in
+`siyu.ingest.values`. For each row the query also names the first *required* field that failed and why: such a
+row is rejected whole (it goes to the quarantine, never half into one raw table and not another). A bad value
+in any other field is left empty and listed in the row's `__notes` (field, reason, raw value), so an order is
+not lost for a birthday nobody can read.
 """
 
 from __future__ import annotations
