@@ -25,7 +25,7 @@ import pyarrow as pa
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal
 from siyu.ingest.meta import conform, with_meta
-from siyu.ingest.parse import BatchParser
+from siyu.ingest.parse import BatchParser, field_notes, notes_sql
 from siyu.schema.tables import TABLES
 
 STAGING_PREFIX = "_import_"
@@ -59,6 +59,7 @@ class DirectSink:
     def __init__(self, engine: Engine, import_id: str) -> None:
         self.engine = engine
         self.added: dict[str, int] = {}
+        self._notes: list[pa.Table] = []
         self._stack = ExitStack()
         self._stack.enter_context(engine.transaction())
 
@@ -72,7 +73,14 @@ class DirectSink:
         parsed = parser.parse(data, rows)
         if parsed.good.num_rows:
             self.write_parsed(parsed.good, targets, meta)
+            notes = field_notes(parsed.good)
+            if notes.num_rows:
+                self._notes.append(notes)
         return parsed.good.num_rows, parsed.bad
+
+    def notes(self) -> pa.Table | None:
+        """The fields left empty in the rows taken so far (row, field, reason, raw), or None when there were none."""
+        return pa.concat_tables(self._notes) if self._notes else None
 
     def write_parsed(self, good: pa.Table, targets: list[Target], meta: Meta) -> None:
         """Each target's columns with the meta columns, appended to its table."""
@@ -127,6 +135,13 @@ class StagedSink:
             self.targets, self.meta = targets, meta
         assert self.parsed is not None
         return parser.stage(self.engine, self.parsed, data, rows, create)
+
+    def notes(self) -> pa.Table | None:
+        """The fields left empty in the rows staged so far (row, field, reason, raw), or None when there were none."""
+        if self.parsed is None:
+            return None
+        notes = self.engine.query(notes_sql(self.parsed))
+        return notes if notes.num_rows else None
 
     def _move_parsed(self, target: Target) -> int:
         """Insert the target's new rows: per hash the first row of the file, unless the table has it."""
