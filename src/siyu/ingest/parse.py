@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import ident, literal, literal_list
 from siyu.errors import UserError
 from siyu.ingest.mapping import ADDRESS_PARTS, BIRTHDAY_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
@@ -82,14 +83,6 @@ def resolve_columns(mapping: Mapping, headers: list[str], path: Path) -> dict[st
     return columns
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _is_text(arrow_type: pa.DataType) -> bool:
     return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
@@ -136,7 +129,7 @@ def split_addresses(text: pa.ChunkedArray | pa.Array) -> pa.Array:
     """
     encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
     split = arrow_sql(
-        f"SELECT regexp_extract(nullif(v, ''), {_q(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r']) AS s FROM u",
+        f"SELECT regexp_extract(nullif(v, ''), {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r']) AS s FROM u",
         u=pa.table({"v": encoded.dictionary}),
     ).column("s").combine_chunks()
     return pc.take(split, encoded.indices)
@@ -163,7 +156,7 @@ def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, timezone:
     if typed is not None:
         return typed
     if spec.type == "map":
-        return f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce({_ident('m_' + spec.name)}, {_q(_UNKNOWN)}) END"
+        return f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce({ident('m_' + spec.name)}, {literal(_UNKNOWN)}) END"
     return text_sql(spec.type, t, timezone)
 
 
@@ -196,16 +189,16 @@ def _stages(
     typed_cells: set[str] = set()  # fields whose `t_` is the typed file value, not its text
     for spec in mapping.fields.values():
         src = columns[spec.name]
-        t = _ident("t_" + spec.name)
+        t = ident("t_" + spec.name)
         if src is None:
             stage0.append(f"NULL::VARCHAR AS {t}")
-            stage1 += [t, f"NULL::{_SQL_TYPES[spec.type]} AS {_ident('v_' + spec.name)}"]
+            stage1 += [t, f"NULL::{_SQL_TYPES[spec.type]} AS {ident('v_' + spec.name)}"]
             if spec.type == "address":
-                stage1.append(f"NULL::STRUCT(p VARCHAR, c VARCHAR, d VARCHAR, r VARCHAR) AS {_ident('a_' + spec.name)}")
+                stage1.append(f"NULL::STRUCT(p VARCHAR, c VARCHAR, d VARCHAR, r VARCHAR) AS {ident('a_' + spec.name)}")
             if spec.type == "birthday":
-                stage1.append(f"NULL::{MONTH_DAY} AS {_ident('md_' + spec.name)}")
+                stage1.append(f"NULL::{MONTH_DAY} AS {ident('md_' + spec.name)}")
             continue
-        col = _ident(f"c{src.index}")
+        col = ident(f"c{src.index}")
         arrow_type = schema.field(f"c{src.index}").type
         if _typed_value(spec, col, arrow_type, timezone) is not None:
             # the typed value stands in for the cell's text (null exactly when the cell is), so a million
@@ -215,15 +208,15 @@ def _stages(
         else:
             stage0.append(f"{_clean(col, arrow_type)} AS {t}")
         typed = _typed(spec, col, t, arrow_type, timezone)
-        stage1 += [t, f"{typed} AS {_ident('v_' + spec.name)}"]
+        stage1 += [t, f"{typed} AS {ident('v_' + spec.name)}"]
         if spec.type == "address":
-            split = _ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
-                f"regexp_extract({typed}, {_q(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
+            split = ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
+                f"regexp_extract({typed}, {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
             )
-            stage1.append(f"{split} AS {_ident('a_' + spec.name)}")
+            stage1.append(f"{split} AS {ident('a_' + spec.name)}")
         if spec.type == "birthday":
             md = month_day_sql(t) if spec.name not in typed_cells else f"NULL::{MONTH_DAY}"
-            stage1.append(f"{md} AS {_ident('md_' + spec.name)}")
+            stage1.append(f"{md} AS {ident('md_' + spec.name)}")
     return stage0, stage1, typed_cells
 
 
@@ -235,43 +228,44 @@ def build_sql(
     rejects the row (`__bad_field`, `__bad_reason`) and the fields left empty because they were bad (`__notes`)."""
     stage0, stage1, typed_cells = _stages(mapping, columns, schema, timezone)
     dated = [s.name for s in mapping.fields.values() if s.type in _DATED]
-    bounded = ", ".join(f"{in_range(_ident('v_' + n))} AS {_ident('v_' + n)}" for n in dated)
+    bounded = ", ".join(f"{in_range(ident('v_' + n))} AS {ident('v_' + n)}" for n in dated)
     finals: list[str] = ["__row"]
     checks: list[_Check] = []
     for spec in mapping.fields.values():
-        v, t = _ident("v_" + spec.name), _ident("t_" + spec.name)
+        v, t = ident("v_" + spec.name), ident("t_" + spec.name)
         src = columns[spec.name]
         header = src.header if src else spec.headers[0]
         label = f"{header} ({spec.name})"
-        value = f"nullif(nullif({v}, {_q(_UNKNOWN)}), '')" if spec.type == "map" else v
+        value = f"nullif(nullif({v}, {literal(_UNKNOWN)}), '')" if spec.type == "map" else v
         text = f"nullif(trim(CAST({t} AS VARCHAR)), '')" if spec.name in typed_cells else t
         if spec.type == "map":
             allowed = _allowed(mapping.maps[spec.map or ""])
-            reason = f"{_q(label + ': unknown value ')} || '''' || {t} || '''' || {_q('; allowed: ' + allowed)}"
-            checks.append(_Check(f"{v} = {_q(_UNKNOWN)}", header, reason, t, spec.required))
+            head, tail = literal(label + ": unknown value "), literal("; allowed: " + allowed)
+            reason = f"{head} || '''' || {t} || '''' || {tail}"
+            checks.append(_Check(f"{v} = {literal(_UNKNOWN)}", header, reason, t, spec.required))
         elif spec.type in EXPECTED:
-            md = f" AND {_ident('md_' + spec.name)} IS NULL" if spec.type == "birthday" else ""
-            said = f"{_q(label + ': not ' + EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"
-            reason = f"{said} || {_q(RULES.get(spec.type, ''))}"
+            md = f" AND {ident('md_' + spec.name)} IS NULL" if spec.type == "birthday" else ""
+            said = f"{literal(label + ': not ' + EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"
+            reason = f"{said} || {literal(RULES.get(spec.type, ''))}"
             checks.append(_Check(f"{t} IS NOT NULL AND {v} IS NULL{md}", header, reason, text, spec.required))
         if spec.fallback:
             value = f"coalesce({value}, {_final_ref(mapping, spec.fallback)})"
         if spec.override:
             value = f"coalesce({_final_ref(mapping, spec.override)}, {value})"
         if spec.required:
-            checks.append(_Check(f"({value}) IS NULL", header, _q(f"missing required field {label}"), t, True))
+            checks.append(_Check(f"({value}) IS NULL", header, literal(f"missing required field {label}"), t, True))
         if spec.type == "address":
             finals += _address_parts(mapping, spec, value)
         else:
-            finals.append(f"{value} AS {_ident(spec.name)}")
+            finals.append(f"{value} AS {ident(spec.name)}")
         if spec.type == "birthday":
-            md = _ident("md_" + spec.name)
+            md = ident("md_" + spec.name)
             finals += [f"CASE WHEN {v} IS NULL THEN {md}.m END AS birth_month",
                        f"CASE WHEN {v} IS NULL THEN {md}.d END AS birth_day"]
     finals += _verdict([c for c in checks if c.essential])
     finals.append(_notes([c for c in checks if not c.essential]))
     if mapping.channel and "channel" not in mapping.fields:
-        finals.append(f"{_q(mapping.channel)} AS channel")
+        finals.append(f"{literal(mapping.channel)} AS channel")
     ranged = f"SELECT * REPLACE ({bounded}) FROM s1" if bounded else "SELECT * FROM s1"
     return (
         f"WITH s0 AS (SELECT {', '.join(stage0)} FROM {batch}), s1 AS (SELECT {', '.join(stage1)} FROM s0), "
@@ -284,7 +278,7 @@ def _verdict(checks: list[_Check]) -> list[str]:
     if not checks:
         return ["NULL::VARCHAR AS __bad_field", "NULL::VARCHAR AS __bad_reason"]
     return [
-        "CASE " + " ".join(f"WHEN {c.condition} THEN {_q(c.header)}" for c in checks) + " END AS __bad_field",
+        "CASE " + " ".join(f"WHEN {c.condition} THEN {literal(c.header)}" for c in checks) + " END AS __bad_field",
         "CASE " + " ".join(f"WHEN {c.condition} THEN {c.reason}" for c in checks) + " END AS __bad_reason",
     ]
 
@@ -294,7 +288,7 @@ def _notes(checks: list[_Check]) -> str:
     if not checks:
         return f"NULL::{NOTE_TYPE} AS __notes"
     items = ", ".join(
-        f"CASE WHEN {c.condition} THEN {{'field': {_q(c.header)}, 'reason': {c.reason} || {_q(LEFT_EMPTY)}, "
+        f"CASE WHEN {c.condition} THEN {{'field': {literal(c.header)}, 'reason': {c.reason} || {literal(LEFT_EMPTY)}, "
         f"'raw': CAST({c.raw} AS VARCHAR)}} END"
         for c in checks
     )
@@ -307,7 +301,7 @@ LEFT_EMPTY = "; the field was left empty, the row kept"
 
 def hash_columns_sql(mapping: Mapping) -> str:
     """Each target's `_row_hash` as a select list over the parsed columns."""
-    return ", ".join(f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {_ident('__h_' + t.table)}"
+    return ", ".join(f"{hash_sql(mapping.source, target_columns(mapping, t))} AS {ident('__h_' + t.table)}"
                      for t in mapping.targets)
 
 
@@ -350,23 +344,23 @@ def _allowed(values: dict[str, str], limit: int = 25) -> str:
 
 def _final_ref(mapping: Mapping, name: str) -> str:
     spec = mapping.fields[name]
-    v = _ident("v_" + name)
-    return f"nullif(nullif({v}, {_q(_UNKNOWN)}), '')" if spec.type == "map" else v
+    v = ident("v_" + name)
+    return f"nullif(nullif({v}, {literal(_UNKNOWN)}), '')" if spec.type == "map" else v
 
 
 def _address_parts(mapping: Mapping, spec: FieldSpec, value: str) -> list[str]:
     """Split an address; explicit province/city/district fields of the mapping win over the split."""
-    a = _ident("a_" + spec.name)
+    a = ident("a_" + spec.name)
     p = f"nullif({a}.p, '')"
-    municipality = ", ".join(_q(m) for m in ("北京", "北京市", "天津", "天津市", "上海", "上海市", "重庆", "重庆市"))
+    municipality = literal_list(("北京", "北京市", "天津", "天津市", "上海", "上海市", "重庆", "重庆市"))[1:-1]
     exprs = {
         "province": p,
         "city": f"coalesce(nullif({a}.c, ''), CASE WHEN {p} IN ({municipality}) THEN {p} END)",
         "district": f"nullif({a}.d, '')",
     }
-    out = [f"{exprs[part]} AS {_ident(part)}" for part in ADDRESS_PARTS if part not in mapping.fields]
-    rest = f"CASE WHEN {p} IS NULL AND {a}.c = '' THEN {value} ELSE nullif(trim({a}.r, {_q(_WS)}), '') END"
-    out.append(f"{rest} AS {_ident(spec.name)}")
+    out = [f"{exprs[part]} AS {ident(part)}" for part in ADDRESS_PARTS if part not in mapping.fields]
+    rest = f"CASE WHEN {p} IS NULL AND {a}.c = '' THEN {value} ELSE nullif(trim({a}.r, {literal(_WS)}), '') END"
+    out.append(f"{rest} AS {ident(spec.name)}")
     return out
 
 
