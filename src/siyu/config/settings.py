@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from siyu.domain.channels import CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS
+
 
 class ConfigError(ValueError):
     """A siyu.toml that cannot be used; the message names the file and the key."""
@@ -36,11 +38,9 @@ class BrandSettings(_Section):
 
 
 class ChannelSettings(_Section):
-    enabled: list[str] = Field(
-        default_factory=lambda: ["tmall", "jd", "douyin", "miniprogram", "store", "wecom"]
-    )
-    public: list[str] = Field(default_factory=lambda: ["tmall", "jd", "douyin"])
-    private: list[str] = Field(default_factory=lambda: ["miniprogram", "store", "wecom"])
+    enabled: list[str] = Field(default_factory=lambda: list(CHANNELS))
+    public: list[str] = Field(default_factory=lambda: list(PUBLIC_CHANNELS))
+    private: list[str] = Field(default_factory=lambda: list(PRIVATE_CHANNELS))
 
 
 class ImportSettings(_Section):

@@ -23,8 +23,11 @@ from siyu.domain.orders import (
     is_purchase,
     net_amount,
     net_amount_sql,
+    order_status,
+    order_status_sql,
     paid_sql,
     purchase_sql,
+    refund_amount_sql,
 )
 
 __all__ = [
@@ -45,6 +48,9 @@ __all__ = [
     "masked_phone_sql",
     "net_amount",
     "net_amount_sql",
+    "order_status",
+    "order_status_sql",
     "paid_sql",
     "purchase_sql",
+    "refund_amount_sql",
 ]
