@@ -9,8 +9,8 @@ import pyarrow as pa
 from test_clv_summary import _orders, _shop
 
 from siyu.clv.covariate import compare
+from siyu.clv.step import orders_source_sql
 from siyu.clv.summary import Period
-from siyu.clv.warehouse import orders_source_sql
 from siyu.engine import Engine
 
 T = dt.datetime

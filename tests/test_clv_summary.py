@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from siyu.clv.simulate import simulate_bgnbd
+from siyu.clv.step import orders_source_sql, run_clv
 from siyu.clv.summary import Period, summarise
-from siyu.clv.warehouse import orders_source_sql, run_clv
 from siyu.config.settings import Settings
 from siyu.engine import Engine
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from siyu.clv.warehouse import orders_source_sql
+from siyu.clv.step import orders_source_sql
 from siyu.config import Settings
 from siyu.demo.build import build_demo
 from siyu.demo.config import DemoConfig

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from siyu.clv.data import Array, compress
-from siyu.clv.models import converged_or_raise, fit_models
+from siyu.clv.selection import converged_or_raise, fit_models
 from siyu.clv.summary import Period, summary_sql
 from siyu.engine import Engine
 

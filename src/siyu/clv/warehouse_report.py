@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from siyu.clv.comparison import ClvFit, fit_summary
 from siyu.clv.covariate import compare
-from siyu.clv.filefit import ClvFit, fit_summary
-from siyu.clv.models import model_names
+from siyu.clv.selection import model_names
 from siyu.clv.settings import clv_settings
+from siyu.clv.step import MIN_HOLDOUT_DAYS, orders_source_sql
 from siyu.clv.summary import Period, Unit, daily_repeats, summarise_without_ids
-from siyu.clv.warehouse import MIN_HOLDOUT_DAYS, orders_source_sql
 from siyu.config import Settings
 from siyu.engine import Engine
 

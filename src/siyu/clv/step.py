@@ -13,12 +13,12 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.data import Array, FitData, compress
 from siyu.clv.gammagamma import GammaGamma
-from siyu.clv.model import TransactionModel
-from siyu.clv.models import converged_or_raise, fit_models, model_names, pick
-from siyu.clv.score import score_rows
-from siyu.clv.scorer import CLV_SCORE, ScoreSpec, make_scorer
+from siyu.clv.predictions import score_rows
+from siyu.clv.scoring import CLV_SCORE, ScoreSpec, make_scorer
+from siyu.clv.selection import converged_or_raise, fit_models, model_names, pick
 from siyu.clv.settings import ClvSettings, clv_settings
 from siyu.clv.summary import Period, summary_sql
 from siyu.config import Settings

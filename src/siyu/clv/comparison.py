@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.covariate import CovariateGain, covariate_html
 from siyu.clv.data import Array, compress
 from siyu.clv.evaluate import Evaluation, best, evaluate
 from siyu.clv.gammagamma import GammaGamma
-from siyu.clv.model import TransactionModel
-from siyu.clv.models import converged_or_raise, fit_models, model_names, pick
-from siyu.clv.report import render
+from siyu.clv.html import render
+from siyu.clv.selection import converged_or_raise, fit_models, model_names, pick
 from siyu.clv.summary import Period, Summary, daily_repeats, summarise
 from siyu.clv.transactions import Columns, check_period, load_transactions
 from siyu.engine.duckdb_engine import DuckDBEngine
