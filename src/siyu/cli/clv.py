@@ -138,7 +138,7 @@ def report(
     engine: EngineOpt = None,
 ) -> None:
     """Evaluate the models on the warehouse's orders: calibration vs holdout, printed and saved as HTML."""
-    from siyu.clv.warehouse_report import report_warehouse
+    from siyu.clv.comparison import report_warehouse
 
     if model is not None:
         from siyu.clv.selection import model_names
