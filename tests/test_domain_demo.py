@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 
+from siyu.clv.covariate import members_sql
 from siyu.clv.step import orders_source_sql
+from siyu.clv.summary import Period
 from siyu.config import Settings
 from siyu.demo.build import build_demo
 from siyu.demo.config import DemoConfig
+from siyu.domain.private import private_domain_sql
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
-from siyu.metrics import build_base, metrics_config
+from siyu.metrics import build_base, compute, metrics_config
+from siyu.metrics.periods import Window
 
 Row = tuple[int, dt.date, dt.date, Decimal]
 
@@ -91,3 +95,20 @@ def test_clv_frequency_and_repurchase_count_purchase_days(demo: Engine, profile:
     assert buy_days == days
     several = [p for p, (n, *_rest) in profile.items() if n > days[p][0]]
     assert several, "some persons bought twice on one day: orders and purchase days differ for them"
+
+
+@pytest.mark.slow
+def test_profile_metrics_and_clv_agree_on_who_is_in_the_private_domain(demo: Engine) -> None:
+    """One rule (siyu.domain.private): the profile's flag, the size metric and CLV's covariate members."""
+    as_of = demo.query("SELECT max(as_of) AS d FROM person_profile").column("d")[0].as_py()
+    ruled = {r["person_id"] for r in demo.query(f"""
+        SELECT DISTINCT coalesce(pm.person_id, i.channel || ':' || i.channel_uid) AS person_id
+        FROM ({private_domain_sql(as_of)}) AS i
+        LEFT JOIN person_map AS pm ON pm.channel = i.channel AND pm.channel_uid = i.channel_uid""").to_pylist()}
+    flagged = {r["person_id"] for r in demo.query(
+        "SELECT person_id FROM person_profile WHERE in_private_domain").to_pylist()}
+    assert len(ruled) > 100 and flagged == ruled
+    size = compute(demo, metrics_config(Settings()).settings, ["private_domain_size"], Window("day", as_of, as_of))
+    assert size.column("value").to_pylist() == [len(ruled)]
+    members = {r["person_id"] for r in demo.query(members_sql(Period(as_of))).to_pylist()}
+    assert members == {p for p in ruled if not p.startswith("wecom:")}  # CLV reads OneID persons only

@@ -55,7 +55,7 @@ class ChannelSettings(_Section):
     @field_validator("enabled", "public", "private")
     @classmethod
     def _known_channels(cls, names: list[str]) -> list[str]:
-        return check_channels(names, "channel list")
+        return check_channels(names)
 
 
 class ImportSettings(_Section):

@@ -29,6 +29,7 @@ from siyu.domain.orders import (
     purchase_sql,
     refund_amount_sql,
 )
+from siyu.domain.private import private_domain_sql
 
 __all__ = [
     "CHANNELS",
@@ -51,6 +52,7 @@ __all__ = [
     "order_status",
     "order_status_sql",
     "paid_sql",
+    "private_domain_sql",
     "purchase_sql",
     "refund_amount_sql",
 ]

@@ -58,7 +58,7 @@ class MetricsSettings(BaseModel):
     @field_validator("public", "private")
     @classmethod
     def _known_channels(cls, names: list[str] | None) -> list[str] | None:
-        return None if names is None else check_channels(names, "channel list")
+        return None if names is None else check_channels(names)
 
 
 class MetricsConfig(BaseModel):
