@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from siyu.domain import (
     purchase_sql,
     refund_amount_sql,
 )
+from siyu.engine import Engine
 from siyu.engine.quote import literal
 
 
@@ -143,3 +145,30 @@ def test_channels_are_split_into_public_and_private() -> None:
     assert check_channels(["tmall", "wecom"], "x") == ["tmall", "wecom"]
     with pytest.raises(ValueError, match="unknown channel 'tmal'; did you mean 'tmall'"):
         check_channels(["tmal"], "[channels] public")
+
+
+@pytest.mark.spark
+def test_the_sql_forms_mean_the_same_on_spark(spark: Engine) -> None:
+    """Steps write DuckDB SQL and Spark runs it transpiled: the rules must survive that unchanged."""
+    phones = ["", "1", "12", "1234567", "13812345678", "138****5678", "02161234567", "13812345678\n", "+86 138", None]
+    names = ["王丽华", "李", "", "Ann", None, "欧阳娜娜", "王", "x", "y", "z"]
+    cases = [("paid", "100.00", None), ("refunded", "80.00", "80.00"), ("partially_refunded", "100.00", "40.00"),
+             ("closed", "90.00", None), ("pending", "10.00", None), ("paid", "5.00", "9.00"), ("refunded", None, None),
+             ("paid", "0.00", None), ("partially_refunded", "10.00", "10.00"), ("paid", "1.00", "0.50")]
+    dec = pa.decimal128(18, 2)
+    spark.write_arrow("rules", pa.table({
+        "phone": phones, "name": names, "status": [c[0] for c in cases],
+        "paid": pa.array([None if c[1] is None else Decimal(c[1]) for c in cases], dec),
+        "refunded": pa.array([None if c[2] is None else Decimal(c[2]) for c in cases], dec),
+    }), mode="replace")
+    net = net_amount_sql("status", "paid", "refunded")
+    rows = spark.query(f"""
+        SELECT phone, name, {masked_phone_sql('phone')} AS mp, {masked_name_sql('name')} AS mn, status, paid, refunded,
+               n AS net, {purchase_sql('')} AS purchase
+        FROM (SELECT *, {net} AS n, {net} AS net_amount FROM rules) AS o""").to_pylist()
+    assert len(rows) == len(cases)
+    for r in rows:
+        assert r["mp"] == mask_phone(r["phone"]), r
+        assert r["mn"] == mask_name(r["name"]), r
+        want = net_amount(r["status"], r["paid"], r["refunded"])
+        assert r["net"] == want and r["purchase"] == is_purchase(r["status"], want), r

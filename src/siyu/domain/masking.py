@@ -49,9 +49,10 @@ def mask_email(email: str | None) -> str | None:
 
 def masked_phone_sql(col: str) -> str:
     """`mask_phone` in SQL (DuckDB dialect)."""
-    mobile = "'^1[0-9]{2}([0-9]{4}|[*]{4})[0-9]{4}$'"
+    mobile = "'^1[0-9]{2}([0-9]{4}|[*]{4})[0-9]{4}$'"  # with the length test: Java's $ also matches before a \n
     return (f"CASE WHEN {col} IS NULL THEN NULL "
-            f"WHEN regexp_matches({col}, {mobile}) THEN substr({col}, 1, 3) || '****' || right({col}, 4) "
+            f"WHEN length({col}) = 11 AND regexp_matches({col}, {mobile}) "
+            f"THEN substr({col}, 1, 3) || '****' || right({col}, 4) "
             f"WHEN length({col}) <= 2 THEN repeat('*', length({col})) "
             f"ELSE repeat('*', length({col}) - 2) || right({col}, 2) END")
 
