@@ -6,22 +6,21 @@ import json
 import re
 from pathlib import Path
 
+import clv_reference as ref
 import pytest
 from typer.testing import CliRunner
 
 from siyu.cli.main import app
 
-CDNOW = Path("/work/shared/data/CDNOW_sample.txt")
 runner = CliRunner()
 FIT = ["clv", "fit"]
 
 
-def _cdnow_csv(tmp_path: Path) -> Path:
-    if not CDNOW.exists():
-        pytest.skip("CDNOW sample not available")
+@pytest.fixture
+def cdnow_csv(cdnow_path: Path, tmp_path: Path) -> Path:
     out = tmp_path / "cdnow.csv"
     lines = ["customer,date,cds,dollars"]
-    for ln in CDNOW.read_text().splitlines():
+    for ln in cdnow_path.read_text().splitlines():
         c, _, d, n, v = ln.split()
         lines.append(f"{c},{d[:4]}-{d[4:6]}-{d[6:]},{n},{v}")
     out.write_text("\n".join(lines) + "\n")
@@ -33,9 +32,9 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_fit_cdnow_csv_prints_published_parameters_and_holdout(tmp_path: Path) -> None:
+def test_fit_cdnow_csv_prints_published_parameters_and_holdout(cdnow_csv: Path, tmp_path: Path) -> None:
     report = tmp_path / "clv.html"
-    code, out = _run(str(_cdnow_csv(tmp_path)), "--customer", "customer", "--date", "date", "--amount", "dollars",
+    code, out = _run(str(cdnow_csv), "--customer", "customer", "--date", "date", "--amount", "dollars",
                      "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--report", str(report))
     assert code == 0, out
     assert "2,357 customers, 1,411 without a repeat purchase" in out
@@ -45,23 +44,23 @@ def test_fit_cdnow_csv_prints_published_parameters_and_holdout(tmp_path: Path) -
     assert "<svg" in html and "Weekly cumulative repeat purchases" in html and "http" not in html.split("<svg")[0]
 
 
-def test_fit_json_for_machines(tmp_path: Path) -> None:
-    code, out = _run(str(_cdnow_csv(tmp_path)), "--customer", "customer", "--date", "date",
+def test_fit_json_for_machines(cdnow_csv: Path) -> None:
+    code, out = _run(str(cdnow_csv), "--customer", "customer", "--date", "date",
                      "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--model", "bgnbd", "--json")
     assert code == 0, out
     data = json.loads(out)
-    assert data["chosen"] == "bgnbd" and data["customers"] == 2357
+    assert data["chosen"] == "bgnbd" and data["customers"] == ref.CDNOW_CUSTOMERS
     zero = data["evaluations"][0]["by_frequency"][0]
-    assert zero["x"] == "0" and zero["customers"] == 1411
+    assert zero["x"] == "0" and zero["customers"] == ref.CDNOW_ZERO_REPEATERS
     assert zero["actual"] == pytest.approx(0.2367, abs=1e-4) and zero["predicted"] == pytest.approx(0.225, abs=1e-3)
     fit = data["fits"][0]
-    assert fit["converged"] and round(fit["params"]["b"], 3) == 2.426 and fit["std_errors"]["b"] > 0
+    assert fit["converged"] and {k: round(v, 3) for k, v in fit["params"].items()} == ref.BGNBD_CDNOW
+    assert fit["log_likelihood"] == pytest.approx(ref.BGNBD_CDNOW_LL, abs=0.1)
+    assert 3 * fit["std_errors"]["b"] < fit["params"]["b"]
 
 
-def test_whitespace_text_without_header(tmp_path: Path) -> None:
-    if not CDNOW.exists():
-        pytest.skip("CDNOW sample not available")
-    code, out = _run(str(CDNOW), "--customer", "col1", "--date", "col3", "--calibration-end", "1998-06-30",
+def test_whitespace_text_without_header(cdnow_path: Path) -> None:
+    code, out = _run(str(cdnow_path), "--customer", "col1", "--date", "col3", "--calibration-end", "1998-06-30",
                      "--model", "pnbd", "--unit", "days")
     assert code == 0, out
     assert "2,357 customers" in out

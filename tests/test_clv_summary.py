@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
+import clv_reference as ref
 import numpy as np
 import pyarrow as pa
 import pytest
+from scipy.special import hyp2f1
 
+from siyu.clv.bgnbd import BGNBD
 from siyu.clv.simulate import simulate_bgnbd
 from siyu.clv.step import orders_source_sql, run_clv
 from siyu.clv.summary import Period, summarise
@@ -16,35 +19,33 @@ from siyu.config.settings import Settings
 from siyu.engine import Engine
 
 D = dt.date
-TX = [  # customer, date, amount
-    ("a", D(2024, 1, 1), 10.0), ("a", D(2024, 1, 1), 5.0),  # same day: one purchase of 15
-    ("a", D(2024, 1, 15), 20.0), ("a", D(2024, 2, 12), 30.0),
-    ("a", D(2024, 3, 10), 7.0),  # holdout
-    ("b", D(2024, 2, 5), 50.0),  # one purchase only
-    ("c", D(2024, 3, 20), 9.0),  # first purchase after the calibration end: not summarised
-]
 
 
 def _write_tx(engine: Engine) -> str:
+    tx = ref.HAND_TRANSACTIONS
     engine.write_arrow("clv_tx", pa.table({
-        "customer_id": [r[0] for r in TX], "order_date": pa.array([r[1] for r in TX], pa.date32()),
-        "amount": [r[2] for r in TX],
+        "customer_id": [r[0] for r in tx], "order_date": pa.array([r[1] for r in tx], pa.date32()),
+        "amount": [r[2] for r in tx],
     }), mode="replace")
     return "SELECT customer_id, order_date, amount FROM clv_tx"
 
 
 def test_summary_rules(duck: Engine) -> None:
+    """The hand-worked summary in clv_reference: same-day orders count once, holdout orders are not calibration,
+    the mean value is over repeat days only, customers first seen after the calibration end are left out."""
     source = _write_tx(duck)
-    s = summarise(duck, source, Period(D(2024, 2, 29), D(2024, 3, 31), "days"))
-    assert s.customer_id == ["a", "b"]
-    assert s.x.tolist() == [2, 0]  # same-day orders count once; holdout orders are not calibration
-    assert s.t_x.tolist() == [42, 0]
-    assert s.T.tolist() == [59, 24]
-    assert s.mean_value[0] == 25.0 and np.isnan(s.mean_value[1])  # mean of repeat days only
-    assert s.x_holdout.tolist() == [1, 0]
-    weeks = summarise(duck, source, Period(D(2024, 2, 29), None, "weeks"))
-    assert weeks.T.tolist() == pytest.approx([59 / 7, 24 / 7])
-    assert weeks.x_holdout.tolist() == [0, 0]
+    want = ref.HAND_SUMMARY
+    s = summarise(duck, source, Period(ref.HAND_CALIBRATION_END, ref.HAND_HOLDOUT_END, "days"))
+    assert s.customer_id == want["customer_id"]
+    assert s.x.tolist() == want["x"]
+    assert s.t_x.tolist() == want["t_x"]
+    assert s.T.tolist() == want["T"]
+    assert [None if np.isnan(v) else v for v in s.mean_value.tolist()] == want["mean_value"]
+    assert s.x_holdout.tolist() == want["x_holdout"]
+    weeks = summarise(duck, source, Period(ref.HAND_CALIBRATION_END, None, "weeks"))
+    assert weeks.T.tolist() == pytest.approx([t / 7 for t in want["T"]])
+    assert weeks.t_x.tolist() == pytest.approx([t / 7 for t in want["t_x"]])
+    assert weeks.x_holdout.tolist() == [0] * len(want["x"])
 
 
 def _orders(rows: list[tuple[str, str, str, dt.date, str, float]]) -> pa.Table:
@@ -86,12 +87,62 @@ def test_warehouse_step_scores_every_person_once(duck: Engine) -> None:
     scores = duck.query("SELECT * FROM clv_score ORDER BY person_id").to_pylist()
     assert {r["person_id"].split(":")[0] for r in scores} == {"tmall"}  # no person_map: channel identities
     assert all(0 <= r["p_alive"] <= 1 and r["clv"] >= 0 and r["expected_orders_90d"] >= 0 for r in scores)
+    # each person's scores are the BG/NBD closed forms at the stored parameters (E[Y(t)]: FHL 2005 eq. 10;
+    # P(alive): Fader, Hardie & Lee's note on P(alive) for the BG/NBD)
+    fitted = {p["param"]: p["value"] for p in duck.query(
+        "SELECT param, value FROM clv_model WHERE model = 'bgnbd'").to_pylist()}
+    unit = duck.scalar("SELECT max(unit) FROM clv_model")
+    x, t_x, T = (np.array([r[c] for r in scores], dtype=float) for c in ("x", "t_x", "T"))
+    alive, conditional = _bgnbd_closed_forms(fitted, x, t_x, T, 90 / (7 if unit == "weeks" else 1))
+    np.testing.assert_allclose([r["p_alive"] for r in scores], alive, rtol=1e-9)
+    np.testing.assert_allclose([r["expected_orders_90d"] for r in scores], conditional, rtol=1e-7)
+    # this population's spend is uniform, so Gamma-Gamma cannot be fitted and says so: every person's expected
+    # order value is then the mean over repeaters of their mean repeat-day value, worked out here from the rows
+    assert "order value = mean repeat value (Gamma-Gamma:" in message
+    assert duck.scalar("SELECT count(*) FROM clv_model WHERE param IN ('p', 'q', 'gamma')") == 0
+    aov = np.array([r["expected_aov"] for r in scores])
+    np.testing.assert_allclose(aov, _mean_repeat_value(_shop()), rtol=1e-12)
+    # CLV: the 30-day increments of eq. 10 over 365 days, discounted at 10 % a year (the settings' defaults,
+    # margin 1), times that value
+    k = 7 if unit == "weeks" else 1
+    days = [min(30 * j, 365) for j in range(1, 14)]
+    cumulative = [np.zeros_like(x)] + [_bgnbd_closed_forms(fitted, x, t_x, T, d / k)[1] for d in days]
+    discounted = sum((cumulative[j + 1] - cumulative[j]) / 1.1 ** (d / 365) for j, d in enumerate(days))
+    np.testing.assert_allclose([r["clv"] for r in scores], aov * discounted, rtol=1e-7)
+    # and the stored parameters are the maximum-likelihood fit of the person-level summary
+    direct = BGNBD().fit(x, t_x, T)
+    assert fitted == pytest.approx(direct.params, rel=1e-6)
     # refunded/closed/pending orders on the last day did not move the calibration end or u0's history
-    assert duck.scalar("SELECT max(calibration_end) FROM clv_model") < D(2025, 3, 30)
+    last_paid = max(r[3] for r in _shop() if r[4] == "paid")
+    assert duck.scalar("SELECT max(calibration_end) FROM clv_model") == last_paid < D(2025, 3, 30)
     params = duck.query("SELECT param, value FROM clv_model WHERE model = 'bgnbd'").to_pylist()
     assert sorted(p["param"] for p in params) == ["a", "alpha", "b", "r"]
     again = run_clv(duck, Settings(sections={"clv": {"model": "bgnbd"}}))
     assert again[1] == 300 and duck.row_count("clv_score") == 300  # idempotent re-run
+
+
+def _mean_repeat_value(rows: list[tuple[str, str, str, dt.date, str, float]]) -> float:
+    """By hand: per customer, paid spend per day; the days after the first; their mean; the mean over repeaters."""
+    days: dict[str, dict[dt.date, float]] = {}
+    for _, uid, _, day, status, amount in rows:
+        if status == "paid":
+            days.setdefault(uid, {}).setdefault(day, 0.0)
+            days[uid][day] += amount
+    means = [sum(v for d, v in spent.items() if d != min(spent)) / (len(spent) - 1)
+             for spent in days.values() if len(spent) > 1]
+    return sum(means) / len(means)
+
+
+def _bgnbd_closed_forms(p: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+                        t: float) -> tuple[np.ndarray, np.ndarray]:
+    """P(alive) and E[Y(t) | x, t_x, T] as published for the BG/NBD (Fader, Hardie & Lee 2005, eq. 10)."""
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
+    alive = 1 / (1 + odds)
+    z = t / (alpha + T + t)
+    head = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x,
+                                                                                              a + b + x - 1, z))
+    return alive, head / (1 + odds)
 
 
 def test_warehouse_step_uses_oneid_persons(duck: Engine) -> None:

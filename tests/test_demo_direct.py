@@ -27,6 +27,7 @@ def _hashes(engine: Engine) -> dict[str, set[str]]:
 def test_writing_twice_adds_nothing(duck: Engine, tiny: DemoBrand) -> None:
     first = write_direct(duck, tiny.exports.items())
     assert first["raw_order"] > 0 and first["raw_identity"] > 0
+    assert first == {t: duck.row_count(t) for t in first}  # the counts reported are the rows stored
     again = write_direct(duck, tiny.exports.items())
     assert sum(again.values()) == 0
 

@@ -10,37 +10,48 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from siyu.ingest.mapping import parse_mapping
-from siyu.ingest.parse import BatchParser, resolve_columns
+from siyu.ingest.mapping import ESSENTIAL, parse_mapping
+from siyu.ingest.parse import LEFT_EMPTY, BatchParser, field_notes, resolve_columns
 
-# A field of each type and the raw column it can land in.
+# A field of each type and an optional raw column it can land in (a bad optional value is left empty and noted).
 _FIELD_FOR = {
-    "datetime": ("raw_order", "created_at"),
+    "datetime": ("raw_product", "launched_at"),
     "date": ("raw_identity", "birthday"),
-    "amount": ("raw_order", "amount_paid"),
+    "birthday": ("raw_identity", "birthday"),
+    "amount": ("raw_product", "list_price"),
     "int": ("raw_order_item", "qty"),
     "bool": ("raw_parcel", "with_card"),
-    "id": ("raw_order", "order_id"),
+    "id": ("raw_order_item", "sku"),
     "map": ("raw_order", "status"),
     "address": ("raw_identity", "address"),
 }
+# The essential fields of those tables, read from constant columns of the probe file.
+_ESSENTIAL = {"order_id": ("id", "1"), "channel_uid": ("id", "u1"), "created_at": ("datetime", "2024-03-01"),
+              "amount_paid": ("amount", "1"), "sku": ("id", "S1"), "parcel_id": ("id", "P1")}
 
 
 def parse_one(kind: str, values: list[str | None], **options: Any) -> list[Any]:
-    """Parse one column of `kind`; each result is the value, or ('bad', reason) for a rejected row."""
+    """Parse one column of `kind`; each result is the value, or ('bad', reason) for a rejected row or a value
+    left empty."""
     table, name = _FIELD_FOR[kind]
     targets = ["province", "city", "district", "address"] if kind == "address" else [name]
+    others = [f for f in ESSENTIAL[table] if f != name]
+    fields = {name: {"headers": ["值"], "type": kind, **options}}
+    fields.update({f: {"headers": [f], "type": _ESSENTIAL[f][0]} for f in others})
     mapping = parse_mapping(
-        {"source": "probe", "fields": {name: {"headers": ["值"], "type": kind, **options}},
-         "targets": [{"table": table, "fields": targets}]},
+        {"source": "probe", "fields": fields, "targets": [{"table": table, "fields": targets + others}]},
         Path("probe.toml"),
     )
-    parser = BatchParser(mapping, resolve_columns(mapping, ["值"], Path("probe.csv")))
+    parser = BatchParser(mapping, resolve_columns(mapping, ["值", *others], Path("probe.csv")))
     rows = pa.array(range(2, 2 + len(values)), pa.int64())
-    parsed = parser.parse(pa.table({"c0": pa.array(values, pa.string())}), rows)
+    data = {"c0": pa.array(values, pa.string())}
+    data.update({f"c{i}": pa.array([_ESSENTIAL[f][1]] * len(values)) for i, f in enumerate(others, start=1)})
+    parsed = parser.parse(pa.table(data), rows)
     out: dict[int, Any] = {}
     for r in parsed.good.to_pylist():
         out[r["__row"]] = tuple(r[t] for t in targets) if kind == "address" else r[name]
+    for r in field_notes(parsed.good).to_pylist():
+        out[r["__row"]] = ("bad", r["reason"].removesuffix(LEFT_EMPTY))
     for r in parsed.bad.to_pylist():
         out[r["__row"]] = ("bad", r["__bad_reason"])
     return [out[i] for i in range(2, 2 + len(values))]
@@ -72,7 +83,8 @@ def test_datetime_forms(text: str, expected: dt.datetime) -> None:
 
 def test_bad_and_empty_datetimes() -> None:
     got = parse_one("datetime", ["2024-13-45", "昨天", "", None])
-    assert got[0] == ("bad", "值 (created_at): not a date/time: '2024-13-45'")
+    assert got[0] == ("bad", "值 (launched_at): not a date/time: '2024-13-45' "
+                             "(dates from 1900 to a year from now; spreadsheet serials from 10000)")
     assert got[1][0] == "bad"
     assert got[2:] == [None, None]
 
@@ -101,7 +113,8 @@ def test_amount_forms(text: str, expected: Decimal) -> None:
 
 
 def test_bad_amount_names_the_value() -> None:
-    assert parse_one("amount", ["12元5角"]) == [("bad", "值 (amount_paid): not an amount: '12元5角'")]
+    assert parse_one("amount", ["12元5角"]) == [
+        ("bad", "值 (list_price): not an amount: '12元5角' (at most 2 decimals; thousands separators every 3 digits)")]
 
 
 def test_ints_reject_fractions() -> None:
@@ -131,7 +144,7 @@ def test_statuses_map_and_unknown_ones_are_rejected_with_the_allowed_values() ->
 
 
 def test_required_empty_field_is_rejected() -> None:
-    assert parse_one("id", ["", "1"], required=True) == [("bad", "missing required field 值 (order_id)"), "1"]
+    assert parse_one("id", ["", "1"], required=True) == [("bad", "missing required field 值 (sku)"), "1"]
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,30 @@ def test_spark_import_equals_duckdb_import(duck: Engine, spark: Engine, tmp_path
     again = import_file(spark, "jd", path)
     assert sum(again.added.values()) == 0 and spark.row_count("quarantine") == 1
     assert spark.row_count("import_log") == 2
+
+
+@pytest.mark.spark
+def test_spark_keeps_rows_with_bad_optional_fields_like_duckdb(duck: Engine, spark: Engine, tmp_path: Path) -> None:
+    """Field-level quarantine, birthdays without a year and strict values store the same on both engines."""
+    path = tmp_path / "pos.csv"
+    path.write_text(
+        "单据号,会员卡号,会员姓名,生日,销售时间,实收金额,单据类型,数量\n"
+        "S1,M1,张三,05-12,2024-03-01T02:00:00Z,100,销售,1\n"
+        "S2,M2,李四,13-45,2024-03-01 11:00,200,销售,x\n"
+        "S3,M3,王五,1990-05-12,2024-03-01 12:00,12.345,销售,1\n", encoding="utf-8")
+    on_duck = import_file(duck, "store", path)
+    on_spark = import_file(spark, "store", path)
+    counts = ("rows_loaded", "rows_quarantined", "fields_quarantined", "added")
+    assert [getattr(on_spark, c) for c in counts] == [getattr(on_duck, c) for c in counts]
+    assert (on_duck.rows_loaded, on_duck.rows_quarantined, on_duck.fields_quarantined) == (2, 1, 2)
+
+    def snapshot(engine: Engine) -> list[list[dict[str, object]]]:
+        return [engine.query(sql).to_pylist() for sql in (
+            "SELECT channel_uid, birthday, birth_month, birth_day, _row_hash FROM raw_identity ORDER BY channel_uid",
+            "SELECT order_id, created_at, amount_paid, _row_hash FROM raw_order ORDER BY order_id",
+            "SELECT _row, field, reason, raw_text, _row_hash FROM quarantine ORDER BY _row, field",
+        )]
+
+    assert snapshot(spark) == snapshot(duck)
+    again = import_file(spark, "store", path)
+    assert sum(again.added.values()) == 0 and spark.row_count("quarantine") == 3

@@ -16,10 +16,14 @@ SETTINGS = Settings(sections={"metrics": {"as_of": AS_OF.isoformat()}})
 def test_step_writes_metric_tables(duck: Engine) -> None:
     build(duck)
     rows_in, rows_out, message = run_metrics(duck, SETTINGS)
-    assert rows_in > 0 and rows_out > 0 and "health" in message
+    written = ("metric_value", "metric_cohort", "metric_health", "metric_staff_conversion", "metric_script_dropoff",
+               "metric_funnel")
     tables = set(duck.tables())
-    assert {"metric_value", "metric_cohort", "metric_health", "metric_staff_conversion",
-            "metric_script_dropoff", "metric_funnel"} <= tables
+    assert set(written) <= tables
+    # it reports what it read and wrote: the clean rows measured, every row of every metric table
+    assert rows_in == sum(duck.row_count(t) for t in ("orders", "contacts", "messages")) > 0
+    assert rows_out == sum(duck.row_count(t) for t in written) > duck.row_count("metric_value")
+    assert message.startswith(f"{duck.row_count('metric_value'):,} metric values to {AS_OF}; health ")
     assert not [t for t in tables if t.startswith("mx_")]
     value = duck.scalar(
         "SELECT value FROM metric_value WHERE metric = 'average_order_value' AND grain = 'month' "

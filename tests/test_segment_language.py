@@ -87,7 +87,7 @@ VOCAB = Vocabulary(frozenset({"orders", "net_spend", "city", "is_friend"}), dt.d
     ("getenv('HOME') = 'x'", "unknown function 'getenv'"),
     ("oders >= 2", "unknown column 'oders'"),
     ("orders >= ", "cannot read"),
-    ("orders >= 2 and (", "cannot read"),
+    ("orders >= 2 and (", "never closed"),
     ("net_spend + 1", "must be a condition"),
     ("orders", "must be a condition"),
     ("", "empty"),
@@ -98,7 +98,7 @@ VOCAB = Vocabulary(frozenset({"orders", "net_spend", "city", "is_friend"}), dt.d
     ("has_tag()", "needs a tag name"),
     ("today(1) > 0", "takes no arguments"),
     ("CAST(orders AS VARCHAR) = '1'", "only DATE"),
-    ("orders > ?", "not allowed"),
+    ("orders > ?", "not part of the language"),
     ("* > 1", "not allowed"),
     ("orders >= 'two'", "orders is a number"),
     ("city in ('杭州', 5)", "city is text"),
@@ -137,3 +137,65 @@ def test_every_example_in_the_docs_compiles(world: Engine) -> None:
     assert len(examples) == 20
     for example in examples:
         count(world, example)  # compiles and runs on the profile
+
+
+DATED = Vocabulary(VOCAB.columns | {"last_order_date"}, VOCAB.as_of, VOCAB.booleans, VOCAB.texts, VOCAB.numbers)
+
+
+# --- the grammar's edges (issue 18): refused at the position, never a RecursionError or OverflowError ----------
+@pytest.mark.parametrize(("expression", "message", "at"), [
+    ("orders > 1 -- and drop", "comments are not part", 11),
+    ("orders > 1 /* hidden */", "comments are not part", 11),
+    ("/**/orders > 1", "comments are not part", 0),
+    ("orders > 1;", "not several statements", 10),
+    ('"orders" > 1', "double quotes", 0),
+    ("`orders` > 1", "backticks", 0),
+    ("orders > $1", "'\\$' is not part", 9),
+    ("city = 'a' || e'\\x41'", "'bytestring' is not allowed", None),
+    ("city = 'a' \\ 'b'", "'\\\\' is not part", 11),
+    ("orders in [1, 2]", "lists are written in parentheses", 10),
+    ("orders > :x", "parameters are not part", None),
+    ("last_order_date > DATE '2026-02-30'", "'2026-02-30' is not a real date", 23),
+    ("last_order_date > DATE '2026-2-3'", "is not a real date", 23),
+    ("last_order_date > DATE '0001-01-01'", "out of range", 23),
+    ("last_order_date < today() - 999999999", "too far from today", 28),
+    ("last_order_date < today() + interval 99999999 day", "too far from today", None),
+    ("bought(within_days := 99999999)", "at most 36,525", 22),
+    ("orders > 1e400", "too large", 9),
+    ("net_spend > 99999999999999999999", "too large", 12),
+    ("city = '" + "长" * 501 + "'", "at most 500 characters", 7),
+    ("(" * 60 + "orders > 1" + ")" * 60, "nests too deeply", 20),
+    ("not " * 990 + "is_friend", "nests too deeply", 80),
+    ("abs(" * 600 + "orders" + ")" * 600 + " > 1", "nests too deeply", 83),
+    ("- " * 30 + "orders > 1", "nests too deeply", 40),
+    ("orders > 1)", "without a matching", 10),
+    ("city = 'open", "never closed", 7),
+])
+def test_outside_the_grammar_is_refused_at_its_position(expression: str, message: str, at: int | None) -> None:
+    with pytest.raises(SegmentError, match=message) as caught:
+        compile_predicate(expression, DATED)
+    if at is not None:
+        assert caught.value.start == at
+
+
+def test_depth_up_to_the_limit_compiles_on_both_dialects() -> None:
+    from siyu.engine.dialect import transpile
+
+    for expression in ["(" * 20 + "orders > 1" + ")" * 20, "not " * 19 + "is_friend",
+                       "abs(" * 19 + "orders" + ")" * 19 + " > 1", " or ".join(["orders = 1"] * 280)]:
+        where = compile_predicate(expression, VOCAB)
+        spark_sql = transpile(f"SELECT 1 FROM person_profile AS p WHERE {where}", "spark")
+        assert spark_sql.startswith("SELECT 1 FROM person_profile AS p WHERE")
+        assert ("is_friend" if expression.startswith("not") else "orders") in spark_sql
+
+
+def test_text_that_looks_like_a_comment_inside_quotes_is_text(world: Engine) -> None:
+    assert members(world, "name = '-- /* ; \"x\" `y` $1 ?'") == set()
+    assert "'-- /* ; \"x\" `y` $1 ?'" in compile_predicate("city = '-- /* ; \"x\" `y` $1 ?'", VOCAB)
+
+
+def test_division_by_zero_matches_nobody(world: Engine) -> None:
+    assert members(world, "orders / 0 > 1") == set()
+    assert members(world, "orders % 0 = 0") == set()
+    assert members(world, "not (orders / 0 > 1)") == set()
+    assert members(world, "orders / 2 >= 1") == members(world, "orders >= 2")

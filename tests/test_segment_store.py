@@ -10,7 +10,7 @@ from test_profile_columns import open_world
 from typer.testing import CliRunner
 
 from siyu.config import Settings
-from siyu.engine import Engine
+from siyu.engine import Engine, EngineError
 from siyu.profile import run_profile
 from siyu.segment import SegmentError, run_segments, run_tags
 from siyu.segment.export import export, members
@@ -111,3 +111,72 @@ def test_cli_bad_expression_is_a_message_not_a_traceback(tmp_path: Path) -> None
     assert out.exit_code == 2 and "not several statements" in out.stderr and "Traceback" not in out.stderr
     out = CliRunner().invoke(app, ["segment", "members", "nope", "--warehouse", str(tmp_path / "w.duckdb")])
     assert out.exit_code == 2 and "no segment named 'nope'" in out.stderr
+
+
+# --- issue 18: a bad saved segment never poisons later runs ---------------------------------------------------
+def test_cli_save_of_a_segment_that_cannot_run_stores_nothing(tmp_path: Path) -> None:
+    from siyu.cli.main import app
+
+    built(tmp_path / "w.duckdb").close()
+    w = ["--warehouse", str(tmp_path / "w.duckdb")]
+    for expression, message in [("last_order_date > DATE '2026-02-30'", "'2026-02-30' is not a real date"),
+                                ("month(orders) = 1", "does not run on this warehouse"),
+                                ("orders > 1 -- and drop", "comments are not part")]:
+        out = CliRunner().invoke(app, ["segment", "save", "bad", expression, *w])
+        assert out.exit_code == 2 and message in out.stderr and "Traceback" not in out.stderr
+    engine = open_world(tmp_path / "w.duckdb")
+    assert list_segments(engine) == []
+    engine.close()
+
+
+def _store_as_an_old_version_did(engine: Engine, rows: list[tuple[str, str]]) -> None:
+    """Saved segments written straight to the table, as versions before the grammar's checks could."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from siyu.segment.tables import SEGMENT, ensure_tables
+
+    ensure_tables(engine)
+    stamp = dt.datetime(2026, 1, 1)
+    engine.write_arrow("segment", pa.Table.from_pylist(
+        [{"name": n, "expression": e, "description": "", "created_at": stamp, "updated_at": stamp} for n, e in rows],
+        schema=SEGMENT), mode="replace")
+
+
+def test_a_bad_stored_segment_is_skipped_with_its_reason_and_the_others_are_snapshotted(tmp_path: Path) -> None:
+    engine = built(tmp_path / "w.duckdb")
+    _store_as_an_old_version_did(engine, [
+        ("bad_date", "last_order_date > DATE '2026-02-30'"), ("bad_type", "month(orders) = 1"),
+        ("comment", "orders >= 2 -- old"), ("repeat", "orders >= 2")])
+    segments, rows, message = run_segments(engine, Settings(), run_id="r1")
+    assert (segments, rows) == (1, 4)
+    assert "3 skipped" in message and "bad_date: '2026-02-30' is not a real date (at character 24)" in message
+    assert "bad_type: query failed: Binder Error" in message and "SELECT" not in message
+    done = {r["segment"]: r for r in engine.query("SELECT * FROM segment_snapshot").to_pylist()}
+    assert done["repeat"]["members"] == 4 and done["repeat"]["skipped"] is None
+    assert done["comment"]["members"] is None and "comments are not part" in done["comment"]["skipped"]
+    assert history(engine, "bad_type")[0]["skipped"].startswith("query failed: Binder Error")
+    members = engine.query("SELECT DISTINCT segment FROM segment_member").column(0).to_pylist()
+    assert members == ["repeat"]
+    # the next run compares with the last run that snapshotted the segment, not the skipped one
+    _store_as_an_old_version_did(engine, [("bad_date", "orders >= 3"), ("repeat", "orders >= 2")])
+    run_segments(engine, Settings(), run_id="r2")
+    assert [(h["run_id"], h["members"], h["entered"]) for h in history(engine, "bad_date")] == [
+        ("r1", None, None), ("r2", 2, 2)]
+    engine.close()
+
+
+def test_a_snapshot_is_one_transaction(tmp_path: Path) -> None:
+    """A fault while recording sizes (here: a segment_snapshot whose `members` column cannot hold a count)
+    leaves no member rows of that run behind."""
+    engine = built(tmp_path / "w.duckdb")
+    save_segment(engine, "repeat", "orders >= 2")
+    save_segment(engine, "ice", "preferred_material = '冰丝'")
+    engine.drop_table("segment_snapshot")
+    engine.execute("CREATE TABLE segment_snapshot (segment VARCHAR, run_id VARCHAR, as_of DATE, "  # type: ignore[attr-defined]
+                   "snapshot_at TIMESTAMP, members DATE, entered BIGINT, exited BIGINT, skipped VARCHAR)")
+    with pytest.raises(EngineError, match="appending to segment_snapshot failed"):
+        run_segments(engine, Settings(), run_id="r1")
+    assert engine.row_count("segment_member") == 0
+    engine.close()

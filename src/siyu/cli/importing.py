@@ -19,11 +19,12 @@ def _sources_help() -> str:
 
 
 def _report_table(reports: list[ImportReport]) -> Table:
-    table = Table("file", "source", "rows read", "loaded", "duplicate", "quarantined", "rows/s", title="import")
+    table = Table("file", "source", "encoding", "rows read", "loaded", "duplicate", "quarantined", "fields emptied",
+                  "rows/s", title="import")
     for r in reports:
         table.add_row(
-            r.file, r.source, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_duplicate:,}",
-            f"{r.rows_quarantined:,}", f"{r.rows_per_second:,.0f}",
+            r.file, r.source, r.encoding or "", f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_duplicate:,}",
+            f"{r.rows_quarantined:,}", f"{r.fields_quarantined:,}", f"{r.rows_per_second:,.0f}",
         )
     return table
 
@@ -60,7 +61,7 @@ def _import_all(
 
                 reports.append(import_file(
                     eng, mapping, f, encoding=encoding or settings.encoding, sheet=sheet,
-                    batch_rows=settings.batch_rows, progress=tick,
+                    batch_rows=settings.batch_rows, progress=tick, timezone=choice.settings.brand.timezone,
                 ))
     return reports
 
@@ -90,10 +91,10 @@ def register(app: typer.Typer) -> None:
         problems = _problems_table(reports)
         if problems is not None:
             console.print(problems)
-        bad = sum(r.rows_quarantined for r in reports)
+        bad = sum(r.rows_quarantined + r.fields_quarantined for r in reports)
         if bad and not allow_bad:
             err_console.print(
-                f"[yellow]{bad:,} row(s) quarantined: see `SELECT * FROM quarantine`; "
+                f"[yellow]{bad:,} row(s) or field(s) quarantined: see `SELECT * FROM quarantine`; "
                 "fix and re-import, or pass --allow-bad[/]"
             )
             raise typer.Exit(1)

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from siyu.clv.data import Array
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 
 Unit = Literal["days", "weeks"]
 DAYS_PER_UNIT: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -83,14 +84,10 @@ class Summary:
         )
 
 
-def _d(day: dt.date) -> str:
-    return f"DATE '{day.isoformat()}'"
-
-
 def summary_sql(source_sql: str, period: Period) -> str:
     """The summary SELECT (DuckDB dialect; transpiles to Spark)."""
-    cal = _d(period.calibration_end)
-    hold = _d(period.holdout_end) if period.holdout_end else cal
+    cal = literal(period.calibration_end)
+    hold = literal(period.holdout_end) if period.holdout_end else cal
     k = f"{period.days_per_unit:.1f}"
     return f"""
 WITH tx AS (
@@ -129,8 +126,8 @@ GROUP BY customer_id
 
 def tracking_sql(source_sql: str, period: Period) -> str:
     """Repeat purchase days per calendar day of the summarised customers, through the holdout end."""
-    cal = _d(period.calibration_end)
-    end = _d(period.holdout_end) if period.holdout_end else cal
+    cal = literal(period.calibration_end)
+    end = literal(period.holdout_end) if period.holdout_end else cal
     return f"""
 WITH days AS (
     SELECT DISTINCT CAST(customer_id AS VARCHAR) AS customer_id, CAST(order_date AS DATE) AS order_date

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import ident, literal
 
 _MAX_LISTED = 5
 
@@ -105,10 +106,6 @@ FROM data
 """
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def load_transactions(path: Path, columns: Columns) -> pa.Table:
     """Read and check a file: rows of (customer_id, order_date, amount, _row); errors name file, rows, column."""
     table, first_row = read_table(path)
@@ -120,9 +117,9 @@ def load_transactions(path: Path, columns: Columns) -> pa.Table:
     if table.num_rows == 0:
         raise TransactionsError(f"{path}: the file has no data rows")
     table = table.append_column("_row", pa.array(range(first_row, first_row + table.num_rows), pa.int64()))
-    amount_text = _quote(columns.amount) if columns.amount else "CAST(NULL AS VARCHAR)"
+    amount_text = ident(columns.amount) if columns.amount else "CAST(NULL AS VARCHAR)"
     parsed = arrow_sql(
-        _PARSE_SQL.format(customer=_quote(columns.customer), date=_quote(columns.date), amount_text=amount_text),
+        _PARSE_SQL.format(customer=ident(columns.customer), date=ident(columns.date), amount_text=amount_text),
         data=table,
     )
     _check(parsed, path, columns)
@@ -153,7 +150,7 @@ def _check(parsed: pa.Table, path: Path, columns: Columns) -> None:
 def check_period(rows: pa.Table, path: Path, calibration_end: dt.date, holdout_end: dt.date | None) -> None:
     """Rows dated after the last day we evaluate would be silently ignored: refuse them, naming the rows."""
     end = holdout_end or calibration_end
-    late = arrow_sql(f"SELECT _row FROM rows WHERE order_date > DATE '{end.isoformat()}' ORDER BY _row", rows=rows)
+    late = arrow_sql(f"SELECT _row FROM rows WHERE order_date > {literal(end)} ORDER BY _row", rows=rows)
     if late.num_rows:
         listed = _rows(late.column("_row").to_pylist(), late.num_rows)
         what = "holdout end" if holdout_end else "calibration end"

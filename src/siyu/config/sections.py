@@ -8,6 +8,7 @@ problem reads the same: the file, the dotted key, what is wrong and, for a missp
 from __future__ import annotations
 
 import difflib
+import zoneinfo
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,15 @@ def nearest(name: str, valid: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest valid name, or nothing when none is close."""
     near = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
     return f"; did you mean '{near[0]}'?" if near else ""
+
+
+def check_timezone(name: str) -> str:
+    """The name when it is an IANA time zone this machine knows; else a ValueError saying what is expected."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
+    return name
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

@@ -8,13 +8,12 @@ silently ignored.
 from __future__ import annotations
 
 import tomllib
-import zoneinfo
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from siyu.config.sections import CORE_TABLES, TOP_KEYS, ConfigError, check_top_level, validated
+from siyu.config.sections import CORE_TABLES, TOP_KEYS, ConfigError, check_timezone, check_top_level, validated
 from siyu.domain.channels import CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, check_channels
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -40,11 +39,7 @@ class BrandSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
-        return name
+        return check_timezone(name)
 
 
 class ChannelSettings(_Section):

@@ -8,7 +8,7 @@ DuckDB and one created on Spark have the same columns and types.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +16,8 @@ import pyarrow as pa
 
 BatchFn = Callable[[pa.RecordBatch], pa.RecordBatch]
 BATCH_ROWS = 100_000
+Params = Mapping[str, Any] | None
+"""Values bound to `$name` placeholders in a statement (DuckDB dialect; Spark receives them as `:name`)."""
 
 
 class EngineError(RuntimeError):
@@ -36,20 +38,20 @@ class Engine(ABC):
 
     # --- statements -------------------------------------------------------------------------------
     @abstractmethod
-    def query(self, sql: str) -> pa.Table:
-        """Run a SELECT (DuckDB dialect) and return its result as Arrow."""
+    def query(self, sql: str, params: Params = None) -> pa.Table:
+        """Run a SELECT (DuckDB dialect) and return its result as Arrow; `params` are bound to `$name`."""
 
-    def scalar(self, sql: str) -> Any:
+    def scalar(self, sql: str, params: Params = None) -> Any:
         """The single value of a one-row, one-column SELECT."""
-        table = self.query(sql)
+        table = self.query(sql, params)
         return table.column(0)[0].as_py() if table.num_rows else None
 
     @abstractmethod
-    def create_table_as(self, name: str, select_sql: str) -> int:
+    def create_table_as(self, name: str, select_sql: str, params: Params = None) -> int:
         """Replace table `name` with the result of a SELECT; returns its row count."""
 
     @abstractmethod
-    def insert_select(self, name: str, select_sql: str) -> int:
+    def insert_select(self, name: str, select_sql: str, params: Params = None) -> int:
         """Append the rows of a SELECT (matched by column name); returns rows added."""
 
     @abstractmethod

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError
+from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError, Params
+from siyu.engine.quote import literal
 
 _ids = itertools.count()
 
@@ -41,7 +42,7 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"opening the warehouse {self.path}", "", exc) from exc
         if memory_limit:
-            self._run("setting memory_limit", f"SET memory_limit = '{memory_limit}'")
+            self._run("setting memory_limit", f"SET memory_limit = {literal(memory_limit)}")
         if threads:
             self._run("setting threads", f"SET threads = {int(threads)}")
         self._run("settings", "SET preserve_insertion_order = false")
@@ -50,31 +51,31 @@ class DuckDBEngine(Engine):
     def describe(self) -> str:
         return f"duckdb:{self.path}"
 
-    def _run(self, what: str, sql: str) -> list[tuple[object, ...]]:
+    def _run(self, what: str, sql: str, params: Params = None) -> list[tuple[object, ...]]:
         """Run a statement to completion (DuckDB 2 refuses new work while a result is unread)."""
         try:
-            return self.con.execute(sql).fetchall()
+            return self.con.execute(sql, dict(params) if params else None).fetchall()
         except duckdb.Error as exc:
             raise EngineError(what, sql, exc) from exc
 
-    def execute(self, sql: str) -> None:
+    def execute(self, sql: str, params: Params = None) -> None:
         """Run a DuckDB-only statement (migrations, settings). Steps use the portable methods."""
-        self._run("statement", sql)
+        self._run("statement", sql, params)
 
-    def query(self, sql: str) -> pa.Table:
+    def query(self, sql: str, params: Params = None) -> pa.Table:
         try:
-            relation = self.con.sql(sql)
+            relation = self.con.sql(sql, params=dict(params)) if params else self.con.sql(sql)
             return _to_arrow(relation) if relation is not None else pa.table({})
         except duckdb.Error as exc:
             raise EngineError("query", sql, exc) from exc
 
-    def create_table_as(self, name: str, select_sql: str) -> int:
-        self._run(f"building table {name}", f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+    def create_table_as(self, name: str, select_sql: str, params: Params = None) -> int:
+        self._run(f"building table {name}", f"CREATE OR REPLACE TABLE {name} AS {select_sql}", params)
         return self.row_count(name)
 
-    def insert_select(self, name: str, select_sql: str) -> int:
+    def insert_select(self, name: str, select_sql: str, params: Params = None) -> int:
         before = self.row_count(name)
-        self._run(f"inserting into {name}", f"INSERT INTO {name} BY NAME {select_sql}")
+        self._run(f"inserting into {name}", f"INSERT INTO {name} BY NAME {select_sql}", params)
         return self.row_count(name) - before
 
     def drop_table(self, name: str) -> None:
@@ -94,7 +95,7 @@ class DuckDBEngine(Engine):
             try:
                 self._run(f"creating {name}", f"CREATE TABLE {name} AS SELECT * FROM {view}")
             finally:
-                self.con.unregister(view)
+                self._unregister(view)
             return
         have = set(self.table_schema(name).names)
         for field in schema:
@@ -107,7 +108,7 @@ class DuckDBEngine(Engine):
         try:
             rows = self._run("type probe", f"SELECT typeof(x) FROM {view}")
         finally:
-            self.con.unregister(view)
+            self._unregister(view)
         return str(rows[0][0])
 
     def table_schema(self, name: str) -> pa.Schema:
@@ -118,11 +119,17 @@ class DuckDBEngine(Engine):
         try:
             self._run(f"creating {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
         finally:
-            self.con.unregister(view)
+            self._unregister(view)
 
     def create_temp_table_as(self, name: str, select_sql: str) -> int:
         self._run(f"building table {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {select_sql}")
         return self.row_count(name)
+
+    def _unregister(self, view: str) -> None:
+        """Unregister an Arrow view; after a failed statement in a transaction DuckDB refuses even this until the
+        rollback, and that refusal must not hide the error that caused it (the view goes with the connection)."""
+        with suppress(duckdb.Error):
+            self.con.unregister(view)
 
     def _register(self, data: pa.Table) -> str:
         view = f"__arrow_{next(_ids)}"
@@ -139,7 +146,7 @@ class DuckDBEngine(Engine):
             else:
                 raise ValueError(f"mode must be 'append' or 'replace', not {mode!r}")
         finally:
-            self.con.unregister(view)
+            self._unregister(view)
         return data.num_rows
 
     @contextmanager
@@ -150,7 +157,7 @@ class DuckDBEngine(Engine):
             yield
         finally:
             for alias in tables:
-                self.con.unregister(alias)
+                self._unregister(alias)
 
     def stage_arrow(self, name: str, select_sql: str, tables: dict[str, pa.Table], create: bool = False) -> int:
         with self._registered(tables):
@@ -174,7 +181,7 @@ class DuckDBEngine(Engine):
             )
             rows = self._run(f"appending new rows to {name}", sql)
         finally:
-            self.con.unregister(view)
+            self._unregister(view)
         return int(str(rows[0][0])) if rows else 0
 
     def map_batches(self, select_sql: str, fn: BatchFn, schema: pa.Schema, target: str) -> int:
@@ -205,7 +212,7 @@ class DuckDBEngine(Engine):
         try:
             self._run(f"writing {target}", f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {view}")
         finally:
-            self.con.unregister(view)
+            self._unregister(view)
             if cursor is not None:
                 cursor.close()
         return written

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from siyu.engine.base import BatchFn, Engine, EngineError
+from siyu.engine.base import BatchFn, Engine, EngineError, Params
 from siyu.engine.dialect import transpile
 
 _SESSIONS: dict[str, Any] = {}
@@ -41,6 +41,8 @@ def spark_session(master: str = "local[2]") -> Any:
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.driver.memory", "4g")
+            # `${...}` inside a bound value or a quoted name is data, never a variable to expand
+            .config("spark.sql.variable.substitute", "false")
             .getOrCreate()
         )
         _SESSIONS[master].sparkContext.setLogLevel("ERROR")
@@ -74,10 +76,11 @@ class SparkEngine(Engine):
         self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
         self._views.add(name)
 
-    def _sql(self, what: str, sql: str) -> Any:
+    def _sql(self, what: str, sql: str, params: Params = None) -> Any:
+        """Run one statement; `$name` placeholders become Spark's `:name`, bound to `params` (never spliced)."""
         spark_sql = transpile(sql, "spark")
         try:
-            return self.spark.sql(spark_sql)
+            return self.spark.sql(spark_sql, args=dict(params)) if params else self.spark.sql(spark_sql)
         except Exception as exc:  # pyspark raises its own hierarchy
             raise EngineError(what, spark_sql, exc) from exc
 
@@ -94,16 +97,16 @@ class SparkEngine(Engine):
         return self.lake / f"_staging_{name}_{uuid.uuid4().hex}"
 
     # --- statements -------------------------------------------------------------------------------
-    def query(self, sql: str) -> pa.Table:
-        df = self._sql("query", sql)
+    def query(self, sql: str, params: Params = None) -> pa.Table:
+        df = self._sql("query", sql, params)
         try:
             table: pa.Table = df.toArrow()
         except Exception as exc:
             raise EngineError("query", transpile(sql, "spark"), exc) from exc
         return table
 
-    def create_table_as(self, name: str, select_sql: str) -> int:
-        df = self._sql(f"building table {name}", select_sql)
+    def create_table_as(self, name: str, select_sql: str, params: Params = None) -> int:
+        df = self._sql(f"building table {name}", select_sql, params)
         staged = self._staging(name)
         try:
             df.write.mode("overwrite").parquet(str(staged))
@@ -113,8 +116,8 @@ class SparkEngine(Engine):
         self._swap_in(name, staged)
         return self.row_count(name)
 
-    def insert_select(self, name: str, select_sql: str) -> int:
-        data = self.query(select_sql)
+    def insert_select(self, name: str, select_sql: str, params: Params = None) -> int:
+        data = self.query(select_sql, params)
         return self.write_arrow(name, data, mode="append")
 
     def drop_table(self, name: str) -> None:

@@ -3,6 +3,12 @@
 Why one transaction: an import that dies half-way (a crash, Ctrl-C, a file that turns unreadable at row
 8 million) must leave the warehouse exactly as it was, so a retry starts clean. Why a content hash: the
 same rows imported again (the same file, or next week's export overlapping this week's) add nothing.
+Quarantine entries are keyed by file, row and field (and the raw value), so two different bad rows that
+happen to read the same are both kept, and a retry of the same file adds no entry twice.
+
+A row is rejected whole only when a field it cannot exist without is missing or bad (see
+`mapping.ESSENTIAL` and `required`); any other bad value is left empty, the row is kept, and the field gets
+its own quarantine entry (`fields_quarantined`).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import datetime as dt
 import json
 import time
 import uuid
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +27,13 @@ import pyarrow as pa
 
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
+from siyu.errors import UserError
 from siyu.ingest.mapping import Mapping, load_mapping
 from siyu.ingest.meta import hash_sql
 from siyu.ingest.parse import BatchParser, resolve_columns, target_columns
 from siyu.ingest.readers import Reader, Rejected, open_reader
 from siyu.ingest.staging import DirectSink, Meta, StagedSink, Target, open_sink
+from siyu.ingest.values import DEFAULT_TIMEZONE
 from siyu.schema.tables import RAW_TABLES, SYSTEM_TABLES
 
 Progress = Callable[[int, int | None, str], None]  # (done, total, unit: "bytes" | "rows")
@@ -34,7 +43,7 @@ Sink = DirectSink | StagedSink
 
 @dataclass
 class Problem:
-    """One rejected row, as the report shows it."""
+    """One rejected row, or one field left empty, as the report shows it."""
 
     row: int | None
     field: str | None
@@ -50,11 +59,12 @@ class ImportReport:
     rows_loaded: int = 0
     rows_duplicate: int = 0
     rows_quarantined: int = 0
+    fields_quarantined: int = 0  # bad optional values left empty (their rows were loaded)
     added: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     batches: int = 0
-    encoding: str | None = None
+    encoding: str | None = None  # the text encoding the file was read in: detected or given (None: XLSX, Parquet)
     file_bytes: int = 0
 
     @property
@@ -71,17 +81,23 @@ def import_file(
     sheet: str | None = None,
     batch_rows: int = 500_000,
     progress: Progress | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> ImportReport:
     """Load `path` (an export of `source`: a built-in name, a mapping file, or a loaded Mapping).
 
     Raises before writing anything when the file or mapping is wrong (unknown source, missing required
-    header, unreadable file). Rows with bad values go to `quarantine`; the report counts them.
+    header, unreadable file, undecidable encoding). Rows missing an essential value go to `quarantine`, bad
+    optional values are left empty and noted there; the report counts both. `encoding` (else the mapping's)
+    overrides detection; zoned times are stored as wall-clock time in `timezone` (siyu.toml brand.timezone).
     """
     started = time.perf_counter()
     started_at = dt.datetime.now().replace(microsecond=0)
     mapping = source if isinstance(source, Mapping) else load_mapping(source)
     path = Path(path)
-    reader = open_reader(path, encoding, sheet)
+    if batch_rows < 1:
+        raise UserError(f"batch_rows must be at least 1, not {batch_rows}")
+    _check_timezone(timezone)
+    reader = open_reader(path, encoding or mapping.encoding, sheet)
     columns = resolve_columns(mapping, reader.headers, path)
     report = ImportReport(
         source=mapping.source, file=str(path), import_id=uuid.uuid4().hex[:16], encoding=reader.encoding,
@@ -92,7 +108,7 @@ def import_file(
         engine.ensure_table(target.table, RAW_TABLES[target.table])
     for name in ("quarantine", "import_log"):
         engine.ensure_table(name, SYSTEM_TABLES[name])
-    parser = BatchParser(mapping, columns)
+    parser = BatchParser(mapping, columns, timezone)
     targets = [Target(t.table, target_columns(mapping, t)) for t in mapping.targets]
     meta = Meta(mapping.source, report.file, started_at)
     sink = open_sink(engine, report.import_id)
@@ -109,6 +125,7 @@ def import_file(
             if progress:
                 progress(batch.done, reader.total, reader.unit)
         _quarantine_rejected(sink, mapping, reader, report, started_at)
+        _quarantine_fields(sink, mapping, report, started_at)
 
         def finish(added: dict[str, int]) -> None:
             """Counts, then the import log, inside the transaction that stores the rows."""
@@ -128,6 +145,14 @@ def import_file(
     report.seconds = time.perf_counter() - started
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
     return report
+
+
+def _check_timezone(name: str) -> None:
+    """A time zone the parse SQL can convert to, checked before any file is read."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"unknown time zone {name!r} (siyu.toml [brand] timezone); e.g. Asia/Shanghai") from None
 
 
 def _raw_text(reader: Reader, row: dict[str, Any]) -> str:
@@ -151,6 +176,15 @@ def _quarantine_parsed(
     _write_quarantine(sink, mapping, report, rows, now)
 
 
+def _quarantine_fields(sink: Sink, mapping: Mapping, report: ImportReport, now: dt.datetime) -> None:
+    """Bad optional values: the row was loaded with the field empty; each field gets its own entry."""
+    notes = sink.notes()
+    if notes is None:
+        return
+    rows = list(zip(*(notes.column(c).to_pylist() for c in ("__row", "field", "reason", "raw")), strict=True))
+    _write_quarantine(sink, mapping, report, rows, now, fields=True)
+
+
 def _quarantine_rejected(
     sink: Sink, mapping: Mapping, reader: Reader, report: ImportReport, now: dt.datetime
 ) -> None:
@@ -169,8 +203,14 @@ def _write_quarantine(
     report: ImportReport,
     rows: list[tuple[int | None, str | None, str, str]],
     now: dt.datetime,
+    fields: bool = False,
 ) -> None:
-    report.rows_quarantined += len(rows)
+    """Entries keyed (`_row_hash`) by file, row, field and raw text: distinct bad rows that read alike are all
+    kept, and the same entry from a retried import is stored once."""
+    if fields:
+        report.fields_quarantined += len(rows)
+    else:
+        report.rows_quarantined += len(rows)
     for row, fld, reason, _ in rows[: max(0, MAX_PROBLEMS - len(report.problems))]:
         report.problems.append(Problem(row, fld, reason))
     n = len(rows)
@@ -186,17 +226,19 @@ def _write_quarantine(
             "_ingested_at": pa.array([now] * n, pa.timestamp("us")),
         }
     )
-    hashes = arrow_sql(f"SELECT {hash_sql(mapping.source, ['raw_text'])} AS h FROM q", q=table).column("h")
+    key = hash_sql(mapping.source, ["_file", "_row", "field", "raw_text"])
+    hashes = arrow_sql(f"SELECT {key} AS h FROM q", q=table).column("h")
     sink.write("quarantine", table.append_column("_row_hash", hashes))
 
 
 def _log(engine: Engine, report: ImportReport, started_at: dt.datetime) -> None:
-    status = "quarantined" if report.rows_quarantined else "ok"
+    status = "quarantined" if report.rows_quarantined or report.fields_quarantined else "ok"
     row = {
         "import_id": report.import_id, "source": report.source, "file": report.file,
         "file_bytes": report.file_bytes, "started_at": started_at,
         "finished_at": dt.datetime.now().replace(microsecond=0), "rows_read": report.rows_read,
         "rows_loaded": report.rows_loaded, "rows_duplicate": report.rows_duplicate,
-        "rows_quarantined": report.rows_quarantined, "status": status,
+        "rows_quarantined": report.rows_quarantined, "status": status, "encoding": report.encoding,
+        "fields_quarantined": report.fields_quarantined,
     }
     engine.write_arrow("import_log", pa.Table.from_pylist([row], schema=SYSTEM_TABLES["import_log"]))

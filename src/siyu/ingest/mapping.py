@@ -7,13 +7,15 @@ mapping file and the field. `docs/import-mappings.md` describes the format.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from siyu.errors import UserError
 from siyu.ingest.meta import META_NAMES
 from siyu.schema.tables import RAW_TABLES
 
@@ -25,19 +27,62 @@ FIELD_TYPES: dict[str, str] = {
     "text": "trimmed text; empty means missing",
     "datetime": "a date and time in the usual forms, Excel serials and Unix epochs",
     "date": "a date in the same forms as datetime",
-    "amount": "money: ¥/￥, thousands separators and spaces stripped; (12.50) or -12.50 negative",
+    "birthday": "a date, or a month and day without a year (05-12, 5月12日, --05-12: kept as birth_month/birth_day)",
+    "amount": "money: ¥/￥ and spaces stripped, thousands separators every 3 digits, at most 2 decimals; "
+              "(12.50) or -12.50 negative",
     "int": "a whole number",
     "bool": "是/否, Y/N, yes/no, true/false, 1/0",
     "map": "a value translated through a value map ([maps.NAME])",
     "address": "a full address split into province, city, district and the rest",
 }
 ADDRESS_PARTS: tuple[str, ...] = ("province", "city", "district")
+BIRTHDAY_PARTS: tuple[str, ...] = ("birth_month", "birth_day")
 _FIELD_KEYS = {"headers", "type", "required", "map", "fallback", "override"}
-_TOP_KEYS = {"source", "channel", "description", "fields", "targets", "maps"}
+_TOP_KEYS = {"source", "channel", "description", "fields", "targets", "maps", "encoding"}
+_TARGET_KEYS = {"table", "fields"}
+# The columns a row of each raw table cannot exist without: a mapping must fill them, and a row missing one is
+# rejected whole. Any other bad value is left empty and noted in the quarantine.
+ESSENTIAL: dict[str, tuple[str, ...]] = {
+    "raw_order": ("order_id", "channel_uid", "created_at", "amount_paid"),
+    "raw_order_item": ("order_id",),
+    "raw_identity": ("channel_uid",),
+    "raw_contact": ("staff_id", "external_userid"),
+    "raw_group": ("group_id",),
+    "raw_group_event": ("group_id", "member_id", "event", "event_at"),
+    "raw_message": ("message_id",),
+    "raw_parcel": ("parcel_id",),
+    "raw_coupon": ("coupon_id",),
+    "raw_stored_value": ("txn_id",),
+    "raw_product": ("sku",),
+    "raw_staff": ("staff_id",),
+    "raw_store": ("store_id",),
+}
 
 
-class MappingError(ValueError):
+class MappingError(UserError):
     """A mapping file is wrong: the message names the file and the entry to fix."""
+
+
+def _nearest(word: str, allowed: set[str] | list[str]) -> str:
+    """`; did you mean X?` for a misspelt name, with the full list of allowed names."""
+    close = difflib.get_close_matches(word, sorted(allowed), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}allowed: {', '.join(sorted(allowed))}"
+
+
+def _unknown(where: str, what: str, keys: set[str], allowed: set[str]) -> None:
+    unknown = sorted(keys - allowed)
+    if unknown:
+        raise MappingError(f"{where}: {what} has unknown key {unknown[0]!r}; {_nearest(unknown[0], allowed)}")
+
+
+def _text(where: str, key: str, value: Any, optional: bool = True) -> str | None:
+    """A setting that must be text (or absent)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise MappingError(f"{where}: {key} must be non-empty text in quotes, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -70,12 +115,15 @@ class Mapping:
     targets: tuple[Target, ...]
     maps: dict[str, dict[str, str]]
     path: Path
+    encoding: str | None = None  # the files' text encoding when detection must not decide
 
     def outputs(self) -> list[str]:
         """Column names the parsed batch carries: every field, plus the parts address fields split into."""
         names = list(self.fields)
         if any(f.type == "address" for f in self.fields.values()):
             names += [p for p in ADDRESS_PARTS if p not in self.fields]
+        if any(f.type == "birthday" for f in self.fields.values()):
+            names += [p for p in BIRTHDAY_PARTS if p not in self.fields]
         return names
 
 
@@ -97,6 +145,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise MappingError(f"mapping file {path} not found") from None
+    except IsADirectoryError:
+        raise MappingError(f"mapping file {path} is a folder; pass the .toml file itself") from None
+    except PermissionError:
+        raise MappingError(f"mapping file {path} cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise MappingError(f"mapping file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from None
 
@@ -134,50 +188,50 @@ def load_mapping(source: str | Path) -> Mapping:
 def _field(where: str, name: str, spec: Any) -> FieldSpec:
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: field {name!r} must be a table like {{ headers = [...], type = \"text\" }}")
-    unknown = set(spec) - _FIELD_KEYS
-    if unknown:
-        raise MappingError(
-            f"{where}: field {name!r} has unknown option(s) {', '.join(sorted(unknown))}; "
-            f"allowed: {', '.join(sorted(_FIELD_KEYS))}"
-        )
+    where = f"{where}: field {name!r}"
+    _unknown(where, "it", set(spec), _FIELD_KEYS)
     headers = spec.get("headers", [name])
     if isinstance(headers, str):
         headers = [headers]
-    if not headers or not all(isinstance(h, str) and h.strip() for h in headers):
-        raise MappingError(f"{where}: field {name!r} needs `headers`, a list of non-empty header names")
+    if not isinstance(headers, list) or not headers or not all(isinstance(h, str) and h.strip() for h in headers):
+        raise MappingError(f"{where} needs `headers`, a list of non-empty header names")
     kind = spec.get("type", "text")
-    if kind not in FIELD_TYPES:
-        raise MappingError(
-            f"{where}: field {name!r} has unknown type {kind!r}; known types: {', '.join(FIELD_TYPES)}"
-        )
-    if kind == "map" and not spec.get("map"):
-        raise MappingError(f"{where}: field {name!r} is of type map but names no `map`")
+    if not isinstance(kind, str) or kind not in FIELD_TYPES:
+        raise MappingError(f"{where} has unknown type {kind!r}; {_nearest(str(kind), list(FIELD_TYPES))}")
+    required = spec.get("required", False)
+    if not isinstance(required, bool):
+        raise MappingError(f"{where}: required must be true or false (without quotes), not {required!r}")
+    map_name = _text(where, "map", spec.get("map"))
+    if kind == "map" and not map_name:
+        raise MappingError(f"{where} is of type map but names no `map`")
     return FieldSpec(
         name=name,
         headers=tuple(headers),
         type=kind,
-        required=bool(spec.get("required", False)),
-        map=spec.get("map"),
-        fallback=spec.get("fallback"),
-        override=spec.get("override"),
+        required=required,
+        map=map_name,
+        fallback=_text(where, "fallback", spec.get("fallback")),
+        override=_text(where, "override", spec.get("override")),
     )
 
 
 def parse_mapping(data: dict[str, Any], path: Path) -> Mapping:
     """Build and check a mapping from parsed TOML; every problem names `path` and the entry."""
     where = f"mapping {path}"
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        allowed = ", ".join(sorted(_TOP_KEYS))
-        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}")
-    source = str(data.get("source") or path.stem)
+    _unknown(where, "the mapping", set(data), _TOP_KEYS)
+    source = _text(where, "source", data.get("source")) or path.stem
+    for key in ("description", "encoding"):
+        _text(where, key, data.get(key))
     raw_fields = data.get("fields")
     if not isinstance(raw_fields, dict) or not raw_fields:
         raise MappingError(f"{where}: needs a [fields] table with at least one field")
     fields = {name: _field(where, name, spec) for name, spec in raw_fields.items()}
     maps = shared_maps()
-    for name, entries in (data.get("maps") or {}).items():
-        if not isinstance(entries, dict):
+    raw_maps = data.get("maps") or {}
+    if not isinstance(raw_maps, dict):
+        raise MappingError(f"{where}: maps must be tables [maps.NAME] of \"exported value\" = \"stored value\"")
+    for name, entries in raw_maps.items():
+        if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
             raise MappingError(f"{where}: [maps.{name}] must be a table of \"exported value\" = \"stored value\"")
         maps[name] = {**maps.get(name, {}), **{str(k): str(v) for k, v in entries.items()}}
     for spec in fields.values():
@@ -188,25 +242,34 @@ def parse_mapping(data: dict[str, Any], path: Path) -> Mapping:
         for option in ("fallback", "override"):
             other = getattr(spec, option)
             if other is not None and other not in fields:
-                raise MappingError(f"{where}: field {spec.name!r} has {option} {other!r}, which is not a field")
-    channel = data.get("channel")
+                raise MappingError(f"{where}: field {spec.name!r} has {option} {other!r}, which is not a field; "
+                                   f"{_nearest(other, list(fields))}")
+    channel = _text(where, "channel", data.get("channel"))
     mapping = Mapping(
         source=source,
-        channel=str(channel) if channel else None,
+        channel=channel,
         description=str(data.get("description", "")),
         fields=fields,
         targets=(),
         maps=maps,
         path=path,
+        encoding=_text(where, "encoding", data.get("encoding")),
     )
-    targets = tuple(_target(where, t, mapping) for t in data.get("targets") or [])
+    raw_targets = data.get("targets") or []
+    if not isinstance(raw_targets, list):
+        raise MappingError(f"{where}: targets must be [[targets]] entries (table and fields)")
+    targets = tuple(_target(where, t, mapping) for t in raw_targets)
     if not targets:
         raise MappingError(f"{where}: needs at least one [[targets]] entry (table and fields)")
-    return Mapping(**{**mapping.__dict__, "targets": targets})
+    essential = {name for t in targets for name in ESSENTIAL.get(t.table, ()) if name in fields}
+    fields = {n: replace(f, required=True) if n in essential else f for n, f in fields.items()}
+    return Mapping(**{**mapping.__dict__, "fields": fields, "targets": targets})
 
 
 def _fits(kind: str, column_type: pa.DataType) -> bool:
     """Whether values of a field type can be stored in a column of this type unchanged."""
+    if kind == "birthday":
+        return bool(pa.types.is_date(column_type))
     if kind in ("id", "text", "map", "address"):
         return bool(pa.types.is_string(column_type))
     checks = {
@@ -219,19 +282,21 @@ def _fits(kind: str, column_type: pa.DataType) -> bool:
 def _target(where: str, entry: Any, mapping: Mapping) -> Target:
     if not isinstance(entry, dict) or "table" not in entry:
         raise MappingError(f"{where}: each [[targets]] needs `table` and `fields`")
-    table = str(entry["table"])
+    _unknown(where, "a [[targets]] entry", set(entry), _TARGET_KEYS)
+    table = _text(where, "table", entry["table"], optional=False) or ""
     if table not in RAW_TABLES:
-        raise MappingError(f"{where}: unknown target table {table!r}; raw tables: {', '.join(sorted(RAW_TABLES))}")
+        raise MappingError(f"{where}: unknown target table {table!r}; {_nearest(table, list(RAW_TABLES))}")
     columns = [c for c in RAW_TABLES[table].names if c not in META_NAMES]
     outputs = set(mapping.outputs())
-    names = tuple(entry.get("fields") or [])
+    raw_names = entry.get("fields") or []
+    if not isinstance(raw_names, list) or not all(isinstance(n, str) for n in raw_names):
+        raise MappingError(f"{where}: target {table}: fields must be a list of field names in quotes")
+    names = tuple(raw_names)
     if not names:
         raise MappingError(f"{where}: target {table} lists no fields")
     for name in names:
         if name not in columns:
-            raise MappingError(
-                f"{where}: target {table} has no column {name!r}; its columns: {', '.join(columns)}"
-            )
+            raise MappingError(f"{where}: target {table} has no column {name!r}; {_nearest(name, columns)}")
         if name not in outputs:
             raise MappingError(f"{where}: target {table} uses {name!r}, which is not a field of this mapping")
         kind = mapping.fields[name].type if name in mapping.fields else "text"
@@ -241,4 +306,10 @@ def _target(where: str, entry: Any, mapping: Mapping) -> Target:
                 f"{where}: field {name!r} has type {kind}, but {table}.{name} holds {column_type}; "
                 f"use a type that fits ({', '.join(k for k in FIELD_TYPES if _fits(k, column_type))})"
             )
+    missing = [c for c in ESSENTIAL.get(table, ()) if c not in names]
+    if missing:
+        raise MappingError(
+            f"{where}: target {table} must fill {', '.join(missing)}: a {table} row cannot exist without "
+            f"{', '.join(ESSENTIAL[table])}"
+        )
     return Target(table=table, fields=names)

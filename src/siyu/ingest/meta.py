@@ -18,26 +18,18 @@ import datetime as dt
 import pyarrow as pa
 
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import ident, literal
 from siyu.schema.tables import META_COLUMNS, raw_schema
 
 META_NAMES: tuple[str, ...] = tuple(name for name, _ in META_COLUMNS)
 _SEP = "chr(31)"
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def hash_sql(source: str, columns: list[str]) -> str:
     """A DuckDB SQL expression computing `_row_hash` for a row with these content columns."""
-    parts = [_quote_text(source)]
+    parts = [literal(source)]
     for name in sorted(columns):
-        ident = _quote_ident(name)
-        parts.append(f"{_quote_text(name + '=')} || nullif(CAST({ident} AS VARCHAR), '')")
+        parts.append(f"{literal(name + '=')} || nullif(CAST({ident(name)} AS VARCHAR), '')")
     return f"md5(concat_ws({_SEP}, {', '.join(parts)}))"
 
 

@@ -61,31 +61,32 @@ _ID_SOURCE = """
     -- every sighting of a channel identity: its own rows, plus holders seen only in group events, coupons or
     -- stored value, so every person a later step counts has an identity (and a person_id) of its own
     SELECT channel, channel_uid, name, phone, email, unionid, openid, member_no, nickname, gender, birthday,
-           province, city, district, address, _ingested_at, _row
+           birth_month, birth_day, province, city, district, address, _ingested_at, _row
     FROM raw_identity WHERE channel_uid IS NOT NULL
     UNION ALL
     SELECT 'wecom', member_id, NULL, NULL, NULL, unionid, NULL, NULL, NULL, NULL, NULL,
-           NULL, NULL, NULL, NULL, _ingested_at, _row
+           NULL, NULL, NULL, NULL, NULL, NULL, _ingested_at, _row
     FROM raw_group_event WHERE member_id IS NOT NULL
     UNION ALL
     SELECT channel, channel_uid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, NULL, NULL, NULL, _ingested_at, _row
+           NULL, NULL, NULL, NULL, NULL, NULL, _ingested_at, _row
     FROM raw_coupon WHERE channel IS NOT NULL AND channel_uid IS NOT NULL
     UNION ALL
     SELECT channel, channel_uid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, NULL, NULL, NULL, _ingested_at, _row
+           NULL, NULL, NULL, NULL, NULL, NULL, _ingested_at, _row
     FROM raw_stored_value WHERE channel IS NOT NULL AND channel_uid IS NOT NULL
 """
 
 _ID_ATTRS = ["name", "phone", "email", "unionid", "openid", "member_no", "nickname", "gender", "birthday",
-             "province", "city", "district", "address"]
+             "birth_month", "birth_day", "province", "city", "district", "address"]
+_TYPED_ATTRS = ("birthday", "birth_month", "birth_day")  # not text: taken as they are
 
 
 def identities_sql() -> str:
     """One row per (channel, channel_uid); each attribute is its most recent non-empty value."""
     latest = ",\n".join(
-        f"arg_max({_clean_text(a) if a != 'birthday' else a}, {RECENCY}) "
-        f"FILTER (WHERE {_clean_text(a) if a != 'birthday' else a} IS NOT NULL) AS {a}"
+        f"arg_max({_clean_text(a) if a not in _TYPED_ATTRS else a}, {RECENCY}) "
+        f"FILTER (WHERE {_clean_text(a) if a not in _TYPED_ATTRS else a} IS NOT NULL) AS {a}"
         for a in _ID_ATTRS
     )
     ph = phone_sql("phone")
@@ -108,6 +109,9 @@ def identities_sql() -> str:
                {ph['phone']} AS phone, {ph['phone_prefix']} AS phone_prefix,
                {ph['phone_suffix']} AS phone_suffix, {ph['phone_masked']} AS phone_masked,
                lower(m.email) AS email, m.unionid, m.openid, m.member_no, m.nickname, m.gender, m.birthday,
+               -- a birthday known only as month and day (05-12) still counts for birthday campaigns
+               CAST(coalesce(month(m.birthday), m.birth_month) AS BIGINT) AS birth_month,
+               CAST(coalesce(day(m.birthday), m.birth_day) AS BIGINT) AS birth_day,
                m.province, m.city, m.district, m.address,
                s.first_seen_at, s.last_seen_at, m.n_rows
         FROM merged AS m LEFT JOIN seen AS s ON s.channel = m.channel AND s.channel_uid = m.channel_uid

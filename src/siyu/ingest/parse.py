@@ -1,9 +1,11 @@
 """Parse a batch of export rows into typed columns, vectorised, with one reason per rejected row.
 
 The batch is parsed by one generated SQL query run in-process over Arrow (`siyu.engine.local`), so a
-million rows cost a few DuckDB vector passes, not a million Python calls. For each row the query also
-names the first field that failed and why: a row with any bad field is rejected whole (it goes to the
-quarantine, never half into one raw table and not another).
+million rows cost a few DuckDB vector passes, not a million Python calls. The value rules themselves live in
+`siyu.ingest.values`. For each row the query also names the first *required* field that failed and why: such a
+row is rejected whole (it goes to the quarantine, never half into one raw table and not another). A bad value
+in any other field is left empty and listed in the row's `__notes` (field, reason, raw value), so an order is
+not lost for a birthday nobody can read.
 """
 
 from __future__ import annotations
@@ -16,38 +18,13 @@ import pyarrow.compute as pc
 
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
-from siyu.ingest.mapping import ADDRESS_PARTS, FieldSpec, Mapping, Target, normalise_header
+from siyu.errors import UserError
+from siyu.ingest.mapping import ADDRESS_PARTS, BIRTHDAY_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
+from siyu.ingest.values import DEFAULT_TIMEZONE, EXPECTED, RULES, WS, in_range, month_day_sql, text_sql, typed_sql
 from siyu.schema.tables import RAW_TABLES
 
-_WS = " \t\r\n\u3000\ufeff\u00a0"
-_FULL_WIDTH = ("０１２３４５６７８９：／－．，（）", "0123456789:/-.,()")
-DATETIME_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y/%m/%d %H:%M",
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M",
-    "%Y/%m/%d %H:%M:%S.%f",
-    "%Y.%m.%d %H:%M:%S",
-    "%Y.%m.%d %H:%M",
-    "%Y.%m.%d",
-    "%Y年%m月%d日 %H:%M:%S",
-    "%Y年%m月%d日 %H:%M",
-    "%Y年%m月%d日%H:%M:%S",
-    "%Y年%m月%d日%H:%M",
-    "%Y年%m月%d日",
-    "%Y%m%d%H%M%S",
-    "%Y%m%d",
-)
-TRUE_WORDS = ("是", "有", "y", "yes", "true", "t", "1", "已放", "放")
-FALSE_WORDS = ("否", "无", "n", "no", "false", "f", "0", "未放", "不放")
-EPOCH_OFFSET_HOURS = 8  # Unix epochs in exports are rendered as Asia/Shanghai wall-clock time
+_WS = WS
 # Province (or municipality), city, district, rest; each part optional, with or without spaces between.
 ADDRESS_PATTERN = (
     r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区))?\s*"
@@ -60,8 +37,12 @@ _UNKNOWN = "\u241funknown"  # a value no map produces: marks values the map does
 BATCH_ALIAS = "__siyu_batch"  # the name the parse SQL reads a batch by
 
 
-class MissingHeaderError(ValueError):
+class MissingHeaderError(UserError):
     """A required field has none of its accepted headers in the file."""
+
+
+class DuplicateHeaderError(UserError):
+    """Two columns of the file have a header a field reads: siyu will not guess which one is meant."""
 
 
 @dataclass(frozen=True)
@@ -75,15 +56,21 @@ class Column:
 def resolve_columns(mapping: Mapping, headers: list[str], path: Path) -> dict[str, Column | None]:
     """Match each field to a file column by its aliases (in the mapping's order of preference).
 
-    Raises before anything is loaded when a required field has no header and no fallback that has one.
+    Raises before anything is loaded when a required field has no header and no fallback that has one, or when
+    a header a field reads appears twice (columns the mapping does not read may repeat: exports do that).
     """
-    found: dict[str, int] = {}
+    found: dict[str, list[int]] = {}
     for i, header in enumerate(headers):
-        found.setdefault(normalise_header(header), i)
+        found.setdefault(normalise_header(header), []).append(i)
     columns: dict[str, Column | None] = {}
     for spec in mapping.fields.values():
-        hit = next((found[normalise_header(h)] for h in spec.headers if normalise_header(h) in found), None)
-        columns[spec.name] = None if hit is None else Column(hit, headers[hit].strip())
+        hits = next((found[normalise_header(h)] for h in spec.headers if normalise_header(h) in found), None)
+        if hits and len(hits) > 1:
+            raise DuplicateHeaderError(
+                f"{path}: the header {headers[hits[0]].strip()!r} appears in columns {hits[0] + 1} and {hits[1] + 1}; "
+                f"siyu cannot tell which one holds {spec.name}: rename or remove one of them"
+            )
+        columns[spec.name] = None if hits is None else Column(hits[0], headers[hits[0]].strip())
     for spec in mapping.fields.values():
         fallback_ok = spec.fallback is not None and columns.get(spec.fallback) is not None
         if spec.required and columns[spec.name] is None and not fallback_ok:
@@ -164,111 +151,46 @@ def _map_arrays(values: dict[str, str]) -> tuple[pa.Array, pa.Array]:
     return pa.array(list(keys), pa.string()), pa.array(list(keys.values()), pa.string())
 
 
-def _id(t: str) -> str:
-    """Excel's ="123" wrapper, tab/apostrophe prefixes and a numeric id's trailing .0 removed."""
-    return (
-        f"nullif(CASE WHEN starts_with({t}, '=\"') AND ends_with({t}, '\"') THEN trim({t}[3:-2], {_q(_WS)}) "
-        f"WHEN starts_with({t}, '''') OR starts_with({t}, '=') THEN trim(ltrim({t}, '''='), {_q(_WS + chr(34))}) "
-        f"WHEN ends_with({t}, '.0') AND regexp_full_match({t}, '[0-9]+\\.0') THEN {t}[1:-3] "
-        f"ELSE {t} END, '')"
-    )
-
-
-def _datetime_text(t: str) -> str:
-    formats = "[" + ", ".join(_q(f) for f in DATETIME_FORMATS) + "]"
-    n = f"translate({t}, {_q(_FULL_WIDTH[0])}, {_q(_FULL_WIDTH[1])})"
-    numeric = (
-        f"CASE WHEN NOT regexp_full_match({n}, '[0-9]+(\\.[0-9]+)?') THEN NULL "
-        f"WHEN length({n}) = 10 AND NOT contains({n}, '.') "
-        f"THEN make_timestamp(CAST({n} AS BIGINT) * 1000000) + INTERVAL {EPOCH_OFFSET_HOURS} HOUR "
-        f"WHEN length({n}) = 13 AND NOT contains({n}, '.') "
-        f"THEN make_timestamp(CAST({n} AS BIGINT) * 1000) + INTERVAL {EPOCH_OFFSET_HOURS} HOUR "
-        f"WHEN CAST({n} AS DOUBLE) BETWEEN 1 AND 2958465 "
-        f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({n} AS DOUBLE) * 86400000000) AS BIGINT)) "
-        f"END"
-    )
-    return f"coalesce(try_strptime({t}, {formats}), try_strptime({n}, {formats}), {numeric})"
-
-
-def _amount_text(t: str) -> str:
-    stripped = (
-        f"regexp_replace(translate({t}, {_q(_FULL_WIDTH[0])}, {_q(_FULL_WIDTH[1])}), "
-        f"'[¥￥,\\s元]|RMB|CNY', '', 'g')"
-    )
-    signed = f"regexp_replace({stripped}, '^\\((.*)\\)$', '-\\1')"
-    return f"coalesce(try_cast({t} AS DECIMAL(18,2)), try_cast({signed} AS DECIMAL(18,2)))"
-
-
-def _int_text(t: str) -> str:
-    s = f"replace(replace({t}, ',', ''), ' ', '')"
-    return (
-        f"CASE WHEN NOT contains({s}, '.') THEN try_cast({s} AS BIGINT) "
-        f"WHEN regexp_full_match({s}, '-?[0-9]+\\.0*') THEN try_cast(split_part({s}, '.', 1) AS BIGINT) END"
-    )
-
-
-def _bool_text(t: str) -> str:
-    true = ", ".join(_q(w) for w in TRUE_WORDS)
-    false = ", ".join(_q(w) for w in FALSE_WORDS)
-    return f"CASE WHEN lower({t}) IN ({true}) THEN true WHEN lower({t}) IN ({false}) THEN false END"
-
-
-def _typed_value(spec: FieldSpec, col: str, arrow_type: pa.DataType) -> str | None:
+def _typed_value(spec: FieldSpec, col: str, arrow_type: pa.DataType, timezone: str) -> str | None:
     """SQL for a typed file column (Parquet) that already holds the field's type; None when it must be parsed
     from text."""
-    if spec.type in ("datetime", "date") and (pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type)):
-        expr = f"CAST({col} AS TIMESTAMP)"
-        return f"CAST({expr} AS DATE)" if spec.type == "date" else expr
-    if spec.type == "amount" and (pa.types.is_integer(arrow_type) or pa.types.is_decimal(arrow_type)):
-        return f"try_cast({col} AS DECIMAL(18,2))"
-    if spec.type == "amount" and pa.types.is_floating(arrow_type):
-        return f"try_cast(round({col}, 2) AS DECIMAL(18,2))"
-    if spec.type == "int" and pa.types.is_integer(arrow_type):
-        return f"CAST({col} AS BIGINT)"
-    if spec.type == "bool" and pa.types.is_boolean(arrow_type):
-        return col
-    return None
+    return typed_sql(spec.type, col, arrow_type, timezone)
 
 
-def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, mapping: Mapping) -> str:
+def _typed(spec: FieldSpec, col: str, t: str, arrow_type: pa.DataType, timezone: str) -> str:
     """SQL for the parsed value (before fallback/override); typed Parquet columns skip the text path."""
-    typed = _typed_value(spec, col, arrow_type)
+    typed = _typed_value(spec, col, arrow_type, timezone)
     if typed is not None:
         return typed
-    if spec.type == "id":
-        return _id(t)
-    if spec.type in ("text", "address"):
-        return t
-    if spec.type == "datetime":
-        return _datetime_text(t)
-    if spec.type == "date":
-        return f"CAST({_datetime_text(t)} AS DATE)"
-    if spec.type == "amount":
-        return _amount_text(t)
-    if spec.type == "int":
-        return _int_text(t)
-    if spec.type == "bool":
-        return _bool_text(t)
     if spec.type == "map":
         return f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce({_ident('m_' + spec.name)}, {_q(_UNKNOWN)}) END"
-    raise ValueError(f"unknown field type {spec.type!r}")
+    return text_sql(spec.type, t, timezone)
 
 
 _SQL_TYPES = {
     "id": "VARCHAR", "text": "VARCHAR", "map": "VARCHAR", "address": "VARCHAR", "datetime": "TIMESTAMP",
-    "date": "DATE", "amount": "DECIMAL(18,2)", "int": "BIGINT", "bool": "BOOLEAN",
+    "date": "DATE", "birthday": "DATE", "amount": "DECIMAL(18,2)", "int": "BIGINT", "bool": "BOOLEAN",
 }
-_EXPECTED = {
-    "datetime": "a date/time",
-    "date": "a date",
-    "amount": "an amount",
-    "int": "a whole number",
-    "bool": "yes/no (是/否, Y/N, true/false, 1/0)",
-}
+_DATED = ("datetime", "date", "birthday")  # types whose values must fall in the plausible range
+MONTH_DAY = "STRUCT(m INTEGER, d INTEGER)"
+NOTE_TYPE = "STRUCT(field VARCHAR, reason VARCHAR, raw VARCHAR)[]"
 
 
-def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Schema, batch: str = "b") -> str:
-    """One SELECT over table `batch` (the batch plus `__row`) giving every output column and the first error."""
+@dataclass(frozen=True)
+class _Check:
+    """A way a field can be wrong: `essential` ones reject the row, the others empty the field and note it."""
+
+    condition: str
+    header: str
+    reason: str  # SQL
+    raw: str  # SQL: the cell as text
+    essential: bool
+
+
+def _stages(
+    mapping: Mapping, columns: dict[str, Column | None], schema: pa.Schema, timezone: str
+) -> tuple[list[str], list[str], set[str]]:
+    """The cleaned text (`t_`) and parsed value (`v_`, plus `a_` address parts, `md_` month-days) of each field."""
     stage0: list[str] = ["*"]  # the cleaned text of each field, computed once
     stage1: list[str] = ["__row"]  # the parsed value of each field
     typed_cells: set[str] = set()  # fields whose `t_` is the typed file value, not its text
@@ -280,61 +202,107 @@ def build_sql(mapping: Mapping, columns: dict[str, Column | None], schema: pa.Sc
             stage1 += [t, f"NULL::{_SQL_TYPES[spec.type]} AS {_ident('v_' + spec.name)}"]
             if spec.type == "address":
                 stage1.append(f"NULL::STRUCT(p VARCHAR, c VARCHAR, d VARCHAR, r VARCHAR) AS {_ident('a_' + spec.name)}")
+            if spec.type == "birthday":
+                stage1.append(f"NULL::{MONTH_DAY} AS {_ident('md_' + spec.name)}")
             continue
         col = _ident(f"c{src.index}")
         arrow_type = schema.field(f"c{src.index}").type
-        if _typed_value(spec, col, arrow_type) is not None:
+        if _typed_value(spec, col, arrow_type, timezone) is not None:
             # the typed value stands in for the cell's text (null exactly when the cell is), so a million
             # values are not rendered as text only for a message no valid row needs
             typed_cells.add(spec.name)
             stage0.append(f"{col} AS {t}")
         else:
             stage0.append(f"{_clean(col, arrow_type)} AS {t}")
-        typed = _typed(spec, col, t, arrow_type, mapping)
+        typed = _typed(spec, col, t, arrow_type, timezone)
         stage1 += [t, f"{typed} AS {_ident('v_' + spec.name)}"]
         if spec.type == "address":
             split = _ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
                 f"regexp_extract({typed}, {_q(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
             )
             stage1.append(f"{split} AS {_ident('a_' + spec.name)}")
+        if spec.type == "birthday":
+            md = month_day_sql(t) if spec.name not in typed_cells else f"NULL::{MONTH_DAY}"
+            stage1.append(f"{md} AS {_ident('md_' + spec.name)}")
+    return stage0, stage1, typed_cells
 
+
+def build_sql(
+    mapping: Mapping, columns: dict[str, Column | None], schema: pa.Schema, batch: str = "b",
+    timezone: str = DEFAULT_TIMEZONE,
+) -> str:
+    """One SELECT over table `batch` (the batch plus `__row`) giving every output column, the first error that
+    rejects the row (`__bad_field`, `__bad_reason`) and the fields left empty because they were bad (`__notes`)."""
+    stage0, stage1, typed_cells = _stages(mapping, columns, schema, timezone)
+    dated = [s.name for s in mapping.fields.values() if s.type in _DATED]
+    bounded = ", ".join(f"{in_range(_ident('v_' + n))} AS {_ident('v_' + n)}" for n in dated)
     finals: list[str] = ["__row"]
-    checks: list[tuple[str, str, str]] = []  # (condition, header, reason SQL)
+    checks: list[_Check] = []
     for spec in mapping.fields.values():
         v, t = _ident("v_" + spec.name), _ident("t_" + spec.name)
         src = columns[spec.name]
         header = src.header if src else spec.headers[0]
         label = f"{header} ({spec.name})"
         value = f"nullif(nullif({v}, {_q(_UNKNOWN)}), '')" if spec.type == "map" else v
+        text = f"nullif(trim(CAST({t} AS VARCHAR)), '')" if spec.name in typed_cells else t
         if spec.type == "map":
             allowed = _allowed(mapping.maps[spec.map or ""])
-            checks.append((f"{v} = {_q(_UNKNOWN)}", header,
-                           f"{_q(label + ': unknown value ')} || '''' || {t} || '''' || {_q('; allowed: ' + allowed)}"))
-        elif spec.type in _EXPECTED:
-            text = f"nullif(trim(CAST({t} AS VARCHAR)), '')" if spec.name in typed_cells else t
-            checks.append((f"{t} IS NOT NULL AND {v} IS NULL", header,
-                           f"{_q(label + ': not ' + _EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"))
+            reason = f"{_q(label + ': unknown value ')} || '''' || {t} || '''' || {_q('; allowed: ' + allowed)}"
+            checks.append(_Check(f"{v} = {_q(_UNKNOWN)}", header, reason, t, spec.required))
+        elif spec.type in EXPECTED:
+            md = f" AND {_ident('md_' + spec.name)} IS NULL" if spec.type == "birthday" else ""
+            said = f"{_q(label + ': not ' + EXPECTED[spec.type] + ': ')} || '''' || {text} || ''''"
+            reason = f"{said} || {_q(RULES.get(spec.type, ''))}"
+            checks.append(_Check(f"{t} IS NOT NULL AND {v} IS NULL{md}", header, reason, text, spec.required))
         if spec.fallback:
             value = f"coalesce({value}, {_final_ref(mapping, spec.fallback)})"
         if spec.override:
             value = f"coalesce({_final_ref(mapping, spec.override)}, {value})"
         if spec.required:
-            checks.append((f"({value}) IS NULL", header, _q(f"missing required field {label}")))
+            checks.append(_Check(f"({value}) IS NULL", header, _q(f"missing required field {label}"), t, True))
         if spec.type == "address":
             finals += _address_parts(mapping, spec, value)
         else:
             finals.append(f"{value} AS {_ident(spec.name)}")
-    if checks:
-        finals.append("CASE " + " ".join(f"WHEN {c} THEN {_q(h)}" for c, h, _ in checks) + " END AS __bad_field")
-        finals.append("CASE " + " ".join(f"WHEN {c} THEN {r}" for c, _, r in checks) + " END AS __bad_reason")
-    else:
-        finals += ["NULL::VARCHAR AS __bad_field", "NULL::VARCHAR AS __bad_reason"]
+        if spec.type == "birthday":
+            md = _ident("md_" + spec.name)
+            finals += [f"CASE WHEN {v} IS NULL THEN {md}.m END AS birth_month",
+                       f"CASE WHEN {v} IS NULL THEN {md}.d END AS birth_day"]
+    finals += _verdict([c for c in checks if c.essential])
+    finals.append(_notes([c for c in checks if not c.essential]))
     if mapping.channel and "channel" not in mapping.fields:
         finals.append(f"{_q(mapping.channel)} AS channel")
+    ranged = f"SELECT * REPLACE ({bounded}) FROM s1" if bounded else "SELECT * FROM s1"
     return (
-        f"WITH s0 AS (SELECT {', '.join(stage0)} FROM {batch}), s AS (SELECT {', '.join(stage1)} FROM s0) "
-        f"SELECT {', '.join(finals)} FROM s"
+        f"WITH s0 AS (SELECT {', '.join(stage0)} FROM {batch}), s1 AS (SELECT {', '.join(stage1)} FROM s0), "
+        f"s AS ({ranged}) SELECT {', '.join(finals)} FROM s"
     )
+
+
+def _verdict(checks: list[_Check]) -> list[str]:
+    """The first check that rejects the row: its header and reason."""
+    if not checks:
+        return ["NULL::VARCHAR AS __bad_field", "NULL::VARCHAR AS __bad_reason"]
+    return [
+        "CASE " + " ".join(f"WHEN {c.condition} THEN {_q(c.header)}" for c in checks) + " END AS __bad_field",
+        "CASE " + " ".join(f"WHEN {c.condition} THEN {c.reason}" for c in checks) + " END AS __bad_reason",
+    ]
+
+
+def _notes(checks: list[_Check]) -> str:
+    """Every optional field of the row that was bad (and so left empty), or NULL when none was."""
+    if not checks:
+        return f"NULL::{NOTE_TYPE} AS __notes"
+    items = ", ".join(
+        f"CASE WHEN {c.condition} THEN {{'field': {_q(c.header)}, 'reason': {c.reason} || {_q(LEFT_EMPTY)}, "
+        f"'raw': CAST({c.raw} AS VARCHAR)}} END"
+        for c in checks
+    )
+    some = " OR ".join(f"coalesce({c.condition}, false)" for c in checks)
+    return f"CASE WHEN {some} THEN list_filter([{items}], lambda x: x IS NOT NULL) END AS __notes"
+
+
+LEFT_EMPTY = "; the field was left empty, the row kept"
 
 
 def hash_columns_sql(mapping: Mapping) -> str:
@@ -363,8 +331,11 @@ def rejected_sql(parse_sql: str) -> str:
 
 
 def target_columns(mapping: Mapping, target: Target) -> list[str]:
-    """The columns a target receives: its fields, plus `channel` when the mapping names one."""
+    """The columns a target receives: its fields, plus `channel` when the mapping names one, plus the month and
+    day of a birthday written without a year."""
     cols = list(target.fields)
+    if any(mapping.fields[c].type == "birthday" for c in cols if c in mapping.fields):
+        cols += [c for c in BIRTHDAY_PARTS if c not in cols and c in RAW_TABLES[target.table].names]
     if mapping.channel and "channel" not in cols and "channel" in RAW_TABLES[target.table].names:
         cols.append("channel")
     return cols
@@ -408,9 +379,12 @@ class Parsed:
 class BatchParser:
     """Parses batches of one file: the SQL is generated once per batch schema."""
 
-    def __init__(self, mapping: Mapping, columns: dict[str, Column | None]) -> None:
+    def __init__(
+        self, mapping: Mapping, columns: dict[str, Column | None], timezone: str = DEFAULT_TIMEZONE
+    ) -> None:
         self.mapping = mapping
         self.columns = columns
+        self.timezone = timezone
         self._sql: dict[pa.Schema, str] = {}
         self._hashes = hashes_sql(mapping)
 
@@ -426,11 +400,14 @@ class BatchParser:
         """The batch ready for the parse SQL (trimmed, maps looked up, `__row`), and that SQL."""
         b = prepare(data, self.mapping, self.columns).append_column("__row", rows)
         if b.schema not in self._sql:
-            self._sql[b.schema] = build_sql(self.mapping, self.columns, b.schema, batch=BATCH_ALIAS)
+            self._sql[b.schema] = build_sql(
+                self.mapping, self.columns, b.schema, batch=BATCH_ALIAS, timezone=self.timezone
+            )
         return b, self._sql[b.schema]
 
     def parse(self, data: pa.Table, rows: pa.Array) -> Parsed:
-        """Split the batch into accepted rows (typed, with a hash per target) and rejected ones."""
+        """Split the batch into accepted rows (typed, with a hash per target, and `__notes` naming the fields
+        left empty) and rejected ones."""
         b, sql = self._prepared(data, rows)
         out = arrow_sql(sql, **{BATCH_ALIAS: b})
         bad_mask = pc.is_valid(out.column("__bad_field"))
@@ -453,6 +430,19 @@ class BatchParser:
             return accepted, _no_rows(data)
         why = engine.query_arrow(rejected_sql(sql), {BATCH_ALIAS: b})
         return accepted, _rejected(data, rows, why)
+
+
+def notes_sql(parsed: str) -> str:
+    """One row per field left empty in the parsed rows of table `parsed`: row, field, reason, raw value."""
+    return (
+        f"SELECT __row, n.field AS field, n.reason AS reason, n.raw AS raw FROM "
+        f"(SELECT __row, unnest(__notes) AS n FROM {parsed} WHERE __notes IS NOT NULL) AS u ORDER BY __row"
+    )
+
+
+def field_notes(good: pa.Table) -> pa.Table:
+    """The fields left empty in a parsed batch (`Parsed.good`), as `notes_sql` gives them."""
+    return arrow_sql(notes_sql("p"), p=good.select(["__row", "__notes"]))
 
 
 def _rejected(data: pa.Table, rows: pa.Array, why: pa.Table) -> pa.Table:

@@ -24,6 +24,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from siyu.errors import UserError
+from siyu.ingest.encodings import Encoding, EncodingError, check_codec, detect
+
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -31,7 +34,7 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 _SAMPLE = 1 << 16
 
 
-class FileFormatError(ValueError):
+class FileFormatError(UserError):
     """The file cannot be read as the format its name says: the message names the file and what to do."""
 
 
@@ -68,17 +71,12 @@ def column_names(n: int) -> list[str]:
     return [f"c{i}" for i in range(n)]
 
 
-def detect_encoding(sample: bytes) -> str:
-    """BOM first; else UTF-8 if the sample decodes strictly; else GB18030 (a superset of GBK and GB2312)."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+def _encoding(path: Path, encoding: str | None, *, lenient_lines: bool = False) -> Encoding:
+    """The encoding the user named, else the one the file's first bytes show (see `siyu.ingest.encodings`)."""
+    if encoding:
+        return check_codec(path, encoding)
+    with path.open("rb") as fh:
+        return detect(path, fh.read(_SAMPLE), lenient_lines=lenient_lines)
 
 
 def open_reader(path: Path, encoding: str | None = None, sheet: str | None = None) -> Reader:
@@ -108,19 +106,16 @@ class CsvReader(Reader):
 
     @classmethod
     def open(cls, path: Path, encoding: str | None) -> CsvReader:
+        found = _encoding(path, encoding)
+        codec = found.codec
         with path.open("rb") as fh:
             sample = fh.read(_SAMPLE)
-        codec = encoding or detect_encoding(sample)
-        try:
-            codecs.lookup(codec)
-        except LookupError:
-            raise FileFormatError(f"{path}: unknown encoding {codec!r}; try utf-8 or gb18030") from None
         try:
             text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
         except UnicodeDecodeError as exc:
-            raise FileFormatError(
-                f"{path}: cannot be read as {codec} ({exc.reason} at byte {exc.start}); "
-                "pass --encoding (utf-8, gb18030, …)"
+            raise EncodingError(
+                f"{path}: cannot be read as {found.name} ({exc.reason} at byte {exc.start}); "
+                "pass --encoding (utf-8, gb18030, big5, …)"
             ) from None
         text = text.lstrip("\ufeff")
         first = text.split("\n", 1)[0]
@@ -132,7 +127,7 @@ class CsvReader(Reader):
         if not any(h.strip() for h in headers):
             raise FileFormatError(f"{path}: the first row is empty; expected a header row")
         return cls(
-            path=path, headers=headers, unit="bytes", total=path.stat().st_size, encoding=codec,
+            path=path, headers=headers, unit="bytes", total=path.stat().st_size, encoding=found.name,
             delimiter=delimiter, codec=codec,
         )
 
@@ -344,56 +339,90 @@ def json_text(value: Any) -> str:
 
 @dataclass
 class JsonLinesReader(Reader):
+    """One JSON object per line. Every key of every line is a header (a key first seen on line 5,000,000 is
+    still read), and a line that does not decode in the file's encoding goes to the quarantine, never in
+    with replacement characters."""
+
     codec: str = "utf-8"
 
     @classmethod
     def open(cls, path: Path, encoding: str | None) -> JsonLinesReader:
-        with path.open("rb") as fh:
-            codec = encoding or detect_encoding(fh.read(_SAMPLE))
-        headers: list[str] = []
-        with path.open("r", encoding=codec, errors="replace") as fh:
-            for i, line in enumerate(fh):
-                if i >= 1000:
-                    break
-                try:
-                    record = json.loads(line) if line.strip() else None
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record, dict):
-                    headers += [k for k in record if k not in headers]
+        found = _encoding(path, encoding, lenient_lines=True)
+        headers: dict[str, None] = {}
+        for _, line, _ in _json_lines(path, found.codec):
+            if line is None:
+                continue
+            try:
+                record = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                headers.update(dict.fromkeys(record))
         if not headers:
             raise FileFormatError(f"{path}: no JSON objects found; expected one object per line")
-        return cls(path=path, headers=headers, unit="bytes", total=path.stat().st_size, encoding=codec, codec=codec)
+        return cls(path=path, headers=list(headers), unit="bytes", total=path.stat().st_size, encoding=found.name,
+                   codec=found.codec)
 
     def batches(self, batch_rows: int) -> Iterator[Batch]:
         names = column_names(len(self.headers))
         index = {h: i for i, h in enumerate(self.headers)}
         cols: list[list[str]] = [[] for _ in names]
         numbers: list[int] = []
-        done = 0
-        with self.path.open("rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                done += len(raw)
-                line = raw.decode(self.codec, errors="replace").lstrip("\ufeff")
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    self.rejected.append(Rejected(number, line.rstrip("\n"), f"not valid JSON: {exc.msg}"))
-                    continue
-                if not isinstance(record, dict):
-                    self.rejected.append(Rejected(number, line.rstrip("\n"), "not a JSON object"))
-                    continue
-                texts = [""] * len(names)
-                for key, value in record.items():
-                    if key in index:
-                        texts[index[key]] = json_text(value)
-                for col, text in zip(cols, texts, strict=True):
-                    col.append(text)
-                numbers.append(number)
-                if len(numbers) >= batch_rows:
-                    yield Batch(pa.table(dict(zip(names, cols, strict=True))), pa.array(numbers, pa.int64()), done)
-                    cols, numbers = [[] for _ in names], []
+        for number, line, done in _json_lines(self.path, self.codec, self.rejected):
+            if line is None or not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                self.rejected.append(Rejected(number, line.rstrip("\n"), f"not valid JSON: {exc.msg}"))
+                continue
+            if not isinstance(record, dict):
+                self.rejected.append(Rejected(number, line.rstrip("\n"), "not a JSON object"))
+                continue
+            texts = [""] * len(names)
+            for key, value in record.items():
+                if key in index:  # every key is a header (see `open`), unless the file changed since
+                    texts[index[key]] = json_text(value)
+            for col, text in zip(cols, texts, strict=True):
+                col.append(text)
+            numbers.append(number)
+            if len(numbers) >= batch_rows:
+                yield Batch(pa.table(dict(zip(names, cols, strict=True))), pa.array(numbers, pa.int64()), done)
+                cols, numbers = [[] for _ in names], []
         table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols, strict=True)})
-        yield Batch(table, pa.array(numbers, pa.int64()), done)
+        yield Batch(table, pa.array(numbers, pa.int64()), self.total or 0)
+
+
+def _json_lines(
+    path: Path, codec: str, rejected: list[Rejected] | None = None
+) -> Iterator[tuple[int, str | None, int]]:
+    """(line number, text, bytes read so far) of each line; text is None for a line that does not decode
+    (recorded in `rejected`).
+
+    ASCII-compatible encodings are decoded line by line, so one foreign line costs only that line; UTF-16 has
+    no byte-level lines and is decoded as a stream (a bad byte then stops the file with a message)."""
+    if codecs.lookup(codec).name.startswith("utf-16"):
+        try:
+            with path.open("r", encoding=codec, errors="strict", newline="") as fh:
+                done = 0
+                for n, line in enumerate(fh, start=1):
+                    done += 2 * len(line)
+                    yield n, line.lstrip("\ufeff"), done
+        except UnicodeDecodeError as exc:
+            raise EncodingError(f"{path}: cannot be read as {codec} ({exc.reason}); pass --encoding") from None
+        return
+    done = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            done += len(raw)
+            try:
+                line = raw.decode(codec)
+            except UnicodeDecodeError as exc:
+                if rejected is not None:
+                    reason = (f"line is not valid {codec} (byte {exc.start + 1} of the line); "
+                              "fix the file or pass --encoding")
+                    rejected.append(Rejected(number, raw.decode(codec, errors="backslashreplace").rstrip("\n"),
+                                             reason))
+                yield number, None, done
+                continue
+            yield number, line.lstrip("\ufeff") if number == 1 else line, done

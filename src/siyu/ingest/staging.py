@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.engine.quote import ident, literal
 from siyu.ingest.meta import conform, with_meta
-from siyu.ingest.parse import BatchParser
+from siyu.ingest.parse import BatchParser, field_notes, notes_sql
 from siyu.schema.tables import TABLES
 
 STAGING_PREFIX = "_import_"
@@ -52,20 +53,13 @@ class Meta:
     ingested_at: dt.datetime
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 class DirectSink:
     """Appends new rows batch by batch inside one engine transaction (engines that stage transactions)."""
 
     def __init__(self, engine: Engine, import_id: str) -> None:
         self.engine = engine
         self.added: dict[str, int] = {}
+        self._notes: list[pa.Table] = []
         self._stack = ExitStack()
         self._stack.enter_context(engine.transaction())
 
@@ -79,7 +73,14 @@ class DirectSink:
         parsed = parser.parse(data, rows)
         if parsed.good.num_rows:
             self.write_parsed(parsed.good, targets, meta)
+            notes = field_notes(parsed.good)
+            if notes.num_rows:
+                self._notes.append(notes)
         return parsed.good.num_rows, parsed.bad
+
+    def notes(self) -> pa.Table | None:
+        """The fields left empty in the rows taken so far (row, field, reason, raw), or None when there were none."""
+        return pa.concat_tables(self._notes) if self._notes else None
 
     def write_parsed(self, good: pa.Table, targets: list[Target], meta: Meta) -> None:
         """Each target's columns with the meta columns, appended to its table."""
@@ -135,16 +136,23 @@ class StagedSink:
         assert self.parsed is not None
         return parser.stage(self.engine, self.parsed, data, rows, create)
 
+    def notes(self) -> pa.Table | None:
+        """The fields left empty in the rows staged so far (row, field, reason, raw), or None when there were none."""
+        if self.parsed is None:
+            return None
+        notes = self.engine.query(notes_sql(self.parsed))
+        return notes if notes.num_rows else None
+
     def _move_parsed(self, target: Target) -> int:
         """Insert the target's new rows: per hash the first row of the file, unless the table has it."""
         assert self.parsed is not None and self.meta is not None
         have = set(TABLES[target.table].names)
-        cols = [f"p.{_ident(c)}" for c in target.columns if c in have]
+        cols = [f"p.{ident(c)}" for c in target.columns if c in have]
         when = self.meta.ingested_at.replace(tzinfo=None).isoformat(sep=" ")
-        h = _ident(target.hash_column)
+        h = ident(target.hash_column)
         select = (
-            f"SELECT {', '.join(cols)}, {_text(self.meta.source)} AS _source, {_text(self.meta.file)} AS _file, "
-            f"p.__row AS _row, TIMESTAMP {_text(when)} AS _ingested_at, p.{h} AS {KEY} "
+            f"SELECT {', '.join(cols)}, {literal(self.meta.source)} AS _source, {literal(self.meta.file)} AS _file, "
+            f"p.__row AS _row, TIMESTAMP {literal(when)} AS _ingested_at, p.{h} AS {KEY} "
             f"FROM {self.parsed} AS p WHERE p.__row IN ("
             f"SELECT g.__row FROM (SELECT {h} AS k, min(__row) AS __row FROM {self.parsed} GROUP BY {h}) AS g "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target.table} AS o WHERE o.{KEY} = g.k))"

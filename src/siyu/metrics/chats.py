@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from siyu.engine.quote import literal
 from siyu.metrics.periods import Window
 
 
@@ -57,10 +58,10 @@ def reply_minutes(w: Window, slice_name: str, metrics: list[str]) -> str:
     linearly between ranks (DuckDB quantile_cont; Spark percentile, the same definition)."""
     sv = "'all'" if slice_name == "all" else "r.staff_id"
     wanted = " UNION ALL ".join(
-        f"SELECT '{m}' AS metric, '{REPLY_QUANTILES[m][0]}' AS replier, {REPLY_QUANTILES[m][1]} AS q"
+        f"SELECT {literal(m)} AS metric, {literal(REPLY_QUANTILES[m][0])} AS replier, {REPLY_QUANTILES[m][1]} AS q"
         for m in metrics
     )
-    repliers = ", ".join(sorted({f"'{REPLY_QUANTILES[m][0]}'" for m in metrics}))
+    repliers = ", ".join(sorted({literal(REPLY_QUANTILES[m][0]) for m in metrics}))
     return f"""
         SELECT q.metric, a.period, a.slice_value, CASE WHEN q.q = 0.5 THEN a.p50 ELSE a.p90 END AS numerator,
                a.n AS denominator, CASE WHEN q.q = 0.5 THEN a.p50 ELSE a.p90 END AS value

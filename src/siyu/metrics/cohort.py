@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 
 
 def cohort_sql(months: int, stop: dt.date) -> str:
-    stop_ts = f"TIMESTAMP '{stop.isoformat()} 00:00:00'"
+    stop_ts = literal(dt.datetime.combine(stop, dt.time()))
     ks = ", ".join(f"({k})" for k in range(1, months + 1))
     return f"""
         WITH j AS (SELECT person_id, joined_at, CAST(date_trunc('month', joined_at) AS DATE) AS cohort

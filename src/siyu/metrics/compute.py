@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 from siyu.metrics import flows
 from siyu.metrics.catalogue import FAMILIES, METRICS, Metric, find
 from siyu.metrics.periods import Window
@@ -39,7 +40,7 @@ def metric_sql(metric: Metric, w: Window, slice_name: str, cfg: MetricsSettings)
         )
     inner = metric.build(w, slice_name, cfg)
     return f"""
-        SELECT '{metric.name}' AS metric, '{w.grain}' AS grain, period, '{slice_name}' AS slice,
+        SELECT {literal(metric.name)} AS metric, {literal(w.grain)} AS grain, period, {literal(slice_name)} AS slice,
                CAST(slice_value AS VARCHAR) AS slice_value, CAST(numerator AS DOUBLE) AS numerator,
                CAST(denominator AS DOUBLE) AS denominator, CAST({_value(metric.kind)} AS DOUBLE) AS value
         FROM ({inner}) AS m
@@ -53,7 +54,7 @@ def family_sql(family: str, metrics: list[Metric], w: Window, slice_name: str) -
             raise ValueError(f"metric {m.name} cannot be sliced by {slice_name!r}; it can by: {', '.join(m.slices)}")
     inner = FAMILIES[family](w, slice_name, [m.name for m in metrics])
     return f"""
-        SELECT metric, '{w.grain}' AS grain, period, '{slice_name}' AS slice,
+        SELECT metric, {literal(w.grain)} AS grain, period, {literal(slice_name)} AS slice,
                CAST(slice_value AS VARCHAR) AS slice_value, CAST(numerator AS DOUBLE) AS numerator,
                CAST(denominator AS DOUBLE) AS denominator, CAST(value AS DOUBLE) AS value
         FROM ({inner}) AS m
@@ -84,7 +85,7 @@ def compute(engine: Engine, cfg: MetricsSettings, names: list[str] | None, w: Wi
     w.write(engine)
     if any(m.name == "core_return_rate" for m in metrics):
         key = flows.core_key(w, cfg.core_share)
-        if not engine.scalar(f"SELECT count(*) FROM mx_core WHERE window_key = '{key}'"):
+        if not engine.scalar("SELECT count(*) FROM mx_core WHERE window_key = $key", {"key": key}):
             buyers = int(engine.scalar(flows.buyers_sql(w)) or 0)
             engine.insert_select("mx_core", flows.core_sql(w, cfg.core_share, buyers))
     if slice_name == "channel" and any(m.name == "repurchase_rate" for m in metrics) \

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from siyu.engine.quote import literal
 from siyu.metrics.periods import Window
 
 ORDER_SLICES = {"all": "'all'", "channel": "o.channel", "store": "o.store_id", "staff": "o.staff_id"}
@@ -116,7 +117,7 @@ def core_sql(w: Window, core_share: float, buyers: int) -> str:
     person). A top-N (ORDER BY … LIMIT), not a ranking window over every buyer."""
     top = math.ceil(buyers * core_share)
     return f"""
-        SELECT '{core_key(w, core_share)}' AS window_key, person_id FROM (
+        SELECT {literal(core_key(w, core_share))} AS window_key, person_id FROM (
             SELECT person_id, sum(net) AS net FROM mx_orders WHERE {w.within('day')} GROUP BY person_id
         ) AS spend ORDER BY net DESC, person_id LIMIT {top}
     """
@@ -129,6 +130,6 @@ def core_return_rate(w: Window, slice_name: str, core_share: float) -> str:
     return _ratio(f"""
         SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value, o.refund AS num,
                o.paid AS den
-        FROM mx_orders AS o JOIN mx_core AS c ON c.window_key = '{core_key(w, core_share)}'
+        FROM mx_orders AS o JOIN mx_core AS c ON c.window_key = {literal(core_key(w, core_share))}
              AND c.person_id = o.person_id
     """)

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from siyu.engine import Engine
-from siyu.metrics.periods import lit
+from siyu.engine.quote import literal
 
 FACTORS = ("parcels", "acquisition_rate", "first_order_conversion", "first_order_value")
 CENT = Decimal("0.01")
@@ -63,7 +63,7 @@ def _period_dict(p: FunnelPeriod) -> dict[str, Any]:
 
 def funnel_period(engine: Engine, start: dt.date, end: dt.date) -> FunnelPeriod:
     """The package-card funnel of the days start … end (mx_friends must be built)."""
-    inside = f"BETWEEN {lit(start)} AND {lit(end)}"
+    inside = f"BETWEEN {literal(start)} AND {literal(end)}"
     row = engine.query(f"""
         SELECT (SELECT count(*) FROM parcels WHERE with_card AND CAST(shipped_at AS DATE) {inside}) AS parcels,
                count(*) AS friends, coalesce(sum(CASE WHEN converted THEN 1 ELSE 0 END), 0) AS converted,
@@ -115,7 +115,7 @@ def staff_conversion(engine: Engine, start: dt.date, end: dt.date) -> list[dict[
         SELECT f.staff_id, max(s.name) AS name, max(f.store_id) AS store_id, count(*) AS friends,
                sum(CASE WHEN f.converted THEN 1 ELSE 0 END) AS converted
         FROM mx_friends AS f LEFT JOIN staff AS s ON s.staff_id = f.staff_id
-        WHERE f.matured AND f.staff_id IS NOT NULL AND f.day BETWEEN {lit(start)} AND {lit(end)}
+        WHERE f.matured AND f.staff_id IS NOT NULL AND f.day BETWEEN {literal(start)} AND {literal(end)}
         GROUP BY f.staff_id ORDER BY f.staff_id
     """).to_pylist()
     n_all = sum(int(r["friends"]) for r in rows)
@@ -143,12 +143,12 @@ def weakest_staff(rows: list[dict[str, Any]]) -> str | None:
 
 def script_dropoff(engine: Engine, staff_id: str | None, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Reply rate after each script line (of one staff member, or everyone's): where customers stop answering."""
-    who = f"AND staff_id = '{_quote(staff_id)}'" if staff_id else ""
+    who = "AND staff_id = $staff" if staff_id else ""
     rows = engine.query(f"""
         SELECT script_line_id, count(*) AS sent, sum(CASE WHEN replied THEN 1 ELSE 0 END) AS replied
-        FROM mx_script WHERE day BETWEEN {lit(start)} AND {lit(end)} {who}
+        FROM mx_script WHERE day BETWEEN {literal(start)} AND {literal(end)} {who}
         GROUP BY script_line_id ORDER BY script_line_id
-    """).to_pylist()
+    """, {"staff": staff_id} if staff_id else None).to_pylist()
     out: list[dict[str, Any]] = []
     prev: float | None = None
     for r in rows:
@@ -157,7 +157,3 @@ def script_dropoff(engine: Engine, staff_id: str | None, start: dt.date, end: dt
                     "rate": rate, "drop": None if prev is None else prev - rate})
         prev = rate
     return out
-
-
-def _quote(value: str) -> str:
-    return value.replace("'", "''")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 from siyu.metrics.compute import compute
 from siyu.metrics.periods import Window
 from siyu.metrics.settings import MetricsSettings
@@ -110,6 +111,6 @@ def health(engine: Engine, cfg: MetricsSettings, as_of: dt.date, first_day: dt.d
 
 def _size_before(day: dt.date) -> str:
     """Persons in the private domain at the start of `day`."""
-    d = f"DATE '{day.isoformat()}'"
+    d = literal(day)
     return (f"SELECT count(*) FROM mx_spells WHERE slice = 'all' AND start_day < {d} "
             f"AND (end_day IS NULL OR end_day >= {d})")

@@ -14,14 +14,11 @@ from typing import Literal
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 
 Grain = Literal["day", "week", "month", "total"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "total")
 PERIODS_TABLE = "mx_periods"
-
-
-def lit(d: dt.date) -> str:
-    return f"DATE '{d.isoformat()}'"
 
 
 def _trunc(grain: str, d: dt.date) -> dt.date:
@@ -77,22 +74,23 @@ class Window:
 
     def within(self, date_sql: str) -> str:
         """SQL: the date `date_sql` falls inside the window."""
-        return f"{date_sql} >= {lit(self.start)} AND {date_sql} <= {lit(self.end)}"
+        return f"{date_sql} >= {literal(self.start)} AND {date_sql} <= {literal(self.end)}"
 
     def bucket(self, date_sql: str) -> str:
         """SQL: the label of the period holding the date `date_sql`, NULL outside the window."""
         inside = self.within(date_sql)
         if self.grain == "total":
-            label = lit(self.start)
+            label = literal(self.start)
         elif self.grain == "day":
             label = date_sql
         else:  # a week or month that began before the window is labelled by the window's first day
-            label = f"greatest(CAST(date_trunc('{self.grain}', {date_sql}) AS DATE), {lit(self.start)})"
+            label = f"greatest(CAST(date_trunc('{self.grain}', {date_sql}) AS DATE), {literal(self.start)})"
         return f"(CASE WHEN {inside} THEN {label} END)"
 
     def bucket_or_before(self, date_sql: str) -> str:
         """Like `bucket`, but dates before the window map to the day before it (for running totals)."""
-        return f"(CASE WHEN {date_sql} < {lit(self.start)} THEN {lit(self.before)} ELSE {self.bucket(date_sql)} END)"
+        before = literal(self.before)
+        return f"(CASE WHEN {date_sql} < {literal(self.start)} THEN {before} ELSE {self.bucket(date_sql)} END)"
 
     def periods(self) -> list[tuple[dt.date, dt.date, dt.date]]:
         """(label, first day, first day after) of each period, clipped to the window."""

@@ -8,6 +8,8 @@ stored-value rate are running totals like size (no per-query join).
 
 from __future__ import annotations
 
+from siyu.engine.quote import literal
+
 FAR = "TIMESTAMP '9999-12-31 00:00:00'"
 FAR_DAY = "DATE '9999-12-31'"
 
@@ -64,7 +66,7 @@ def spells_sql() -> str:
     it needs each person's first friendship)."""
     def block(slice_name: str, value: str, src: str, keys: str) -> str:
         merged = merge_spells(src, keys)
-        return (f"SELECT '{slice_name}' AS slice, CAST({value} AS VARCHAR) AS slice_value, person_id, start_at, "
+        return (f"SELECT {literal(slice_name)} AS slice, CAST({value} AS VARCHAR) AS slice_value, person_id, start_at, "
                 f"end_at FROM ({merged}) AS m")
 
     person_iv = "SELECT person_id, added_at AS start_at, removed_at AS end_at FROM mx_contacts " \

@@ -7,12 +7,13 @@ Every query returns (period, slice_value, numerator, denominator[, value]).
 
 from __future__ import annotations
 
-from siyu.metrics.periods import PERIODS_TABLE, Window, lit
+from siyu.engine.quote import literal
+from siyu.metrics.periods import PERIODS_TABLE, Window
 
 
 def _spells(slice_name: str) -> str:
     return (f"SELECT slice_value, person_id, start_at, end_at, start_day, end_day FROM mx_spells "
-            f"WHERE slice = '{slice_name}'")
+            f"WHERE slice = {literal(slice_name)}")
 
 
 def running_size(w: Window, spells_sql: str) -> str:
@@ -37,9 +38,9 @@ def running_size(w: Window, spells_sql: str) -> str:
                    AS at_end
             FROM (
                 SELECT v.slice_value, p.b FROM (SELECT DISTINCT slice_value FROM ({delta}) AS x) AS v
-                CROSS JOIN (SELECT period AS b FROM {PERIODS_TABLE} UNION ALL SELECT {lit(w.before)} AS b) AS p
+                CROSS JOIN (SELECT period AS b FROM {PERIODS_TABLE} UNION ALL SELECT {literal(w.before)} AS b) AS p
             ) AS g LEFT JOIN ({delta}) AS d ON d.slice_value = g.slice_value AND d.b = g.b
-        ) AS run WHERE b >= {lit(w.start)}
+        ) AS run WHERE b >= {literal(w.start)}
     """
 
 
@@ -101,7 +102,7 @@ def group_members(w: Window, slice_name: str) -> str:
 
 
 def _cut(table: str, slice_name: str) -> str:
-    return f"SELECT slice_value, person_id, start_day, end_day FROM {table} WHERE slice = '{slice_name}'"
+    return f"SELECT slice_value, person_id, start_day, end_day FROM {table} WHERE slice = {literal(slice_name)}"
 
 
 def stored_value_rate(w: Window, slice_name: str) -> str:

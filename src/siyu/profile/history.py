@@ -12,7 +12,7 @@ import datetime as dt
 import pyarrow as pa
 
 from siyu.engine import Engine
-from siyu.profile.facts import date_literal
+from siyu.engine.quote import literal
 
 HISTORY = "person_tag_history"
 HISTORY_SCHEMA = pa.schema([
@@ -35,7 +35,7 @@ def update_history(engine: Engine, current: str, as_of: dt.date) -> tuple[int, i
     come from the rows dated as_of before and after (cheap scans), not from a second join: a re-run on the
     same day finds the rows it opened or closed already there, so it reports (and changes) nothing."""
     engine.ensure_table(HISTORY, HISTORY_SCHEMA)
-    day = date_literal(as_of)
+    day = literal(as_of)
     started_before, ended_before = _on_day(engine, day)
     # both engines build the new table before replacing the old, so it may read itself
     engine.create_table_as(HISTORY, f"""

@@ -9,15 +9,10 @@ generic queries in columns.py. Ties go to the value first by name, as in the gen
 
 from __future__ import annotations
 
-from sqlglot import exp
+from siyu.engine.quote import literal
 
 MAX_VALUES = 48
 """More distinct values than this (per attribute, or channels) and the generic queries are used instead."""
-
-
-def quote(value: str) -> str:
-    """A string literal in DuckDB SQL (escaped by sqlglot, which also transpiles it for Spark)."""
-    return exp.Literal.string(value).sql(dialect="duckdb")
 
 
 def _greatest(cols: list[str]) -> str:
@@ -27,7 +22,7 @@ def _greatest(cols: list[str]) -> str:
 
 def _first_where(values: tuple[str, ...], test: str) -> str:
     """The first value (in the given order) whose column `test` holds; `{i}` in test is the value's index."""
-    whens = " ".join(f"WHEN {test.format(i=i)} THEN {quote(v)}" for i, v in enumerate(values))
+    whens = " ".join(f"WHEN {test.format(i=i)} THEN {literal(v)}" for i, v in enumerate(values))
     return f"CASE {whens} END"
 
 
@@ -35,14 +30,14 @@ def orders_by_channel(year_ago: str, settled: str, private: str, channels: tuple
     """The `buys` CTE: every order column of the profile from one GROUP BY person_key over person_orders."""
     per_channel = []
     for i, c in enumerate(channels):
-        bought = f"is_purchase AND channel = {quote(c)}"
+        bought = f"is_purchase AND channel = {literal(c)}"
         per_channel += [f"count(*) FILTER (WHERE {bought}) AS n_{i}",
                         f"sum(net_amount) FILTER (WHERE {bought}) AS net_{i}",
                         f"min(created_at) FILTER (WHERE {bought}) AS first_{i}",
                         f"max(created_at) FILTER (WHERE {bought}) AS last_{i}"]
     counts = [f"n_{i}" for i in range(len(channels))]
     top_net = _greatest([f"CASE WHEN n_{i} = top_n THEN net_{i} END" for i in range(len(channels))])
-    mix = ", ".join(f"CASE WHEN n_{i} > 0 THEN {quote(c + ':')} || CAST(n_{i} AS VARCHAR) END"
+    mix = ", ".join(f"CASE WHEN n_{i} > 0 THEN {literal(c + ':')} || CAST(n_{i} AS VARCHAR) END"
                     for i, c in enumerate(channels))
     return f"""
         by_channel AS (
@@ -84,7 +79,7 @@ def preferences_by_value(values: dict[str, tuple[str, ...]]) -> str:
     """The `prefs` CTE: items per attribute value as columns of one GROUP BY person_key over person_items."""
     sums, cols = [], []
     for a, vals in values.items():
-        sums += [f"sum(coalesce(qty, 1)) FILTER (WHERE {a} = {quote(v)}) AS {a}_{i}" for i, v in enumerate(vals)]
+        sums += [f"sum(coalesce(qty, 1)) FILTER (WHERE {a} = {literal(v)}) AS {a}_{i}" for i, v in enumerate(vals)]
         if not vals:
             cols.append(f"CAST(NULL AS VARCHAR) AS preferred_{a}, CAST(NULL AS DOUBLE) AS preferred_{a}_share")
             continue

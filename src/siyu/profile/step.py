@@ -6,6 +6,7 @@ import datetime as dt
 
 from siyu.config import Settings
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 from siyu.profile.columns import PREFERENCES, ProfileParams, intervals_sql, profile_sql
 from siyu.profile.facts import INPUTS, fact_tables
 from siyu.profile.pivot import MAX_VALUES
@@ -43,7 +44,8 @@ def small_domains(engine: Engine) -> tuple[tuple[str, ...] | None, dict[str, tup
     """The channels bought on and each item attribute's values, when few enough to pivot (see pivot.py)."""
     channels = engine.query("SELECT DISTINCT channel FROM person_orders WHERE is_purchase AND channel IS NOT NULL")
     found = " UNION ALL ".join(
-        f"SELECT '{a}' AS attr, {a} AS value FROM person_items WHERE {a} IS NOT NULL GROUP BY {a}" for a in PREFERENCES)
+        f"SELECT {literal(a)} AS attr, {a} AS value FROM person_items WHERE {a} IS NOT NULL GROUP BY {a}"
+        for a in PREFERENCES)
     values: dict[str, list[str]] = {a: [] for a in PREFERENCES}
     for row in engine.query(found).to_pylist():
         values[str(row["attr"])].append(str(row["value"]))

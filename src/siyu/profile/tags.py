@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 from siyu.profile.settings import TagSettings
 
 TAG_COLUMNS = "person_id, person_key, tag, family, source"
@@ -66,7 +67,7 @@ def _rfm(t: Thresholds) -> str:
     m = f"CAST(net_spend AS DOUBLE) {gt} {t.spend!r}"
     cases = " ".join(
         f"WHEN {'' if hi_r else 'NOT '}({r}) AND {'' if hi_f else 'NOT '}({f}) AND {'' if hi_m else 'NOT '}({m}) "
-        f"THEN '{name}'" for (hi_r, hi_f, hi_m), name in RFM_CLASSES.items()
+        f"THEN {literal(name)}" for (hi_r, hi_f, hi_m), name in RFM_CLASSES.items()
     )
     return (f"SELECT person_id, person_key, CASE {cases} END AS tag, 'rfm' AS family FROM person_profile "
             "WHERE orders > 0")
@@ -89,7 +90,8 @@ def _lifecycle(cfg: TagSettings) -> str:
 def _preferences(cfg: TagSettings) -> str:
     share = cfg.preference_share
     return " UNION ALL ".join(
-        f"SELECT person_id, person_key, '{a}:' || preferred_{a} AS tag, 'preference' AS family FROM person_profile "
+        f"SELECT person_id, person_key, {literal(a + ':')} || preferred_{a} AS tag, 'preference' AS family "
+        f"FROM person_profile "
         f"WHERE preferred_{a}_share >= {share!r}" for a in ("material", "style", "category")
     )
 
@@ -107,7 +109,8 @@ def _flags(cfg: TagSettings, t: Thresholds) -> str:
                                    f"{cfg.koc_spend!r} AND group_messages_30d >= {cfg.koc_group_messages}"),
     }
     return " UNION ALL ".join(
-        f"SELECT person_id, person_key, '{tag}' AS tag, '{family}' AS family FROM person_profile WHERE {cond}"
+        f"SELECT person_id, person_key, {literal(tag)} AS tag, {literal(family)} AS family FROM person_profile "
+        f"WHERE {cond}"
         for tag, (family, cond) in flags.items()
     )
 

@@ -13,7 +13,8 @@ import pyarrow as pa
 from siyu.engine import Engine
 from siyu.schema.tables import TABLES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 2: raw_identity.birth_month/birth_day (birthdays without a year); import_log.encoding/fields_quarantined
 
 
 def migrate(engine: Engine) -> int:

@@ -37,6 +37,7 @@ _RAW: dict[str, list[tuple[str, pa.DataType]]] = {
         ("unionid", TEXT), ("openid", TEXT), ("member_no", TEXT), ("nickname", TEXT), ("gender", TEXT),
         ("birthday", DATE), ("province", TEXT), ("city", TEXT), ("district", TEXT), ("address", TEXT),
         ("registered_at", TS),
+        ("birth_month", INT), ("birth_day", INT),  # a birthday known without its year (05-12); birthday is NULL
     ],
     "raw_order": [
         ("channel", TEXT), ("order_id", TEXT), ("sub_order_id", TEXT), ("channel_uid", TEXT),
@@ -103,6 +104,8 @@ _SYSTEM: dict[str, list[tuple[str, pa.DataType]]] = {
         ("import_id", TEXT), ("source", TEXT), ("file", TEXT), ("file_bytes", INT), ("started_at", TS),
         ("finished_at", TS), ("rows_read", INT), ("rows_loaded", INT), ("rows_duplicate", INT),
         ("rows_quarantined", INT), ("status", TEXT),
+        ("encoding", TEXT),  # the text encoding the file was read in (NULL for XLSX and Parquet)
+        ("fields_quarantined", INT),  # bad optional values left empty, each with an entry in quarantine
     ],
     "run_log": [
         ("run_id", TEXT), ("step", TEXT), ("engine", TEXT), ("started_at", TS), ("finished_at", TS),

@@ -1,7 +1,7 @@
 """The behaviour helpers of the segment language, compiled to EXISTS subqueries that siyu writes itself.
 
 Users cannot write subqueries; helpers give them the few that matter (DOMAIN.md's crowds), each reading one
-person-level fact table built by the profile step. Arguments are literals only, quoted by sqlglot.
+person-level fact table built by the profile step. Arguments are literals only, written by engine/quote.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlglot import exp
+from siyu.engine.quote import literal
 
 Value = str | int | float | bool
 
@@ -49,27 +49,18 @@ HELPERS: dict[str, Helper] = {
 }
 
 
-def lit(value: Value) -> str:
-    """A literal as SQL, quoted and escaped by sqlglot (never by string formatting)."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return exp.Literal.number(value).sql()
-    return exp.Literal.string(value).sql(dialect="duckdb")
-
-
 def _bought(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
     conds = []
     item_attrs = ("category", "material", "style", "sku", "product")
     uses_items = any(a in args for a in item_attrs)
     for name in ("category", "material", "style", "sku", "channel"):
         if name in args:
-            conds.append(f"b.{name} = {lit(args[name][0])}")
+            conds.append(f"b.{name} = {literal(args[name][0])}")
     if "product" in args:
-        conds.append(f"b.product_name LIKE {lit('%' + str(args['product'][0]) + '%')}")
+        conds.append(f"b.product_name LIKE {literal('%' + str(args['product'][0]) + '%')}")
     if "within_days" in args:
         since = as_of - dt.timedelta(days=int(args["within_days"][0]))
-        conds.append(f"b.order_date > DATE '{since.isoformat()}'")
+        conds.append(f"b.order_date > {literal(since)}")
     table = src.items if uses_items else src.orders
     if not uses_items:
         conds.append("b.is_purchase")
@@ -82,9 +73,9 @@ def _in_group(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str
     if "group" in args:
         # persona groups come numbered (丝语白领群01, 丝语白领群02 …): the name contains the text, or the id is it
         name = str(args["group"][0])
-        conds.append(f"(g.group_name LIKE {lit('%' + name + '%')} OR g.group_id = {lit(name)})")
+        conds.append(f"(g.group_name LIKE {literal('%' + name + '%')} OR g.group_id = {literal(name)})")
     if "type" in args:
-        conds.append(f"g.group_type = {lit(args['type'][0])}")
+        conds.append(f"g.group_type = {literal(args['type'][0])}")
     where = "".join(f" AND {c}" for c in conds)
     return f"EXISTS (SELECT 1 FROM {src.groups} AS g WHERE g.person_key = p.person_key{where})"
 
@@ -92,13 +83,13 @@ def _in_group(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str
 def _friend_of(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
     conds = [] if args.get("ever", [False])[0] else ["f.active"]
     if "staff" in args:
-        conds.append(f"f.staff_id = {lit(args['staff'][0])}")
+        conds.append(f"f.staff_id = {literal(args['staff'][0])}")
     where = "".join(f" AND {c}" for c in conds)
     return f"EXISTS (SELECT 1 FROM {src.friends} AS f WHERE f.person_key = p.person_key{where})"
 
 
 def _has_tag(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
-    tags = ", ".join(lit(t) for t in args.get("tag", []))
+    tags = ", ".join(literal(t) for t in args.get("tag", []))
     return f"EXISTS (SELECT 1 FROM {src.tags} AS t WHERE t.person_key = p.person_key AND t.tag IN ({tags}))"
 
 

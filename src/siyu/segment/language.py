@@ -12,6 +12,8 @@ pass, so nothing but person_profile (and the fact tables the helpers read) is ev
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -20,8 +22,14 @@ from sqlglot.errors import ParseError, TokenError
 
 from siyu.segment.errors import SegmentError, closest
 from siyu.segment.helpers import HELPERS, RENDER, Sources, Value
+from siyu.segment.lexical import MAX_DEPTH, check_text
 
 MAX_LENGTH = 4000
+MAX_TEXT = 500  # characters in one quoted text
+MAX_NUMBER = 1e15  # magnitude of a number literal (¥10^15 is beyond any spend)
+MAX_DAYS = 36_525  # a day offset from today() or an interval: at most 100 years either way
+DATE_YEARS = (1900, 2200)  # DATE literals: from 1900-01-01 to 2199-12-31
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Operators and literals that may appear anywhere.
 _NODES: tuple[type[exp.Expr], ...] = (
@@ -35,7 +43,6 @@ FUNCTIONS: dict[str, type[exp.Expr]] = {
     "length": exp.Length, "month": exp.Month, "year": exp.Year, "day": exp.Day, "greatest": exp.Greatest,
     "least": exp.Least,
 }
-_DATE_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP}
 _UNITS = {"DAY": 1, "DAYS": 1, "WEEK": 7, "WEEKS": 7}
 _CONDITIONS = (exp.And, exp.Or, exp.Not, exp.Paren, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is,
                exp.In, exp.Between, exp.Like, exp.ILike, exp.Column, exp.Anonymous, exp.Boolean)
@@ -75,8 +82,11 @@ def parse(text: str) -> exp.Expr:
         raise SegmentError("the segment expression is empty; try something like: orders >= 2")
     if len(text) > MAX_LENGTH:
         raise SegmentError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    check_text(text)
     try:
         trees = sqlglot.parse(text, read="duckdb")
+    except RecursionError:
+        raise SegmentError(f"the expression nests too deeply (at most {MAX_DEPTH} levels)") from None
     except (ParseError, TokenError) as exc:
         errors = getattr(exc, "errors", None) or [{}]
         err = errors[0]
@@ -149,6 +159,8 @@ def helper_args(node: exp.Anonymous, text: str) -> dict[str, list[Value]]:
             kind = {int: "a whole number", str: "a quoted text", bool: "true or false"}[want]
             raise _fail(value_node, text, f"{name}({key} := …) takes {kind}",
                         f"e.g. {helper.doc}")
+        if want is int and abs(int(value)) > MAX_DAYS:  # type: ignore[arg-type]
+            raise _fail(value_node, text, f"{name}({key} := …) is at most {MAX_DAYS:,}")
         args.setdefault(key, []).append(value)  # type: ignore[arg-type]
     if name == "has_tag" and not args:
         raise _fail(node, text, "has_tag() needs a tag name", "e.g. has_tag('sleeping')")
@@ -198,15 +210,27 @@ def validate(tree: exp.Expr, text: str, vocab: Vocabulary) -> None:
         elif isinstance(node, exp.CurrentDate) and any(node.args.values()):
             raise _fail(node, text, "today() takes no arguments")
         elif isinstance(node, exp.Cast):
-            if node.to.this not in _DATE_TYPES or not isinstance(node.this, exp.Literal):
+            if node.to.this != exp.DataType.Type.DATE or not isinstance(node.this, exp.Literal):
                 raise _fail(node, text, "only DATE '2026-01-31' style literals may be cast")
+            _check_date(node, text)
+        elif isinstance(node, exp.Literal):
+            _check_literal(node, text)
+        elif isinstance(node, exp.Placeholder | exp.Parameter):
+            raise _fail(node, text, "parameters are not part of the segment language; write the value itself")
+        elif isinstance(node, exp.Add | exp.Sub) and _is_today(node.this):
+            days = _days(node.expression)
+            if days is not None and abs(days) > MAX_DAYS:
+                raise _fail(node.expression, text, f"{days:,} days is too far from today(); at most {MAX_DAYS:,}")
         elif isinstance(node, exp.DataType):
             continue
         elif isinstance(node, exp.Interval):
             unit = node.unit.name.upper() if node.unit else ""
             if unit not in _UNITS:
                 raise _fail(node, text, "intervals are in days or weeks, e.g. today() - interval 30 day")
-        elif isinstance(node, exp.Subquery | exp.Query | exp.Table | exp.Star | exp.Placeholder | exp.Parameter):
+            days = _days(node)
+            if days is None or abs(days) > MAX_DAYS:
+                raise _fail(node, text, f"an interval is a whole number of days or weeks, at most {MAX_DAYS:,} days")
+        elif isinstance(node, exp.Subquery | exp.Query | exp.Table | exp.Star):
             raise _fail(node, text, "subqueries and table references are not allowed in a segment",
                         "use a helper: bought(...), in_group(...), friend_of(...), has_tag(...)")
         elif (isinstance(node, exp.Func) and type(node) in FUNCTIONS.values()) or (
@@ -217,6 +241,33 @@ def validate(tree: exp.Expr, text: str, vocab: Vocabulary) -> None:
             what = node.key if not isinstance(node, exp.Func) else f"function {node.sql_name().lower()}"
             raise _fail(node, text, f"'{what}' is not allowed in a segment",
                         closest(what, [*FUNCTIONS, *HELPERS]) or "see docs/segments.md for what is")
+
+
+def _check_literal(node: exp.Literal, text: str) -> None:
+    """Text of at most MAX_TEXT characters; numbers finite and at most MAX_NUMBER in size."""
+    if node.is_string:
+        if len(str(node.this)) > MAX_TEXT:
+            raise _fail(node, text, f"a quoted text is at most {MAX_TEXT} characters")
+        return
+    try:
+        number = float(str(node.this))
+    except ValueError:
+        raise _fail(node, text, f"'{node.this}' is not a number") from None
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        raise _fail(node, text, f"the number {node.this} is too large; at most {MAX_NUMBER:,.0f}")
+
+
+def _check_date(node: exp.Cast, text: str) -> None:
+    """DATE '2026-02-30' is no day: refuse it here, at the literal, rather than fail in the database."""
+    value = str(node.this.this)
+    try:
+        if not _DATE.match(value):
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(node.this, text, f"'{value}' is not a real date", "write it as DATE '2026-01-31'") from None
+    if not DATE_YEARS[0] <= day.year < DATE_YEARS[1]:
+        raise _fail(node.this, text, f"the year {day.year} is out of range ({DATE_YEARS[0]}–{DATE_YEARS[1] - 1})")
 
 
 def _days(node: exp.Expr) -> int | None:
@@ -257,15 +308,21 @@ def _rewrite(node: exp.Expr, text: str, vocab: Vocabulary, src: Sources) -> exp.
         return sqlglot.parse_one(sql, read="duckdb")
     if isinstance(node, exp.Column):
         return exp.column(node.name, table="p", quoted=True)
+    if isinstance(node, exp.Div | exp.Mod):
+        # x / 0 is NULL (no match), never infinity or NaN, which compare as larger than every number
+        node.set("expression", exp.Nullif(this=node.expression, expression=exp.Literal.number(0)))
     return node
 
 
 def compile_predicate(text: str, vocab: Vocabulary, src: Sources | None = None) -> str:
     """The expression as a DuckDB-dialect condition over `person_profile AS p` (after full validation)."""
     tree = parse(text)
-    validate(tree, text, vocab)
-    out = tree.transform(lambda n: _rewrite(n, text, vocab, src or Sources()), copy=True)
-    return out.sql(dialect="duckdb", comments=False)
+    try:
+        validate(tree, text, vocab)
+        out = tree.transform(lambda n: _rewrite(n, text, vocab, src or Sources()), copy=True)
+        return out.sql(dialect="duckdb", comments=False)
+    except RecursionError:  # a long chain of and/or within MAX_LENGTH stays far below; kept as a backstop
+        raise SegmentError(f"the expression nests too deeply (at most {MAX_DEPTH} levels)") from None
 
 
 def segment_sql(text: str, vocab: Vocabulary, src: Sources | None = None, select: str = "p.person_id") -> str:

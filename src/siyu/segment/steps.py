@@ -12,8 +12,11 @@ def run_segments(engine: Engine, settings: Settings, run_id: str | None = None) 
     """Snapshot every saved segment's members for this run; returns (segments, member rows, message)."""
     if not engine.table_exists("person_profile"):
         return 0, 0, "no person_profile yet: run the profile step first"
-    segments, rows = snapshot(engine, run_id)
-    return segments, rows, f"{segments} saved segment(s) snapshotted" if segments else "no saved segments"
+    segments, rows, skipped = snapshot(engine, run_id)
+    message = f"{segments} saved segment(s) snapshotted" if segments or skipped else "no saved segments"
+    if skipped:
+        message += f"; {len(skipped)} skipped: " + "; ".join(skipped)
+    return segments, rows, message
 
 
 __all__ = ["run_segments", "run_tags"]

@@ -7,9 +7,9 @@ import uuid
 
 import pyarrow as pa
 
-from siyu.engine import Engine
-from siyu.segment.errors import closest
-from siyu.segment.language import compile_predicate, segment_sql
+from siyu.engine import Engine, EngineError
+from siyu.segment.errors import SegmentError, closest
+from siyu.segment.language import Vocabulary, segment_sql
 from siyu.segment.tables import SEGMENT, SEGMENT_SNAPSHOT, ensure_tables, now, vocabulary
 
 _NAME = re.compile(r"^[\w\-.]{1,64}$")
@@ -35,17 +35,26 @@ def get_segment(engine: Engine, name: str) -> dict[str, object]:
 
 
 def save_segment(engine: Engine, name: str, expression: str, description: str = "") -> bool:
-    """Validate and store (or replace) a segment; returns True when it replaced an existing one."""
+    """Validate, run once and store (or replace) a segment; returns True when it replaced an existing one.
+
+    The expression is compiled and counted on the warehouse inside the transaction that writes it, so what is
+    stored has run at least once here: a segment that cannot run is never saved.
+    """
     if not _NAME.match(name):
-        raise ValueError(f"segment name '{name}': use letters, digits, '_', '-' or '.', at most 64 characters")
-    compile_predicate(expression, vocabulary(engine))  # never store what cannot run
-    rows = list_segments(engine)
-    old = next((r for r in rows if r["name"] == name), None)
-    stamp = now()
-    kept = [r for r in rows if r["name"] != name]
-    kept.append({"name": name, "expression": expression, "description": description,
-                 "created_at": old["created_at"] if old else stamp, "updated_at": stamp})
-    engine.write_arrow("segment", pa.Table.from_pylist(kept, schema=SEGMENT), mode="replace")
+        raise ValueError(f"segment name {name[:80]!r}: use letters, digits, '_', '-' or '.', at most 64 characters")
+    with engine.transaction():
+        try:
+            count(engine, expression)
+        except EngineError as exc:
+            raise SegmentError(f"segment {name}: the expression does not run on this warehouse: {_reason(exc)}",
+                               hint="nothing was saved") from None
+        rows = list_segments(engine)
+        old = next((r for r in rows if r["name"] == name), None)
+        stamp = now()
+        kept = [r for r in rows if r["name"] != name]
+        kept.append({"name": name, "expression": expression, "description": description,
+                     "created_at": old["created_at"] if old else stamp, "updated_at": stamp})
+        engine.write_arrow("segment", pa.Table.from_pylist(kept, schema=SEGMENT), mode="replace")
     return old is not None
 
 
@@ -60,45 +69,75 @@ def members_sql(engine: Engine, name: str, columns: str = "p.person_id") -> str:
     return segment_sql(str(seg["expression"]), vocabulary(engine), select=columns)
 
 
-def snapshot(engine: Engine, run_id: str | None = None) -> tuple[int, int]:
-    """Append every saved segment's members (and who entered / exited since the last snapshot) for this run.
+def snapshot(engine: Engine, run_id: str | None = None) -> tuple[int, int, list[str]]:
+    """Append every saved segment's members (and who entered / exited since its last snapshot) for this run.
 
-    Returns (segments, member rows written). Sizes over time: `segment_snapshot`; who: `segment_member`.
+    Returns (segments snapshotted, member rows written, why each skipped segment was skipped). A stored segment
+    that no longer compiles or runs (saved by an older version, or naming a column since removed) is skipped
+    with its reason in `segment_snapshot.skipped`; the others are written together in one transaction.
     """
     ensure_tables(engine)
     run_id = run_id or uuid.uuid4().hex[:12]
     vocab = vocabulary(engine)
     stamp = now()
+    runnable, skipped = _runnable(engine, vocab)
+    params = {"run_id": run_id, "snapshot_at": stamp}
+    select = "$run_id AS run_id, p.person_id, p.as_of, CAST($snapshot_at AS TIMESTAMP) AS snapshot_at"
+    sizes = [{"segment": name, "run_id": run_id, "as_of": vocab.as_of, "snapshot_at": stamp, "skipped": why}
+             for name, why in skipped.items()]
     written = 0
-    sizes = []
+    with engine.transaction():
+        for name, expression in runnable.items():
+            at = {**params, "segment": name}
+            previous = engine.scalar(
+                "SELECT run_id FROM segment_snapshot WHERE segment = $segment AND skipped IS NULL "
+                "ORDER BY snapshot_at DESC LIMIT 1", {"segment": name})
+            body = segment_sql(expression, vocab, select=select)
+            added = engine.insert_select("segment_member", f"SELECT $segment AS segment, s.* FROM ({body}) AS s", at)
+            written += added
+            entered, exited = added, 0
+            if previous is not None:
+                entered, exited = _moves(engine, segment_sql(expression, vocab), name, str(previous))
+            sizes.append({"segment": name, "run_id": run_id, "as_of": vocab.as_of, "snapshot_at": stamp,
+                          "members": added, "entered": entered, "exited": exited})
+        if sizes:
+            engine.write_arrow("segment_snapshot", pa.Table.from_pylist(sizes, schema=SEGMENT_SNAPSHOT))
+    return len(runnable), written, [f"{name}: {why}" for name, why in skipped.items()]
+
+
+def _runnable(engine: Engine, vocab: Vocabulary) -> tuple[dict[str, str], dict[str, str]]:
+    """Saved segments that compile and run now (name → expression), and why each other one does not."""
+    runnable: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     for seg in list_segments(engine):
-        name = str(seg["name"])
-        select = (f"'{run_id}' AS run_id, p.person_id, p.as_of, "
-                  f"CAST('{stamp.isoformat(sep=' ')}' AS TIMESTAMP) AS snapshot_at")
-        body = segment_sql(str(seg["expression"]), vocab, select=select)
-        previous = engine.scalar(
-            f"SELECT run_id FROM segment_snapshot WHERE segment = {_quote(name)} ORDER BY snapshot_at DESC LIMIT 1")
-        added = engine.insert_select("segment_member", f"SELECT {_quote(name)} AS segment, s.* FROM ({body}) AS s")
-        written += added
-        entered, exited = added, 0
-        if previous is not None:
-            of = f"SELECT person_id FROM segment_member WHERE segment = {_quote(name)} AND run_id ="
-            cur, prev = f"{of} {_quote(run_id)}", f"{of} {_quote(previous)}"
-            entered = int(engine.scalar(f"SELECT count(*) FROM ({cur}) AS c WHERE person_id NOT IN ({prev})") or 0)
-            exited = int(engine.scalar(f"SELECT count(*) FROM ({prev}) AS c WHERE person_id NOT IN ({cur})") or 0)
-        sizes.append({"segment": name, "run_id": run_id, "as_of": vocab.as_of, "snapshot_at": stamp,
-                      "members": added, "entered": entered, "exited": exited})
-    if sizes:
-        engine.write_arrow("segment_snapshot", pa.Table.from_pylist(sizes, schema=SEGMENT_SNAPSHOT))
-    return len(sizes), written
+        name, expression = str(seg["name"]), str(seg["expression"])
+        try:
+            engine.scalar(f"SELECT count(*) FROM ({segment_sql(expression, vocab)}) AS s")
+        except (SegmentError, EngineError) as exc:
+            skipped[name] = _reason(exc)
+            continue
+        runnable[name] = expression
+    return runnable, skipped
+
+
+def _reason(exc: Exception) -> str:
+    """An error as one line, without the SQL an EngineError carries (that is for --debug, not for users)."""
+    if isinstance(exc, SegmentError):
+        return exc.reason + (f" (at character {exc.start + 1})" if exc.start is not None else "")
+    return " ".join(str(exc).split("--- SQL ---")[0].split())
+
+
+def _moves(engine: Engine, current: str, name: str, previous: str) -> tuple[int, int]:
+    """(entered, exited): persons in the segment now but not at the previous snapshot, and the reverse."""
+    before = "SELECT person_id FROM segment_member WHERE segment = $segment AND run_id = $previous"
+    at = {"segment": name, "previous": previous}
+    entered = engine.scalar(f"SELECT count(*) FROM ({current}) AS c WHERE person_id NOT IN ({before})", at)
+    exited = engine.scalar(f"SELECT count(*) FROM ({before}) AS b WHERE person_id NOT IN ({current})", at)
+    return int(entered or 0), int(exited or 0)
 
 
 def history(engine: Engine, name: str) -> list[dict[str, object]]:
     get_segment(engine, name)
     return engine.query(
-        f"SELECT run_id, as_of, snapshot_at, members, entered, exited FROM segment_snapshot "
-        f"WHERE segment = {_quote(name)} ORDER BY snapshot_at").to_pylist()
-
-
-def _quote(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+        "SELECT run_id, as_of, snapshot_at, members, entered, exited, skipped FROM segment_snapshot "
+        "WHERE segment = $segment ORDER BY snapshot_at", {"segment": name}).to_pylist()

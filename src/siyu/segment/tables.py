@@ -22,6 +22,7 @@ SEGMENT_MEMBER = pa.schema([
 SEGMENT_SNAPSHOT = pa.schema([
     ("segment", pa.string()), ("run_id", pa.string()), ("as_of", pa.date32()), ("snapshot_at", pa.timestamp("us")),
     ("members", pa.int64()), ("entered", pa.int64()), ("exited", pa.int64()),
+    ("skipped", pa.string()),  # why this run did not snapshot the segment (then members are NULL)
 ])
 MANUAL_TAG = pa.schema([
     ("person_id", pa.string()), ("tag", pa.string()), ("source_file", pa.string()), ("added_at", pa.timestamp("us")),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from siyu.config import ConfigError, Settings
 from siyu.engine import Engine
+from siyu.engine.quote import literal, literal_list
 from siyu.profile.history import update_history
 from siyu.profile.settings import tag_settings
 from siyu.profile.tags import BUILTIN_TAGS, builtin_tags_sql, thresholds
@@ -68,9 +69,8 @@ def _rule_sql(engine: Engine, rules: list[Rule], path: Path) -> str:
             where = compile_predicate(rule.predicate, vocab, src)
         except SegmentError as exc:
             raise ConfigError(f"{path}: tag '{rule.name}': {exc}") from exc
-        tag = rule.name.replace("'", "''")
-        parts.append(f"SELECT p.person_id, p.person_key, '{tag}' AS tag, 'rule' AS family, 'rule' AS source "
-                     f"FROM {src.profile} AS p WHERE {where}")
+        parts.append(f"SELECT p.person_id, p.person_key, {literal(rule.name)} AS tag, 'rule' AS family, "
+                     f"'rule' AS source FROM {src.profile} AS p WHERE {where}")
     return " UNION ALL ".join(parts)
 
 
@@ -83,10 +83,10 @@ def run_tags(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     rules_path = settings.path(cfg.rules_file)
     rules = load_rules(rules_path)
     # built-in tags are unique per person by construction; manual tags may not reuse a built-in name
-    reserved = ", ".join(f"'{t}'" for t in BUILTIN_TAGS)
+    reserved = literal_list(BUILTIN_TAGS)
     manual = ("SELECT DISTINCT m.person_id, p.person_key, m.tag, 'manual' AS family, 'manual' AS source "
               "FROM manual_tag AS m JOIN person_profile AS p ON p.person_id = m.person_id "
-              f"WHERE m.tag NOT IN ({reserved}) "
+              f"WHERE m.tag NOT IN {reserved} "
               "AND NOT (m.tag LIKE 'material:%' OR m.tag LIKE 'style:%' OR m.tag LIKE 'category:%')")
     builtin = builtin_tags_sql(cfg, thresholds(engine, cfg))
     rule_sql = _rule_sql(engine, rules, rules_path) if rules else None  # a bad rule stops before any write
