@@ -76,6 +76,19 @@ def test_a_bad_layer_setting_stops_the_run_before_any_step(tmp_path: Path, text:
         engine.close()
 
 
+def test_a_bad_tags_file_stops_the_run_before_any_step(tmp_path: Path) -> None:
+    (tmp_path / "siyu.toml").write_text('[tags]\nrules_file = "my-tags.toml"\n', encoding="utf-8")
+    (tmp_path / "my-tags.toml").write_text('[[tag]]\nname = "vip"\n', encoding="utf-8")
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    try:
+        migrate(engine)
+        with pytest.raises(ConfigError, match=r"my-tags\.toml: \[\[tag\]\] #1 \(vip\): 'predicate' is missing"):
+            run_pipeline(engine, load_settings(tmp_path / "siyu.toml"))
+        assert engine.row_count("run_log") == 0
+    finally:
+        engine.close()
+
+
 def test_the_cli_prints_one_line_and_runs_no_step(tmp_path: Path) -> None:
     engine = DuckDBEngine(tmp_path / "w.duckdb")
     migrate(engine)

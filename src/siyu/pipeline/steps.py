@@ -22,6 +22,7 @@ from siyu.metrics import metrics_config, run_metrics
 from siyu.profile import run_profile
 from siyu.profile.settings import profile_settings, tag_settings
 from siyu.segment import run_segments, run_tags
+from siyu.segment.tagging import load_rules
 
 
 @dataclass
@@ -81,7 +82,7 @@ def check_settings(settings: Settings) -> None:
     validated(IdentitySettings, settings.section("identity"), "identity", settings.source)
     clv_settings(settings)
     profile_settings(settings)
-    tag_settings(settings)
+    load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
 
 
