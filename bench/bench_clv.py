@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from siyu.clv.filefit import SOURCE
+from siyu.clv.comparison import SOURCE
 from siyu.clv.gammagamma import GammaGamma
-from siyu.clv.models import MODELS
-from siyu.clv.score import expected_value, score
+from siyu.clv.predictions import expected_value, score
+from siyu.clv.selection import MODELS
 from siyu.clv.simulate import simulate_bgnbd
 from siyu.clv.summary import Period, Summary, summarise
 from siyu.clv.transactions import Columns, load_transactions
@@ -83,7 +83,7 @@ def bench_scoring(n: int, data: dict[str, np.ndarray]) -> tuple[float, float]:
     """(in-process scoring of the arrays, the step's path: map_batches over a DuckDB table → clv_score written)."""
     import pyarrow as pa
 
-    from siyu.clv.scorer import CLV_SCORE, ScoreSpec, make_scorer
+    from siyu.clv.scoring import CLV_SCORE, ScoreSpec, make_scorer
 
     period = Period(dt.date(1997, 9, 30), None, "weeks")
     summary = Summary([str(i) for i in range(n)], data["x"], data["t_x"], data["T"], data["m"], np.zeros(n), period)

@@ -12,14 +12,14 @@ from test_clv_summary import _orders, _shop
 
 from siyu.clv.bgnbd import BGNBD
 from siyu.clv.covariate import compare
+from siyu.clv.step import orders_source_sql
 from siyu.clv.summary import Period, summarise
-from siyu.clv.warehouse import orders_source_sql
 from siyu.engine import Engine
 
 T = dt.datetime
 
 
-def test_members_are_wecom_friends_at_the_calibration_end(duck: Engine) -> None:
+def test_members_are_in_the_private_domain_at_the_calibration_end(duck: Engine) -> None:
     n = 800
     shop = _shop(n, seed=4)
     duck.write_arrow("orders", _orders(shop), mode="replace")
@@ -39,7 +39,14 @@ def test_members_are_wecom_friends_at_the_calibration_end(duck: Engine) -> None:
         "external_userid": [f[0] for f in friends], "added_at": pa.array([f[1] for f in friends], pa.timestamp("us")),
         "removed_at": pa.array([f[2] for f in friends], pa.timestamp("us")),
     }), mode="replace")
-    members = set(range(400))  # by the rules above: persons 0-399 (w400 was removed, w401 joined later)
+    events = [("w400", "g1", "join", T(2024, 7, 1)),  # no longer a friend, but in a group: a member
+              ("w401", "g1", "join", T(2024, 4, 1)), ("w401", "g1", "leave", T(2024, 8, 1))]  # left: not one
+    duck.write_arrow("group_events", pa.table({
+        "member_id": [e[0] for e in events], "group_id": [e[1] for e in events], "event": [e[2] for e in events],
+        "event_at": pa.array([e[3] for e in events], pa.timestamp("us")),
+    }), mode="replace")
+    # by the rules above (siyu.domain.private): persons 0-399 are friends, 400 is in a group; 401 left it
+    members = set(range(401))
     period = Period(dt.date(2024, 9, 30), dt.date(2024, 12, 31))
     gains = compare(duck, orders_source_sql(duck), period, ["bgnbd"])
     assert [(g.model, g.members, g.non_members) for g in gains] == [("bgnbd", len(members), n - len(members))]

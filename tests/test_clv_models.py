@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from siyu.clv.bgnbd import BGNBD
+from siyu.clv.comparison import SOURCE
 from siyu.clv.data import DegenerateDataError, compress
 from siyu.clv.evaluate import evaluate
-from siyu.clv.filefit import SOURCE
 from siyu.clv.gammagamma import GammaGamma
 from siyu.clv.mbgnbd import MBGNBD
 from siyu.clv.pnbd import ParetoNBD

@@ -11,8 +11,8 @@ import pyarrow as pa
 from siyu.clv.data import compress
 from siyu.clv.gammagamma import GammaGamma
 from siyu.clv.pnbd import ParetoNBD
-from siyu.clv.score import expected_value, score
-from siyu.clv.scorer import CLV_SCORE, ScoreSpec, make_scorer
+from siyu.clv.predictions import expected_value, score
+from siyu.clv.scoring import CLV_SCORE, ScoreSpec, make_scorer
 from siyu.clv.simulate import simulate_bgnbd
 from siyu.clv.summary import Period, Summary
 

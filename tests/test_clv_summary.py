@@ -13,8 +13,8 @@ from scipy.special import hyp2f1
 
 from siyu.clv.bgnbd import BGNBD
 from siyu.clv.simulate import simulate_bgnbd
+from siyu.clv.step import orders_source_sql, run_clv
 from siyu.clv.summary import Period, summarise
-from siyu.clv.warehouse import orders_source_sql, run_clv
 from siyu.config.settings import Settings
 from siyu.engine import Engine
 

@@ -53,8 +53,9 @@ EXPECTED = [
     ("private_domain_size", 3, 2),  # end of Jan: A, B, D (C removed); end of Feb: A, B (D left g1; B back)
     ("acquisition_rate", 2 / 4, 0.0),  # A, B first added from package cards ÷ 4 card parcels; Feb 0 ÷ 2
     ("first_order_conversion", 1 / 3, None),  # A ordered in 2 days; B after 15; C never. Feb: no new friend
-    ("repurchase_rate", 1 / 3, 0.0),  # A on two days (two orders on 5 Jan count once); B, E one day
-    ("average_order_value", 530 / 5, 160 / 2),  # the refunded order counts with net 0; the closed one not at all
+    # purchases only: B's one order was fully refunded, so B is not a buyer (docs/definitions.md)
+    ("repurchase_rate", 1 / 2, 0.0),  # A on two days (two orders on 5 Jan count once); E one day
+    ("average_order_value", 530 / 4, 160 / 2),  # over purchases: neither the refunded nor the closed order counts
     ("churn_rate", None, 1 / 3),  # nobody at the start of Jan; Feb: D left, B removed but back: 1 of A, B, D
     ("activity_rate", 1.0, 0.0),  # A, B, D all did something in the 30 days to 1 Feb; nobody in Feb
     ("stored_value_rate", 1 / 3, 1 / 2),  # A topped up (E did too, but E is not in the private domain)
@@ -105,7 +106,7 @@ def test_slices(brand: Engine) -> None:
     assert days[("repurchase_rate", dt.date(2026, 1, 5), "all")] == 0.0  # two orders on one day: one buyer
     assert days[("repurchase_rate", dt.date(2026, 1, 6), "all")] is None  # nobody bought: no data
     total = values(brand, Window("total", JAN, dt.date(2026, 2, 28)))
-    assert total[("repurchase_rate", JAN, "all")] == pytest.approx(2 / 4)  # A (5, 20 Jan), E (7 Jan, 7 Feb)
+    assert total[("repurchase_rate", JAN, "all")] == pytest.approx(2 / 3)  # A (5, 20 Jan), E (7 Jan, 7 Feb) of A, D, E
     group = values(brand, slice_name="group")
     assert group[("group_exit_rate", FEB, "g1")] == pytest.approx(1 / 2)
     source = values(brand, slice_name="add_source")
@@ -128,7 +129,7 @@ def test_days_and_a_total_window(brand: Engine) -> None:
     assert day[("private_domain_size", dt.date(2026, 2, 15), "all")] == 1  # B removed on the 15th
     assert day[("private_domain_size", dt.date(2026, 2, 20), "all")] == 2  # and re-added on the 20th
     total = values(brand, Window("total", JAN, dt.date(2026, 2, 28)))
-    assert total[("average_order_value", JAN, "all")] == pytest.approx(690 / 7)
+    assert total[("average_order_value", JAN, "all")] == pytest.approx(690 / 6)
 
 
 def test_conversion_window_is_a_setting(duck: Engine) -> None:
@@ -158,10 +159,11 @@ def test_without_oneid_persons_fall_back_to_channel_identities(duck: Engine) -> 
 
 def test_cohort_retention(brand: Engine) -> None:
     rows = cohorts(brand, 3, AS_OF)
-    # joined in January: D (2 Jan), A (3 Jan), B (10 Jan), C (15 Jan). Month 1: A, B ordered; month 2: D (30 days
-    # and 3 hours after joining); month 3 has not fully passed for anyone by 31 March.
+    # joined in January: D (2 Jan), A (3 Jan), B (10 Jan), C (15 Jan). Month 1: A bought (B's order was fully
+    # refunded: not a purchase); month 2: D (30 days and 3 hours after joining); month 3 has not fully passed for
+    # anyone by 31 March.
     assert [(r["cohort"], r["month"], r["persons"], r["ordering"]) for r in rows] == [
-        (JAN, 1, 4, 2), (JAN, 2, 4, 1)]
+        (JAN, 1, 4, 1), (JAN, 2, 4, 1)]
 
 
 def test_missing_clean_tables_is_a_clear_error(duck: Engine) -> None:

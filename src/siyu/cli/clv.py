@@ -14,7 +14,7 @@ from rich.table import Table
 from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, err_console, friendly, opened
 
 if TYPE_CHECKING:
-    from siyu.clv.filefit import ClvFit
+    from siyu.clv.comparison import ClvFit
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -43,7 +43,7 @@ def fit(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON for machines")] = False,
 ) -> None:
     """Fit BG/NBD, Pareto/NBD, MBG/NBD (and Gamma-Gamma with --amount) on a transactions file."""
-    from siyu.clv.filefit import fit_file
+    from siyu.clv.comparison import fit_file
     from siyu.clv.summary import Period
     from siyu.clv.transactions import Columns
 
@@ -58,7 +58,7 @@ def fit(
 
 def _show(result: ClvFit, report: Path | None, as_json: bool) -> None:
     """Print a fit (tables, or JSON) and write its HTML report."""
-    from siyu.clv.report import write_report
+    from siyu.clv.html import write_report
 
     if report:
         write_report(report, result.report_html())
@@ -115,7 +115,7 @@ def score(
     engine: EngineOpt = None,
 ) -> None:
     """Fit on the warehouse's orders (\\[clv] in siyu.toml) and write clv_model and clv_score."""
-    from siyu.clv.warehouse import run_clv
+    from siyu.clv.step import run_clv
 
     with opened(warehouse, config, engine) as (eng, choice):
         with console.status("fitting and scoring…"):
@@ -138,10 +138,10 @@ def report(
     engine: EngineOpt = None,
 ) -> None:
     """Evaluate the models on the warehouse's orders: calibration vs holdout, printed and saved as HTML."""
-    from siyu.clv.warehouse_report import report_warehouse
+    from siyu.clv.comparison import report_warehouse
 
     if model is not None:
-        from siyu.clv.models import model_names
+        from siyu.clv.selection import model_names
 
         model_names(model)  # an unknown name is refused before any work
     cal, hold = _date(calibration_end, "--calibration-end"), _date(holdout_end, "--holdout-end")

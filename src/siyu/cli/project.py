@@ -27,10 +27,7 @@ def init(
     target = folder / "siyu.toml"
     if target.exists() and not force:
         raise UserError(f"{target} already exists; use --force to overwrite it")
-    text = template_text()
-    if name:
-        text = text.replace('name = "My brand"', f'name = "{name}"', 1)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(template_text(name or None), encoding="utf-8")
     load_settings(target)  # the template must always be valid
     (folder / "imports").mkdir(exist_ok=True)
     console.print(f"created {target}")

@@ -3,13 +3,13 @@ evaluate. Summaries are SQL on the engine; fitting and scoring run on the compac
 
 from siyu.clv.bgnbd import BGNBD
 from siyu.clv.data import DegenerateDataError
-from siyu.clv.fitting import FitResult
 from siyu.clv.gammagamma import GammaGamma
+from siyu.clv.likelihood import FitResult
 from siyu.clv.mbgnbd import MBGNBD
-from siyu.clv.models import MODELS
 from siyu.clv.pnbd import ParetoNBD
+from siyu.clv.selection import MODELS
+from siyu.clv.step import run_clv
 from siyu.clv.summary import Period, Summary, summarise
-from siyu.clv.warehouse import run_clv
 
 __all__ = [
     "BGNBD", "MBGNBD", "MODELS", "DegenerateDataError", "FitResult", "GammaGamma", "ParetoNBD", "Period",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.data import Array, FitData
-from siyu.clv.model import TransactionModel
 
 
 class BGNBD(TransactionModel):

@@ -2,7 +2,8 @@
 
 DOMAIN.md's claim is that the private domain raises lifetime value; for forecasting what matters is whether
 members and non-members buy and drop out differently enough that one population model mis-predicts both. The
-covariate is binary and known at the calibration end (a WeCom friend of the brand then, not removed), so the
+covariate is binary and known at the calibration end (in the private domain then: a WeCom friend not removed or
+a group member, siyu.domain.private), so the
 most direct way to let it act on every parameter is a stratified fit: the same model fitted separately on
 members and non-members (the full-interaction form of Fader & Hardie's time-invariant covariate models).
 `compare` fits both ways on a calibration window and reports each one's per-person holdout MAE.
@@ -16,19 +17,18 @@ import numpy as np
 import pyarrow as pa
 
 from siyu.clv.data import Array, compress
-from siyu.clv.models import converged_or_raise, fit_models
+from siyu.clv.selection import converged_or_raise, fit_models
 from siyu.clv.summary import Period, summary_sql
+from siyu.domain.private import private_domain_sql
 from siyu.engine import Engine
 
 
 def members_sql(period: Period) -> str:
-    """Persons who were WeCom friends of the brand (not removed) at the calibration end."""
-    cal = f"DATE '{period.calibration_end.isoformat()}'"
+    """Persons in the private domain (siyu.domain.private) at the calibration end."""
     return f"""
 SELECT DISTINCT pm.person_id
-FROM contacts AS c
-JOIN person_map AS pm ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
-WHERE CAST(c.added_at AS DATE) <= {cal} AND (c.removed_at IS NULL OR CAST(c.removed_at AS DATE) > {cal})
+FROM ({private_domain_sql(period.calibration_end)}) AS i
+JOIN person_map AS pm ON pm.channel = i.channel AND pm.channel_uid = i.channel_uid
 """
 
 

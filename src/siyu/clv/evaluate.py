@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.data import Array
-from siyu.clv.model import TransactionModel
 from siyu.clv.summary import Summary
 
 FREQUENCY_BUCKETS = 7  # 0 … 6 repeat purchases, then "7+"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from siyu.clv.base import NotFittedError
 from siyu.clv.data import Array, DegenerateDataError
-from siyu.clv.fitting import FitResult, maximise
-from siyu.clv.model import NotFittedError
+from siyu.clv.likelihood import FitResult, maximise
 
 
 class GammaGamma:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from siyu.clv.base import TransactionModel, power_integral
 from siyu.clv.data import Array, FitData
-from siyu.clv.model import TransactionModel, power_integral
 from siyu.clv.special import log1mexp, log_hyp2f1_a_a1, log_series_with_grad
 
 

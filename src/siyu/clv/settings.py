@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.config import ConfigError, Settings
+from siyu.config import Settings
+from siyu.config.sections import validated
 
 
 class ClvSettings(BaseModel):
@@ -24,9 +25,4 @@ class ClvSettings(BaseModel):
 
 
 def clv_settings(settings: Settings) -> ClvSettings:
-    try:
-        return ClvSettings(**settings.section("clv"))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        where = settings.source or "siyu.toml"
-        problems = "; ".join(f"clv.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{where}: {problems}") from exc
+    return validated(ClvSettings, settings.section("clv"), "clv", settings.source)

@@ -1,7 +1,8 @@
 """The typed form of siyu.toml.
 
 Every section has defaults, so a missing file or a missing key means "the documented default", never an error.
-Unknown keys *are* errors: a typo in a setting must not be silently ignored.
+Unknown tables and keys *are* errors (sections.py names the nearest valid one): a typo in a setting must not be
+silently ignored.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from siyu.config.sections import CORE_TABLES, TOP_KEYS, ConfigError, check_timezone, check_top_level, validated
+from siyu.domain.channels import CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, check_channels
 
-class ConfigError(ValueError):
-    """A siyu.toml that cannot be used; the message names the file and the key."""
+__all__ = ["ConfigError", "Settings", "load_settings"]
 
 
 class _Section(BaseModel):
@@ -26,7 +28,7 @@ class EngineSettings(_Section):
     spark_master: str = "local[2]"
     lake: str = "lake"
     memory_limit: str | None = None
-    threads: int | None = None
+    threads: int | None = Field(default=None, ge=1)
 
 
 class BrandSettings(_Section):
@@ -34,17 +36,25 @@ class BrandSettings(_Section):
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        return check_timezone(name)
+
 
 class ChannelSettings(_Section):
-    enabled: list[str] = Field(
-        default_factory=lambda: ["tmall", "jd", "douyin", "miniprogram", "store", "wecom"]
-    )
-    public: list[str] = Field(default_factory=lambda: ["tmall", "jd", "douyin"])
-    private: list[str] = Field(default_factory=lambda: ["miniprogram", "store", "wecom"])
+    enabled: list[str] = Field(default_factory=lambda: list(CHANNELS))
+    public: list[str] = Field(default_factory=lambda: list(PUBLIC_CHANNELS))
+    private: list[str] = Field(default_factory=lambda: list(PRIVATE_CHANNELS))
+
+    @field_validator("enabled", "public", "private")
+    @classmethod
+    def _known_channels(cls, names: list[str]) -> list[str]:
+        return check_channels(names)
 
 
 class ImportSettings(_Section):
-    batch_rows: int = 500_000
+    batch_rows: int = Field(default=500_000, ge=1)  # 0 would read nothing forever
     encoding: str | None = None
 
 
@@ -70,26 +80,25 @@ class Settings(_Section):
         return dict(self.sections.get(name, {}))
 
 
-_CORE = {"warehouse", "engine", "brand", "channels", "import"}
+_CORE = {*TOP_KEYS, *CORE_TABLES}
 
 
 def load_settings(path: Path | None) -> Settings:
-    """Read siyu.toml (or return defaults when `path` is None or missing)."""
+    """Read siyu.toml (or return defaults when `path` is None or missing). Unknown tables and keys, and bad
+    values of the core tables, are a ConfigError; the layers' own tables are checked by `check_settings`."""
     if path is None or not path.exists():
         return Settings(root=path.parent.resolve() if path else Path.cwd())
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a siyu.toml file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save siyu.toml as UTF-8") from None
+    check_top_level(data, path)
     core = {k: v for k, v in data.items() if k in _CORE}
-    sections = {k: v for k, v in data.items() if k not in _CORE and isinstance(v, dict)}
-    stray = [k for k, v in data.items() if k not in _CORE and not isinstance(v, dict)]
-    if stray:
-        raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(stray)}")
-    try:
-        return Settings(**core, sections=sections, root=path.parent.resolve(), source=path)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+    sections = {k: v for k, v in data.items() if k not in _CORE}
+    settings = validated(Settings, core, "", path)
+    return settings.model_copy(update={"sections": sections, "root": path.parent.resolve(), "source": path})
+

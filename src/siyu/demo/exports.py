@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from siyu.demo.accounts import scramble
 from siyu.demo.funnel import ADD_LABELS, shipped
+from siyu.demo.orders import CHANNELS as CHANNEL_CODES
 from siyu.demo.orders import CLOSED, DOUYIN, JD, MINI, PARTIAL, PENDING, REFUNDED, STORE, TMALL
 from siyu.demo.social import CUSTOMER_LINES, GROUP_KINDS, GROUP_POSTS, STAFF_LINES, STAFF_REPLIES, WELFARE
 from siyu.demo.text import concat, ints, mask_name_middle, mask_name_tail, money, pick, timestamps, with_nulls
@@ -29,7 +30,6 @@ STATUS_TEXT = {
     MINI: ["已完成", "待付款", "已关闭", "已退款", "部分退款"],
     STORE: ["销售", "销售", "销售", "退货", "退货"],
 }
-CHANNEL_CODES = ["tmall", "jd", "douyin", "miniprogram", "store"]
 SPECS = [f"{c} {s}" for c in ("肤色", "黑色", "雾蓝", "豆沙粉") for s in ("S", "M", "L", "XL")]
 
 

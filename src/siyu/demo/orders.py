@@ -15,8 +15,9 @@ import numpy as np
 from siyu.demo.catalogue import CATEGORIES, MATERIALS, STYLES, Catalogue
 from siyu.demo.config import DemoConfig
 from siyu.demo.persons import Persons
+from siyu.domain.channels import CHANNELS as DOMAIN_CHANNELS
 
-CHANNELS = ["tmall", "jd", "douyin", "miniprogram", "store"]
+CHANNELS = [c for c in DOMAIN_CHANNELS if c != "wecom"]  # the channels orders come from, by index code
 TMALL, JD, DOUYIN, MINI, STORE = range(5)
 STATUSES = ["paid", "pending", "closed", "refunded", "partially_refunded"]
 PAID, PENDING, CLOSED, REFUNDED, PARTIAL = range(5)

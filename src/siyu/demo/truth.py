@@ -79,18 +79,20 @@ def realised_rates(w: World) -> dict[str, Any]:
     n_year = np.bincount(o.person[last_year], minlength=p.n)
     net_year = np.bincount(o.person[last_year], weights=(o.paid - o.refund)[last_year], minlength=p.n)
     net = (o.paid - o.refund)[paid_like].sum()
+    # a purchase (siyu.domain.orders): paid or partially refunded with net above 0; order value counts these
+    purchases = int((np.isin(o.status, [PAID, PARTIAL]) & (o.paid - o.refund > 0)).sum())
     return {
         "persons": p.n, "orders": o.n, "order_lines": len(w.lines.order),
         "orders_per_person": o.n / p.n,
         "refund_rate": float(np.isin(o.status, [REFUNDED, PARTIAL]).sum() / max(1, paid_like.sum())),
-        "average_order_value": float(net / max(1, paid_like.sum())),
+        "average_order_value": float(net / max(1, purchases)),
         "friends": f.n,
         "acquisition_rate": float((f.source == PACKAGE_CARD).sum() / max(1, card_parcels)),
         "first_order_rate": quick / max(1, f.n),
         "private_domain_size": size_end,
         "stored_value_rate": float((topped & in_domain_end).sum() / max(1, size_end)),
         "topup_to_order_value": float(
-            w.stored.amount[w.stored.kind == "topup"].mean() / max(1e-9, net / max(1, paid_like.sum()))
+            w.stored.amount[w.stored.kind == "topup"].mean() / max(1e-9, net / max(1, purchases))
         ) if topped.any() else 0.0,
         "activity_rate": float((recent & in_domain_end).sum() / max(1, size_end)),
         "churn_last_year": churned / max(1, size_year_ago),

@@ -9,12 +9,13 @@ PUBLIC_CHANNELS = ("tmall", "jd", "douyin")  # the platform owns the customer; e
 PRIVATE_CHANNELS = ("miniprogram", "store", "wecom")  # the brand owns the relationship
 
 
-def check_channels(names: list[str], where: str) -> list[str]:
+def check_channels(names: list[str], where: str = "") -> list[str]:
     """The names unchanged when each is a known channel; else a ValueError naming the first unknown one and the
     nearest known name (a typo in a channel list must not silently empty a metric)."""
     for name in names:
         if name not in CHANNELS:
             near = difflib.get_close_matches(name, CHANNELS, n=1)
             hint = f"did you mean '{near[0]}'? " if near else ""
-            raise ValueError(f"{where}: unknown channel '{name}'; {hint}known channels: {', '.join(CHANNELS)}")
+            prefix = f"{where}: " if where else ""
+            raise ValueError(f"{prefix}unknown channel '{name}'; {hint}known channels: {', '.join(CHANNELS)}")
     return names

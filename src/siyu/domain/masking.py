@@ -1,7 +1,8 @@
 """How personal data is masked in everything meant for people (DOMAIN.md "Masked phone", "Masked name").
 
-- Phone: an 11-digit mobile shows its first 3 and last 4 digits (138****5678); any other length shows only its
-  last 2 digits, every other character starred (a 7-digit number must not show 7 of 7 digits).
+- Phone: an 11-digit mobile shows its first 3 and last 4 digits (138****5678; one a platform exported masked that
+  way stays as it is); any other length shows only its last 2 digits, every other character starred (a 7-digit
+  number must not show 7 of 7 digits).
 - Name: the first character, the rest starred (王丽华 → 王**); a one-character name is all starred.
 - Address: the detail line is starred whole (province, city and district are separate, unmasked columns).
 - Email: the first character of the local part, then ***, then the domain.
@@ -13,14 +14,14 @@ from __future__ import annotations
 
 import re
 
-_MOBILE = re.compile(r"^1\d{10}$")
+_MOBILE = re.compile(r"^1\d{2}(\d{4}|\*{4})\d{4}$")  # a mobile, or one the platform already masked: 138****5678
 
 
 def mask_phone(phone: str | None) -> str | None:
     if phone is None:
         return None
     text = str(phone)
-    if _MOBILE.match(text):
+    if _MOBILE.fullmatch(text):
         return text[:3] + "****" + text[-4:]
     if len(text) <= 2:
         return "*" * len(text)
@@ -48,8 +49,10 @@ def mask_email(email: str | None) -> str | None:
 
 def masked_phone_sql(col: str) -> str:
     """`mask_phone` in SQL (DuckDB dialect)."""
+    mobile = "'^1[0-9]{2}([0-9]{4}|[*]{4})[0-9]{4}$'"  # with the length test: Java's $ also matches before a \n
     return (f"CASE WHEN {col} IS NULL THEN NULL "
-            f"WHEN regexp_matches({col}, '^1[0-9]{{10}}$') THEN substr({col}, 1, 3) || '****' || right({col}, 4) "
+            f"WHEN length({col}) = 11 AND regexp_matches({col}, {mobile}) "
+            f"THEN substr({col}, 1, 3) || '****' || right({col}, 4) "
             f"WHEN length({col}) <= 2 THEN repeat('*', length({col})) "
             f"ELSE repeat('*', length({col}) - 2) || right({col}, 2) END")
 

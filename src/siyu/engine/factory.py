@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from siyu.config import Settings
 from siyu.engine.base import Engine
+
+if TYPE_CHECKING:  # config imports domain, which quotes through the engine layer: no import cycle at run time
+    from siyu.config import Settings
 
 
 def open_engine(settings: Settings, warehouse: Path, engine: str | None = None, read_only: bool = False) -> Engine:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from siyu.domain.orders import net_amount_sql, order_status_sql, refund_amount_sql
 from siyu.engine import Engine
 
 # One sortable number per raw row: later imports first, then later rows of the same file.
@@ -142,17 +143,11 @@ _ORDER_COLS = (
 
 
 def orders_sql() -> str:
-    """One row per order. Business rules (docs/model.md):
-
-    - the latest import of an order (or of a Douyin sub-order) wins: a later export's status replaces the earlier;
-    - sub-orders add up to their order; JD repeats order amounts on every item row, so those count once;
-    - a refunded order without a refund amount refunded everything;
-    - net_amount = paid − refunded for paid / partially refunded / refunded orders; 0 for pending and closed.
-    """
+    """One row per order. The latest import of an order (or of a Douyin sub-order) wins: a later export's status
+    replaces the earlier; sub-orders add up to their order (JD repeats order amounts on every item row, so those
+    count once). Status, refund and net follow siyu.domain.orders (docs/definitions.md)."""
     latest = _latest("raw_order", "channel, order_id, coalesce(sub_order_id, '')", _ORDER_COLS)
-    refund = (
-        "coalesce(refund_amount, CASE WHEN status = 'refunded' THEN amount_paid ELSE CAST(0 AS DECIMAL(18,2)) END)"
-    )
+    refund = refund_amount_sql("status", "amount_paid", "refund_amount")
     return f"""
         WITH sub AS (
             SELECT *, {refund} AS refund_eff FROM ({latest}) AS l
@@ -164,13 +159,7 @@ def orders_sql() -> str:
                    CAST(sum(refund_eff) AS DECIMAL(18,2)) AS refund_amount,
                    CAST(sum(discount) AS DECIMAL(18,2)) AS discount,
                    max(refunded_at) AS refunded_at,
-                   CASE
-                       WHEN bool_and(status = 'refunded') THEN 'refunded'
-                       WHEN bool_or(status IN ('refunded', 'partially_refunded')) THEN 'partially_refunded'
-                       WHEN bool_or(status = 'paid') THEN 'paid'
-                       WHEN bool_or(status = 'pending') THEN 'pending'
-                       ELSE 'closed'
-                   END AS status,
+                   {order_status_sql("status")} AS status,
                    min(shop_name) AS shop_name, min(store_id) AS store_id, min(staff_id) AS staff_id,
                    min(share_staff_id) AS share_staff_id, min(coupon_id) AS coupon_id,
                    min(creator_id) AS creator_id, min(traffic_source) AS traffic_source
@@ -183,8 +172,7 @@ def orders_sql() -> str:
         SELECT a.channel, a.order_id, a.channel_uid, a.created_at, a.paid_at,
                CAST(coalesce(a.paid_at, a.created_at) AS DATE) AS order_date, a.status, a.amount_paid,
                a.refund_amount,
-               CAST(CASE WHEN a.status IN ('paid', 'partially_refunded', 'refunded')
-                         THEN a.amount_paid - a.refund_amount ELSE 0 END AS DECIMAL(18,2)) AS net_amount,
+               {net_amount_sql("a.status", "a.amount_paid", "a.refund_amount")} AS net_amount,
                a.discount, a.refunded_at, a.store_id, a.staff_id, a.share_staff_id, a.coupon_id, a.shop_name,
                a.creator_id, a.traffic_source, coalesce(i.n_items, 0) AS n_items
         FROM agg AS a LEFT JOIN items AS i ON i.channel = a.channel AND i.order_id = a.order_id

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from siyu.domain.orders import paid_sql, purchase_sql
 from siyu.engine import Engine
+from siyu.engine.quote import literal_list
 from siyu.metrics.chats import chat_sql, replies_sql, script_sql
 from siyu.metrics.flows import buy_days_sql
 from siyu.metrics.settings import MetricsConfig
@@ -28,7 +30,6 @@ from siyu.metrics.spells import (
     wecom,
 )
 
-PAID = "('paid', 'partially_refunded', 'refunded')"  # an order counts once it was paid (DOMAIN.md)
 BASE_TABLES = ("mx_person_map", "mx_orders", "mx_contacts", "mx_friends", "mx_spells", "mx_joined",
                "mx_active", "mx_topups", "mx_active_spells", "mx_holder_spells", "mx_chat", "mx_replies",
                "mx_script", "mx_core", "mx_buy_days", "mx_channel_buy_days")
@@ -44,10 +45,10 @@ class Base:
 
 
 def _orders_sql(public: list[str]) -> str:
-    """Paid orders with their person, and once for all metrics: was the buyer in the private domain when
-    ordering (a spell covers the order time; spells are disjoint, so at most one matches) and had they joined
-    it by then (for the sales fed back to public platforms)."""
-    pub = ", ".join(f"'{c}'" for c in public) or "''"
+    """Paid orders (refunded ones included) with their person, whether each is a purchase (docs/definitions.md:
+    sales and refunds count paid orders, repurchase and order value count purchases), and once for all metrics:
+    was the buyer in the private domain when ordering (a spell covers the order time; spells are disjoint, so at
+    most one matches) and had they joined it by then (for the sales fed back to public platforms)."""
     return f"""
         SELECT o.*, s.person_id IS NOT NULL AS in_domain, coalesce(o.ts >= j.joined_at, false) AS after_join
         FROM (
@@ -55,9 +56,9 @@ def _orders_sql(public: list[str]) -> str:
                    coalesce(o.paid_at, o.created_at) AS ts, o.order_date AS day,
                    CAST(o.amount_paid AS DOUBLE) AS paid, CAST(o.refund_amount AS DOUBLE) AS refund,
                    CAST(o.net_amount AS DOUBLE) AS net, coalesce(o.staff_id, o.share_staff_id) AS staff_id,
-                   o.store_id, o.channel IN ({pub}) AS is_public
+                   o.store_id, o.channel IN {literal_list(public)} AS is_public, {purchase_sql('o')} AS is_purchase
             FROM orders AS o {pm_join('o.channel', 'o.channel_uid')}
-            WHERE o.status IN {PAID} AND o.channel_uid IS NOT NULL
+            WHERE {paid_sql('o')} AND o.channel_uid IS NOT NULL
         ) AS o
         LEFT JOIN mx_spells AS s ON s.slice = 'all' AND s.person_id = o.person_id AND s.start_at <= o.ts
              AND (s.end_at IS NULL OR s.end_at > o.ts)

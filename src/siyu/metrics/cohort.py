@@ -1,6 +1,7 @@
 """Cohort retention: persons grouped by the month they first joined the private domain, and the share of them
-ordering in their month 1, 2, … N after joining (a "month" is 30 days from each person's own join, so everyone
-gets the same time). A cell counts only persons whose month k has fully passed by the as-of day."""
+making a purchase (docs/definitions.md) in their month 1, 2, … N after joining (a "month" is 30 days from each
+person's own join, so everyone gets the same time). A cell counts only persons whose month k has fully passed by
+the as-of day."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def cohort_sql(months: int, stop: dt.date) -> str:
         idx AS (
             SELECT DISTINCT j.person_id,
                    CAST(floor(date_diff('second', j.joined_at, o.ts) / 2592000.0) AS BIGINT) + 1 AS k
-            FROM j JOIN mx_orders AS o ON o.person_id = j.person_id AND o.ts >= j.joined_at
+            FROM j JOIN mx_orders AS o ON o.person_id = j.person_id AND o.ts >= j.joined_at AND o.is_purchase
         )
         SELECT j.cohort, ks.k AS month, count(*) AS persons, count(i.person_id) AS ordering,
                CAST(count(i.person_id) AS DOUBLE) / count(*) AS rate

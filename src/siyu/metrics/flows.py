@@ -1,7 +1,9 @@
 """Flows over a period: acquisition, first-order conversion, repurchase, order value, sales shares, returns.
 
-Each query returns (period, slice_value, numerator, denominator) per period of the window; orders are the paid
-orders of `mx_orders` (pending and closed never count; refunded ones count as orders with their net of 0).
+Each query returns (period, slice_value, numerator, denominator) per period of the window. `mx_orders` holds the
+paid orders (pending and closed never count); sales, refunds, contribution, feed-back and conversion count every
+paid order (a refunded one with its net of 0), repurchase, order value and the buyers count purchases only
+(`is_purchase`: a fully refunded order is not a purchase; docs/definitions.md).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def buy_days_sql(by_channel: bool) -> str:
     return f"""
         SELECT {keys}, day, lag(day) OVER (PARTITION BY {keys} ORDER BY day) AS prev,
                lag(day, 2) OVER (PARTITION BY {keys} ORDER BY day) AS prev2
-        FROM (SELECT DISTINCT {keys}, day FROM mx_orders) AS d
+        FROM (SELECT DISTINCT {keys}, day FROM mx_orders WHERE is_purchase) AS d
     """
 
 
@@ -75,10 +77,10 @@ def repurchase_rate(w: Window, slice_name: str) -> str:
 
 
 def average_order_value(w: Window, slice_name: str) -> str:
-    """DOMAIN.md 客单价: net paid ÷ orders."""
+    """DOMAIN.md 客单价: net paid ÷ orders, over purchases (a fully refunded order is not one)."""
     return _ratio(f"""
         SELECT {w.bucket('o.day')} AS period, {ORDER_SLICES[slice_name]} AS slice_value, o.net AS num, 1 AS den
-        FROM mx_orders AS o
+        FROM mx_orders AS o WHERE o.is_purchase
     """)
 
 
@@ -107,7 +109,7 @@ def core_key(w: Window, core_share: float) -> str:
 
 def buyers_sql(w: Window) -> str:
     """The number of buyers in the window (the core tier is a share of them)."""
-    return f"SELECT count(DISTINCT person_id) FROM mx_orders WHERE {w.within('day')}"
+    return f"SELECT count(DISTINCT person_id) FROM mx_orders WHERE is_purchase AND {w.within('day')}"
 
 
 def core_sql(w: Window, core_share: float, buyers: int) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from siyu.config import ConfigError, Settings
+from siyu.config import Settings
+from siyu.config.sections import validated
+from siyu.domain.channels import check_channels
 
 
 class HealthTargets(BaseModel):
@@ -53,6 +55,11 @@ class MetricsSettings(BaseModel):
     targets: HealthTargets = Field(default_factory=HealthTargets)
     weights: HealthWeights = Field(default_factory=HealthWeights)
 
+    @field_validator("public", "private")
+    @classmethod
+    def _known_channels(cls, names: list[str] | None) -> list[str] | None:
+        return None if names is None else check_channels(names)
+
 
 class MetricsConfig(BaseModel):
     """Validated settings plus the channel lists resolved from [channels]."""
@@ -65,12 +72,7 @@ class MetricsConfig(BaseModel):
 
 
 def metrics_config(settings: Settings) -> MetricsConfig:
-    try:
-        m = MetricsSettings(**settings.section("metrics"))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        where = settings.source or "siyu.toml"
-        problems = "; ".join(f"metrics.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{where}: {problems}") from exc
+    m = validated(MetricsSettings, settings.section("metrics"), "metrics", settings.source)
     public = m.public if m.public is not None else list(settings.channels.public)
     private = m.private if m.private is not None else list(settings.channels.private)
     return MetricsConfig(settings=m, public=public, private=private)

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from siyu.config import Settings
 from siyu.engine import Engine
-from siyu.pipeline.steps import StepContext, find_steps
+from siyu.pipeline.steps import StepContext, check_settings, find_steps
 from siyu.schema import migrate
 from siyu.schema.tables import SYSTEM_TABLES
 
@@ -60,7 +60,9 @@ def run_pipeline(
     on_step: Callable[[str], None] | None = None,
     options: dict[str, object] | None = None,
 ) -> RunReport:
-    """Run the chosen steps (all by default); stop at the first failure, which is logged and re-raised."""
+    """Run the chosen steps (all by default); stop at the first failure, which is logged and re-raised. The whole
+    of siyu.toml is checked first, so a bad setting changes nothing."""
+    check_settings(settings)
     migrate(engine)
     run_id = uuid.uuid4().hex[:12]
     ctx = StepContext(engine, settings, run_id, dict(options or {}))

@@ -11,13 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from siyu.clv import run_clv
+from siyu.clv.settings import clv_settings
 from siyu.config import Settings
+from siyu.config.sections import validated
 from siyu.engine import Engine
 from siyu.identity import run_identity
+from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
-from siyu.metrics import run_metrics
+from siyu.metrics import metrics_config, run_metrics
 from siyu.profile import run_profile
+from siyu.profile.settings import profile_settings, tag_settings
 from siyu.segment import run_segments, run_tags
+from siyu.segment.tagging import load_rules
 
 
 @dataclass
@@ -69,6 +74,16 @@ STEPS: list[Step] = [
     Step("segments", "saved segments' members snapshotted for this run", _segments),
     Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
 ]
+
+
+def check_settings(settings: Settings) -> None:
+    """Every layer's table of siyu.toml, validated before the first step runs: a misspelt [clv] key must stop the
+    run before normalise and identity have rewritten their tables, not halfway through it."""
+    validated(IdentitySettings, settings.section("identity"), "identity", settings.source)
+    clv_settings(settings)
+    profile_settings(settings)
+    load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
+    metrics_config(settings)
 
 
 def find_steps(names: list[str] | None) -> list[Step]:

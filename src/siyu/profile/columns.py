@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from siyu.domain.orders import paid_sql
+from siyu.engine.quote import literal_list
 from siyu.profile.facts import date_literal, until
 from siyu.profile.pivot import orders_by_channel, preferences_by_value
 
@@ -74,10 +76,10 @@ def _orders(p: ProfileParams) -> str:
     """The order columns from one pass over person_orders: one column per channel when the channels are few
     (pivot.py), else grouped by (person, channel) and rolled up to the person."""
     year_ago = date_literal(p.as_of - dt.timedelta(days=365))
-    settled = "status IN ('paid', 'partially_refunded', 'refunded')"
-    private = ", ".join(f"'{c}'" for c in p.private_channels) or "''"
+    paid_order = paid_sql("")
+    private = literal_list(p.private_channels)
     if p.channels is not None:
-        return orders_by_channel(year_ago, settled, private, p.channels) + ",\n" + _stores()
+        return orders_by_channel(year_ago, paid_order, private, p.channels) + ",\n" + _stores()
     money = "CAST(coalesce({}, 0) AS DECIMAL(18,2))"
     return f"""
         ochan AS (
@@ -91,9 +93,9 @@ def _orders(p: ProfileParams) -> str:
                    min(created_at) FILTER (WHERE is_purchase) AS first_at,
                    max(created_at) FILTER (WHERE is_purchase) AS last_at,
                    sum(net_amount) AS net, sum(net_amount) FILTER (WHERE order_date > {year_ago}) AS net_365d,
-                   sum(amount_paid) FILTER (WHERE {settled}) AS paid,
-                   sum(refund_amount) FILTER (WHERE {settled}) AS refunded,
-                   count(*) FILTER (WHERE {settled} AND refund_amount > 0) AS refunds
+                   sum(amount_paid) FILTER (WHERE {paid_order}) AS paid,
+                   sum(refund_amount) FILTER (WHERE {paid_order}) AS refunded,
+                   count(*) FILTER (WHERE {paid_order} AND refund_amount > 0) AS refunds
             FROM person_orders GROUP BY person_key, channel
         ),
         buys AS (
@@ -101,7 +103,7 @@ def _orders(p: ProfileParams) -> str:
                    arg_min(channel, {{'at': first_at, 'channel': channel}}) FILTER (WHERE n > 0) AS first_channel,
                    arg_max(channel, {{'at': last_at, 'channel': channel}}) FILTER (WHERE n > 0) AS last_channel,
                    sum(n) AS orders, sum(n_365d) AS orders_365d,
-                   coalesce(sum(n) FILTER (WHERE channel IN ({private})), 0) AS private_orders,
+                   coalesce(sum(n) FILTER (WHERE channel IN {private}), 0) AS private_orders,
                    max(last_at) AS last_order_at,
                    {money.format('sum(net)')} AS net_spend, {money.format('sum(net_365d)')} AS net_spend_365d,
                    {money.format('sum(paid)')} AS paid_amount, {money.format('sum(refunded)')} AS refund_amount,

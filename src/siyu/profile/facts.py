@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
 
 # The clean tables the profile reads (written by the normalise step).
 INPUTS = ["identities", "orders", "order_items", "contacts", "chat_groups", "group_events", "messages",
           "coupons", "stored_value", "staff"]
-
-PURCHASE = "o.status IN ('paid', 'partially_refunded') AND o.net_amount > 0"
-"""An order that counts as a purchase: paid and not fully refunded (the same rule as clv/warehouse.py)."""
 
 
 def date_literal(day: dt.date) -> str:
@@ -69,7 +67,7 @@ def orders_sql(as_of: dt.date) -> str:
     columns the profile and `bought()` read, because writing text columns of millions of rows dominates."""
     return f"""
         SELECT pi.person_key, o.channel, o.order_id, o.order_date, o.created_at, o.status, o.amount_paid,
-               o.refund_amount, o.net_amount, o.store_id, ({PURCHASE}) AS is_purchase
+               o.refund_amount, o.net_amount, o.store_id, {purchase_sql('o')} AS is_purchase
         FROM orders AS o
         JOIN person_identities AS pi ON pi.channel = o.channel AND pi.channel_uid = o.channel_uid
         WHERE o.order_date <= {date_literal(as_of)}

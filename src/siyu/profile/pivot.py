@@ -48,7 +48,7 @@ def orders_by_channel(year_ago: str, settled: str, private: str, channels: tuple
                    max(created_at) FILTER (WHERE is_purchase) AS last_order_at,
                    count(*) FILTER (WHERE is_purchase) AS orders,
                    count(*) FILTER (WHERE is_purchase AND order_date > {year_ago}) AS orders_365d,
-                   count(*) FILTER (WHERE is_purchase AND channel IN ({private})) AS private_orders,
+                   count(*) FILTER (WHERE is_purchase AND channel IN {private}) AS private_orders,
                    -- money counts every order (net is 0 for pending/closed orders)
                    CAST(sum(net_amount) AS DECIMAL(18,2)) AS net_spend,
                    CAST(coalesce(sum(net_amount) FILTER (WHERE order_date > {year_ago}), 0) AS DECIMAL(18,2))

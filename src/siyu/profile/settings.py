@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.config import ConfigError, Settings
+from siyu.config import Settings
+from siyu.config.sections import validated
 
 
 class _Strict(BaseModel):
@@ -61,22 +62,9 @@ class TagSettings(_Strict):
     rules_file: str = "tags.toml"  # user rules: [[tag]] name, description, predicate
 
 
-def _validated(model: type[_Strict], settings: Settings, section: str) -> _Strict:
-    try:
-        return model(**settings.section(section))
-    except ValidationError as exc:
-        where = settings.source or "siyu.toml"
-        problems = "; ".join(f"{section}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{where}: {problems}") from exc
-
-
 def profile_settings(settings: Settings) -> ProfileSettings:
-    result = _validated(ProfileSettings, settings, "profile")
-    assert isinstance(result, ProfileSettings)
-    return result
+    return validated(ProfileSettings, settings.section("profile"), "profile", settings.source)
 
 
 def tag_settings(settings: Settings) -> TagSettings:
-    result = _validated(TagSettings, settings, "tags")
-    assert isinstance(result, TagSettings)
-    return result
+    return validated(TagSettings, settings.section("tags"), "tags", settings.source)

@@ -1,6 +1,7 @@
 """Segment members for people: a table to look at or a CSV / Excel file, PII masked unless asked.
 
-Masking happens in SQL, before any row leaves the engine: 王丽华 → 王**, 13800000001 → 138****0001.
+Masking happens in SQL, before any row leaves the engine, by the rules of siyu.domain.masking: 王丽华 → 王**,
+13800000001 → 138****0001.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from siyu.domain.masking import masked_name_sql, masked_phone_sql
 from siyu.engine import Engine
 from siyu.segment.store import members_sql
 
@@ -21,18 +23,9 @@ EXPORT_COLUMNS = [
 ]
 
 
-def masked_name(col: str) -> str:
-    return (f"CASE WHEN {col} IS NULL THEN NULL WHEN length({col}) <= 1 THEN '*' "
-            f"ELSE substr({col}, 1, 1) || repeat('*', length({col}) - 1) END")
-
-
-def masked_phone(col: str) -> str:
-    return f"CASE WHEN length({col}) >= 7 THEN substr({col}, 1, 3) || '****' || right({col}, 4) ELSE {col} END"
-
-
 def member_columns(unmask: bool) -> str:
-    name = "p.name" if unmask else masked_name("p.name")
-    phone = "p.phone" if unmask else masked_phone("p.phone")
+    name = "p.name" if unmask else masked_name_sql("p.name")
+    phone = "p.phone" if unmask else masked_phone_sql("p.phone")
     rest = ", ".join(f"p.{c}" for c in EXPORT_COLUMNS)
     return f"p.person_id, {name} AS name, {phone} AS phone, {rest}"
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.data import Array, FitData, compress
 from siyu.clv.gammagamma import GammaGamma
-from siyu.clv.model import TransactionModel
 from siyu.clv.summary import Summary
 
 STEP_DAYS = 30

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.bgnbd import BGNBD
 from siyu.clv.data import FitData
 from siyu.clv.evaluate import Evaluation, best, evaluate
-from siyu.clv.fitting import FitResult
+from siyu.clv.likelihood import FitResult
 from siyu.clv.mbgnbd import MBGNBD
-from siyu.clv.model import TransactionModel
 from siyu.clv.pnbd import ParetoNBD
 from siyu.clv.summary import Summary
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from siyu.clv.data import Array, FitData, check_fittable, compress
-from siyu.clv.fitting import FitResult, maximise
+from siyu.clv.likelihood import FitResult, maximise
 
 
 class NotFittedError(ValueError):

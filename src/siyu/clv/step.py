@@ -1,7 +1,6 @@
 """The pipeline step: summary from the warehouse's orders, fit, and `clv_model` + `clv_score` written.
 
-Which orders count (documented rule): status 'paid' or 'partially_refunded' with net_amount > 0, i.e. paid and
-not fully refunded; 'refunded', 'closed' and 'pending' orders are left out. A person is the OneID person_id
+The orders that count are purchases (siyu.domain.orders, docs/definitions.md). A person is the OneID person_id
 when `person_map` exists, else the channel identity `channel:channel_uid`.
 With model = "auto" the model is chosen on a holdout: the last third of the history (at least 30 days) is
 held out, each model is fitted on the rest and the lowest per-person MAE wins; it is then refitted on all.
@@ -14,15 +13,16 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
+from siyu.clv.base import TransactionModel
 from siyu.clv.data import Array, FitData, compress
 from siyu.clv.gammagamma import GammaGamma
-from siyu.clv.model import TransactionModel
-from siyu.clv.models import converged_or_raise, fit_models, model_names, pick
-from siyu.clv.score import score_rows
-from siyu.clv.scorer import CLV_SCORE, ScoreSpec, make_scorer
+from siyu.clv.predictions import score_rows
+from siyu.clv.scoring import CLV_SCORE, ScoreSpec, make_scorer
+from siyu.clv.selection import converged_or_raise, fit_models, model_names, pick
 from siyu.clv.settings import ClvSettings, clv_settings
 from siyu.clv.summary import Period, summary_sql
 from siyu.config import Settings
+from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
 
 MIN_HOLDOUT_DAYS = 30
@@ -36,7 +36,7 @@ CLV_MODEL = pa.schema([
 
 
 def orders_source_sql(engine: Engine) -> str:
-    """(customer_id, order_date, amount) of the orders that count, persons from OneID when available."""
+    """(customer_id, order_date, amount) of each purchase, persons from OneID when available."""
     person = "o.channel || ':' || o.channel_uid"
     join = ""
     if engine.table_exists("person_map"):
@@ -45,8 +45,7 @@ def orders_source_sql(engine: Engine) -> str:
     return f"""
 SELECT {person} AS customer_id, o.order_date AS order_date, CAST(o.net_amount AS DOUBLE) AS amount
 FROM orders AS o {join}
--- paid and not fully refunded; refunded, closed and pending orders are not purchases (clv/warehouse.py)
-WHERE o.status IN ('paid', 'partially_refunded') AND o.net_amount > 0
+WHERE {purchase_sql('o')}
   AND o.channel_uid IS NOT NULL AND o.order_date IS NOT NULL
 """
 

@@ -3,7 +3,7 @@
 `Engine.map_batches` applies it to every batch of the warehouse summary: on DuckDB in-process, on Spark on the
 executors through mapInArrow, with the results written as `clv_score` straight from there (never collected on
 the driver). The scorer is a closure over plain data (model name, parameters, settings), hence picklable; each
-call folds its batch into distinct (x, t_x, T) rows and scores those, as `score.py` does for a whole summary.
+call folds its batch into distinct (x, t_x, T) rows and scores those, as `predictions.py` does for a whole summary.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from siyu.clv.data import Array, compress
 from siyu.clv.gammagamma import GammaGamma
-from siyu.clv.models import MODELS
-from siyu.clv.score import score_rows
+from siyu.clv.predictions import score_rows
+from siyu.clv.selection import MODELS
 
 CLV_SCORE = pa.schema([
     ("person_id", pa.string()), ("x", pa.int64()), ("t_x", pa.float64()), ("T", pa.float64()),

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from siyu.clv.evaluate import Evaluation
-from siyu.clv.fitting import FitResult
+from siyu.clv.likelihood import FitResult
 from siyu.clv.summary import Summary
 
 _COLOURS = ["#222222", "#d1495b", "#00798c", "#edae49", "#66a182"]
