@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import time
 import uuid
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from siyu.config.sections import check_timezone
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
 from siyu.errors import UserError
@@ -148,11 +148,11 @@ def import_file(
 
 
 def _check_timezone(name: str) -> None:
-    """A time zone the parse SQL can convert to, checked before any file is read."""
+    """A time zone the parse SQL can convert to, checked before any file is read (the rule lives in config)."""
     try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"unknown time zone {name!r} (siyu.toml [brand] timezone); e.g. Asia/Shanghai") from None
+        check_timezone(name)
+    except ValueError as exc:
+        raise UserError(f"siyu.toml [brand] timezone: {exc}") from None
 
 
 def _raw_text(reader: Reader, row: dict[str, Any]) -> str:

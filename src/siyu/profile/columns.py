@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from siyu.domain.orders import paid_sql
-from siyu.engine.quote import literal_list
-from siyu.profile.facts import date_literal, until
+from siyu.engine.quote import literal, literal_list
+from siyu.profile.facts import until
 from siyu.profile.pivot import orders_by_channel, preferences_by_value
 
 PREFERENCES = ("category", "material", "style")
@@ -75,7 +75,7 @@ def _attrs() -> str:
 def _orders(p: ProfileParams) -> str:
     """The order columns from one pass over person_orders: one column per channel when the channels are few
     (pivot.py), else grouped by (person, channel) and rolled up to the person."""
-    year_ago = date_literal(p.as_of - dt.timedelta(days=365))
+    year_ago = literal(p.as_of - dt.timedelta(days=365))
     paid_order = paid_sql("")
     private = literal_list(p.private_channels)
     if p.channels is not None:
@@ -168,9 +168,9 @@ def _by_identity(table: str, select: str, key: str) -> str:
 
 
 def _private_domain(p: ProfileParams) -> str:
-    since = date_literal(p.as_of - dt.timedelta(days=p.active_days))
-    expiring = date_literal(p.as_of + dt.timedelta(days=p.coupon_expiring_days))
-    today = date_literal(p.as_of)
+    since = literal(p.as_of - dt.timedelta(days=p.active_days))
+    expiring = literal(p.as_of + dt.timedelta(days=p.coupon_expiring_days))
+    today = literal(p.as_of)
     held = (f"(c.redeemed_at IS NULL OR CAST(c.redeemed_at AS DATE) > {today}) "
             f"AND (c.expires_at IS NULL OR CAST(c.expires_at AS DATE) >= {today})")
     messages = f"""
@@ -226,7 +226,7 @@ def _private_domain(p: ProfileParams) -> str:
 
 
 def profile_sql(p: ProfileParams) -> str:
-    today = date_literal(p.as_of)
+    today = literal(p.as_of)
     clv_cols = ("CAST(s.p_alive AS DOUBLE) AS p_alive, CAST(s.expected_orders_90d AS DOUBLE) AS expected_orders_90d, "
                 "CAST(s.clv AS DOUBLE) AS clv")
     clv_join = "LEFT JOIN clv_score AS s ON s.person_id = p.person_id"

@@ -11,19 +11,16 @@ import datetime as dt
 
 from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 
 # The clean tables the profile reads (written by the normalise step).
 INPUTS = ["identities", "orders", "order_items", "contacts", "chat_groups", "group_events", "messages",
           "coupons", "stored_value", "staff"]
 
 
-def date_literal(day: dt.date) -> str:
-    return f"DATE '{day.isoformat()}'"
-
-
 def until(column: str, as_of: dt.date) -> str:
     """True when a timestamp falls on or before the as-of day."""
-    return f"CAST({column} AS DATE) <= {date_literal(as_of)}"
+    return f"CAST({column} AS DATE) <= {literal(as_of)}"
 
 
 def identities_sql(engine: Engine) -> str:
@@ -70,7 +67,7 @@ def orders_sql(as_of: dt.date) -> str:
                o.refund_amount, o.net_amount, o.store_id, {purchase_sql('o')} AS is_purchase
         FROM orders AS o
         JOIN person_identities AS pi ON pi.channel = o.channel AND pi.channel_uid = o.channel_uid
-        WHERE o.order_date <= {date_literal(as_of)}
+        WHERE o.order_date <= {literal(as_of)}
     """
 
 
