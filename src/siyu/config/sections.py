@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from siyu.errors import UserError
+
 CORE_TABLES = ("engine", "brand", "channels", "import")
 LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags")
 TOP_KEYS = ("warehouse",)
@@ -37,7 +39,7 @@ def check_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
+        raise UserError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
     return name
 
 
