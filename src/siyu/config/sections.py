@@ -24,7 +24,7 @@ TOP_KEYS = ("warehouse",)
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A siyu.toml that cannot be used; the message names the file and the key."""
 
 
