@@ -37,7 +37,7 @@ def _peak_mb() -> float:
 
 
 def _scores(assigned: pa.Table, truth: pa.Table) -> dict[str, float]:
-    from siyu.identity.dedupe.score import pairwise_scores
+    from siyu.identity.dedupe.evaluation import pairwise_scores
 
     return pairwise_scores(assigned, truth, "id")
 

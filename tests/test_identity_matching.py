@@ -13,10 +13,10 @@ import pytest
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.identity import IdentitySettings, resolve
-from siyu.identity.features import FEATURES, build_features, pinyin_of
-from siyu.identity.matching import latest_model
-from siyu.identity.model import COLUMNS
-from siyu.identity.splink_model import explain_pair, linker_from_json
+from siyu.identity.match_comparisons import COLUMNS
+from siyu.identity.match_features import FEATURES, build_features, pinyin_of
+from siyu.identity.match_links import latest_model
+from siyu.identity.splink_linker import explain_pair, linker_from_json
 from siyu.identity.tables import identities_table
 from siyu.schema import migrate
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from siyu.engine import Engine
 from siyu.identity.components import connected_components
-from siyu.identity.features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
-from siyu.identity.matching import latest_model
-from siyu.identity.model import COLUMNS
+from siyu.identity.match_comparisons import COLUMNS
+from siyu.identity.match_features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
+from siyu.identity.match_links import latest_model
 from siyu.identity.settings import IdentitySettings
 from siyu.identity.tables import ensure_output_tables, node_sql
 
@@ -106,19 +106,19 @@ class Explanation:
 
 def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[dict[str, Any]]:
     """Hard keys both identities hold, and whether each is a super-key (links nobody)."""
-    from siyu.identity import keys
+    from siyu.identity import key_links
 
     if not engine.table_exists("identities"):
         return []
     build_pinyin(engine)
-    keys.build_key_values(engine, cfg.keys, cfg.nickname_channels)
+    key_links.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     rows = engine.query(
-        f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {keys.KEYS_TABLE} x "
-        f"JOIN {keys.KEYS_TABLE} y ON x.key_name = y.key_name AND x.key_value = y.key_value "
+        f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {key_links.KEYS_TABLE} x "
+        f"JOIN {key_links.KEYS_TABLE} y ON x.key_name = y.key_name AND x.key_value = y.key_value "
         f"LEFT JOIN superkey s ON s.key_name = x.key_name AND s.key_value = x.key_value "
         f"WHERE x.node = {_quote(a)} AND y.node = {_quote(b)} ORDER BY 1"
     ).to_pylist()
-    for name in (keys.KEYS_TABLE, PINYIN):
+    for name in (key_links.KEYS_TABLE, PINYIN):
         engine.drop_table(name)
     for r in rows:
         if r["key_name"] == "phone":
@@ -128,7 +128,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
 
 def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tuple[list[dict[str, Any]], str]:
     """Splink's match weight per comparison for the pair, with the model of the latest run."""
-    from siyu.identity.splink_model import explain_pair, linker_from_json
+    from siyu.identity.splink_linker import explain_pair, linker_from_json
 
     saved = latest_model(engine)
     if saved is None or not engine.table_exists("identities"):

@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from siyu.identity import splink_model
-from siyu.identity.dedupe import model
+from siyu.identity import splink_linker
+from siyu.identity.dedupe import comparisons
 from siyu.identity.dedupe.columns import recognise
+from siyu.identity.dedupe.evaluation import pairwise_scores
 from siyu.identity.dedupe.prepare import standardise
-from siyu.identity.dedupe.score import pairwise_scores
 
 
 @dataclass
@@ -60,12 +60,12 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     roles = recognise(table, {id_col, *([truth] if truth else [])})
     data = standardise(table, id_col, roles)
     budget = max(2_000_000, 50 * table.num_rows)
-    blocks = model.choose_blocks(data, budget)
+    blocks = comparisons.choose_blocks(data, budget)
     if not blocks:
         raise ValueError(f"{source}: no column to compare records on (recognised: {roles})")
-    em, strict = model.training(data)
+    em, strict = comparisons.training(data)
     u_pairs = min(1.5e5, max(5e4, 10.0 * table.num_rows))  # u settles long before; more only costs time
-    linker = splink_model.train(data, model.settings(data, blocks), u_pairs, em, strict)
+    linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
     assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])

@@ -9,7 +9,7 @@ pairs would, in linear size.
 from __future__ import annotations
 
 from siyu.engine import Engine
-from siyu.identity.features import PINYIN, real_name_sql
+from siyu.identity.match_features import PINYIN, real_name_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from siyu.engine.local import arrow_sql
-from siyu.identity.model import blocking_sql
+from siyu.identity.match_comparisons import blocking_sql
 
 
 def _lv(sql: str, label: str, m: float | None = None, tf: str | None = None, null: bool = False) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from siyu.engine import Engine
-from siyu.identity import model, scoring
+from siyu.identity import match_comparisons, match_pairs
 from siyu.identity.components import connected_components
-from siyu.identity.features import FEATURES, build_features
-from siyu.identity.scoring import latest_model
+from siyu.identity.match_features import FEATURES, build_features
+from siyu.identity.match_pairs import latest_model
 from siyu.identity.settings import IdentitySettings
 
 SCORED = "tmp_identity_match_scored"
@@ -35,8 +35,8 @@ def match_edges(
     `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
     """
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
-    data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
-    pairs, how = scoring.score(engine, data, cfg, run_id)
+    data = engine.query(f"SELECT {', '.join(match_comparisons.COLUMNS)} FROM {FEATURES}")
+    pairs, how = match_pairs.score(engine, data, cfg, run_id)
     engine.write_arrow(SCORED, pairs, mode="replace")
     # a pair whose real names or birthdays contradict each other is two people, however well the rest
     # agrees (a family phone typed by both: the key guard set it aside, Splink must not bring it back)

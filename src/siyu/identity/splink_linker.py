@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
-from siyu.identity import model
+from siyu.identity import match_comparisons
 
 logging.getLogger("splink").setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
     for block in training_blocks:
         before = copy.deepcopy(linker._settings_obj)
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(model.blocking_sql(block))
+            linker.training.estimate_parameters_using_expectation_maximisation(match_comparisons.blocking_sql(block))
             trained += 1
         except ValueError as exc:  # EM drove a parameter to 0: keep what the other sessions learnt
             linker._settings_obj = before  # a failed session leaves the model half-changed
