@@ -80,7 +80,8 @@ def test_phones_in_python_and_sql_agree(text: str | None, full: str | None, pref
     assert (p.full, p.prefix, p.suffix, p.masked) == (full, prefix, suffix, masked)
     sql = ", ".join(f"{e} AS {k}" for k, e in phone_parts_sql("v").items())
     row = arrow_sql(f"SELECT {sql} FROM t", t=pa.table({"v": pa.array([text], pa.string())})).to_pylist()[0]
-    assert (row["phone"], row["phone_prefix"], row["phone_suffix"], row["phone_masked"]) == (full, prefix, suffix, masked)
+    got = (row["phone"], row["phone_prefix"], row["phone_suffix"], row["phone_masked"])
+    assert got == (full, prefix, suffix, masked)
 
 
 def test_a_phone_many_names_hold_is_shared() -> None:
@@ -107,7 +108,8 @@ def test_addresses_split_into_canonical_places(text: str, parts: tuple[str, ...]
 @pytest.mark.parametrize(("province", "city", "canon"), [
     ("广东", "深圳", ("广东省", "深圳市")), ("广东省", "深圳市", ("广东省", "深圳市")),
     ("北京", "市辖区", ("北京市", "北京市")), ("北京市", None, ("北京市", "北京市")),
-    ("湖北", "恩施土家族苗族自治州", ("湖北省", "恩施土家族苗族自治州")), ("新疆", "乌鲁木齐", ("新疆维吾尔自治区", "乌鲁木齐市")),
+    ("湖北", "恩施土家族苗族自治州", ("湖北省", "恩施土家族苗族自治州")),
+    ("新疆", "乌鲁木齐", ("新疆维吾尔自治区", "乌鲁木齐市")),
     (None, "深圳", (None, "深圳市")), ("", "", (None, None)),
 ])
 def test_provinces_and_cities_in_python_and_sql_agree(province: str | None, city: str | None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
-_WIDE = "０１２３４５６７８９＋－＊＠．（）　ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
+_WIDE = "".join(chr(0xFF00 + ord(c) - 0x20) for c in "0123456789+-*@.()") + "\u3000" + "".join(
+    chr(0xFF00 + ord(c) - 0x20) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _NARROW = "0123456789+-*@.() ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 assert len(_WIDE) == len(_NARROW)
 
