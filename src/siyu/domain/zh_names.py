@@ -51,6 +51,10 @@ _CITIES = frozenset(PROVINCES) | frozenset(" ".join([
 ]).split())
 
 
+#: a token ending so is a place or a street, not a name (南山区, 黄河路)
+_PLACE_ENDINGS = ("省", "市", "区", "县", "镇", "乡", "村", "路", "街", "号", "州", "旗", "苑", "园")
+
+
 @dataclass(frozen=True)
 class ChineseName:
     """What a name cell says. `name` only when a full name is known; `surname` whenever one is visible."""
@@ -121,7 +125,7 @@ def _cjk_token(token: str) -> ChineseName | None:
     if len(token) == 2 and token[0] in "小阿老" and token[1] in SURNAMES:
         return ChineseName(None, token[1], None, True)
     sur = surname_of(token)
-    if sur and len(sur) < len(token) <= 4 and token not in _CITIES:
+    if sur and len(sur) < len(token) <= 4 and token not in _CITIES and not token.endswith(_PLACE_ENDINGS):
         return ChineseName(token, sur, pinyin_of(token), False)
     return None
 

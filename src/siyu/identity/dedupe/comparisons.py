@@ -58,6 +58,8 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
         levels += [_lv(_jw("surname", 0.92), "close", 0.08), _lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02),
                    _lv(_jw("surname", 0.8), "similar", 0.03)]
         out.append(_cmp("surname", levels))
+    if "zh_pinyin" in cols:
+        out.append(chinese_name())
     if "dob" in cols:
         out.append(_cmp("dob", [
             _null("dob_str"),
@@ -75,10 +77,9 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
                                   _lv("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user", 0.1),
                                   _lv(_jw("email", 0.9), "close", 0.05)]))
     if "phone" in cols:
-        out.append(_cmp("phone", [_null("phone"), _lv("phone_l = phone_r", "exact", 0.8),
-                                  _lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.05),
-                                  _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.05)]))
-    for col, tf in (("postcode", True), ("city", True), ("state", False), ("street_number", False)):
+        out.append(phone())
+    for col, tf in (("postcode", True), ("city", True), ("district", True), ("state", False),
+                    ("street_number", False), ("member_no", True)):
         if col in cols:
             levels = [_null(col), _lv(f"{col}_l = {col}_r", "exact", 0.8, tf=col if tf else None)]
             if col in ("postcode", "street_number"):
@@ -106,10 +107,44 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
     return out
 
 
+def chinese_name() -> dict[str, Any]:
+    """A Chinese name, masked name, short form or pinyin (siyu.domain.zh_names): a visible surname alone can
+    confirm (same surname) or refute (another surname), never match by itself."""
+    some = "(zh_name_{s} IS NOT NULL OR zh_pinyin_{s} IS NOT NULL OR zh_surname_{s} IS NOT NULL)"
+    same_surname = ("(zh_surname_l = zh_surname_r OR starts_with(zh_pinyin_l, zh_surname_py_r) "
+                    "OR starts_with(zh_pinyin_r, zh_surname_py_l))")
+    return {"output_column_name": "zh_name", "comparison_description": "zh_name", "comparison_levels": [
+        _lv(f"NOT {some.format(s='l')} OR NOT {some.format(s='r')}", "null", null=True),
+        _lv("zh_name_l = zh_name_r", "exact", 0.6, tf="zh_name"),
+        _lv("zh_pinyin_l = zh_pinyin_r", "same pinyin (homophone, or written in pinyin)", 0.15),
+        _lv("(length(zh_name_l) = length(zh_name_r) AND length(zh_name_l) >= 3 AND levenshtein(zh_name_l, zh_name_r)"
+            " = 1) OR jaro_winkler_similarity(zh_pinyin_l, zh_pinyin_r) >= 0.92", "one character off", 0.06),
+        _lv(f"(zh_partial_l OR zh_partial_r) AND {same_surname}", "only a surname known, the same", 0.12),
+        _lv("zh_partial_l OR zh_partial_r OR zh_pinyin_l IS NULL OR zh_pinyin_r IS NULL",
+            "only a surname known, another", 0.02),
+        _lv("ELSE", "all other", 0.05),
+    ]}
+
+
+def phone() -> dict[str, Any]:
+    """Full numbers, and the 3 + 4 digits a platform's mask leaves (151****5091 ~ 15112345091)."""
+    return _cmp("phone", [
+        {"sql_condition": "(phone_l IS NULL AND phone_suffix_l IS NULL) OR "
+                          "(phone_r IS NULL AND phone_suffix_r IS NULL)"},
+        _lv("phone_l = phone_r", "exact", 0.7),
+        _lv("(phone_masked_l OR phone_masked_r) AND phone_prefix_l = phone_prefix_r AND "
+            "phone_suffix_l = phone_suffix_r", "masked, compatible", 0.15),
+        _lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.03),
+        _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.03),
+    ])
+
+
 CANDIDATE_BLOCKS = [
     ["given_canon", "surname"], ["surname_sx", "dob_str"], ["given_sx", "dob_str"], ["name_sorted"],
     ["postcode", "surname_sx"], ["postcode", "given_canon"], ["national_id"], ["email"], ["phone"],
     ["city", "dob_str"], ["street_number", "postcode"], ["address", "given_sx"], ["surname_sx", "address"],
+    ["zh_pinyin"], ["zh_surname", "phone_prefix", "phone_suffix"], ["zh_surname", "address"],
+    ["phone_prefix", "phone_suffix", "district"], ["zh_pinyin", "city"], ["member_no"], ["address", "district"],
 ]
 
 
@@ -140,7 +175,9 @@ def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
 def training(table: pa.Table) -> tuple[list[list[str]], list[str]]:
     """EM blocking rules and the deterministic rules that estimate how often two records match."""
     cols = set(table.column_names)
-    em = [b for b in (["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"]) if set(b) <= cols][:2]
+    em = [b for b in (["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["zh_pinyin"], ["phone_suffix"])
+          if set(b) <= cols][:2]
     strict = [b for b in (["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
-                          ["given", "surname", "postcode"]) if set(b) <= cols]
+                          ["given", "surname", "postcode"], ["zh_name", "phone"], ["zh_name", "address"])
+              if set(b) <= cols]
     return em, [blocking_sql(b) for b in strict]

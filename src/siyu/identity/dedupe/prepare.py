@@ -9,7 +9,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from siyu.domain.zh_places import city_sql, province_sql
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import ident
+from siyu.identity.dedupe import chinese
 from siyu.identity.dedupe.names import canonical_given, soundex
 
 NOT_LETTERS = "[^a-z\u4e00-\u9fff]"  # the real characters, which the SQL regex engine understands
@@ -40,6 +43,10 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> pa.Table
     for col, role in roles.items():
         by_role.setdefault(role, []).append(col)
     select = [f"CAST(\"{id_col}\" AS VARCHAR) AS unique_id"]
+    zh_name = by_role["full_name"][0] if "full_name" in by_role and chinese.mostly_chinese(
+        table.column(by_role["full_name"][0])) else None
+    if zh_name:
+        del by_role["full_name"]  # read by siyu.domain's Chinese rules instead, below
     if "given_name" in by_role:
         select.append(f"{_letters(by_role['given_name'][0])} AS given")
     if "surname" in by_role:
@@ -57,8 +64,13 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> pa.Table
         col = by_role["dob"][0]
         select.append(f"{_date(col)} AS dob")
         select.append(f"nullif(regexp_replace(CAST(\"{col}\" AS VARCHAR), '[^0-9]', '', 'g'), '') AS dob_str")
-    simple = {"email": _clean, "phone": _alnum, "postcode": _alnum, "city": _clean, "street_number": _alnum,
-              "state": _clean, "occupation": _clean, "national_id": _alnum}
+    if "phone" in by_role:
+        select += [f"{sql} AS {name}" for name, sql in chinese.phone_sql(ident(by_role["phone"][0])).items()]
+    places = _chinese_places(table, by_role)
+    select += [f"{sql} AS {name}" for name, sql in places.items()]
+    simple = {"email": _clean, "postcode": _alnum, "city": _clean, "street_number": _alnum, "district": _clean,
+              "state": _clean, "occupation": _clean, "national_id": _alnum, "member_no": _alnum}
+    simple = {role: fn for role, fn in simple.items() if role not in places}
     for role, fn in simple.items():
         if role in by_role:
             select.append(f"{fn(by_role[role][0])} AS {role}")
@@ -66,14 +78,38 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> pa.Table
         g = _clean(by_role["gender"][0])
         select.append(f"CASE WHEN {g} IN ('m', 'male', 'man', '男') THEN 'm' "
                       f"WHEN {g} IN ('f', 'female', 'woman', '女') THEN 'f' END AS gender")
-    if "address" in by_role:
+    if "address" in by_role and "address" not in places:
         parts = ", ".join(_clean(c) for c in by_role["address"])
         select.append(f"nullif(concat_ws(' ', {parts}), '') AS address")
     for role in ("category", "text"):
         for col in by_role.get(role, []):
             select.append(f"{_clean(col)} AS \"{role}_{_safe(col)}\"")
     out = arrow_sql(f"SELECT {', '.join(select)} FROM t", t=table)
-    return _add_name_keys(out)
+    if zh_name:
+        for name, values in chinese.name_columns(table.column(zh_name)).items():
+            out = out.append_column(name, values)
+    out = _add_name_keys(out)
+    return chinese.unshare_phones(out, "zh_name" if zh_name else "name_sorted")
+
+
+def _chinese_places(table: pa.Table, by_role: dict[str, list[str]]) -> dict[str, str]:
+    """Canonical province / city / district when the places are written in Chinese: from their own columns,
+    or split out of a one-line address when the table has none."""
+    out: dict[str, str] = {}
+    address = by_role.get("address", [None])[0]
+    if address and chinese.mostly_chinese(table.column(address)):
+        split = chinese.address_split_sql(address)
+        out["address"] = split["address"]
+        for role in ("state", "city", "district"):
+            if role not in by_role:
+                out[role] = split[role]
+    state = by_role.get("state", [None])[0]
+    if state and chinese.mostly_chinese(table.column(state)):
+        out["state"] = province_sql(ident(state))
+    city = by_role.get("city", [None])[0]
+    if city and chinese.mostly_chinese(table.column(city)):
+        out["city"] = city_sql(ident(city), ident(state) if state else None)
+    return out
 
 
 def _safe(name: str) -> str:
