@@ -14,6 +14,7 @@ from siyu.identity import splink_linker
 from siyu.identity.dedupe import comparisons
 from siyu.identity.dedupe.columns import recognise
 from siyu.identity.dedupe.evaluation import pairwise_scores
+from siyu.identity.dedupe.guard import guarded_clusters
 from siyu.identity.dedupe.prepare import standardise
 
 
@@ -67,8 +68,8 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     u_pairs = min(1.5e5, max(5e4, 10.0 * table.num_rows))  # u settles long before; more only costs time
     linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
-    assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])
+    pairs = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability"])
+    assigned = guarded_clusters(pairs, data)
     assigned = pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
                          "cluster_id": assigned.column("cluster_id").cast(pa.string())})
     result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks, assigned)

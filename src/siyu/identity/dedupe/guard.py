@@ -1,0 +1,103 @@
+"""Clusters that do not chain: links accepted strongest first, none that puts two contradicting records together.
+
+Two records contradict when both carry evidence that cannot belong to one person: two full Chinese names whose
+pinyin is more than 2 edits apart (a household on one phone: 宋婧萍 and 林枝), two visible surnames that differ
+(李* and 王丽), two full dates of birth that are neither equal, a day/month swap nor one digit apart, or two given
+names that are neither the same by nickname nor close in spelling. A masked 王** compatible with a mother and
+her daughter joins its best match only, instead of making them one person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "dob_str", "dob", "given_canon", "given", "surname")
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (short strings)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+@dataclass
+class _Member:
+    """What one record says that another could contradict."""
+
+    pinyin: str | None = None  # a full name's pinyin
+    surname: str | None = None  # the pinyin of a visible surname
+    dob: str | None = None  # a full, valid date of birth as digits (yyyymmdd)
+    given: str | None = None
+
+
+def _dob_conflict(a: str, b: str) -> bool:
+    if a == b or _edits(a, b) <= 1:
+        return False
+    return not (a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6])
+
+
+def _given_conflict(a: str, b: str) -> bool:
+    return a != b and _edits(a, b) > max(2, min(len(a), len(b)) // 3) and not (a.startswith(b) or b.startswith(a))
+
+
+def conflict(a: _Member, b: _Member) -> bool:
+    if a.pinyin and b.pinyin and _edits(a.pinyin, b.pinyin) > 2:
+        return True
+    if a.surname and b.surname and a.surname != b.surname:
+        return True
+    if a.dob and b.dob and _dob_conflict(a.dob, b.dob):
+        return True
+    return bool(a.given and b.given and _given_conflict(a.given, b.given))
+
+
+@dataclass
+class _Cluster:
+    members: list[_Member] = field(default_factory=list)
+
+
+def _members(records: pa.Table) -> dict[str, _Member]:
+    cols = set(records.column_names)
+    out: dict[str, _Member] = {}
+    for row in records.to_pylist():
+        dob = None
+        if "dob" in cols and row["dob"] is not None and (row["dob"].month, row["dob"].day) != (1, 1):
+            dob = row["dob"].strftime("%Y%m%d")
+        out[row["unique_id"]] = _Member(
+            pinyin=row.get("zh_pinyin"), surname=row.get("zh_surname_py"), dob=dob,
+            given=row.get("given_canon"),
+        )
+    return out
+
+
+def guarded_clusters(pairs: pa.Table, records: pa.Table) -> pa.Table:
+    """`(unique_id, cluster_id)` for every record: `pairs(unique_id_l, unique_id_r, match_probability)` above the
+    threshold, joined strongest first unless the join would hold two contradicting records."""
+    members = _members(records.select([c for c in ("unique_id", *EVIDENCE) if c in records.column_names]))
+    parent = {uid: uid for uid in members}
+    clusters = {uid: [m] for uid, m in members.items()}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    order = sorted(zip(pairs.column("match_probability").to_pylist(), pairs.column("unique_id_l").to_pylist(),
+                       pairs.column("unique_id_r").to_pylist(), strict=True), key=lambda t: -t[0])
+    for _, left, right in order:
+        a, b = find(str(left)), find(str(right))
+        if a == b or any(conflict(x, y) for x in clusters[a] for y in clusters[b]):
+            continue
+        if len(clusters[a]) < len(clusters[b]):
+            a, b = b, a
+        parent[b] = a
+        clusters[a] += clusters.pop(b)
+    ids = list(members)
+    return pa.table({"unique_id": pa.array(ids, pa.string()), "cluster_id": pa.array([find(i) for i in ids])})
