@@ -35,6 +35,7 @@ class _Member:
     surname: str | None = None  # the pinyin of a visible surname
     dob: str | None = None  # a full, valid date of birth as digits (yyyymmdd)
     given: str | None = None
+    family: str | None = None  # the surname column, to tell a swap (given ↔ surname) from another person
 
 
 def _dob_conflict(a: str, b: str) -> bool:
@@ -54,7 +55,8 @@ def conflict(a: _Member, b: _Member) -> bool:
         return True
     if a.dob and b.dob and _dob_conflict(a.dob, b.dob):
         return True
-    return bool(a.given and b.given and _given_conflict(a.given, b.given))
+    swapped = a.given in (b.family, b.given) or b.given in (a.family, a.given)
+    return bool(a.given and b.given and not swapped and _given_conflict(a.given, b.given))
 
 
 @dataclass
@@ -71,7 +73,7 @@ def _members(records: pa.Table) -> dict[str, _Member]:
             dob = row["dob"].strftime("%Y%m%d")
         out[row["unique_id"]] = _Member(
             pinyin=row.get("zh_pinyin"), surname=row.get("zh_surname_py"), dob=dob,
-            given=row.get("given_canon"),
+            given=row.get("given_canon"), family=row.get("surname"),
         )
     return out
 

@@ -16,6 +16,8 @@ from siyu.identity.dedupe import chinese
 from siyu.identity.dedupe.names import canonical_given, soundex
 
 NOT_LETTERS = "[^a-z\u4e00-\u9fff]"  # the real characters, which the SQL regex engine understands
+#: titles and suffixes people write inside a name field (words on their own, with or without a full stop)
+TITLES = r"\b(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|jr|sr|snr|jnr|ii|iii)\b\.?"
 _DATE_FORMATS = "['%Y%m%d', '%Y-%m-%d', '%Y/%m/%d', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y.%m.%d']"
 
 
@@ -27,8 +29,14 @@ def _alnum(col: str) -> str:
     return f"nullif(regexp_replace(lower(CAST(\"{col}\" AS VARCHAR)), '[^0-9a-z]', '', 'g'), '')"
 
 
+def _untitled(expr: str) -> str:
+    """`expr` (lower-cased text) without titles and suffixes written inside the name: mr, mrs, dr, prof, jr …"""
+    return f"trim(regexp_replace({expr}, '{TITLES}', ' ', 'g'))"
+
+
 def _letters(col: str) -> str:
-    return f"nullif(regexp_replace(lower(CAST(\"{col}\" AS VARCHAR)), '{NOT_LETTERS}', '', 'g'), '')"
+    text = _untitled(f"lower(CAST(\"{col}\" AS VARCHAR))")
+    return f"nullif(regexp_replace({text}, '{NOT_LETTERS}', '', 'g'), '')"
 
 
 def _date(col: str) -> str:
@@ -52,7 +60,7 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> pa.Table
     if "surname" in by_role:
         select.append(f"{_letters(by_role['surname'][0])} AS surname")
     if "full_name" in by_role:
-        full = _clean(by_role["full_name"][0])
+        full = _untitled(_clean(by_role["full_name"][0]))
         if "given_name" not in by_role:
             select.append(f"nullif(regexp_replace(split_part({full}, ' ', 1), '{NOT_LETTERS}', '', 'g'), '') AS given")
         if "surname" not in by_role:
