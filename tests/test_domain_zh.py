@@ -23,6 +23,8 @@ from siyu.engine.local import arrow_sql
     ("张三 VIP", "张三", "张", False),
     ("欧阳娜娜", "欧阳娜娜", "欧阳", False),
     ("崔小姐", None, "崔", True),
+    ("王咏美女士", "王咏美", "王", False),
+    ("李玲薇先生", "李玲薇", "李", False),
     ("张先生", None, "张", True),
     ("王女士", None, "王", True),
     ("李总", None, "李", True),
@@ -42,6 +44,10 @@ from siyu.engine.local import arrow_sql
 def test_names_in_the_wild(text: str | None, name: str | None, surname: str | None, partial: bool) -> None:
     parsed = parse_name(text)
     assert (parsed.name, parsed.surname, parsed.partial) == (name, surname, partial)
+
+
+def test_a_mask_keeps_the_last_character_it_shows() -> None:
+    assert parse_name("李*波").last == "波" and parse_name("李**").last is None and parse_name("李博杰").last == "杰"
 
 
 def test_a_remark_carries_a_city_and_a_full_name_beats_a_partial_one() -> None:

@@ -64,6 +64,7 @@ class ChineseName:
     pinyin: str | None  # of the full name (characters or pinyin as written), for comparing by sound
     partial: bool  # only the surname is known (masked, honorific, 小X)
     city: str | None = None  # a place a remark carried (张姐-深圳)
+    last: str | None = None  # the last character, of a full name or the one a mask left visible (李*波 → 波)
 
 
 _NOTHING = ChineseName(None, None, None, False)
@@ -116,17 +117,20 @@ def _cjk_token(token: str) -> ChineseName | None:
     if "*" in token:
         head = token.split("*", 1)[0]
         sur = surname_of(head) if head else None
-        return ChineseName(None, sur, None, True) if sur and len(head) <= 2 else None
+        tail = token.rstrip("*")[-1] if not token.endswith("*") else None
+        return ChineseName(None, sur, None, True, last=tail) if sur and len(head) <= 2 else None
     for title in HONORIFICS:
         if token.endswith(title) and len(token) > len(title):
             head = token[: -len(title)]
             if head in SURNAMES or head in COMPOUND_SURNAMES:
                 return ChineseName(None, head, None, True)
+            if len(title) >= 2 and 2 <= len(head) <= 4 and surname_of(head):  # 王咏美女士: a full name and a title
+                return ChineseName(head, surname_of(head), pinyin_of(head), False, last=head[-1])
     if len(token) == 2 and token[0] in "小阿老" and token[1] in SURNAMES:
         return ChineseName(None, token[1], None, True)
     sur = surname_of(token)
     if sur and len(sur) < len(token) <= 4 and token not in _CITIES and not token.endswith(_PLACE_ENDINGS):
-        return ChineseName(token, sur, pinyin_of(token), False)
+        return ChineseName(token, sur, pinyin_of(token), False, last=token[-1])
     return None
 
 
@@ -153,4 +157,4 @@ def parse_name(text: str | None) -> ChineseName:
             best = found
     if best is None:
         return ChineseName(None, None, None, False, city)
-    return ChineseName(best.name, best.surname, best.pinyin, best.partial, city)
+    return ChineseName(best.name, best.surname, best.pinyin, best.partial, city, best.last)

@@ -19,7 +19,7 @@ from siyu.engine.local import arrow_sql
 from siyu.engine.quote import ident, literal
 
 #: the columns a Chinese name becomes
-NAME_COLUMNS = ("zh_name", "zh_surname", "zh_surname_py", "zh_pinyin", "zh_partial", "zh_city")
+NAME_COLUMNS = ("zh_name", "zh_surname", "zh_surname_py", "zh_pinyin", "zh_partial", "zh_city", "zh_last_py")
 
 
 def mostly_chinese(column: pa.ChunkedArray, share: float = 0.3) -> bool:
@@ -40,6 +40,7 @@ def name_columns(column: pa.ChunkedArray) -> dict[str, pa.Array]:
         "zh_name": [p.name for p in parsed], "zh_surname": [p.surname for p in parsed],
         "zh_surname_py": [pinyin_of(p.surname) if p.surname else None for p in parsed],
         "zh_pinyin": [p.pinyin for p in parsed], "zh_city": [p.city for p in parsed],
+        "zh_last_py": [pinyin_of(p.last) if p.last else None for p in parsed],
     }
     out = {k: pc.take(pa.array(v, pa.string()), index) for k, v in cols.items()}
     out["zh_partial"] = pc.take(pa.array([p.partial for p in parsed], pa.bool_()), index)

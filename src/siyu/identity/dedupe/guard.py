@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "dob_str", "dob", "given_canon", "given", "surname")
+EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon", "given", "surname")
 
 
 def _edits(a: str, b: str) -> int:
@@ -32,6 +32,8 @@ class _Member:
     """What one record says that another could contradict."""
 
     pinyin: str | None = None  # a full name's pinyin
+    chars: int = 0  # how many characters the full Chinese name has (0: none known)
+    last: str | None = None  # the pinyin of the last character, a full name's or the one a mask left
     surname: str | None = None  # the pinyin of a visible surname
     dob: str | None = None  # a full, valid date of birth as digits (yyyymmdd)
     given: str | None = None
@@ -49,8 +51,11 @@ def _given_conflict(a: str, b: str) -> bool:
 
 
 def conflict(a: _Member, b: _Member) -> bool:
-    if a.pinyin and b.pinyin and _edits(a.pinyin, b.pinyin) > 2:
-        return True
+    two_chars = 2 in (a.chars, b.chars)
+    if a.pinyin and b.pinyin and a.pinyin != b.pinyin and (two_chars or _edits(a.pinyin, b.pinyin) > 2):
+        return True  # 刘丽 and 刘泽 are two people; 张伟 and 张炜 (one sound) or 林厚君 / 林厚军 may be one
+    if a.last and b.last and a.last != b.last and not (a.chars and b.chars):
+        return True  # 王*锦 is not 王达星
     if a.surname and b.surname and a.surname != b.surname:
         return True
     if a.dob and b.dob and _dob_conflict(a.dob, b.dob):
@@ -72,7 +77,8 @@ def _members(records: pa.Table) -> dict[str, _Member]:
         if "dob" in cols and row["dob"] is not None and (row["dob"].month, row["dob"].day) != (1, 1):
             dob = row["dob"].strftime("%Y%m%d")
         out[row["unique_id"]] = _Member(
-            pinyin=row.get("zh_pinyin"), surname=row.get("zh_surname_py"), dob=dob,
+            pinyin=row.get("zh_pinyin"), surname=row.get("zh_surname_py"), dob=dob, last=row.get("zh_last_py"),
+            chars=len(row.get("zh_name") or ""),
             given=row.get("given_canon"), family=row.get("surname"),
         )
     return out
