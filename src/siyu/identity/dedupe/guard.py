@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon", "given", "surname")
+EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon",
+            "given", "surname")
 
 
 def _edits(a: str, b: str) -> int:
