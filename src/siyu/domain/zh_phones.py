@@ -74,12 +74,13 @@ def placeholder_sql(number: str) -> str:
     return f"({number} IN ({known}) OR regexp_matches(substr({number}, 4), '^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$'))"
 
 
-def phone_parts_sql(col: str) -> dict[str, str]:
-    """SQL for a phone column: `phone` (full, placeholders removed), `phone_prefix`, `phone_suffix`, `phone_masked`."""
+def phone_parts_sql(col: str, placeholders: bool = False) -> dict[str, str]:
+    """SQL for a phone column: `phone` (full), `phone_prefix`, `phone_suffix`, `phone_masked`; a placeholder is no
+    phone unless `placeholders` (the warehouse keeps it, for the identity step to set aside as a super-key)."""
     national = national_sql(col)
     mobile = f"regexp_matches({national}, '^1[3-9][0-9]{{9}}$')"
     masked = f"regexp_matches({national}, '^1[0-9]{{2}}[*]+[0-9]{{4}}$')"
-    real = f"({mobile} AND NOT {placeholder_sql(national)})"
+    real = mobile if placeholders else f"({mobile} AND NOT {placeholder_sql(national)})"
     usable = f"({real} OR {masked})"
     return {
         "phone": f"CASE WHEN {real} THEN {national} END",

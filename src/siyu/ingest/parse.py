@@ -16,9 +16,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from siyu.domain import zh_places
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
-from siyu.engine.quote import ident, literal, literal_list
+from siyu.engine.quote import ident, literal
 from siyu.errors import UserError
 from siyu.ingest.mapping import ADDRESS_PARTS, BIRTHDAY_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
@@ -26,12 +27,9 @@ from siyu.ingest.values import DEFAULT_TIMEZONE, EXPECTED, RULES, WS, in_range, 
 from siyu.schema.tables import RAW_TABLES
 
 _WS = WS
-# Province (or municipality), city, district, rest; each part optional, with or without spaces between.
-ADDRESS_PATTERN = (
-    r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区))?\s*"
-    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟))?\s*"
-    r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
-)
+# Province (or municipality, or a short name: 广东), city (深圳市, or 深圳 before a space), district, rest: the one
+# reading of a one-line address every layer shares (siyu.domain.zh_places)
+ADDRESS_PATTERN = zh_places.ADDRESS_PATTERN
 _UNKNOWN = "\u241funknown"  # a value no map produces: marks values the map does not know
 
 
@@ -352,10 +350,9 @@ def _address_parts(mapping: Mapping, spec: FieldSpec, value: str) -> list[str]:
     """Split an address; explicit province/city/district fields of the mapping win over the split."""
     a = ident("a_" + spec.name)
     p = f"nullif({a}.p, '')"
-    municipality = literal_list(("北京", "北京市", "天津", "天津市", "上海", "上海市", "重庆", "重庆市"))[1:-1]
     exprs = {
-        "province": p,
-        "city": f"coalesce(nullif({a}.c, ''), CASE WHEN {p} IN ({municipality}) THEN {p} END)",
+        "province": zh_places.province_sql(p),
+        "city": zh_places.city_sql(f"nullif(trim({a}.c), '')", p),
         "district": f"nullif({a}.d, '')",
     }
     out = [f"{exprs[part]} AS {ident(part)}" for part in ADDRESS_PARTS if part not in mapping.fields]
