@@ -14,7 +14,7 @@ from siyu.identity import splink_linker
 from siyu.identity.dedupe import comparisons
 from siyu.identity.dedupe.columns import recognise
 from siyu.identity.dedupe.evaluation import pairwise_scores
-from siyu.identity.dedupe.guard import guarded_clusters
+from siyu.identity.dedupe.guard import guarded_clusters, personal_pairs
 from siyu.identity.dedupe.prepare import standardise
 
 
@@ -69,7 +69,7 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     pairs = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability"])
-    assigned = guarded_clusters(pairs, data)
+    assigned = guarded_clusters(personal_pairs(pairs, data), data)
     assigned = pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
                          "cluster_id": assigned.column("cluster_id").cast(pa.string())})
     result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks, assigned)

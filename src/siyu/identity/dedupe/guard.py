@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from siyu.engine.local import arrow_sql
+
 EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon",
             "given", "surname")
 
@@ -83,6 +85,38 @@ def _members(records: pa.Table) -> dict[str, _Member]:
             given=row.get("given_canon"), family=row.get("surname"),
         )
     return out
+
+
+#: agreements that belong to one person, not to a household (an address, a surname and a member card are shared)
+_PERSONAL = {
+    "phone": "p.phone_l = p.phone_r",
+    "phone_suffix": "((p.phone_masked_l OR p.phone_masked_r) AND p.phone_prefix_l = p.phone_prefix_r "
+                    "AND p.phone_suffix_l = p.phone_suffix_r)",
+    "email": "p.email_l = p.email_r",
+    "dob_str": "p.dob_str_l = p.dob_str_r",
+    "national_id": "p.national_id_l = p.national_id_r",
+}
+
+
+def personal_pairs(pairs: pa.Table, records: pa.Table) -> pa.Table:
+    """The pairs that rest on more than a household shares: where either side's name says no more than a surname
+    (张**, 潘女士) or nothing (a WeCom nickname), a full phone, a compatible masked phone, an e-mail, a date of
+    birth or an id must agree too; a visible surname and a shared address alone never decide."""
+    if "zh_partial" not in records.column_names:
+        return pairs
+    cols = [c for c in ("unique_id", "zh_name", "zh_pinyin", "phone", "phone_masked", "phone_prefix",
+                        "phone_suffix", "email", "dob_str", "national_id") if c in records.column_names]
+    side = {s: ", ".join(f"{s}.{c} AS {c}_{s}" for c in cols) for s in ("l", "r")}
+    personal = " OR ".join(sql for col, sql in _PERSONAL.items() if col in cols) or "false"
+    sql = f"""
+        WITH p AS (
+            SELECT q.unique_id_l, q.unique_id_r, q.match_probability, {side['l']}, {side['r']}
+            FROM q JOIN d l ON l.unique_id = q.unique_id_l JOIN d r ON r.unique_id = q.unique_id_r
+        )
+        SELECT unique_id_l, unique_id_r, match_probability FROM p
+        WHERE (p.zh_pinyin_l IS NOT NULL AND p.zh_pinyin_r IS NOT NULL) OR coalesce({personal}, false)
+    """
+    return arrow_sql(sql, q=pairs, d=records.select(cols))
 
 
 def guarded_clusters(pairs: pa.Table, records: pa.Table) -> pa.Table:
