@@ -17,6 +17,9 @@ from siyu.identity.dedupe.evaluation import pairwise_scores
 from siyu.identity.dedupe.guard import guarded_clusters, personal_pairs
 from siyu.identity.dedupe.prepare import standardise
 
+#: match probability from which a pair counts as a candidate (not a link) when a masked record is placed
+CANDIDATES = 0.5
+
 
 @dataclass
 class DedupeResult:
@@ -67,9 +70,11 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     em, strict = comparisons.training(data)
     u_pairs = min(1.5e5, max(5e4, 10.0 * table.num_rows))  # u settles long before; more only costs time
     linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    # pairs well below the threshold too: they show a masked record close to two relatives (see guard)
+    predictions = linker.inference.predict(threshold_match_probability=min(threshold, CANDIDATES),
+                                           warning_mode="never")
     pairs = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability"])
-    assigned = guarded_clusters(personal_pairs(pairs, data), data)
+    assigned = guarded_clusters(personal_pairs(pairs, data), data, threshold, candidates=pairs)
     assigned = pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
                          "cluster_id": assigned.column("cluster_id").cast(pa.string())})
     result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks, assigned)

@@ -119,28 +119,74 @@ def personal_pairs(pairs: pa.Table, records: pa.Table) -> pa.Table:
     return arrow_sql(sql, q=pairs, d=records.select(cols))
 
 
-def guarded_clusters(pairs: pa.Table, records: pa.Table) -> pa.Table:
-    """`(unique_id, cluster_id)` for every record: `pairs(unique_id_l, unique_id_r, match_probability)` above the
-    threshold, joined strongest first unless the join would hold two contradicting records."""
-    members = _members(records.select([c for c in ("unique_id", *EVIDENCE) if c in records.column_names]))
-    parent = {uid: uid for uid in members}
-    clusters = {uid: [m] for uid, m in members.items()}
+class _Clusters:
+    """Union-find whose every set keeps what its records say, so a join can be refused on a contradiction."""
 
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
+    def __init__(self, members: dict[str, _Member]) -> None:
+        self.parent = {uid: uid for uid in members}
+        self.members = {uid: [m] for uid, m in members.items()}
+
+    def find(self, x: str) -> str:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
         return x
 
-    order = sorted(zip(pairs.column("match_probability").to_pylist(), pairs.column("unique_id_l").to_pylist(),
-                       pairs.column("unique_id_r").to_pylist(), strict=True), key=lambda t: -t[0])
-    for _, left, right in order:
-        a, b = find(str(left)), find(str(right))
-        if a == b or any(conflict(x, y) for x in clusters[a] for y in clusters[b]):
-            continue
-        if len(clusters[a]) < len(clusters[b]):
+    def contradict(self, a: str, b: str) -> bool:
+        return any(conflict(x, y) for x in self.members[a] for y in self.members[b])
+
+    def join(self, left: str, right: str) -> None:
+        a, b = self.find(left), self.find(right)
+        if a == b or self.contradict(a, b):
+            return
+        if len(self.members[a]) < len(self.members[b]):
             a, b = b, a
-        parent[b] = a
-        clusters[a] += clusters.pop(b)
+        self.parent[b] = a
+        self.members[a] += self.members.pop(b)
+
+
+def _strongest_first(pairs: pa.Table) -> list[tuple[str, str]]:
+    rows = zip(pairs.column("match_probability").to_pylist(), pairs.column("unique_id_l").to_pylist(),
+               pairs.column("unique_id_r").to_pylist(), strict=True)
+    return [(str(a), str(b)) for _, a, b in sorted(rows, key=lambda t: -t[0])]
+
+
+def guarded_clusters(pairs: pa.Table, records: pa.Table, threshold: float = 0.0,
+                     candidates: pa.Table | None = None) -> pa.Table:
+    """`(unique_id, cluster_id)` for every record: `pairs(unique_id_l, unique_id_r, match_probability)` of at least
+    `threshold`, joined strongest first unless the join would hold two contradicting records.
+
+    Records whose name says no more than a surname (张**, 小潘) join last, and not at all when `candidates` (pairs
+    scored lower) show them close to two persons that contradict each other (a masked 林** on a family's phone
+    could be the mother or the daughter: it is neither, rather than the wrong one).
+    """
+    members = _members(records.select([c for c in ("unique_id", *EVIDENCE) if c in records.column_names]))
+    strong = pairs.filter(pa.compute.greater_equal(pairs.column("match_probability"), threshold))
+    order = _strongest_first(strong)
+    named = {uid for uid, m in members.items() if m.pinyin or m.given}
+    clusters = _Clusters(members)
+    for a, b in order:
+        if a in named and b in named:
+            clusters.join(a, b)
+    ambiguous = _ambiguous(clusters, named, _strongest_first(candidates if candidates is not None else strong))
+    for a, b in order:
+        if (a not in named or b not in named) and not ({a, b} & ambiguous):
+            clusters.join(a, b)
     ids = list(members)
-    return pa.table({"unique_id": pa.array(ids, pa.string()), "cluster_id": pa.array([find(i) for i in ids])})
+    return pa.table({"unique_id": pa.array(ids, pa.string()),
+                     "cluster_id": pa.array([clusters.find(i) for i in ids])})
+
+
+def _ambiguous(clusters: _Clusters, named: set[str], pairs: list[tuple[str, str]]) -> set[str]:
+    """Unnamed records close to two named persons that contradict each other."""
+    near: dict[str, set[str]] = {}
+    for a, b in pairs:
+        if (a in named) != (b in named):
+            unnamed, other = (b, a) if a in named else (a, b)
+            near.setdefault(unnamed, set()).add(clusters.find(other))
+    out = set()
+    for uid, roots in near.items():
+        listed = sorted(roots)
+        if any(clusters.contradict(x, y) for i, x in enumerate(listed) for y in listed[i + 1:]):
+            out.add(uid)
+    return out
