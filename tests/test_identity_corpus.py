@@ -19,7 +19,7 @@ from siyu.identity.dedupe import dedupe_file, dedupe_table
 #: issue 17's bar: zero-config precision ≥ 0.95 on every cell
 PRECISION = 0.95
 #: recall each cell reaches now (persons=500, seed 7), kept from falling back; far from done on Chinese data
-RECALL_NOW = {("febrl", "typical"): 0.98, ("febrl", "hostile"): 0.90, ("zh_channels", "typical"): 0.75,
+RECALL_NOW = {("febrl", "typical"): 0.98, ("febrl", "hostile"): 0.92, ("zh_channels", "typical"): 0.75,
               ("zh_channels", "hostile"): 0.55, ("demo_lines", "typical"): 0.93, ("demo_lines", "hostile"): 0.72}
 
 

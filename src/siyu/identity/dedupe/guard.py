@@ -163,7 +163,9 @@ def guarded_clusters(pairs: pa.Table, records: pa.Table, threshold: float = 0.0,
     members = _members(records.select([c for c in ("unique_id", *EVIDENCE) if c in records.column_names]))
     strong = pairs.filter(pa.compute.greater_equal(pairs.column("match_probability"), threshold))
     order = _strongest_first(strong)
-    named = {uid for uid, m in members.items() if m.pinyin or m.given}
+    # only Chinese names come masked or as a bare surname; elsewhere every record counts as named
+    chinese = "zh_pinyin" in records.column_names
+    named = {uid for uid, m in members.items() if m.pinyin or not chinese}
     clusters = _Clusters(members)
     for a, b in order:
         if a in named and b in named:
