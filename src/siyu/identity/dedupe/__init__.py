@@ -71,8 +71,8 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     u_pairs = min(1.5e5, max(5e4, 10.0 * table.num_rows))  # u settles long before; more only costs time
     linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
     # pairs well below the threshold too: they show a masked record close to two relatives (see guard)
-    predictions = linker.inference.predict(threshold_match_probability=min(threshold, CANDIDATES),
-                                           warning_mode="never")
+    lowest = min(threshold, CANDIDATES) if "zh_pinyin" in data.column_names else threshold
+    predictions = linker.inference.predict(threshold_match_probability=lowest, warning_mode="never")
     pairs = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability"])
     assigned = guarded_clusters(personal_pairs(pairs, data), data, threshold, candidates=pairs)
     assigned = pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
