@@ -10,8 +10,10 @@ her daughter joins its best match only, instead of making them one person.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from siyu.engine.local import arrow_sql
 from siyu.identity.dedupe.names import soundex
@@ -88,19 +90,26 @@ class _Cluster:
 
 
 def _members(records: pa.Table) -> dict[str, _Member]:
-    cols = set(records.column_names)
-    out: dict[str, _Member] = {}
-    for row in records.to_pylist():
-        dob = None
-        if "dob" in cols and row["dob"] is not None and (row["dob"].month, row["dob"].day) != (1, 1):
-            dob = row["dob"].strftime("%Y%m%d")
-        out[row["unique_id"]] = _Member(
-            pinyin=row.get("zh_pinyin"), surname=row.get("zh_surname_py"), dob=dob, last=row.get("zh_last_py"),
-            chars=len(row.get("zh_name") or ""),
-            given=row.get("given_canon"), family=row.get("surname"),
-            ids=frozenset(f"{k}:{row[k]}" for k in ("national_id", "email") if row.get(k)),
-        )
-    return out
+    """One `_Member` per record, read column by column (a row-wise read of 10,000 dates took most of the guard)."""
+    n = records.num_rows
+
+    def col(name: str) -> list[Any]:
+        return records.column(name).to_pylist() if name in records.column_names else [None] * n
+
+    dob: list[Any] = [None] * n
+    if "dob" in records.column_names:
+        d = records.column("dob")
+        first_of_january = pc.and_(pc.equal(pc.month(d), 1), pc.equal(pc.day(d), 1))  # a year-only date
+        dob = pc.if_else(first_of_january, None, pc.strftime(d, format="%Y%m%d")).to_pylist()
+    names = [len(x or "") for x in col("zh_name")]
+    ids = [frozenset(x for x in (a and f"id:{a}", b and f"email:{b}") if x) if a or b else frozenset()
+           for a, b in zip(col("national_id"), col("email"), strict=True)]
+    return {
+        uid: _Member(pinyin=py, surname=sur, dob=birth, last=last, chars=chars, given=given, family=family, ids=i)
+        for uid, py, sur, birth, last, chars, given, family, i in zip(
+            col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, col("zh_last_py"), names,
+            col("given_canon"), col("surname"), ids, strict=True)
+    }
 
 
 #: agreements that belong to one person, not to a household (an address, a surname and a member card are shared)
@@ -177,7 +186,7 @@ def guarded_clusters(pairs: pa.Table, records: pa.Table, threshold: float = 0.0,
     could be the mother or the daughter: it is neither, rather than the wrong one).
     """
     members = _members(records.select([c for c in ("unique_id", *EVIDENCE) if c in records.column_names]))
-    strong = pairs.filter(pa.compute.greater_equal(pairs.column("match_probability"), threshold))
+    strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold))
     order = _strongest_first(strong)
     # only Chinese names come masked or as a bare surname; elsewhere every record counts as named
     chinese = "zh_pinyin" in records.column_names
