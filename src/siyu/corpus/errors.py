@@ -9,9 +9,12 @@ from pypinyin import lazy_pinyin
 
 from siyu.demo import gazetteer as gz
 from siyu.domain.zh_places import province_short
-from siyu.identity.dedupe.names import _GROUPS
+from siyu.identity.dedupe.names import NICKNAMES
 
-_SHORT = {full: shorts.split() for full, shorts in _GROUPS.items()}
+_SHORT: dict[str, list[str]] = {}
+for _short, _full in NICKNAMES.items():
+    if _short != _full:
+        _SHORT.setdefault(_full, []).append(_short)
 _TITLES_EN = ["mr", "mrs", "ms", "dr", "miss", "prof"]
 _HOMOPHONE = {c: g for g in gz.HOMOPHONES for c in g}
 _EMOJI = ["🌸", "🌹", "✨", "💕", "😊", "🍀", "⭐"]
