@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from siyu.domain.zh_text import narrow_sql, nfkc
+from siyu.domain.zh_text import nfkc
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _MASKED = re.compile(r"1\d{2}\*+\d{4}")
@@ -61,9 +61,13 @@ def parse_phone(text: str | None) -> Phone:
     return Phone(None, None, None, False)
 
 
+_WIDE_DIGITS = "".join(chr(0xFF10 + i) for i in range(10)) + "＊"
+
+
 def national_sql(col: str) -> str:
-    """SQL: the digits and stars of `col` without the country prefix (full-width digits folded first)."""
-    digits = f"regexp_replace({narrow_sql(f'coalesce({col}, {chr(39)}{chr(39)})')}, '[^0-9*]', '', 'g')"
+    """SQL: the digits and stars of `col` without the country prefix (full-width digits folded first; only the
+    eleven characters a phone needs are translated, which keeps it as fast as before on a million rows)."""
+    digits = f"regexp_replace(translate(coalesce({col}, ''), '{_WIDE_DIGITS}', '0123456789*'), '[^0-9*]', '', 'g')"
     return (f"CASE WHEN {digits} LIKE '0086%' THEN substr({digits}, 5) "
             f"WHEN {digits} LIKE '86%' AND length({digits}) = 13 THEN substr({digits}, 3) ELSE {digits} END")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from siyu.domain.zh_text import nfkc
+from siyu.engine.quote import literal
 
 #: short name → official name of every province-level division
 PROVINCES: dict[str, str] = {
@@ -26,14 +27,30 @@ MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
 _CITY_SUFFIXES = ("市", "自治州", "地区", "盟")
 _DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
 
-#: what ingest's address split reads: the province group also takes the short names (广东 深圳 …), and a city
-#: written without 市 but followed by a space (`广东 深圳 南山区`), unless it ends like a district or a street
+#: a one-line address written with full names: province (or municipality), city, district, the rest
 ADDRESS_PATTERN = (
+    r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区))?\s*"
+    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟))?\s*"
+    r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
+)
+#: the same, also reading short province names (广东 深圳 …, as JD writes them) and a city written without 市 but
+#: followed by a space, unless it ends like a district or a street; 5x slower, so only for addresses that need it
+SHORT_ADDRESS_PATTERN = (
     r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区)|"
     + "|".join(k for k in PROVINCES if k not in MUNICIPALITIES) + r")?\s*"
     r"([^\s\d]{1,10}?(?:市|自治州|地区|盟)|[^\s\d]{1,3}[^\s\d区县旗镇乡路街道号巷弄村]\s)?\s*"
     r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
 )
+_FULL_START = r"^(北京|天津|上海|重庆|[^\s\d]{2,7}?(省|自治区|特别行政区)\s*[^\s\d]{1,10}?(市|自治州|地区|盟))"
+
+
+def address_parts_sql(text: str) -> str:
+    """SQL (DuckDB): `STRUCT(p, c, d, r)` of a one-line address; the short-name pattern only where the address
+    does not start with a full province and city (a municipality's own name is enough)."""
+    fields = "['p', 'c', 'd', 'r']"
+    return (f"CASE WHEN regexp_matches({text}, {literal(_FULL_START)}) "
+            f"THEN regexp_extract({text}, {literal(ADDRESS_PATTERN)}, {fields}) "
+            f"ELSE regexp_extract({text}, {literal(SHORT_ADDRESS_PATTERN)}, {fields}) END")
 
 
 def province_short(text: str | None) -> str | None:
@@ -92,7 +109,7 @@ def split_address(text: str | None) -> tuple[str | None, str | None, str | None,
     """(province, city, district, rest) of a one-line address, each canonical where found (Python twin of the
     SQL split ingest runs)."""
     t = (nfkc(text) or "").strip()
-    m = re.match(ADDRESS_PATTERN, t)
+    m = re.match(SHORT_ADDRESS_PATTERN, t)
     if not t or m is None:
         return None, None, None, t or None
     p, c, d, rest = (g.strip() if g else None for g in m.groups())

@@ -27,9 +27,6 @@ from siyu.ingest.values import DEFAULT_TIMEZONE, EXPECTED, RULES, WS, in_range, 
 from siyu.schema.tables import RAW_TABLES
 
 _WS = WS
-# Province (or municipality, or a short name: 广东), city (深圳市, or 深圳 before a space), district, rest: the one
-# reading of a one-line address every layer shares (siyu.domain.zh_places)
-ADDRESS_PATTERN = zh_places.ADDRESS_PATTERN
 _UNKNOWN = "\u241funknown"  # a value no map produces: marks values the map does not know
 
 
@@ -120,6 +117,9 @@ def prepare(data: pa.Table, mapping: Mapping, columns: dict[str, Column | None])
     return data
 
 
+_NONEMPTY_V = "nullif(v, '')"
+
+
 def split_addresses(text: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The address regex run once per distinct address (a buyer's address repeats on each of their orders).
 
@@ -127,7 +127,7 @@ def split_addresses(text: pa.ChunkedArray | pa.Array) -> pa.Array:
     """
     encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
     split = arrow_sql(
-        f"SELECT regexp_extract(nullif(v, ''), {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r']) AS s FROM u",
+        f"SELECT {zh_places.address_parts_sql(_NONEMPTY_V)} AS s FROM u",
         u=pa.table({"v": encoded.dictionary}),
     ).column("s").combine_chunks()
     return pc.take(split, encoded.indices)
@@ -209,7 +209,7 @@ def _stages(
         stage1 += [t, f"{typed} AS {ident('v_' + spec.name)}"]
         if spec.type == "address":
             split = ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
-                f"regexp_extract({typed}, {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
+                zh_places.address_parts_sql(typed)
             )
             stage1.append(f"{split} AS {ident('a_' + spec.name)}")
         if spec.type == "birthday":

@@ -13,10 +13,10 @@ import pyarrow.compute as pc
 
 from siyu.domain.zh_names import parse_name, pinyin_of
 from siyu.domain.zh_phones import SHARED_NAMES, national_sql, phone_parts_sql
-from siyu.domain.zh_places import ADDRESS_PATTERN, city_sql, province_sql
+from siyu.domain.zh_places import address_parts_sql, city_sql, province_sql
 from siyu.domain.zh_text import narrow_sql
 from siyu.engine.local import arrow_sql
-from siyu.engine.quote import ident, literal
+from siyu.engine.quote import ident
 
 #: the columns a Chinese name becomes
 NAME_COLUMNS = ("zh_name", "zh_surname", "zh_surname_py", "zh_pinyin", "zh_partial", "zh_city", "zh_last_py")
@@ -75,7 +75,7 @@ def unshare_phones(table: pa.Table, name_col: str | None) -> pa.Table:
 def address_split_sql(col: str) -> dict[str, str]:
     """A one-line Chinese address as canonical province, city and district, and the rest (spaces dropped)."""
     text = f"nullif(trim({narrow_sql(ident(col))}), '')"
-    part = f"regexp_extract({text}, {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
+    part = f"({address_parts_sql(text)})"
     p = f"nullif(trim({part}.p), '')"
     return {
         "state": province_sql(p),
