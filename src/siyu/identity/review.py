@@ -128,7 +128,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
 
 def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tuple[list[dict[str, Any]], str]:
     """Splink's match weight per comparison for the pair, with the model of the latest run."""
-    from siyu.identity.splink_linker import explain_pair, linker_from_json
+    from siyu.identity.splink_linker import explain_pair
 
     saved = latest_model(engine)
     if saved is None or not engine.table_exists("identities"):
@@ -143,8 +143,7 @@ def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tu
     ids = data.column("unique_id").to_pylist()
     if a not in ids or b not in ids:
         return [], "one of the two is not in `identities` (known only from contacts): no attributes to compare"
-    linker = linker_from_json(data, saved, detailed=True)
-    rows = explain_pair(linker, data.slice(ids.index(a), 1), data.slice(ids.index(b), 1))
+    rows = explain_pair(data, saved, data.slice(ids.index(a), 1), data.slice(ids.index(b), 1))
     return rows, "attributes missing on an identity are taken from the persons its hard keys form"
 
 
