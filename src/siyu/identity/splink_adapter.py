@@ -1,9 +1,10 @@
 """What siyu assumes about Splink beyond its documented calls, checked in one place.
 
 siyu drives Splink through its public API (`DuckDBAPI`, `Linker`, `linker.training`/`inference`/`misc`, the
-model JSON of `save_model_to_json`). Two things it relies on are conventions rather than API: the major
-version whose behaviour the tests pin, and how Splink numbers a comparison's levels in its `gamma_` columns.
-Both live here, so a Splink that breaks them fails with one line at the first use, not deep in a run.
+model JSON of `save_model_to_json`). What it relies on beyond that lives here: the major version whose
+behaviour the tests pin, how Splink numbers a comparison's levels in its `gamma_` columns, and the exception
+an EM session that finds no pairs raises (Splink exports no exceptions module). A Splink that breaks them
+fails with one line at the first use, not deep in a run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,20 @@ SUPPORTED = "splink>=5,<6"
 
 #: Top-level names siyu imports from `splink`.
 NEEDED = ("DuckDBAPI", "Linker")
+
+
+
+def _training_failed() -> tuple[type[Exception], ...]:
+    """What a failed EM session raises: ValueError when a parameter goes to 0, Splink's own when a block has
+    no pairs (its class sits in Splink's internals; another Splink is refused by `check` before it matters)."""
+    try:
+        from splink.internals.exceptions import SplinkException
+    except ImportError:
+        return (ValueError,)
+    return (ValueError, SplinkException)
+
+
+TRAINING_FAILED = _training_failed()
 
 
 class SplinkIncompatible(UserError):

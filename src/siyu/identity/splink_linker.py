@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
 from siyu.identity import match_comparisons
-from siyu.identity.splink_adapter import check_installed, level_labels
+from siyu.identity.splink_adapter import TRAINING_FAILED, check_installed, level_labels
 
 logging.getLogger("splink").setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 #: Splink's own DuckDB spills to disk past this, so the identity step's memory stays bounded at 1M persons.
 MEMORY_LIMIT = "4GB"
+#: Below this many pairs a random sample says nothing about u (two records: the one pair is the sample);
+#: Splink's default u values stand instead.
+MIN_PAIRS_FOR_U = 1_000
 
 
 def _database() -> DuckDBAPI:
@@ -45,31 +48,39 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
           training_blocks: list[list[str]], deterministic_rules: list[str]) -> Linker:
     """A linker whose parameters were estimated from `data` (no labels).
 
-    Without deterministic rules the prior is the settings' `probability_two_random_records_match`.
+    Without deterministic rules the prior is the settings' `probability_two_random_records_match`; without
+    training blocks the m probabilities are the settings' starting values.
     """
     db_api = _database()
     linker = _linker(data, settings, db_api)
     n = data.num_rows
     floor = 1.0 / max(1.0, n * (n - 1) / 2)  # no match seen: still one expected, or EM divides by zero
+    ceiling = 0.5  # a prior of 1 is an infinite weight: two records of a tiny file decide on evidence alone
     if deterministic_rules:
-        linker.training.estimate_probability_two_random_records_match(list(deterministic_rules), recall=0.7)
-    if not _prior(linker) > floor:
+        try:
+            linker.training.estimate_probability_two_random_records_match(list(deterministic_rules), recall=0.7)
+        except ValueError as exc:  # the rules pair (nearly) everything: keep the settings' prior
+            log.warning("prior kept: %s", str(exc).splitlines()[0])
+    prior = _prior(linker)
+    if not floor < prior <= ceiling:
         model = linker.misc.save_model_to_json()
-        model["probability_two_random_records_match"] = floor
+        model["probability_two_random_records_match"] = min(max(prior, floor), ceiling)
         linker = _linker(data, model, db_api)
-    # one pass over the sample: waiting for 100 of every rare level (the default) costs 10× the time
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42, min_count_per_level=None,
-                                                   num_chunks=1)
+    if n * (n - 1) / 2 >= MIN_PAIRS_FOR_U:
+        # one pass over the sample: waiting for 100 of every rare level (the default) costs 10× the time
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42,
+                                                       min_count_per_level=None, num_chunks=1)
     trained = 0
     for block in training_blocks:
         before = copy.deepcopy(linker)  # Splink's own copy: same database, independent model
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(match_comparisons.blocking_sql(block))
             trained += 1
-        except ValueError as exc:  # EM drove a parameter to 0: keep what the other sessions learnt
+        except TRAINING_FAILED as exc:  # EM drove a parameter to 0, or found no pairs: keep what
+            # the other sessions learnt
             linker = before  # a failed session leaves the model half-changed
             log.warning("EM blocked on %s skipped: %s", ", ".join(block), str(exc).splitlines()[0])
-    if not trained:
+    if training_blocks and not trained:
         raise ValueError("Splink could not estimate the model from this data (every EM session failed)")
     return linker
 
