@@ -153,7 +153,9 @@ def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
 EM_BLOCKS = [["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["surname"], ["city"], ["phone"]]
 #: Rules that almost only pair records of one person, to estimate how often two records match.
 STRICT_RULES = [["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
-                ["given", "surname", "postcode"], ["given", "surname", "phone"], ["given", "surname", "address"]]
+                ["given", "surname", "postcode"]]
+#: For files with none of those columns (a CRM export of name, phone, city, address).
+FALLBACK_STRICT_RULES = [["given", "surname", "phone"], ["given", "surname", "address"]]
 #: EM needs pairs to learn from; fewer and a block teaches nothing.
 EM_MIN_PAIRS = 10
 
@@ -163,5 +165,5 @@ def training(table: pa.Table, budget: int) -> tuple[list[list[str]], list[str]]:
     estimate how often two records match."""
     cols = set(table.column_names)
     em = [b for b in EM_BLOCKS if set(b) <= cols and EM_MIN_PAIRS <= blocked_pairs(table, b) <= budget][:2]
-    strict = [b for b in STRICT_RULES if set(b) <= cols]
+    strict = [b for b in STRICT_RULES if set(b) <= cols] or [b for b in FALLBACK_STRICT_RULES if set(b) <= cols]
     return em, [blocking_sql(b) for b in strict]
