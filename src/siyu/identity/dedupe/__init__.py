@@ -74,7 +74,7 @@ def _check_threshold(threshold: float) -> None:
 def _blank(column: pa.ChunkedArray) -> bool:
     """No value but blanks (what an empty spreadsheet column becomes)."""
     values = pc.utf8_trim_whitespace(pc.drop_null(column.cast(pa.string())))
-    return bool(pc.all(pc.equal(values, "")).as_py() is not False)
+    return not pc.any(pc.not_equal(values, "")).as_py()
 
 
 def _singletons(ids: pa.ChunkedArray, id_col: str) -> pa.Table:
