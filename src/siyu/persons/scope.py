@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from siyu.engine.base import Params
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -15,7 +13,7 @@ class Scope:
     staff_id: str | None = None
     store_id: str | None = None
 
-    def where(self, alias: str = "p") -> tuple[str, Params]:
+    def where(self, alias: str = "p") -> tuple[str, dict[str, object]]:
         """A SQL condition on person_profile AS `alias`, with its bound parameters."""
         if not self.limited:
             return "TRUE", {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from siyu.engine import Engine
@@ -11,7 +12,7 @@ from siyu.persons.scope import Scope
 RECENT = 50  # orders and messages shown; the rest are a search away
 
 
-def _rows(engine: Engine, sql: str, params: dict[str, object]) -> list[dict[str, Any]]:
+def _rows(engine: Engine, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
     return engine.query(sql, params).to_pylist()
 
 
@@ -19,14 +20,15 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
     """The person as one document, or None when unknown *or outside the scope* (the API answers 404 to both)."""
     where, params = scope.where("p")
     params = {**params, "pid": person_id}
-    head = _rows(engine, f"SELECT p.* EXCLUDE (name, phone), {pii('p.name', 'name', unmask)}, "
-                         f"{pii('p.phone', 'phone', unmask)} FROM person_profile AS p "
+    birthday = "p.birthday" if unmask else "CAST(NULL AS DATE) AS birthday"  # the month stays, for greetings
+    head = _rows(engine, f"SELECT p.* EXCLUDE (name, phone, birthday), {pii('p.name', 'name', unmask)}, "
+                         f"{pii('p.phone', 'phone', unmask)}, {birthday} FROM person_profile AS p "
                          f"WHERE p.person_id = $pid AND {where}", params)
     if not head:
         return None
     profile = head[0]
-    key = {"key": profile.pop("person_key")}
-    pid = {"pid": person_id}
+    key: dict[str, object] = {"key": profile.pop("person_key")}
+    pid: dict[str, object] = {"pid": person_id}
     return {
         "person_id": person_id,
         "profile": profile,
