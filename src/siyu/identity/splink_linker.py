@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
+from siyu.errors import UserError
 from siyu.identity import match_comparisons
 from siyu.identity.splink_adapter import TRAINING_FAILED, check_installed, level_labels
 
@@ -81,7 +82,8 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
             linker = before  # a failed session leaves the model half-changed
             log.warning("EM blocked on %s skipped: %s", ", ".join(block), str(exc).splitlines()[0])
     if training_blocks and not trained:
-        raise ValueError("Splink could not estimate the model from this data (every EM session failed)")
+        raise UserError("Splink could not estimate the model from this data (every EM session failed): "
+                        "add columns that tell people apart, or more records")
     return linker
 
 

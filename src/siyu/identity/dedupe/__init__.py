@@ -143,7 +143,7 @@ def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
     u_pairs = min(1.5e5, max(5e4, 10.0 * data.num_rows))  # u settles long before; more only costs time
     try:
         linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
-    except ValueError as exc:
+    except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
