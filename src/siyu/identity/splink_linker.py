@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from splink import DuckDBAPI, Linker
+import splink  # names looked up at use, after splink_adapter.check: another Splink fails in one line
 
 from siyu.errors import UserError
 from siyu.identity import match_comparisons
@@ -32,21 +32,21 @@ MEMORY_LIMIT = "4GB"
 MIN_PAIRS_FOR_U = 1_000
 
 
-def _database() -> DuckDBAPI:
+def _database() -> splink.DuckDBAPI:
     check_installed()
-    return DuckDBAPI(connection=duckdb.connect(config={"memory_limit": MEMORY_LIMIT}))
+    return splink.DuckDBAPI(connection=duckdb.connect(config={"memory_limit": MEMORY_LIMIT}))
 
 
-def _linker(data: pa.Table, settings: dict[str, Any], db_api: DuckDBAPI | None = None) -> Linker:
-    return Linker((db_api or _database()).register(data), settings, log_level=None)
+def _linker(data: pa.Table, settings: dict[str, Any], db_api: splink.DuckDBAPI | None = None) -> splink.Linker:
+    return splink.Linker((db_api or _database()).register(data), settings, log_level=None)
 
 
-def _prior(linker: Linker) -> float:
+def _prior(linker: splink.Linker) -> float:
     return float(linker.misc.save_model_to_json()["probability_two_random_records_match"])
 
 
 def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
-          training_blocks: list[list[str]], deterministic_rules: list[str]) -> Linker:
+          training_blocks: list[list[str]], deterministic_rules: list[str]) -> splink.Linker:
     """A linker whose parameters were estimated from `data` (no labels).
 
     Without deterministic rules the prior is the settings' `probability_two_random_records_match`; without
@@ -87,18 +87,19 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
     return linker
 
 
-def predict(linker: Linker, threshold: float) -> pa.Table:
+def predict(linker: splink.Linker, threshold: float) -> pa.Table:
     """Scored pairs above the threshold: unique_id_l, unique_id_r, match_probability, match_weight."""
     frame = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     table: pa.Table = frame.as_pyarrow_table()
     return table.select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
 
 
-def model_json(linker: Linker) -> str:
+def model_json(linker: splink.Linker) -> str:
     return json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False)
 
 
-def linker_from_json(data: pa.Table, saved: str, detailed: bool = False, db_api: DuckDBAPI | None = None) -> Linker:
+def linker_from_json(data: pa.Table, saved: str, detailed: bool = False,
+                     db_api: splink.DuckDBAPI | None = None) -> splink.Linker:
     """A linker with a previously trained model over new data (incremental runs; `detailed` for explain)."""
     settings = json.loads(saved)
     if detailed:
