@@ -49,8 +49,9 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
           training_blocks: list[list[str]], deterministic_rules: list[str]) -> splink.Linker:
     """A linker whose parameters were estimated from `data` (no labels).
 
-    Without deterministic rules the prior is the settings' `probability_two_random_records_match`; without
-    training blocks the m probabilities are the settings' starting values.
+    Without deterministic rules, or when they find no match, the prior is the settings'
+    `probability_two_random_records_match` (else one match in all pairs); without training blocks the m
+    probabilities are the settings' starting values.
     """
     db_api = _database()
     linker = _linker(data, settings, db_api)
@@ -63,9 +64,13 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
         except ValueError as exc:  # the rules pair (nearly) everything: keep the settings' prior
             log.warning("prior kept: %s", str(exc).splitlines()[0])
     prior = _prior(linker)
+    if not prior > floor:  # the rules found no match: the caller's own guess, if it gave one, beats the floor
+        prior = float(settings.get("probability_two_random_records_match", floor))
     if not floor < prior <= ceiling:
+        prior = min(max(prior, floor), ceiling)
+    if prior != _prior(linker):
         model = linker.misc.save_model_to_json()
-        model["probability_two_random_records_match"] = min(max(prior, floor), ceiling)
+        model["probability_two_random_records_match"] = prior
         linker = _linker(data, model, db_api)
     if n * (n - 1) / 2 >= MIN_PAIRS_FOR_U:
         # one pass over the sample: waiting for 100 of every rare level (the default) costs 10× the time
