@@ -138,7 +138,10 @@ def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
     budget = _budget(data.num_rows)
     blocks = comparisons.choose_blocks(data, budget)
     if not blocks:
-        raise UserError(f"{source}: no column to compare records on (recognised: {roles})")
+        seen = ", ".join(f"{col!r} as {role}" for col, role in roles.items()) or "nothing"
+        raise UserError(f"{source}: no columns to find candidate pairs with (recognised {seen}); "
+                        f"a phone, e-mail or national id, a given name with a surname, or a name with a date of birth, "
+                        f"postcode or address would do")
     em, strict = comparisons.training(data, budget)
     u_pairs = min(1.5e5, max(5e4, 10.0 * data.num_rows))  # u settles long before; more only costs time
     try:
