@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal, literal_list
 from siyu.identity import match_comparisons, match_pairs
 from siyu.identity.components import connected_components
 from siyu.identity.match_features import FEATURES, build_features
@@ -112,14 +113,13 @@ def _edges_sql(pairs: str, run_id: str) -> str:
     """Pairs `(a, b, probability)` as rows of identity_edge."""
     return (
         f"SELECT r.a, r.b, 'match' AS kind, 'splink' AS key_name, CAST(NULL AS VARCHAR) AS key_value, "
-        f"r.probability, '{run_id}' AS run_id FROM {pairs} r"
+        f"r.probability, {literal(run_id)} AS run_id FROM {pairs} r"
     )
 
 
 def _values(items: list[str]) -> str:
     """A SQL list of string literals (never empty, so `IN (...)` stays valid)."""
-    quoted = ["'" + i.replace("'", "''") + "'" for i in sorted(set(items))]
-    return ", ".join(quoted) if quoted else "NULL"
+    return literal_list(sorted(set(items)))[1:-1]
 
 
 def _greedy_without_conflicts(

@@ -40,44 +40,52 @@ def _jw(col: str, at: float) -> str:
 
 
 def comparisons(cols: set[str]) -> list[dict[str, Any]]:
-    """One comparison per standard column present."""
+    """One comparison per standard column present; a level only when the columns it reads are present."""
     out: list[dict[str, Any]] = []
     swapped = "given_l = surname_r AND surname_l = given_r"
     if "given" in cols:
-        levels = [_null("given"), _lv("given_l = given_r", "exact", 0.8, tf="given"),
-                  _lv("given_canon_l = given_canon_r", "nickname", 0.03)]
+        levels = [_null("given"), _lv("given_l = given_r", "exact", 0.8, tf="given")]
+        if "given_canon" in cols:
+            levels.append(_lv("given_canon_l = given_canon_r", "nickname", 0.03))
         if "surname" in cols:
             levels.append(_lv(swapped, "swapped with surname", 0.01))
-        levels += [_lv(_jw("given", 0.92), "close", 0.08), _lv("given_sx_l = given_sx_r", "sounds alike", 0.02),
-                   _lv(_jw("given", 0.8), "similar", 0.03)]
+        levels.append(_lv(_jw("given", 0.92), "close", 0.08))
+        if "given_sx" in cols:
+            levels.append(_lv("given_sx_l = given_sx_r", "sounds alike", 0.02))
+        levels.append(_lv(_jw("given", 0.8), "similar", 0.03))
         out.append(_cmp("given", levels))
     if "surname" in cols:
         levels = [_null("surname"), _lv("surname_l = surname_r", "exact", 0.8, tf="surname")]
         if "given" in cols:
             levels.append(_lv(swapped, "swapped with given name", 0.01))
-        levels += [_lv(_jw("surname", 0.92), "close", 0.08), _lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02),
-                   _lv(_jw("surname", 0.8), "similar", 0.03)]
+        levels.append(_lv(_jw("surname", 0.92), "close", 0.08))
+        if "surname_sx" in cols:
+            levels.append(_lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02))
+        levels.append(_lv(_jw("surname", 0.8), "similar", 0.03))
         out.append(_cmp("surname", levels))
-    if "zh_pinyin" in cols:
+    if "dob_str" in cols:
+        levels = [_null("dob_str"), _lv("dob_str_l = dob_str_r", "exact", 0.8, tf="dob_str")]
+        if "dob" in cols:  # some dates parse
+            levels += [
+                _lv("dob_l = dob_r", "same date, other format", 0.02),
+                _lv("year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r)",
+                    "day and month swapped", 0.02),
+                _lv("year(dob_l) = year(dob_r) AND ((month(dob_l) = 1 AND day(dob_l) = 1) OR "
+                    "(month(dob_r) = 1 AND day(dob_r) = 1))", "year only (1 January)", 0.02),
+            ]
+        levels.append(_lv("damerau_levenshtein(dob_str_l, dob_str_r) <= 1", "one digit off", 0.08))
+        if "dob" in cols:
+            levels.append(_lv("abs(year(dob_l) - year(dob_r)) <= 1 AND month(dob_l) = month(dob_r)",
+                              "within a year", 0.02))
+        out.append(_cmp("dob", levels))
+    if cols >= ZH_NAME:
         out.append(chinese_name())
-    if "dob" in cols:
-        out.append(_cmp("dob", [
-            _null("dob_str"),
-            _lv("dob_str_l = dob_str_r", "exact", 0.8, tf="dob_str"),
-            _lv("dob_l = dob_r", "same date, other format", 0.02),
-            _lv("year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r)",
-                "day and month swapped", 0.02),
-            _lv("year(dob_l) = year(dob_r) AND ((month(dob_l) = 1 AND day(dob_l) = 1) OR "
-                "(month(dob_r) = 1 AND day(dob_r) = 1))", "year only (1 January)", 0.02),
-            _lv("damerau_levenshtein(dob_str_l, dob_str_r) <= 1", "one digit off", 0.08),
-            _lv("abs(year(dob_l) - year(dob_r)) <= 1 AND month(dob_l) = month(dob_r)", "within a year", 0.02),
-        ]))
     if "email" in cols:
         out.append(_cmp("email", [_null("email"), _lv("email_l = email_r", "exact", 0.8),
                                   _lv("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user", 0.1),
                                   _lv(_jw("email", 0.9), "close", 0.05)]))
-    if "phone" in cols:
-        out.append(phone())
+    if "phone" in cols or "phone_suffix" in cols:
+        out.append(phone(cols))
     for col, tf in (("postcode", True), ("city", True), ("district", True), ("state", False),
                     ("street_number", False), ("member_no", True)):
         if col in cols:
@@ -107,6 +115,10 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
     return out
 
 
+#: the columns a Chinese name comparison reads (a table whose names are all masked has no `zh_name`: none then)
+ZH_NAME = {"zh_name", "zh_surname", "zh_surname_py", "zh_pinyin", "zh_partial"}
+
+
 def chinese_name() -> dict[str, Any]:
     """A Chinese name, masked name, short form or pinyin (siyu.domain.zh_names): a visible surname alone can
     confirm (same surname) or refute (another surname), never match by itself."""
@@ -126,17 +138,22 @@ def chinese_name() -> dict[str, Any]:
     ]}
 
 
-def phone() -> dict[str, Any]:
-    """Full numbers, and the 3 + 4 digits a platform's mask leaves (151****5091 ~ 15112345091)."""
-    return _cmp("phone", [
-        {"sql_condition": "(phone_l IS NULL AND phone_suffix_l IS NULL) OR "
-                          "(phone_r IS NULL AND phone_suffix_r IS NULL)"},
-        _lv("phone_l = phone_r", "exact", 0.7),
-        _lv("(phone_masked_l OR phone_masked_r) AND phone_prefix_l = phone_prefix_r AND "
-            "phone_suffix_l = phone_suffix_r", "masked, compatible", 0.15),
-        _lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.03),
-        _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.03),
-    ])
+def phone(cols: set[str]) -> dict[str, Any]:
+    """Full numbers, and the 3 + 4 digits a platform's mask leaves (151****5091 ~ 15112345091); a table where no
+    phone is full (or none is masked) has only the levels its columns allow."""
+    full = "phone" in cols
+    masked = {"phone_prefix", "phone_suffix", "phone_masked"} <= cols
+    missing = " AND ".join(c + "_{s} IS NULL" for c in ("phone", "phone_suffix") if c in cols)
+    levels = [{"sql_condition": f"({missing.format(s='l')}) OR ({missing.format(s='r')})"}]
+    if full:
+        levels.append(_lv("phone_l = phone_r", "exact", 0.7))
+    if masked:
+        levels.append(_lv("(phone_masked_l OR phone_masked_r) AND phone_prefix_l = phone_prefix_r AND "
+                          "phone_suffix_l = phone_suffix_r", "masked, compatible", 0.15))
+    if full:
+        levels += [_lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.03),
+                   _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.03)]
+    return _cmp("phone", levels)
 
 
 CANDIDATE_BLOCKS = [
@@ -164,20 +181,34 @@ def choose_blocks(table: pa.Table, budget: int) -> list[list[str]]:
 
 
 def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
+    """The Splink settings; the prior (used only when no deterministic rule can estimate it) assumes one
+    record in four has a duplicate."""
+    n = max(2, table.num_rows)
     return {
         "link_type": "dedupe_only", "unique_id_column_name": "unique_id",
         "comparisons": comparisons(set(table.column_names)),
         "blocking_rules_to_generate_predictions": [blocking_sql(b) for b in blocks],
         "retain_matching_columns": False, "max_iterations": 20,
+        "probability_two_random_records_match": min(0.5, 0.5 / (n - 1)),
     }
 
 
-def training(table: pa.Table) -> tuple[list[list[str]], list[str]]:
-    """EM blocking rules and the deterministic rules that estimate how often two records match."""
+#: EM blocks in order of preference: EM learns every comparison but the block's own columns.
+EM_BLOCKS = [["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["zh_pinyin"], ["surname"], ["city"],
+             ["phone"]]
+#: Rules that almost only pair records of one person, to estimate how often two records match.
+STRICT_RULES = [["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
+                ["given", "surname", "postcode"], ["zh_name", "phone"], ["zh_name", "address"]]
+#: For files with none of those columns (a CRM export of name, phone, city, address).
+FALLBACK_STRICT_RULES = [["given", "surname", "phone"], ["given", "surname", "address"]]
+#: EM needs pairs to learn from; fewer and a block teaches nothing.
+EM_MIN_PAIRS = 10
+
+
+def training(table: pa.Table, budget: int) -> tuple[list[list[str]], list[str]]:
+    """Two EM blocks that give EM pairs to learn from (within the budget), and the deterministic rules that
+    estimate how often two records match."""
     cols = set(table.column_names)
-    em = [b for b in (["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["zh_pinyin"], ["phone_suffix"])
-          if set(b) <= cols][:2]
-    strict = [b for b in (["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
-                          ["given", "surname", "postcode"], ["zh_name", "phone"], ["zh_name", "address"])
-              if set(b) <= cols]
+    em = [b for b in EM_BLOCKS if set(b) <= cols and EM_MIN_PAIRS <= blocked_pairs(table, b) <= budget][:2]
+    strict = [b for b in STRICT_RULES if set(b) <= cols] or [b for b in FALLBACK_STRICT_RULES if set(b) <= cols]
     return em, [blocking_sql(b) for b in strict]

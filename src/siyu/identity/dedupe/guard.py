@@ -133,13 +133,14 @@ def personal_pairs(pairs: pa.Table, records: pa.Table) -> pa.Table:
                         "phone_suffix", "email", "dob_str", "national_id") if c in records.column_names]
     side = {s: ", ".join(f"{s}.{c} AS {c}_{s}" for c in cols) for s in ("l", "r")}
     personal = " OR ".join(sql for col, sql in _PERSONAL.items() if col in cols) or "false"
+    named = "(p.zh_pinyin_l IS NOT NULL AND p.zh_pinyin_r IS NOT NULL)" if "zh_pinyin" in cols else "false"
     sql = f"""
         WITH p AS (
             SELECT q.unique_id_l, q.unique_id_r, q.match_probability, {side['l']}, {side['r']}
             FROM q JOIN d l ON l.unique_id = q.unique_id_l JOIN d r ON r.unique_id = q.unique_id_r
         )
         SELECT unique_id_l, unique_id_r, match_probability FROM p
-        WHERE (p.zh_pinyin_l IS NOT NULL AND p.zh_pinyin_r IS NOT NULL) OR coalesce({personal}, false)
+        WHERE {named} OR coalesce({personal}, false)
     """
     return arrow_sql(sql, q=pairs, d=records.select(cols))
 
