@@ -18,6 +18,7 @@ from siyu.engine import Engine
 from siyu.identity import run_identity
 from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
+from siyu.loyalty.rules import loyalty_settings
 from siyu.metrics import metrics_config, run_metrics
 from siyu.profile import run_profile
 from siyu.profile.settings import profile_settings, tag_settings
@@ -84,6 +85,7 @@ def check_settings(settings: Settings) -> None:
     profile_settings(settings)
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
+    loyalty_settings(settings)
 
 
 def find_steps(names: list[str] | None) -> list[Step]:
