@@ -1,7 +1,7 @@
 """Which tables siyu.toml may hold, and one way to validate a table and say what is wrong with it.
 
 The core tables ([engine], [brand], [channels], [import]) are typed in settings.py; each later layer types its
-own table ([identity], [clv], [metrics], [profile], [tags]) and validates it with `validated`, so every
+own table ([identity], [clv], [metrics], [profile], [tags], [store]) and validates it with `validated`, so every
 problem reads the same: the file, the dotted key, what is wrong and, for a misspelt name, the nearest valid one.
 """
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from siyu.errors import UserError
 
 CORE_TABLES = ("engine", "brand", "channels", "import")
-LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "loyalty")
+LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "store", "loyalty")
 TOP_KEYS = ("warehouse",)
 
 M = TypeVar("M", bound=BaseModel)
