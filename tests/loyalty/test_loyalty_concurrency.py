@@ -43,7 +43,7 @@ def count(engine: Engine, type_: str) -> int:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def busy_db(request: pytest.FixtureRequest, tmp_path: Path) -> object:
-    with store(request.param, tmp_path, pool_size=CLIENTS) as engine:
+    with store(request.param, tmp_path) as engine:
         yield engine
 
 

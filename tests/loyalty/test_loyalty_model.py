@@ -112,7 +112,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp())
         self.stack = ExitStack()
-        self.engine = self.stack.enter_context(store(self.KIND, self.folder, pool_size=2))
+        self.engine = self.stack.enter_context(store(self.KIND, self.folder))
         self.model = Model()
         self.persons = ["P1", "P2"]
         self.n = 0
