@@ -296,7 +296,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     assert amount >= 0, (person, kind, amount)
 
 
-SETTINGS = settings(max_examples=30, stateful_step_count=40, deadline=None,
+SETTINGS = settings(max_examples=20, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
