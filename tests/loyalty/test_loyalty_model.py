@@ -1,7 +1,8 @@
 """The ledger against a plain Python model of the rules (hypothesis, stateful): random orders, refunds, amount
 changes, OneID merges, splits and reassignments, redemptions (and their replays), expiry runs, manual credits and
 stored value. After every step each member's balances equal the model's, every posting balances, the whole
-ledger sums to zero, and a second sync of the same orders posts nothing. Runs on SQLite and on PostgreSQL."""
+ledger sums to zero; after a sync, reconcile finds nothing and a second sync of the same orders posts nothing.
+Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 
 from siyu.loyalty import earning, ledger, lots, merges, wallet
 from siyu.loyalty.orders import OrderRow
+from siyu.loyalty.reconcile import reconcile
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.loyalty.tables import posting
 
@@ -158,6 +160,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model.sync()
         with self.engine.connect() as conn:
             before = conn.execute(select(func.count()).select_from(posting)).scalar_one()
+            assert reconcile(conn, self.rows(), RULES, self.model.day) == []
         earning.sync(self.engine, self.rows(), RULES, self.model.day, at=self.at())
         with self.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(posting)).scalar_one() == before
