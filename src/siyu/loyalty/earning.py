@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -73,8 +73,9 @@ def post_order(conn: Connection, row: OrderRow, rules: LoyaltySettings, at: dt.d
     result.orders += 1
     where = (order.c.channel == row.channel) & (order.c.order_id == row.order_id)
     state = conn.execute(select(order).where(where)).one_or_none()
-    source = ledger.Source(row.channel, row.order_id, row.version)
     if state is None:
+        row = replace(row, version=1 if row.version is None else row.version)
+        source = ledger.Source(row.channel, row.order_id, row.version)
         earned = points(basis_fen(row, rules), rate := rules.rate_ppm(row.channel, current_tier(conn, row.person_id)))
         lot_id = new_lot(conn, f"order:{row.channel}:{row.order_id}", "order", rules.expires_on(row.paid_on), at,
                          row.channel, row.order_id)
@@ -91,9 +92,13 @@ def post_order(conn: Connection, row: OrderRow, rules: LoyaltySettings, at: dt.d
     if state.person_id != row.person_id:  # OneID gave the order to someone else: its points follow it
         move_order(conn, state, row.person_id, at)
         result.count("transfer_split")
+    basis = basis_fen(row, rules)
+    if row.version is None:
+        row = replace(row, version=state.version + 1 if basis != state.basis_fen else state.version)
+    assert row.version is not None
     if row.version <= state.version:
         return
-    basis = basis_fen(row, rules)
+    source = ledger.Source(row.channel, row.order_id, row.version)
     earned = points(basis, state.rate_ppm)
     diff = earned - state.points
     if diff:

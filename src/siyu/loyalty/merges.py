@@ -28,6 +28,8 @@ def merge(engine: Engine, loser: str, survivor: str, merge_id: str, *, at: dt.da
         raise ValueError("a person cannot merge into itself")
     at = at or now()
     with write(engine) as conn:
+        if ledger.find(conn, f"merge:{merge_id}") is not None:
+            return 0
         lock_persons(conn, [loser, survivor], at)
         legs = []
         for kind in PERSON_KINDS:

@@ -19,7 +19,7 @@ class OrderRow:
     person_id: str
     channel: str
     order_id: str
-    version: int
+    version: int | None  # None: the ledger numbers versions itself, one more each time what it earns on changes
     status: str
     net_fen: int
     paid_on: dt.date
@@ -37,6 +37,8 @@ def rows_from_arrow(table: pa.Table) -> Iterator[OrderRow]:
     """OrderRows from an Arrow table with the OrderRow columns (`excluded_fen` optional)."""
     for r in table.to_pylist():
         paid = r["paid_on"]
-        yield OrderRow(str(r["person_id"]), str(r["channel"]), str(r["order_id"]), int(r["version"]),
+        version = r.get("version")
+        yield OrderRow(str(r["person_id"]), str(r["channel"]), str(r["order_id"]),
+                       None if version is None else int(version),
                        str(r["status"]), int(r["net_fen"] or 0),
                        paid.date() if isinstance(paid, dt.datetime) else paid, int(r.get("excluded_fen") or 0))

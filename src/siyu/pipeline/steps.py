@@ -19,6 +19,7 @@ from siyu.identity import run_identity
 from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
 from siyu.loyalty.rules import loyalty_settings
+from siyu.loyalty.step import run_loyalty
 from siyu.metrics import metrics_config, run_metrics
 from siyu.profile import run_profile
 from siyu.profile.settings import profile_settings, tag_settings
@@ -74,6 +75,7 @@ STEPS: list[Step] = [
     Step("tags", "built-in and user tags, with their history", _layer(run_tags)),
     Step("segments", "saved segments' members snapshotted for this run", _segments),
     Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
+    Step("loyalty", "identified buyers' orders → the points ledger in the operational store", _layer(run_loyalty)),
 ]
 
 
