@@ -50,7 +50,10 @@ def orders_sql(rules: LoyaltySettings) -> str:
 
 
 def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None) -> tuple[int, int, str]:
-    """Merges, then orders, then releases and expiry; returns (orders read, postings made, detail)."""
+    """Merges, then orders, then releases and expiry; returns (orders read, postings made, detail). A brand
+    without a `[loyalty]` table in siyu.toml runs no member programme: nothing is read or written."""
+    if "loyalty" not in settings.sections:
+        return 0, 0, "no [loyalty] table in siyu.toml: no member programme"
     rules = loyalty_settings(settings)
     as_of = as_of or dt.datetime.now(zoneinfo.ZoneInfo(settings.brand.timezone)).date()
     store = open_ledger(engine, settings)
