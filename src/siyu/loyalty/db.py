@@ -17,29 +17,35 @@ from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty.tables import PERSON, PERSON_KINDS, account
 
+ACCOUNTS = "siyu.loyalty.accounts"
+
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """One transaction that commits on success and rolls back on any error; on SQLite it holds the write lock
     from its first statement, so what it reads cannot change before it writes."""
     with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            with conn.begin():
-                yield conn
-            return
-        raw: Any = conn.connection.driver_connection
-        before = raw.isolation_level
-        raw.isolation_level = None  # pysqlite must not open its own deferred transaction
+        conn.info[ACCOUNTS] = {}  # account ids seen in this transaction (a rollback may undo ones created)
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.dialect.name != "sqlite":
+                with conn.begin():
+                    yield conn
+                return
+            raw: Any = conn.connection.driver_connection
+            before = raw.isolation_level
+            raw.isolation_level = None  # pysqlite must not open its own deferred transaction
             try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            finally:
+                raw.isolation_level = before
         finally:
-            raw.isolation_level = before
+            conn.info.pop(ACCOUNTS, None)
 
 
 def now() -> dt.datetime:
@@ -63,14 +69,16 @@ def ensure_accounts(conn: Connection, keys: Iterable[tuple[str, str, str]], at: 
         tuple[str, str, str], int]:
     """Account ids for (owner_type, owner, kind), creating the missing ones."""
     wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    insert_ignore(conn, account, [{"owner_type": t, "owner": o, "kind": k, "created_at": at} for t, o, k in wanted])
-    owners = {o for _, o, _ in wanted}
-    rows = conn.execute(select(account.c.id, account.c.owner_type, account.c.owner, account.c.kind)
-                        .where(account.c.owner.in_(owners))).all()
-    found = {(r.owner_type, r.owner, r.kind): r.id for r in rows}
-    return {k: found[k] for k in wanted}
+    known: dict[tuple[str, str, str], int] = conn.info.get(ACCOUNTS, {})
+    missing = [k for k in wanted if k not in known]
+    if missing:
+        insert_ignore(conn, account, [{"owner_type": t, "owner": o, "kind": k, "created_at": at}
+                                      for t, o, k in missing])
+        owners = {o for _, o, _ in missing}
+        rows = conn.execute(select(account.c.id, account.c.owner_type, account.c.owner, account.c.kind)
+                            .where(account.c.owner.in_(owners))).all()
+        known.update({(r.owner_type, r.owner, r.kind): r.id for r in rows})
+    return {k: known[k] for k in wanted}
 
 
 def lock_persons(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> None:
