@@ -77,9 +77,11 @@ def find(conn: Connection, key: str) -> Posting | None:
 
 
 def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.datetime,
-         person_id: str | None = None, reason: str | None = None, source: Source | None = None) -> Posting:
-    """Post `legs` as one balanced posting under `key`, or return the posting already under `key`."""
-    if (existing := find(conn, key)) is not None:
+         person_id: str | None = None, reason: str | None = None, source: Source | None = None,
+         new: bool = False) -> Posting:
+    """Post `legs` as one balanced posting under `key`, or return the posting already under `key`. `new`: the
+    caller knows the key is unused (skips the lookup; a wrong claim fails on the key's unique index)."""
+    if not new and (existing := find(conn, key)) is not None:
         return existing
     if type_ not in POSTING_TYPES:
         raise ValueError(f"unknown posting type {type_!r}")
