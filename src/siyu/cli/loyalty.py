@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import uuid
+import zoneinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -87,8 +88,9 @@ def points_reconcile(warehouse: WarehouseOpt = None, config: ConfigOpt = None) -
         rules = loyalty_settings(choice.settings)
         rows = list(rows_from_arrow(engine.query(orders_sql(rules))))
         store = open_ledger(engine, choice.settings)
+    today = dt.datetime.now(zoneinfo.ZoneInfo(choice.settings.brand.timezone)).date()
     with store.connect() as conn:
-        found = reconcile(conn, rows, rules, dt.date.today())
+        found = reconcile(conn, rows, rules, today)
     if not found:
         console.print(f"{len(rows):,} orders: the ledger agrees")
         return
