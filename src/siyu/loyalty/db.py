@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from siyu.loyalty.tables import PERSON, PERSON_KINDS, account
 
 ACCOUNTS = "siyu.loyalty.accounts"
+BEGIN_TRIES = 12  # × the store's busy timeout (5 s): a minute before a writer gives up
 
 
 @contextmanager
@@ -35,7 +37,7 @@ def write(engine: Engine) -> Iterator[Connection]:
             before = raw.isolation_level
             raw.isolation_level = None  # pysqlite must not open its own deferred transaction
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(conn)
                 try:
                     yield conn
                 except BaseException:
@@ -46,6 +48,20 @@ def write(engine: Engine) -> Iterator[Connection]:
                 raw.isolation_level = before
         finally:
             conn.info.pop(ACCOUNTS, None)
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """BEGIN IMMEDIATE, tried again while another writer holds the database past the busy timeout: SQLite's busy
+    handler is not fair, so under many writers one can wait longer than the timeout. Nothing has been done in the
+    transaction yet, so trying again is safe."""
+    for attempt in range(BEGIN_TRIES):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            conn.rollback()
+            if "locked" not in str(exc) or attempt == BEGIN_TRIES - 1:
+                raise
 
 
 def now() -> dt.datetime:
