@@ -68,3 +68,30 @@ def test_parallel_stored_value_spends_never_overdraw(busy_db: Engine) -> None:
         held = ledger.balances(conn, "P1")
     assert (held["sv_principal"], held["sv_gift"]) == (0, 55_000 - 27 * 2_000)
     assert count(busy_db, "spend") == accepted
+
+
+def test_many_rounds_from_many_clients_all_complete(busy_db: Engine) -> None:
+    """20 clients × 10 redemptions each: none fails on a busy database (SQLite's busy handler is not fair, so a
+    writer may wait past the timeout; the write transaction tries again)."""
+    for p in range(20):
+        lots.adjust(busy_db, f"P{p}", 10, "opening balance", f"open-{p}")
+    gate = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def client(p: int) -> None:
+        gate.wait()
+        for i in range(10):
+            try:
+                lots.redeem(busy_db, f"P{p}", 1, f"r-{p}-{i}")
+            except BaseException as exc:  # any failure is the test's failure
+                errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(p,)) for p in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert count(busy_db, "redeem") == 200
+    with busy_db.connect() as conn:
+        assert all(v == 0 for (_, kind), v in ledger.all_balances(conn).items() if kind == "points")
