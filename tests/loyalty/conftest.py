@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loyalty_stores import store
 from sqlalchemy.engine import Engine
+
+from .loyalty_stores import store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

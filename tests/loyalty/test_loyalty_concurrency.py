@@ -9,12 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from loyalty_stores import store
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from siyu.loyalty import ledger, lots, wallet
 from siyu.loyalty.tables import posting
+
+from .loyalty_stores import store
 
 CLIENTS = 50
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from loyalty_stores import PG_URL, store
 from sqlalchemy import func, select
 
 from siyu.loyalty import earning, ledger, lots, merges, wallet
@@ -25,6 +24,8 @@ from siyu.loyalty.orders import OrderRow
 from siyu.loyalty.reconcile import reconcile
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.loyalty.tables import posting
+
+from .loyalty_stores import PG_URL, store
 
 RULES = LoyaltySettings(channel_multipliers={"tmall": 2}, return_window_days=7)
 RATE = {"tmall": 2, "jd": 1}  # points per yuan
