@@ -59,3 +59,12 @@ def test_a_split_sends_each_orders_points_after_its_buyer(ledger_db: Engine) -> 
     earning.sync(ledger_db, [OrderRow("P2", "jd", "B", 2, "partially_refunded", 20_000, DAY)], RULES,
                  DAY + dt.timedelta(days=21))
     assert held(ledger_db, "P2") == {"points": 180}
+
+
+def test_a_split_found_by_the_step_flags_manual_entries_once(ledger_db: Engine) -> None:
+    lots.adjust(ledger_db, "P1", 30, "compensation agreed by phone", "adj-1")
+    merges.flag_split(ledger_db, "P1", "run-7")
+    merges.flag_split(ledger_db, "P1", "run-7")
+    with ledger_db.connect() as conn:
+        assert [note for _, note in merges.flagged(conn, "P1")] == [
+            "kept on split run-7: a manual entry has no order to follow"]

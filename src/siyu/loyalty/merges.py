@@ -79,8 +79,18 @@ def split(engine: Engine, person_id: str, owners: Mapping[tuple[str, str], str],
         lock_persons(conn, [person_id, *(p for _, p in moving)], at)
         for state, new_person in moving:
             move_order(conn, state, new_person, at)
-        flag_manual(conn, person_id, f"kept on split {split_id}: a manual entry has no order to follow", at)
+        flag_manual(conn, person_id, _split_note(split_id), at)
         return len(moving)
+
+
+def _split_note(split_id: str) -> str:
+    return f"kept on split {split_id}: a manual entry has no order to follow"
+
+
+def flag_split(engine: Engine, person_id: str, split_id: str, *, at: dt.datetime | None = None) -> None:
+    """OneID split `person_id` (its orders move when next posted): flag its manual adjustments, once per split."""
+    with write(engine) as conn:
+        flag_manual(conn, person_id, _split_note(split_id), at or now())
 
 
 def flag_manual(conn: Connection, person_id: str, note: str, at: dt.datetime) -> None:

@@ -59,9 +59,13 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
     store = open_ledger(engine, settings)
     try:
         merged = 0
-        for e in engine.query(f"SELECT person_id, other_id, run_id FROM person_history WHERE event = 'merged' "
+        for e in engine.query(f"SELECT person_id, event, other_id, run_id FROM person_history "
+                              f"WHERE event IN ('merged', 'split') "
                               f"ORDER BY {ident('at')}, person_id, other_id").to_pylist():
-            merged += bool(merges.merge(store, e["other_id"], e["person_id"], f"{e['run_id']}:{e['other_id']}"))
+            if e["event"] == "merged":  # other_id merged into person_id
+                merged += bool(merges.merge(store, e["other_id"], e["person_id"], f"{e['run_id']}:{e['other_id']}"))
+            else:  # person_id split off other_id: its orders follow below; manual entries stay, flagged
+                merges.flag_split(store, e["other_id"], str(e["run_id"]))
         orders = engine.query(orders_sql(rules))
         result = earning.sync(store, orders, rules, as_of)
         expired = lots.expire(store, as_of)
