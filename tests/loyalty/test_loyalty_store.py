@@ -1,4 +1,4 @@
-"""The ledger lives in the operational store: migration 0002 creates exactly the tables siyu.loyalty.tables
+"""The ledger lives in the operational store: migrations 0002 and 0003 create exactly the tables siyu.loyalty.tables
 describes (columns, types, keys, indexes), on SQLite and on PostgreSQL, and the ledger posts through the store's
 own engine."""
 
@@ -13,11 +13,11 @@ from siyu.loyalty import lots
 from siyu.loyalty.tables import metadata
 
 
-def test_migration_0002_matches_the_tables(ledger_db: Engine) -> None:
+def test_migrations_match_the_tables(ledger_db: Engine) -> None:
     with ledger_db.connect() as conn:
         names = set(inspect(conn).get_table_names())
         assert {t.name for t in metadata.sorted_tables} <= names
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = [d for d in compare_metadata(context, metadata)
                 if "loyalty_" in repr(d)]  # the store's own tables are not ours to compare

@@ -8,16 +8,17 @@ from siyu import __version__
 from siyu.api.context import ServiceConfig
 from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
-from siyu.api.routes import analytics, audit, auth, identity, imports, persons, runs, segments
+from siyu.api.routes import analytics, audit, auth, identity, imports, loyalty, persons, runs, segments
 from siyu.api.security import PUBLIC, guarded
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
     app = FastAPI(title="siyu", version=__version__,
-                  description="siyu's HTTP API: persons, segments, tags, metrics, identity review, runs, imports. "
+                  description="siyu's HTTP API: persons, segments, tags, metrics, identity review, runs, imports, "
+                              "the member ledger. "
                               "Authenticate with `Authorization: Bearer <token>` (`siyu token create NAME`).")
     app.state.config = config
-    for module in (auth, persons, segments, analytics, identity, runs, imports, audit):
+    for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty):
         app.include_router(module.router)
 
     @app.get("/health", tags=["service"], **guarded(PUBLIC))

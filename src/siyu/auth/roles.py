@@ -18,17 +18,23 @@ PERMISSIONS = {
     "runs:start": "start a pipeline run",
     "imports:write": "upload files, preview mappings, read quarantined rows",
     "audit:read": "read the audit log",
+    "loyalty:read": "read members' points, stored value, lots and ledger history",
+    "loyalty:redeem": "redeem members' points and coupons (audited)",
+    "loyalty:write": "adjust points, top up, spend and refund stored value, issue coupons (audited)",
+    "loyalty:report": "read the stored-value liability and the coupons about to expire, over all members",
 }
 
 _ALL = frozenset(PERMISSIONS)
 ROLES: dict[str, frozenset[str]] = {
     "admin": _ALL,
     "analyst": frozenset({"persons:read", "pii:unmask", "segments:read", "segments:write", "segments:export",
-                          "tags:read", "metrics:read", "identity:read", "runs:read"}),
+                          "tags:read", "metrics:read", "identity:read", "runs:read", "loyalty:read",
+                          "loyalty:report"}),
     "operator": frozenset({"persons:read", "pii:unmask", "segments:read", "tags:read", "metrics:read",
-                           "identity:read", "identity:decide", "runs:read", "runs:start", "imports:write"}),
-    # a guide sees only the customers they own or their store's (siyu.persons applies the scope in the query)
-    "guide": frozenset({"persons:read", "tags:read"}),
+                           "identity:read", "identity:decide", "runs:read", "runs:start", "imports:write",
+                           "loyalty:read", "loyalty:redeem", "loyalty:write", "loyalty:report"}),
+    # a guide sees (and redeems for) only the customers they own or their store's (siyu.persons's scope)
+    "guide": frozenset({"persons:read", "tags:read", "loyalty:read", "loyalty:redeem"}),
     "auditor": frozenset({"audit:read", "runs:read", "metrics:read"}),
 }
 

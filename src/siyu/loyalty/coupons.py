@@ -46,6 +46,24 @@ def issue(engine: Engine, person_id: str, value_fen: int, valid_days: int, key: 
         return _coupon(found)
 
 
+def get(conn: Connection, coupon_id: int) -> Coupon | None:
+    row = conn.execute(select(coupon).where(coupon.c.id == coupon_id)).one_or_none()
+    return _coupon(row) if row is not None else None
+
+
+def find(conn: Connection, key: str) -> Coupon | None:
+    """The coupon issued under an idempotency key, if any."""
+    row = conn.execute(select(coupon).where(coupon.c.key == key)).one_or_none()
+    return _coupon(row) if row is not None else None
+
+
+def held(conn: Connection, person_id: str) -> list[Coupon]:
+    """The member's coupons still to use (issued, not yet expired by a run), soonest-ending first."""
+    rows = conn.execute(select(coupon).where(coupon.c.person_id == person_id, coupon.c.status == "issued")
+                        .order_by(coupon.c.valid_until, coupon.c.id)).all()
+    return [_coupon(r) for r in rows]
+
+
 def redeem(engine: Engine, coupon_id: int, channel: str, order_id: str, *, at: dt.datetime | None = None) -> Coupon:
     """Use the coupon on an order. Redeeming it again for the same order returns it; anything else that is not a
     valid issued coupon is refused."""

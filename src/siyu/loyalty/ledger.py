@@ -142,8 +142,8 @@ class HistoryLine:
     posted_at: dt.datetime
 
 
-def history(conn: Connection, person_id: str, limit: int = 100) -> list[HistoryLine]:
-    """The member's entries, newest first."""
+def history(conn: Connection, person_id: str, limit: int = 100, offset: int = 0) -> list[HistoryLine]:
+    """The member's entries, newest first (`offset` of them skipped)."""
     rows = conn.execute(
         select(posting.c.id, posting.c.key, posting.c.type, account.c.kind, entry.c.amount, entry.c.lot_id,
                lot.c.expires_on, posting.c.reason, posting.c.channel, posting.c.order_id, posting.c.posted_at)
@@ -151,8 +151,15 @@ def history(conn: Connection, person_id: str, limit: int = 100) -> list[HistoryL
                      .join(posting, posting.c.id == entry.c.posting_id)
                      .outerjoin(lot, lot.c.id == entry.c.lot_id))
         .where(account.c.owner_type == PERSON, account.c.owner == person_id)
-        .order_by(posting.c.id.desc(), entry.c.leg).limit(limit)).all()
+        .order_by(posting.c.id.desc(), entry.c.leg).limit(limit).offset(offset)).all()
     return [HistoryLine(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], r[8], r[9], utc(r[10])) for r in rows]
+
+
+def history_size(conn: Connection, person_id: str) -> int:
+    """How many entries the member's history holds (the total of its pages)."""
+    return int(conn.execute(
+        select(func.count()).select_from(entry.join(account, account.c.id == entry.c.account_id))
+        .where(account.c.owner_type == PERSON, account.c.owner == person_id)).scalar_one())
 
 
 def trial_balance(conn: Connection) -> int:

@@ -163,6 +163,13 @@ coupon = Table(
 )
 Index("ix_loyalty_coupon_person", coupon.c.person_id)
 
+request = Table(
+    "loyalty_request", metadata,
+    Column("key", String(200), primary_key=True),  # a caller's Idempotency-Key
+    Column("fingerprint", String(64), nullable=False),  # sha256 of what was asked under it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 
 def create_all(bind: Engine | Connection) -> None:
     """Create the ledger's tables where missing (tests; the store's migration does this in production)."""

@@ -3,6 +3,6 @@ with a guide's scope applied inside the query."""
 
 from siyu.persons.scope import Scope
 from siyu.persons.search import Query, search
-from siyu.persons.view import person_360
+from siyu.persons.view import person_360, visible
 
-__all__ = ["Query", "Scope", "person_360", "search"]
+__all__ = ["Query", "Scope", "person_360", "search", "visible"]

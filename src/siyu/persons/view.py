@@ -16,6 +16,13 @@ def _rows(engine: Engine, sql: str, params: Mapping[str, object]) -> list[dict[s
     return engine.query(sql, params).to_pylist()
 
 
+def visible(engine: Engine, person_id: str, scope: Scope) -> bool:
+    """Whether the person exists and the scope may see them (what a guide's 404 is decided on)."""
+    where, params = scope.where("p")
+    return bool(_rows(engine, f"SELECT 1 AS one FROM person_profile AS p WHERE p.person_id = $pid AND {where}",
+                      {**params, "pid": person_id}))
+
+
 def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = False) -> dict[str, Any] | None:
     """The person as one document, or None when unknown *or outside the scope* (the API answers 404 to both)."""
     where, params = scope.where("p")
