@@ -3,7 +3,9 @@
 
 Orders are synthetic (persons × orders each, Tmall/JD/mini-program, paid over a year); the store is a fresh
 SQLite file, and with `--pg URL` (or SIYU_TEST_PG_URL) a fresh PostgreSQL schema, dropped after. Redemptions
-go straight to siyu.loyalty (the HTTP API adds its own cost). Prints one line per store with the load average.
+are measured twice: straight to siyu.loyalty, and through the HTTP API (`POST /loyalty/persons/{id}/redeem` on a
+real uvicorn on loopback, each client its own keep-alive connection, each request with its Idempotency-Key, token
+check and audit row). Prints one line per store with the load average.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
 """
@@ -20,16 +22,19 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
+import uvicorn
 
 from siyu.loyalty import earning, ledger, lots
 from siyu.loyalty.orders import OrderRow
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.store import open_store
 
-RULES = LoyaltySettings(channel_multipliers={"miniprogram": 2})
+RULES = LoyaltySettings(channel_multipliers={"miniprogram": Decimal(2)})
 TODAY = dt.date(2026, 6, 30)
 
 
@@ -74,8 +79,7 @@ def stores(pg: str | None) -> Iterator[tuple[str, sa.Engine]]:
 
 def redemptions(engine: sa.Engine, clients: int, each: int) -> tuple[float, float, int]:
     """(redemptions per second, p99 ms, refused) for `clients` threads redeeming 1 point `each` times."""
-    with engine.connect() as conn:
-        rich = [p for (p, kind), v in ledger.all_balances(conn).items() if kind == "points" and v >= each][:clients]
+    rich = rich_persons(engine, clients, each)
     latencies: list[float] = []
     refused = 0
     gate = threading.Barrier(len(rich))
@@ -105,6 +109,70 @@ def redemptions(engine: sa.Engine, clients: int, each: int) -> tuple[float, floa
     return len(latencies) / seconds, p99, refused
 
 
+def rich_persons(engine: sa.Engine, count: int, points: int) -> list[str]:
+    with engine.connect() as conn:
+        return [p for (p, kind), v in ledger.all_balances(conn).items() if kind == "points" and v >= points][:count]
+
+
+def serve(engine: sa.Engine, folder: Path) -> tuple[uvicorn.Server, threading.Thread, str, str]:
+    """`siyu serve` over the store in a thread on a free loopback port: (server, thread, url, admin token)."""
+    import socket
+
+    from siyu.api.app import create_app
+    from siyu.api.context import service_config
+    from siyu.auth.users import add_user, create_token
+    from siyu.config.settings import load_settings
+
+    cfg = service_config(folder / "bench.duckdb", load_settings(None), engine)  # redeeming never reads it
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    add_user(engine, name, "operator")
+    token = create_token(engine, name, "bench")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}", token
+
+
+def http_redemptions(engine: sa.Engine, clients: int, each: int) -> tuple[float, float, int]:
+    """(redemptions per second, p99 ms, refused) through the HTTP API, `clients` threads × `each` requests."""
+    rich = rich_persons(engine, clients, each)
+    server, thread, url, token = serve(engine, Path(tempfile.mkdtemp()))
+    latencies: list[float] = []
+    refused = 0
+    gate = threading.Barrier(len(rich))
+    lock = threading.Lock()
+
+    def client(person: str) -> None:
+        nonlocal refused
+        with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {token}"}) as http:
+            gate.wait()
+            for _ in range(each):
+                t = time.perf_counter()
+                r = http.post(f"/loyalty/persons/{person}/redeem", json={"points": 1},
+                              headers={"Idempotency-Key": str(uuid.uuid4())})
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+                    refused += r.status_code != 201
+
+    threads = [threading.Thread(target=client, args=(p,)) for p in rich]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - t0
+    server.should_exit = True
+    thread.join(10)
+    p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else 0.0
+    return len(latencies) / seconds, p99, refused
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=20_000)
@@ -123,10 +191,12 @@ def main() -> None:
         earning.sync(engine, list(changed.values()), RULES, TODAY + dt.timedelta(days=1))
         daily = time.perf_counter() - t
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
+        http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions)
         load = os.getloadavg()
         print(f"{name:10} first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
               f"day's delta {len(day):,} changes among {len(changed):,} rows {daily:5.1f} s | "
               f"redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
+              f"HTTP {http_rate:,.0f}/s p99 {http_p99:.0f} ms ({http_refused} refused) | "
               f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
