@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from siyu.errors import UserError
-from siyu.loyalty.db import now
+from siyu.loyalty.db import now, write
 from siyu.loyalty.tables import request
 
 
@@ -33,12 +33,13 @@ def fingerprint(operation: str, subject: str, body: Mapping[str, object]) -> str
 
 def claim(engine: Engine, key: str, digest: str, at: dt.datetime | None = None) -> bool:
     """Bind `key` to `digest`: True when the key is new, False when it was used before for the same request;
-    KeyReused when it was used for another. Its own short transaction, so it never holds the ledger's lock."""
-    with engine.begin() as conn:
+    KeyReused when it was used for another. Its own short write transaction (taken the ledger's way, so on a busy
+    SQLite it waits its turn like a posting does), committed before the posting is tried."""
+    with write(engine) as conn:
         mod: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         added = conn.execute(mod.insert(request).values(key=key, fingerprint=digest, created_at=at or now())
-                             .on_conflict_do_nothing()).rowcount
+                             .on_conflict_do_nothing().returning(request.c.key)).first() is not None
         bound = conn.execute(select(request.c.fingerprint).where(request.c.key == key)).scalar_one()
     if bound != digest:
         raise KeyReused(f"Idempotency-Key {key!r} was already used for a different request")
-    return bool(added == 1)
+    return added
