@@ -9,13 +9,15 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from siyu.engine import Engine
+
 from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, friendly, reading
-from siyu.engine import Engine
 
 SPECIAL = ("health", "funnel", "cohort", "staff", "script")
 

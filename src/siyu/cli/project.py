@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from siyu.cli.common import UserError, console, friendly
-from siyu.config import load_settings
-from siyu.config.template import template_text
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +21,9 @@ def init(
     force: Annotated[bool, typer.Option(help="overwrite an existing siyu.toml")] = False,
 ) -> None:
     """Create a project folder with a commented siyu.toml (DuckDB warehouse, Asia/Shanghai, CNY)."""
+    from siyu.config import load_settings
+    from siyu.config.template import template_text
+
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "siyu.toml"
     if target.exists() and not force:

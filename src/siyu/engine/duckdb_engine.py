@@ -64,7 +64,11 @@ class DuckDBEngine(Engine):
         try:
             return self.con.execute(sql, dict(params) if params else None).fetchall()
         except duckdb.InterruptException:
-            raise KeyboardInterrupt from None  # Ctrl-C inside a statement is an interrupt, not a failed statement
+            raise KeyboardInterrupt from None
+        except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
+            if str(exc).strip() == "Query interrupted":
+                raise KeyboardInterrupt from None
+            raise  # Ctrl-C inside a statement is an interrupt, not a failed statement
         except duckdb.Error as exc:
             raise EngineError(what, sql, exc) from exc
 
@@ -78,6 +82,10 @@ class DuckDBEngine(Engine):
             return _to_arrow(relation) if relation is not None else pa.table({})
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
+        except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
+            if str(exc).strip() == "Query interrupted":
+                raise KeyboardInterrupt from None
+            raise
         except duckdb.Error as exc:
             raise EngineError("query", sql, exc) from exc
 

@@ -17,15 +17,15 @@ PAUSE_ENV = "SIYU_TEST_PAUSE"
 
 
 class StepsInterrupted(SiyuError):
-    """Ctrl-C during `siyu run`: exit 130, naming the steps whose results are current."""
+    """Ctrl-C during `siyu run`: exit 130, naming the steps whose results are current (`done`: step names, a step
+    that could not produce results marked "(unavailable)")."""
 
     exit_code = 130
 
     def __init__(self, done: list[str], at: str, chosen: list[str]) -> None:
         self.done, self.at = done, at
         rest = chosen[chosen.index(at):] if at in chosen else []
-        current = f"steps {', '.join(done)} finished and their results are current" if done else \
-            "no step had finished"
+        current = f"{', '.join(done)} finished and their results are current" if done else "no step had finished"
         super().__init__(
             f"interrupted during step {at}: {current}; {', '.join(rest)} still hold(s) the previous run's results "
             "(run `siyu run` again to bring them up to date)"

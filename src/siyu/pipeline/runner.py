@@ -146,7 +146,7 @@ def run_pipeline(
         try:
             report.outcomes.append(_run_step(ctx, step))
         except KeyboardInterrupt:
-            done = [o.step for o in report.outcomes if o.status == OK]
+            done = [o.step + (" (unavailable)" if o.status == UNAVAILABLE else "") for o in report.outcomes]
             _finish(engine, run_id, run_started, INTERRUPTED, f"interrupted at step {step.name}")
             raise StepsInterrupted(done, step.name, [s.name for s in chosen]) from None
         except Exception as exc:

@@ -1,0 +1,35 @@
+"""`siyu demo --engine spark` as a pipx install runs it: the venv's python called by path, nothing activated, no
+PYSPARK_PYTHON; Spark's Python workers must still find siyu, and the lake lands beside --out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+def test_the_spark_demo_runs_from_an_unactivated_venv_and_keeps_its_lake_beside_out(tmp_path: Path) -> None:
+    here, out = tmp_path / "here", tmp_path / "out"
+    here.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "VIRTUAL_ENV", "SIYU_WAREHOUSE")}
+    env["PATH"] = "/usr/bin:/bin"  # no venv on PATH: `python3` there is not the interpreter siyu runs in
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # this checkout's siyu (a worktree in dev)
+    if Path("/usr/lib/jvm").is_dir() and "JAVA_HOME" not in env:
+        jdks = sorted(Path("/usr/lib/jvm").glob("*17*"))
+        if jdks:
+            env["JAVA_HOME"] = str(jdks[0])
+    done = subprocess.run(
+        [sys.executable, "-m", "siyu", "demo", "--engine", "spark", "--persons", "400", "--out", str(out / "d.duckdb")],
+        cwd=here, env=env, capture_output=True, text=True, timeout=1200,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    assert "No module named" not in done.stderr and "Traceback" not in done.stderr
+    assert (out / "d-lake" / "orders").is_dir() and (out / "d-lake" / "clv_score").is_dir()
+    assert not (here / "lake").exists()
+    assert (out / "d-lake.published" / "person_profile").is_dir()  # readers' snapshot, hard links
