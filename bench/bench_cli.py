@@ -57,7 +57,7 @@ def main() -> None:
         ("python -c pass (floor)", [sys.executable, "-c", "pass"]),
         ("siyu --help", [*siyu, "--help"]),
         ("siyu version", [*siyu, "version"]),
-        ("siyu segment count", [*siyu, "segment", "count", "orders >= 2 and total_spend > 100", "-w",
+        ("siyu segment count", [*siyu, "segment", "count", "orders >= 2 and has_tag('sleeping')", "-w",
                                 str(warehouse)]),
     ]
     print(f"load average before: {_load()}")

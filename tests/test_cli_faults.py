@@ -180,3 +180,11 @@ def test_ctrl_c_during_a_run_names_the_steps_whose_results_are_current(tmp_path:
         assert log == [("normalise", "ok"), ("identity", "ok"), ("clv", "unavailable")]
         assert con.sql("SELECT status FROM pipeline_run").fetchall() == [("interrupted",)]
         assert not con.sql("SELECT * FROM information_schema.tables WHERE table_name = 'person_profile'").fetchall()
+
+
+def test_init_hints_an_import_path_that_exists_from_where_it_says_to_run_it(tmp_path: Path) -> None:
+    made = siyu("init", "brand", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    hint = " ".join(made.stdout.split())
+    assert "`cd brand && siyu import --source tmall imports/orders.csv`" in hint
+    assert (tmp_path / "brand" / "imports").is_dir()

@@ -32,5 +32,6 @@ def init(
     load_settings(target)  # the template must always be valid
     (folder / "imports").mkdir(exist_ok=True)
     console.print(f"created {target}")
+    go = "" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && "
     console.print(f"next: put channel exports in {folder / 'imports'} and run "
-                  f"`siyu import --source tmall {folder / 'imports'}/orders.csv` from {folder}")
+                  f"`{go}siyu import --source tmall imports/orders.csv`")
