@@ -11,6 +11,8 @@ from rich.table import Table
 from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, err_console, friendly, writing
 
 if TYPE_CHECKING:
+    from siyu.config import WarehouseChoice
+    from siyu.engine import Engine
     from siyu.ingest.importer import ImportReport
     from siyu.ingest.mapping import Mapping
 
@@ -50,28 +52,43 @@ def _import_all(
     for f in files:
         if not f.exists():
             raise UserError(f"file not found: {f}")
+    from siyu.errors import Interrupted
+
+    reports: list[ImportReport] = []
+    try:
+        with writing(warehouse, config, engine, must_exist=False) as (eng, choice):
+            _import_each(eng, choice, files, mapping, encoding, sheet, reports)
+    except KeyboardInterrupt:
+        done = ", ".join(r.file for r in reports)
+        kept = f"{done} imported in full; " if done else ""
+        raise Interrupted(f"interrupted: {kept}the file being imported was rolled back, nothing of it was kept; "
+                          "importing it again is safe") from None
+    return reports
+
+
+def _import_each(
+    eng: Engine, choice: WarehouseChoice, files: list[Path], mapping: Mapping, encoding: str | None,
+    sheet: str | None, reports: list[ImportReport],
+) -> None:
     from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     from siyu.ingest.importer import import_file
 
-    reports = []
-    with writing(warehouse, config, engine, must_exist=False) as (eng, choice):
-        settings = choice.settings.imports
-        for f in files:
-            with Progress(
-                TextColumn("{task.description}", style="bold", markup=False), BarColumn(), TaskProgressColumn(),
-                TimeRemainingColumn(), console=err_console, transient=True,
-            ) as bar:
-                task = bar.add_task(f.name, total=None)
+    settings = choice.settings.imports
+    for f in files:
+        with Progress(
+            TextColumn("{task.description}", style="bold", markup=False), BarColumn(), TaskProgressColumn(),
+            TimeRemainingColumn(), console=err_console, transient=True,
+        ) as bar:
+            task = bar.add_task(f.name, total=None)
 
-                def tick(done: int, total: int | None, unit: str, task_id: TaskID = task) -> None:
-                    bar.update(task_id, completed=done, total=total)
+            def tick(done: int, total: int | None, unit: str, task_id: TaskID = task) -> None:
+                bar.update(task_id, completed=done, total=total)
 
-                reports.append(import_file(
-                    eng, mapping, f, encoding=encoding or settings.encoding, sheet=sheet,
-                    batch_rows=settings.batch_rows, progress=tick, timezone=choice.settings.brand.timezone,
-                ))
-    return reports
+            reports.append(import_file(
+                eng, mapping, f, encoding=encoding or settings.encoding, sheet=sheet,
+                batch_rows=settings.batch_rows, progress=tick, timezone=choice.settings.brand.timezone,
+            ))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,16 +11,14 @@ import os
 import sys
 import time
 
-from siyu.errors import SiyuError
+from siyu.errors import Interrupted
 
 PAUSE_ENV = "SIYU_TEST_PAUSE"
 
 
-class StepsInterrupted(SiyuError):
+class StepsInterrupted(Interrupted):
     """Ctrl-C during `siyu run`: exit 130, naming the steps whose results are current (`done`: step names, a step
     that could not produce results marked "(unavailable)")."""
-
-    exit_code = 130
 
     def __init__(self, done: list[str], at: str, chosen: list[str]) -> None:
         self.done, self.at = done, at
