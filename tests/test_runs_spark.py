@@ -4,11 +4,14 @@ PYSPARK_PYTHON; Spark's Python workers must still find siyu, and the lake lands 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import siyu
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -18,12 +21,14 @@ def test_the_spark_demo_runs_from_an_unactivated_venv_and_keeps_its_lake_beside_
     here.mkdir()
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "VIRTUAL_ENV", "SIYU_WAREHOUSE")}
-    env["PATH"] = "/usr/bin:/bin"  # no venv on PATH: `python3` there is not the interpreter siyu runs in
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # this checkout's siyu (a worktree in dev)
-    if Path("/usr/lib/jvm").is_dir() and "JAVA_HOME" not in env:
-        jdks = sorted(Path("/usr/lib/jvm").glob("*17*"))
-        if jdks:
-            env["JAVA_HOME"] = str(jdks[0])
+    java = shutil.which("java")
+    assert java, "the Spark tests need Java 17 on PATH"
+    # no venv on PATH (only Java's folder and the system's): `python3` there is not the interpreter siyu runs in
+    env["PATH"] = os.pathsep.join([str(Path(java).parent), "/usr/bin", "/bin"])
+    assert Path(sys.executable).parent != Path(java).parent
+    # this checkout's siyu (a worktree in dev), and nothing else: the venv's site-packages must come from the
+    # interpreter itself, or a wrong `python3` in the workers would find them through PYTHONPATH
+    env["PYTHONPATH"] = str(Path(siyu.__file__).resolve().parents[1])
     done = subprocess.run(
         [sys.executable, "-m", "siyu", "demo", "--engine", "spark", "--persons", "400", "--out", str(out / "d.duckdb")],
         cwd=here, env=env, capture_output=True, text=True, timeout=1200,
