@@ -58,6 +58,7 @@ def spark_session(master: str = "local[2]") -> Any:
 class SparkEngine(Engine):
     name = "spark"
     dialect = "spark"
+    step_transactions = False
 
     def __init__(self, lake: Path | str, master: str = "local[2]") -> None:
         self.lake = Path(lake).resolve()

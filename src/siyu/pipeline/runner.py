@@ -93,12 +93,13 @@ def _mark(engine: Engine, run_id: str, started: dt.datetime, status: str, reason
 
 
 def _run_step(ctx: StepContext, step: Step) -> StepOutcome:
-    """Run one step with its run_log row in one transaction; NoResult → `unavailable`, its outputs dropped."""
+    """Run one step with its run_log row in one transaction (where the engine can hold a step in one, see
+    `Engine.step_transactions`); NoResult → `unavailable`, its outputs dropped."""
     engine = ctx.engine
     started = _now()
     t0 = time.perf_counter()
     try:
-        if step.own_transaction:
+        if step.own_transaction or not engine.step_transactions:
             pause_point(step.name)
             result = step.run(ctx)
             outcome = StepOutcome(step.name, result.rows_in, result.rows_out, time.perf_counter() - t0, OK,
