@@ -30,7 +30,8 @@ def test_the_spark_demo_runs_from_an_unactivated_venv_and_keeps_its_lake_beside_
     # interpreter itself, or a wrong `python3` in the workers would find them through PYTHONPATH
     env["PYTHONPATH"] = str(Path(siyu.__file__).resolve().parents[1])
     done = subprocess.run(
-        [sys.executable, "-m", "siyu", "demo", "--engine", "spark", "--persons", "1500", "--out", str(out / "d.duckdb")],
+        [sys.executable, "-m", "siyu", "demo", "--engine", "spark", "--persons", "1500",
+         "--out", str(out / "d.duckdb")],
         cwd=here, env=env, capture_output=True, text=True, timeout=1200,
     )
     assert done.returncode in (0, 1), done.stderr[-3000:]

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from siyu.cli import clv, demo, identity, importing, metrics, project, segment
+from siyu.cli import service as service_cli
 from siyu.cli.common import EXIT_PARTIAL, ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, reading, writing
 
 app = typer.Typer(
@@ -107,5 +108,5 @@ def migrate(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: En
         console.print(f"{eng.describe()}: schema version {SCHEMA_VERSION}")
 
 
-for _group in (project, importing, demo, identity, clv, segment, metrics):
+for _group in (project, importing, demo, identity, clv, segment, metrics, service_cli):
     _group.register(app)

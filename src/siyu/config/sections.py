@@ -1,7 +1,7 @@
 """Which tables siyu.toml may hold, and one way to validate a table and say what is wrong with it.
 
 The core tables ([engine], [brand], [channels], [import]) are typed in settings.py; each later layer types its
-own table ([identity], [clv], [metrics], [profile], [tags]) and validates it with `validated`, so every
+own table ([identity], [clv], [metrics], [profile], [tags], [store]) and validates it with `validated`, so every
 problem reads the same: the file, the dotted key, what is wrong and, for a misspelt name, the nearest valid one.
 """
 
@@ -15,14 +15,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from siyu.errors import UserError
+
 CORE_TABLES = ("engine", "brand", "channels", "import")
-LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags")
+LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "store")
 TOP_KEYS = ("warehouse",)
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A siyu.toml that cannot be used; the message names the file and the key."""
 
 
@@ -37,7 +39,7 @@ def check_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
+        raise UserError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
     return name
 
 

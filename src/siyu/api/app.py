@@ -1,0 +1,30 @@
+"""The FastAPI application: routers, error handlers, the PII-free access log."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from siyu import __version__
+from siyu.api.context import ServiceConfig
+from siyu.api.errors import install_error_handlers
+from siyu.api.logs import install_access_log
+from siyu.api.routes import analytics, audit, auth, identity, imports, persons, runs, segments
+from siyu.api.security import PUBLIC, guarded
+
+
+def create_app(config: ServiceConfig) -> FastAPI:
+    app = FastAPI(title="siyu", version=__version__,
+                  description="siyu's HTTP API: persons, segments, tags, metrics, identity review, runs, imports. "
+                              "Authenticate with `Authorization: Bearer <token>` (`siyu token create NAME`).")
+    app.state.config = config
+    for module in (auth, persons, segments, analytics, identity, runs, imports, audit):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["service"], **guarded(PUBLIC))
+    def health() -> dict[str, str]:
+        """Liveness, with no data."""
+        return {"status": "ok"}
+
+    install_error_handlers(app)
+    install_access_log(app)
+    return app

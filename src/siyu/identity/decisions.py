@@ -1,0 +1,73 @@
+"""Operators' merge/split decisions taken in the service: kept in the operational store, copied into the
+warehouse's `identity_override` by the next run's identity step (siyu.identity.overrides applies them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from siyu.auth.roles import User
+from siyu.config.settings import Settings
+from siyu.engine import Engine
+from siyu.identity.overrides import record_override
+from siyu.store import open_store, store_settings
+from siyu.store.tables import identity_decisions
+
+
+def decide(store: sa.Engine, user: User, kind: str, a: str, b: str | None, note: str = "") -> int:
+    """Record a decision for the next run; the same checks as `siyu identity merge/split`. Returns its id."""
+    if kind not in ("merge", "split"):
+        raise ValueError(f"kind must be 'merge' or 'split', not {kind!r}")
+    if kind == "merge" and not b:
+        raise ValueError("a merge needs two identities")
+    if b is not None and a == b:
+        raise ValueError(f"cannot {kind} {a} with itself")
+    for ref in (a, b):
+        if ref is not None and ":" not in ref:
+            raise ValueError(f"'{ref}' is not an identity: expected channel:channel_uid")
+    with store.begin() as con:
+        result = con.execute(identity_decisions.insert().values(
+            kind=kind, a=a, b=b, note=note, user_name=user.name, at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def decisions(store: sa.Engine, limit: int = 100, offset: int = 0) -> list[dict[str, object]]:
+    q = sa.select(identity_decisions).order_by(identity_decisions.c.id.desc()).limit(limit).offset(offset)
+    with store.connect() as con:
+        return [dict(r._mapping) for r in con.execute(q)]
+
+
+def _store_for(engine: Engine, settings: Settings) -> sa.Engine | None:
+    """The operational store of this warehouse, None when there is none yet (nobody ever served it)."""
+    url = store_settings(settings).url
+    if url:
+        return open_store(url)
+    path = getattr(engine, "path", None)
+    if not path or path == ":memory:":
+        return None
+    beside = Path(path).with_name(Path(path).name + ".store.sqlite")
+    return open_store(f"sqlite:///{beside}") if beside.exists() else None
+
+
+def import_decisions(engine: Engine, settings: Settings, run_id: str = "") -> int:
+    """Copy decisions not yet applied into `identity_override`, oldest first; returns how many."""
+    store = _store_for(engine, settings)
+    if store is None:
+        return 0
+    try:
+        with store.begin() as con:
+            pending = con.execute(sa.select(identity_decisions).where(identity_decisions.c.applied_run.is_(None))
+                                  .order_by(identity_decisions.c.id)).all()
+            for d in pending:
+                record_override(engine, d.kind, d.a, d.b, f"{d.note} (by {d.user_name} in siyu serve)".strip())
+            ids = [d.id for d in pending]
+            if ids:
+                con.execute(identity_decisions.update().where(identity_decisions.c.id.in_(ids))
+                            .values(applied_run=run_id or "run"))
+        return len(pending)
+    finally:
+        store.dispose()

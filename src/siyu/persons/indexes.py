@@ -1,0 +1,31 @@
+"""Indexes that make the service's point lookups fast; built on the serving copy, never during a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SERVING_INDEXES = {
+    "person_profile": ["person_id", "owner_staff_id", "owner_store_id"],
+    "person_map": ["person_id", "channel_uid"],
+    "identities": ["phone", "name", "channel_uid", "phone_suffix"],
+    "person_orders": ["person_key"],
+    "person_tag": ["person_id"],
+    "person_tag_history": ["person_id"],
+    "person_groups": ["person_id"],
+    "messages": ["customer_id"],
+    "clv_score": ["person_id"],
+}
+
+
+def create_serving_indexes(con: Any) -> list[str]:
+    """CREATE INDEX IF NOT EXISTS for each table present on a writable DuckDB connection; returns those made."""
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    made = []
+    for table, columns in SERVING_INDEXES.items():
+        if table not in present:
+            continue
+        for column in columns:
+            name = f"serve_{table}_{column}"
+            con.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")')
+            made.append(name)
+    return made

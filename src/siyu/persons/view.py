@@ -1,0 +1,60 @@
+"""The 360 view of one person: profile, identities, orders, messages, groups, tags with history, CLV, owner."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from siyu.engine import Engine
+from siyu.persons.columns import pii
+from siyu.persons.scope import Scope
+
+RECENT = 50  # orders and messages shown; the rest are a search away
+
+
+def _rows(engine: Engine, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
+    return engine.query(sql, params).to_pylist()
+
+
+def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = False) -> dict[str, Any] | None:
+    """The person as one document, or None when unknown *or outside the scope* (the API answers 404 to both)."""
+    where, params = scope.where("p")
+    params = {**params, "pid": person_id}
+    birthday = "p.birthday" if unmask else "CAST(NULL AS DATE) AS birthday"  # the month stays, for greetings
+    head = _rows(engine, f"SELECT p.* EXCLUDE (name, phone, birthday), {pii('p.name', 'name', unmask)}, "
+                         f"{pii('p.phone', 'phone', unmask)}, {birthday} FROM person_profile AS p "
+                         f"WHERE p.person_id = $pid AND {where}", params)
+    if not head:
+        return None
+    profile = head[0]
+    key: dict[str, object] = {"key": profile.pop("person_key")}
+    pid: dict[str, object] = {"pid": person_id}
+    return {
+        "person_id": person_id,
+        "profile": profile,
+        "identities": _rows(engine, (
+            f"SELECT i.channel, i.channel_uid, {pii('i.name', 'name', unmask)}, {pii('i.phone', 'phone', unmask)}, "
+            f"i.gender, i.province, i.city, i.district, {pii('i.address', 'address', unmask)}, i.first_seen_at, "
+            f"i.last_seen_at FROM person_map AS m JOIN identities AS i ON i.channel = m.channel "
+            f"AND i.channel_uid = m.channel_uid WHERE m.person_id = $pid ORDER BY i.channel, i.channel_uid"), pid),
+        "orders": _rows(engine, (
+            f"SELECT channel, order_id, created_at, status, amount_paid, refund_amount, net_amount, store_id, "
+            f"is_purchase FROM person_orders WHERE person_key = $key ORDER BY created_at DESC LIMIT {RECENT}"), key),
+        "messages": _rows(engine, (
+            f"SELECT msg.message_id, msg.kind, msg.staff_id, msg.sender_type, msg.sent_at, msg.content "
+            f"FROM person_map AS m JOIN messages AS msg ON m.channel = 'wecom' AND msg.customer_id = m.channel_uid "
+            f"WHERE m.person_id = $pid ORDER BY msg.sent_at DESC LIMIT {RECENT}"), pid),
+        "groups": _rows(engine, "SELECT group_id, group_name, group_type, joined_at, left_at, is_member "
+                                "FROM person_groups WHERE person_id = $pid ORDER BY joined_at", pid),
+        "tags": _rows(engine, "SELECT tag, family, source FROM person_tag WHERE person_id = $pid ORDER BY tag", pid),
+        "tag_history": _rows(engine, "SELECT tag, family, source, started_on, ended_on FROM person_tag_history "
+                                     "WHERE person_id = $pid ORDER BY started_on, tag", pid),
+        "clv": next(iter(_rows(engine, "SELECT p_alive, expected_orders_90d, expected_aov, clv, model, scored_at "
+                                       "FROM clv_score WHERE person_id = $pid", pid)), None),
+        "owner": {
+            "staff": next(iter(_rows(engine, "SELECT staff_id, name, store_id, role FROM staff WHERE staff_id = $s",
+                                     {"s": profile.get("owner_staff_id")})), None),
+            "store": next(iter(_rows(engine, "SELECT store_id, name, province, city, district FROM stores "
+                                             "WHERE store_id = $s", {"s": profile.get("owner_store_id")})), None),
+        },
+    }

@@ -1,0 +1,55 @@
+"""Open the operational store and bring it to the latest migration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from siyu.config.settings import Settings
+from siyu.store.settings import store_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def store_url(settings: Settings, warehouse: Path) -> str:
+    """`[store] url`, else a SQLite file `<warehouse>.store.sqlite` beside the warehouse."""
+    url = store_settings(settings).url
+    if url:
+        return url
+    return f"sqlite:///{warehouse.with_name(warehouse.name + '.store.sqlite')}"
+
+
+def _driver(url: str) -> str:
+    """postgresql:// means psycopg 3 here (SQLAlchemy's default would be psycopg2, which is not installed)."""
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
+
+
+def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
+    cur = dbapi_con.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the one writer
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def migrate_store(engine: sa.Engine) -> None:
+    """Apply every migration not yet applied (Alembic, run in-process with the package's own scripts)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str, migrate: bool = True) -> sa.Engine:
+    """A SQLAlchemy engine on the store, migrated to the latest schema."""
+    engine = sa.create_engine(_driver(url), pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if migrate:
+        migrate_store(engine)
+    return engine
