@@ -172,3 +172,21 @@ def test_a_step_without_results_makes_the_run_partial_and_the_rest_still_run(tmp
         assert not con.sql("SELECT * FROM information_schema.tables WHERE table_name = 'clv_score'").fetchall()
     status = siyu("status", "-w", "w.duckdb", cwd=tmp_path)
     assert status.returncode == 0 and "partial" in status.stdout and "one order" in status.stdout
+
+
+def test_a_stored_segment_that_fails_when_run_is_skipped_and_the_run_goes_on(tmp_path: Path) -> None:
+    """The segment step pre-runs each saved segment; one failing in the engine must not abort the step's work
+    (a failed statement would abort an enclosing DuckDB transaction) nor stop the steps after it."""
+    export = _one_order_each(tmp_path)
+    (tmp_path / "siyu.toml").write_text('[identity]\nprobabilistic = false\n', encoding="utf-8")
+    assert siyu("import", "-s", "tmall", str(export), "-w", "w.duckdb", cwd=tmp_path).returncode == 0
+    assert siyu("run", "-w", "w.duckdb", cwd=tmp_path).returncode == 1  # partial: no CLV model, as above
+    assert siyu("segment", "save", "big", "orders >= 1", "-w", "w.duckdb", cwd=tmp_path).returncode == 0
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:  # as an older siyu could store it
+        con.execute("INSERT INTO segment SELECT 'bad_type', 'month(orders) = 1', '', now(), now()")
+    run = siyu("run", "-w", "w.duckdb", cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    log = dict(content(tmp_path / "w.duckdb", "run_log", "step, status"))
+    assert log["segments"] == "ok" and log["metrics"] == "ok"
+    snap = dict(content(tmp_path / "w.duckdb", "segment_snapshot", "segment, members"))
+    assert snap == {"big": 40, "bad_type": None}
