@@ -16,7 +16,8 @@ from siyu.cli.common import EXIT_PARTIAL, ConfigOpt, EngineOpt, WarehouseOpt, co
 
 app = typer.Typer(
     name="siyu",
-    help="siyu (私域): OneID, profiles, segments, lifetime value and private-domain metrics for a brand.",
+    help="siyu (私域): OneID, profiles, segments, lifetime value and private-domain metrics for a brand. "
+    "`siyu --debug COMMAND …` (or SIYU_DEBUG=1) shows the traceback of a failure.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -25,12 +26,8 @@ app = typer.Typer(
 
 
 @app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="show the traceback of a failure")] = False) -> None:
-    """siyu (私域): OneID, profiles, segments, lifetime value and private-domain metrics for a brand."""
-    if debug:
-        import os
-
-        os.environ["SIYU_DEBUG"] = "1"
+def main() -> None:
+    """A group, not a command (`--debug` is read by siyu.cli.entry before typer parses)."""
 
 
 @app.command()
