@@ -38,7 +38,9 @@ def _rest_of_address(alias: str = "") -> str:
 def build_pinyin(engine: Engine, source: str = "identities") -> int:
     """Write `tmp_identity_pinyin(name, name_pinyin)` for the distinct names of `source`."""
     names = engine.query(f"SELECT DISTINCT name FROM {source} WHERE name IS NOT NULL").column("name").to_pylist()
-    return engine.write_arrow(PINYIN, pinyin_table(names), mode="replace")
+    table = pinyin_table(names)
+    engine.create_temp_table(PINYIN, table.schema)  # scratch (and `identity explain` reads a read-only snapshot)
+    return engine.write_arrow(PINYIN, table)
 
 
 def add_pinyin(engine: Engine, names_sql: str) -> int:
