@@ -35,7 +35,7 @@ def write(api: Served, role: str, path: str, body: object, idem: str | None = No
     return httpx.post(api.url + "/loyalty" + path, headers=headers, json=body, timeout=30)
 
 
-def read(api: Served, role: str, path: str, **params: object) -> httpx.Response:
+def read(api: Served, role: str, path: str, **params: int | str) -> httpx.Response:
     return httpx.get(api.url + "/loyalty" + path, headers=api.headers(role), params=params, timeout=30)
 
 
