@@ -53,10 +53,13 @@ def match_edges(
 
 
 def _disagree_sql(x: str, y: str) -> str:
-    """Two identities that cannot be one person: both names known and unlike, or birthdays differ."""
+    """Two identities that cannot be one person: both full names known and unlike; a real surname, or the
+    character a mask left (李*波), that the other's real name contradicts; or birthdays that differ."""
     return (
         f"(({x}.name_real AND {y}.name_real AND {x}.name_pinyin <> {y}.name_pinyin "
         f"AND levenshtein({x}.name_pinyin, {y}.name_pinyin) > 2) "
+        f"OR ({x}.name_sure AND {y}.name_sure AND ({x}.name_masked OR {y}.name_masked) "
+        f"AND ({x}.name_first <> {y}.name_first OR {x}.name_last <> {y}.name_last)) "
         f"OR ({x}.birthday <> {y}.birthday AND month({x}.birthday) <> day({y}.birthday) "
         f"AND NOT (month({x}.birthday) = 1 AND day({x}.birthday) = 1) "
         f"AND NOT (month({y}.birthday) = 1 AND day({y}.birthday) = 1)))"
