@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from siyu.engine import Engine
 from siyu.identity.match_names import (
-    CONTEXT,
     NAMES,
+    build_context,
     build_names,
     name_columns_sql,
     name_joins_sql,
@@ -40,8 +40,10 @@ def build_features(
     are filled from its group: a WeCom friend known by a display name and a phone carries the real name
     and address its mini-program account (same unionid) gave, so it can match a masked Tmall buyer.
     """
-    if source != "identities" or not (engine.table_exists(NAMES) and engine.table_exists(CONTEXT)):
+    if source != "identities" or not engine.table_exists(NAMES):
         build_names(engine, source)
+    else:
+        build_context(engine)
     own = f"""
         SELECT {node_sql('s')} AS unique_id, {name_columns_sql(nickname_channels or [])},
                s.phone, s.phone_prefix, s.phone_suffix, coalesce(s.phone_masked, false) AS phone_masked,

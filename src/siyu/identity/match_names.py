@@ -44,9 +44,10 @@ def _read(raw: str) -> dict[str, object]:
         "raw": raw, "name_full": None if p.partial else (p.name or p.pinyin), "pinyin": None if p.partial else p.pinyin,
         "surname": surname, "last": pinyin_of(p.last) if p.last else None, "partial": p.partial,
     }
-    plain = " ".join(raw.split())
-    if p.surname is None and p.pinyin is None and _PLAIN.fullmatch(plain) and len(plain.replace(" ", "")) >= 2:
-        row.update(name_full=plain, pinyin=pinyin_of(plain))  # a rare surname, a Western name: kept as written
+    if p.surname is None and p.pinyin is None:
+        plain = " ".join(raw.split())
+        if _PLAIN.fullmatch(plain) and len(plain.replace(" ", "")) >= 2:
+            row.update(name_full=plain, pinyin=pinyin_of(plain))  # a rare surname, a Western name: as written
     return row
 
 
@@ -56,7 +57,9 @@ NAMES_SCHEMA = pa.schema([("raw", pa.string()), ("name_full", pa.string()), ("pi
 
 def names_table(raw: list[str]) -> pa.Table:
     """`raw → name_full, pinyin, surname, last, partial` for distinct non-empty strings (pinyin spellings)."""
-    return pa.Table.from_pylist([_read(r) for r in raw if r], schema=NAMES_SCHEMA)
+    rows = [_read(r) for r in raw if r]
+    return pa.table({f.name: pa.array([row[f.name] for row in rows], f.type) for f in NAMES_SCHEMA},
+                    schema=NAMES_SCHEMA)
 
 
 def build_context(engine: Engine) -> int:
