@@ -13,6 +13,7 @@ from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.identity import IdentitySettings, resolve
 from siyu.identity.match_comparisons import splink_settings
+from siyu.identity.match_names import names_table
 from siyu.identity.tables import identities_table
 
 HOME = {"province": "浙江", "city": "杭州", "district": "西湖区", "address": "浙江杭州西湖区中山路8号101室"}
@@ -113,3 +114,16 @@ def test_setting_mistakes_are_one_line_user_errors(duck: Engine) -> None:
         resolve(duck, IdentitySettings())
     with pytest.raises(UserError, match=r"^siyu.toml \[identity\] blocking: unknown column\(s\) nmae;"):
         splink_settings([["nmae", "city"]])
+
+
+def test_names_are_read_once_with_zh_names() -> None:
+    read = {r["raw"]: r for r in names_table(["VIP-刘欣妍", "付 欣丽", "李*波", "崔小姐", "田韵苑", "Tom Li",
+                                              "🌸"]).to_pylist()}
+    assert (read["VIP-刘欣妍"]["name_full"], read["VIP-刘欣妍"]["pinyin"]) == ("刘欣妍", "liuxinyan")
+    assert read["付 欣丽"]["name_full"] == "付欣丽"
+    assert (read["李*波"]["partial"], read["李*波"]["surname"], read["李*波"]["last"]) == (True, "li", "bo")
+    assert (read["崔小姐"]["partial"], read["崔小姐"]["surname"], read["崔小姐"]["name_full"]) == (True, "cui", None)
+    # names zh_names does not read are kept as written, not dropped (a name ending 苑, a Western name)
+    assert (read["田韵苑"]["name_full"], read["田韵苑"]["surname"]) == ("田韵苑", "tian")
+    assert read["Tom Li"]["pinyin"] == "tomli"
+    assert read["🌸"]["name_full"] is None

@@ -19,7 +19,7 @@ import re
 
 import pyarrow as pa
 
-from siyu.domain.zh_names import COMPOUND_SURNAMES, SURNAMES, parse_name, pinyin_of
+from siyu.domain.zh_names import COMPOUND_SURNAMES, SURNAMES, parse_name, pinyin_of, surname_of
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.identity.tables import node_sql
@@ -47,7 +47,11 @@ def _read(raw: str) -> dict[str, object]:
     if p.surname is None and p.pinyin is None:
         plain = " ".join(raw.split())
         if _PLAIN.fullmatch(plain) and len(plain.replace(" ", "")) >= 2:
-            row.update(name_full=plain, pinyin=pinyin_of(plain))  # a rare surname, a Western name: as written
+            # a rare surname, a Western name, a name zh_names takes for a place (田韵苑): as written
+            row.update(name_full=plain, pinyin=pinyin_of(plain))
+            sur = surname_of(plain) if 2 <= len(plain) <= 4 else None
+            if sur and len(sur) < len(plain):
+                row.update(surname=pinyin_of(sur), last=pinyin_of(plain[-1]))
     return row
 
 
