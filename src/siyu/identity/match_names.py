@@ -75,10 +75,10 @@ def build_context(engine: Engine) -> int:
     """
     parts = ["SELECT CAST(NULL AS VARCHAR) AS node, CAST(NULL AS VARCHAR) AS remark, "
              "CAST(NULL AS VARCHAR) AS store_id WHERE 1 = 0"]
-    if engine.table_exists("contacts"):
+    if engine.table_exists("contacts") and "remark" in engine.table_schema("contacts").names:
         parts.append(
-            "SELECT 'wecom:' || external_userid AS node, min(nullif(trim(remark), '')) AS remark, "
-            "CAST(NULL AS VARCHAR) AS store_id FROM contacts WHERE external_userid IS NOT NULL "
+            "SELECT 'wecom:' || external_userid AS node, min(nullif(trim(c.remark), '')) AS remark, "
+            "CAST(NULL AS VARCHAR) AS store_id FROM contacts c WHERE external_userid IS NOT NULL "
             "GROUP BY external_userid"
         )
     if engine.table_exists("stores"):
