@@ -94,6 +94,16 @@ def test_space_inside_a_name_is_the_same_name(duck: Engine) -> None:
     assert persons["store:her"] != persons["store:father"]
 
 
+def test_surname_with_a_title_does_not_contest_a_phone(duck: Engine) -> None:
+    """崔小姐 is what a clerk typed for 崔欣怡: only the surname is known, and it agrees."""
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "miss", "name": "崔小姐", **_phone("13312345678"), **HOME},
+        {"channel": "miniprogram", "channel_uid": "xinyi", "name": "崔欣怡", **_phone("13312345678"), **HOME},
+    ])
+    assert persons["store:miss"] == persons["miniprogram:xinyi"]
+    assert duck.query("SELECT * FROM superkey WHERE key_value = '13312345678'").num_rows == 0
+
+
 def test_name_in_a_wecom_remark_joins_the_right_holder_of_a_family_phone(duck: Engine) -> None:
     """A friend shown as 晴天 whom staff noted as VIP-刘欣妍 is 刘欣妍, not her mother on the same phone."""
     duck.write_arrow("contacts", pa.table({
