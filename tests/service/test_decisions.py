@@ -30,7 +30,7 @@ def test_split_from_the_service_separates_the_pair_at_the_next_run(demo_warehous
                         "WHERE channel || ':' || channel_uid IN ($a, $b)", {"a": pair["a"], "b": pair["b"]})
     persons = {r["node"]: r["person_id"] for r in rows.to_pylist()}
     assert persons[pair["a"]] != persons[pair["b"]]
-    assert decisions(store)[0]["applied_run"] is not None
+    assert decisions(store)[0][0]["applied_run"] is not None
     assert engine.scalar("SELECT count(*) FROM identity_override") == 1
     run_identity(engine, settings)  # already applied: not copied twice
     assert engine.scalar("SELECT count(*) FROM identity_override") == 1

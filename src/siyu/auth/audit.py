@@ -17,11 +17,11 @@ def record(store: sa.Engine, user: User, action: str, target: str = "", reason: 
 
 
 def entries(store: sa.Engine, limit: int = 100, offset: int = 0, action: str | None = None,
-            user_name: str | None = None) -> list[dict[str, object]]:
-    q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit).offset(offset)
-    if action:
-        q = q.where(audit.c.action == action)
-    if user_name:
-        q = q.where(audit.c.user_name == user_name)
+            user_name: str | None = None) -> tuple[list[dict[str, object]], int]:
+    """(a page of entries, newest first; how many match in all)."""
+    conds = [c for c in (audit.c.action == action if action else None,
+                         audit.c.user_name == user_name if user_name else None) if c is not None]
+    q = sa.select(audit).where(*conds).order_by(audit.c.id.desc()).limit(limit).offset(offset)
     with store.connect() as con:
-        return [dict(r._mapping) for r in con.execute(q)]
+        total = con.execute(sa.select(sa.func.count()).select_from(audit).where(*conds)).scalar_one()
+        return [dict(r._mapping) for r in con.execute(q)], int(total)

@@ -52,11 +52,16 @@ def search(engine: Engine, query: Query, scope: Scope, limit: int = 20, offset: 
     """(one page of matching persons, total matches), only those the scope may see."""
     ids, params = query.matching_ids()
     where, scope_params = scope.where("p")
-    base = f"FROM person_profile AS p WHERE p.person_id IN ({ids}) AND {where}"
-    params = {**params, **scope_params}
-    total = int(engine.scalar(f"SELECT count(*) {base}", params) or 0)
     rows = engine.query(
         f"SELECT p.person_id, {pii('p.name', 'name', unmask)}, {pii('p.phone', 'phone', unmask)}, p.gender, "
-        f"p.city, p.orders, p.net_spend, p.last_order_date, p.owner_staff_id, p.owner_store_id "
-        f"{base} ORDER BY p.person_id LIMIT {int(limit)} OFFSET {int(offset)}", params).to_pylist()
+        f"p.city, p.orders, p.net_spend, p.last_order_date, p.owner_staff_id, p.owner_store_id, "
+        f"count(*) OVER () AS _total FROM person_profile AS p WHERE p.person_id IN ({ids}) AND {where} "
+        f"ORDER BY p.person_id LIMIT {int(limit)} OFFSET {int(offset)}", {**params, **scope_params}).to_pylist()
+    if not rows and offset:  # past the last page: the total still counts
+        total = int(engine.scalar(f"SELECT count(*) FROM person_profile AS p WHERE p.person_id IN ({ids}) AND {where}",
+                                  {**params, **scope_params}) or 0)
+        return [], total
+    total = int(rows[0]["_total"]) if rows else 0
+    for r in rows:
+        del r["_total"]
     return rows, total

@@ -18,5 +18,5 @@ def audit_log(request: Request, action: Annotated[str | None, Query(max_length=6
               user: Annotated[str | None, Query(max_length=120)] = None,
               limit: Limit = 100, offset: Offset = 0) -> Page:
     """Who did what, when and why: every unmask, export, download, decision, run and upload."""
-    items = audit.entries(config(request).store, limit, offset, action, user)
-    return Page(items=items, total=len(items) + offset, limit=limit, offset=offset)
+    items, total = audit.entries(config(request).store, limit, offset, action, user)
+    return Page(items=items, total=total, limit=limit, offset=offset)
