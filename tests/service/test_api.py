@@ -3,6 +3,7 @@ position, pagination, exports, identity decisions and logins."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
@@ -159,3 +160,13 @@ def test_login_is_rate_limited(served: Served, attempts: int) -> None:
 def test_openapi_and_docs_are_served(served: Served) -> None:
     assert get(served, None, "/openapi.json").json()["info"]["title"] == "siyu"
     assert "swagger" in get(served, None, "/docs").text.lower()
+
+
+def test_server_log_has_no_personal_data(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    who = _person(served, guide_owned=False)
+    with caplog.at_level(logging.INFO, logger="siyu.api"):
+        assert get(served, "analyst", "/persons", phone=who["phone"]).status_code == 200
+        assert get(served, "analyst", "/persons", name=who["name"]).status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "siyu.api"]
+    assert any(line.startswith("GET /persons 200") for line in lines)
+    assert not any(str(who["phone"]) in line or str(who["name"]) in line for line in lines)
