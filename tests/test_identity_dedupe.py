@@ -7,10 +7,12 @@ import random
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from typer.testing import CliRunner
 
 from siyu.cli.main import app
-from siyu.identity.dedupe import dedupe_table
+from siyu.errors import UserError
+from siyu.identity.dedupe import dedupe_table, read_people
 from siyu.identity.dedupe.columns import recognise
 from siyu.identity.dedupe.names import canonical_given, soundex
 
@@ -99,3 +101,117 @@ def test_cli_dedupe_bad_input_is_a_message(tmp_path: Path) -> None:
     assert "--id column 'nope' not found" in " ".join(res.output.split())
     res = CliRunner().invoke(app, ["dedupe", str(tmp_path / "missing.csv"), "--id", "id"])
     assert res.exit_code == 2 and "no such file" in " ".join(res.output.split())
+
+
+# --- careless and hostile input (issue 18 §4 "dedupe") --------------------------------------------------------
+
+HAN_SURNAMES = "王李张刘陈杨黄赵吴周"
+HAN_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳"]
+HAN_CITIES = ["上海", "北京", "杭州", "成都"]
+
+
+def han_people(n: int, seed: int = 3) -> list[dict[str, str]]:
+    """A Chinese CRM export: name, phone, city, address; about 40% of persons twice, half of those without phone."""
+    rnd = random.Random(seed)
+    rows = []
+    for p in range(n):
+        city = rnd.choice(HAN_CITIES)
+        rec = {"id": f"r{p}", "name": rnd.choice(HAN_SURNAMES) + rnd.choice(HAN_GIVEN) + rnd.choice(HAN_GIVEN),
+               "phone": "13" + "".join(rnd.choice("0123456789") for _ in range(9)), "city": city,
+               "address": f"{city}市{rnd.randint(1, 300)}号路{rnd.randint(1, 99)}号", "person": str(p)}
+        rows.append(rec)
+        if rnd.random() < 0.4:
+            rows.append(dict(rec, id=f"r{p}d", phone="" if rnd.random() < 0.5 else rec["phone"]))
+    return rows
+
+
+def dedupe_cli(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, ["dedupe", *args])
+    assert "Traceback" not in res.output
+    return res.exit_code, " ".join(res.output.split())
+
+
+def test_name_phone_city_address_file_dedupes_on_splink_5(tmp_path: Path) -> None:
+    """No deterministic rule fits these columns: once "EM sampling requires a SQL dialect"."""
+    src = write(tmp_path / "crm.csv", han_people(300))
+    code, out = dedupe_cli(str(src), "--id", "id", "--truth", "person")
+    assert code == 0, out
+    result = dedupe_table(pa.Table.from_pylist(han_people(300)), "id", truth="person")
+    assert result.scores["precision"] >= 0.99 and result.scores["recall"] >= 0.9
+    assert result.columns == {"name": "full_name", "phone": "phone", "city": "city", "address": "address"}
+
+
+def test_an_all_empty_column_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    rows = [dict(r, email="") for r in han_people(200)]
+    code, out = dedupe_cli(str(write(tmp_path / "crm.csv", rows)), "--id", "id", "--truth", "person")
+    assert code == 0, out
+    assert "warning: column 'email' is empty in every record: it links nobody" in out
+    assert "recall 1.0000" in out or "recall 0.9" in out
+
+
+def test_an_all_empty_surname_says_it_links_nobody(tmp_path: Path) -> None:
+    """Once: exit 0, recall 0 and not a word. Now a warning, and the other columns still find the duplicates."""
+    rows = [{**r, "last name": ""} for r in people(300, seed=11)]
+    result = dedupe_table(pa.Table.from_pylist(rows), "id", truth="person")
+    assert result.warnings == ["column 'last name' is empty in every record: it links nobody"]
+    assert result.scores["recall"] >= 0.8 and result.scores["precision"] >= 0.95
+    code, out = dedupe_cli(str(write(tmp_path / "people.csv", rows)), "--id", "id")
+    assert code == 0 and "column 'last name' is empty in every record: it links nobody" in out
+
+
+def test_a_one_row_file_is_one_cluster(tmp_path: Path) -> None:
+    out_file = tmp_path / "clusters.csv"
+    code, out = dedupe_cli(str(write(tmp_path / "one.csv", han_people(2)[:1])), "--id", "id", "--out", str(out_file))
+    assert code == 0, out
+    assert "1 clusters from 1 records" in out and "nothing to compare" in out
+    with out_file.open(encoding="utf-8") as f:
+        assert list(csv.DictReader(f)) == [{"id": "r0", "cluster_id": "r0"}]
+
+
+def test_a_two_row_file_links_a_true_pair_only() -> None:
+    """Two records are one pair: the prior may not be 1 (an infinite weight, once a SQL error)."""
+    same = han_people(2)[:1] * 2
+    same[1] = dict(same[1], id="r0d")
+    assert dedupe_table(pa.Table.from_pylist(same), "id").clusters == 1
+    other = [same[0], dict(same[0], id="x", name="李娜娜", phone="13912345678", address="北京市1号路2号")]
+    assert dedupe_table(pa.Table.from_pylist(other), "id").clusters == 2
+
+
+def test_a_duplicate_header_is_refused_naming_the_column(tmp_path: Path) -> None:
+    src = tmp_path / "dup.csv"
+    src.write_text("id,name,city,city\nr1,王伟,上海,北京\nr2,王伟,上海,北京\n", encoding="utf-8")
+    code, out = dedupe_cli(str(src), "--id", "id")
+    assert code == 2
+    assert "the header names column 'city' more than once (columns 3, 4)" in out
+
+
+@pytest.mark.parametrize("threshold", ["nan", "2", "0", "-0.5", "inf"])
+def test_a_threshold_that_is_not_a_probability_is_one_line(tmp_path: Path, threshold: str) -> None:
+    src = write(tmp_path / "people.csv", people(20))
+    code, out = dedupe_cli(str(src), "--id", "id", "--threshold", threshold)
+    assert code == 2
+    assert "--threshold must be a match probability above 0 and at most 1" in out
+    with pytest.raises(UserError) as err:
+        dedupe_table(pa.Table.from_pylist(people(20)), "id", threshold=float(threshold))
+    assert "\n" not in str(err.value)
+
+
+HOSTILE = ['first "name"', "last`name`", "town; DROP TABLE t", "email -- comment", "birth\ndate", "邮编",
+           "🙂 notes"]
+
+
+def test_hostile_headers_are_names_not_sql(tmp_path: Path) -> None:
+    """Quotes, backticks, `;`, `--`, newlines, Chinese and emoji in headers: each column read as itself."""
+    rename = dict(zip(["first name", "last name", "town", "col_e", "birth", "zip", "person"], HOSTILE, strict=True))
+    ident = 'id"; DROP TABLE t; --'
+    rows = [{ident: r["id"], **{rename[k]: v for k, v in r.items() if k != "id"}} for r in people(300, seed=4)]
+    src = write(tmp_path / "hostile.csv", rows)
+    out_file = tmp_path / "clusters.csv"
+    code, out = dedupe_cli(str(src), "--id", ident, "--truth", "🙂 notes", "--out", str(out_file))
+    assert code == 0, out
+    result = dedupe_table(read_people(src), ident, truth="🙂 notes")
+    assert set(result.columns) == set(HOSTILE[:-1])  # every other column, by its exact name
+    assert result.columns["邮编"] == "postcode" and result.columns["birth\ndate"] == "dob"
+    assert result.scores["precision"] >= 0.99 and result.scores["recall"] >= 0.85
+    with out_file.open(encoding="utf-8") as f:
+        assert next(csv.reader(f)) == [ident, "cluster_id"]

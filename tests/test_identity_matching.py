@@ -13,10 +13,10 @@ import pytest
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.identity import IdentitySettings, resolve
-from siyu.identity.features import FEATURES, build_features, pinyin_of
-from siyu.identity.matching import latest_model
-from siyu.identity.model import COLUMNS
-from siyu.identity.splink_model import explain_pair, linker_from_json
+from siyu.identity.match_comparisons import COLUMNS
+from siyu.identity.match_features import FEATURES, build_features, pinyin_of
+from siyu.identity.match_links import latest_model
+from siyu.identity.splink_linker import explain_pair
 from siyu.identity.tables import identities_table
 from siyu.schema import migrate
 
@@ -95,10 +95,10 @@ def _explain(engine: Engine, left: dict[str, object], right: dict[str, object]) 
     data = engine.query(f"SELECT {', '.join(COLUMNS)} FROM {FEATURES}")
     saved = latest_model(engine)
     assert saved is not None
-    linker = linker_from_json(data, saved, detailed=True)
     order = data.column("unique_id").to_pylist()
     first = order.index(f"{left['channel']}:{left['channel_uid']}")
-    return {r["comparison"]: r["level"] for r in explain_pair(linker, data.slice(first, 1), data.slice(1 - first, 1))}
+    rows = explain_pair(data, saved, data.slice(first, 1), data.slice(1 - first, 1))
+    return {r["comparison"]: r["level"] for r in rows}
 
 
 def test_homophone_names_compare_by_pinyin(trained: Engine) -> None:
@@ -118,7 +118,7 @@ def test_explain_weights_add_up_to_the_total(trained: Engine) -> None:
     data = trained.query(f"SELECT {', '.join(COLUMNS)} FROM {FEATURES}")
     saved = latest_model(trained)
     assert saved is not None
-    rows = explain_pair(linker_from_json(data, saved, detailed=True), data.slice(0, 1), data.slice(1, 1))
+    rows = explain_pair(data, saved, data.slice(0, 1), data.slice(1, 1))
     *parts, total = rows
     assert parts[-1]["comparison"] == "prior" and parts[-1]["weight"] < 0  # two random identities rarely match
     assert sum(r["weight"] for r in parts) == pytest.approx(total["weight"])

@@ -1,4 +1,8 @@
-"""The errors siyu raises on purpose, so the CLI can tell a user's mistake from a bug."""
+"""The errors siyu raises on purpose, so the CLI can tell a user's mistake from a bug.
+
+Each carries the exit status the CLI ends with (docs/cli.md): 2 a mistake the user can fix, 4 the warehouse is
+busy with another writer. Anything else that escapes is a bug: exit 3, traceback only with --debug.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,19 @@ from __future__ import annotations
 class SiyuError(Exception):
     """Base of the errors siyu raises on purpose."""
 
+    exit_code = 2
+
 
 class UserError(SiyuError, ValueError):
     """A mistake the user can fix: printed as one line, exit 2."""
+
+
+class WarehouseBusy(SiyuError):
+    """Another process holds the warehouse for writing (a run or an import): exit 4, nothing changed."""
+
+    exit_code = 4
+
+
+class NoResult(SiyuError):
+    """A step cannot produce its results from the data there is (no CLV model can be fitted when every customer
+    has one order): the run records why, skips what needs them and carries on with the rest."""

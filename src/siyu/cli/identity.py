@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, opened
+from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, err_console, friendly, opened
 
 identity_app = typer.Typer(help="Review and correct OneID: who is whom, and why.", no_args_is_help=True)
 
@@ -122,10 +123,12 @@ def dedupe(
     from siyu.identity.dedupe import dedupe_file
 
     result = dedupe_file(input_file, id_col, truth, out, threshold)
-    cols = Table("column", "recognised as", title=f"{input_file.name}: {result.rows:,} records")
+    cols = Table("column", "recognised as", title=escape(f"{input_file.name}: {result.rows:,} records"))
     for col, kind in result.columns.items():
-        cols.add_row(col, kind)
+        cols.add_row(escape(col), kind)
     console.print(cols)
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"{result.clusters:,} clusters from {result.rows:,} records in {result.seconds:.1f}s")
     if result.scores:
         s = result.scores

@@ -32,6 +32,7 @@ from siyu.clv.transactions import Columns, check_period, load_transactions
 from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.errors import UserError
 
 SOURCE = "SELECT customer_id, order_date, amount FROM clv_transactions"
 
@@ -83,7 +84,7 @@ def fit_file(path: Path, columns: Columns, period: Period, model: str = "auto") 
         summary = summarise(engine, SOURCE, period)
         days, repeats = daily_repeats(engine, SOURCE, period) if period.holdout_end else ([], np.zeros(0))
     if summary.size == 0:
-        raise ValueError(f"{path}: no customer made a first purchase on or before {period.calibration_end}")
+        raise UserError(f"{path}: no customer made a first purchase on or before {period.calibration_end}")
     return fit_summary(path.name, summary, names, days, repeats, with_spend=columns.amount is not None)
 
 
@@ -127,11 +128,11 @@ def report_period(
     if calibration_end is None:
         held = (end - first).days // 3
         if held < MIN_HOLDOUT_DAYS:
-            raise ValueError(f"the orders span only {(end - first).days} days ({first} to {end}): too short to "
+            raise UserError(f"the orders span only {(end - first).days} days ({first} to {end}): too short to "
                              f"hold out {MIN_HOLDOUT_DAYS} days; pass --calibration-end and --holdout-end")
         calibration_end = end - dt.timedelta(days=held)
     if calibration_end < first:
-        raise ValueError(f"the calibration end {calibration_end} is before the first counted order ({first})")
+        raise UserError(f"the calibration end {calibration_end} is before the first counted order ({first})")
     return Period(calibration_end, end, unit)
 
 
@@ -143,12 +144,12 @@ def report_warehouse(
     with `covariate`, also compare pooled fits with fits stratified by private-domain membership."""
     cfg = clv_settings(settings)
     if not engine.table_exists("orders"):
-        raise ValueError(f"{engine.describe()} has no orders table: import orders and run the normalise step first")
+        raise UserError(f"{engine.describe()} has no orders table: import orders and run the normalise step first")
     source = orders_source_sql(engine)
     bounds = engine.query(f"SELECT min(order_date) AS lo, max(order_date) AS hi FROM ({source}) AS s")
     lo, hi = (bounds.column(c)[0].as_py() for c in ("lo", "hi"))
     if lo is None:
-        raise ValueError(f"{engine.describe()} has no paid orders to evaluate on")
+        raise UserError(f"{engine.describe()} has no paid orders to evaluate on")
     period = report_period(lo, hi, calibration_end, holdout_end, cfg.unit)
     summary = summarise_without_ids(engine, source, period)
     days, repeats = daily_repeats(engine, source, period)

@@ -21,6 +21,7 @@ from siyu.clv.selection import converged_or_raise, fit_models
 from siyu.clv.summary import Period, summary_sql
 from siyu.domain.private import private_domain_sql
 from siyu.engine import Engine
+from siyu.errors import UserError
 
 
 def members_sql(period: Period) -> str:
@@ -60,9 +61,9 @@ def _col(table: pa.Table, name: str) -> Array:
 def compare(engine: Engine, source_sql: str, period: Period, names: list[str]) -> list[CovariateGain]:
     """Pooled vs stratified-by-membership fits of each model, judged on the holdout (grouped on the engine)."""
     if period.holdout_end is None:
-        raise ValueError("the covariate comparison needs a holdout period")
+        raise UserError("the covariate comparison needs a holdout period")
     if not (engine.table_exists("contacts") and engine.table_exists("person_map")):
-        raise ValueError("private-domain membership needs the contacts and person_map tables")
+        raise UserError("private-domain membership needs the contacts and person_map tables")
     rows = engine.query(f"""
 SELECT s.x, s.t_x, s.T, s.x_holdout, m.person_id IS NOT NULL AS member, count(*) AS n
 FROM ({summary_sql(source_sql, period)}) AS s LEFT JOIN ({members_sql(period)}) AS m ON m.person_id = s.customer_id
@@ -80,7 +81,7 @@ GROUP BY s.x, s.t_x, s.T, s.x_holdout, m.person_id IS NOT NULL
         try:
             groups[flag] = (d, {m.name: m for m in converged_or_raise(fit_models(names, d))})
         except ValueError as exc:
-            raise ValueError(f"{who} ({d.n_customers:,}) on their own: {exc}") from exc
+            raise UserError(f"{who} ({d.n_customers:,}) on their own: {exc}") from exc
     out = []
     for name, model in pooled.items():
         if not all(name in g[1] for g in groups.values()):

@@ -17,6 +17,7 @@ import numpy as np
 from siyu.clv.base import TransactionModel
 from siyu.clv.data import Array
 from siyu.clv.summary import Summary
+from siyu.errors import UserError
 
 FREQUENCY_BUCKETS = 7  # 0 … 6 repeat purchases, then "7+"
 
@@ -106,7 +107,7 @@ def evaluate(
     """Holdout accuracy of a fitted model (the summary must have a holdout)."""
     period = summary.period
     if period.holdout_end is None:
-        raise ValueError("evaluation needs a holdout period: pass a holdout end date")
+        raise UserError("evaluation needs a holdout period: pass a holdout end date")
     predicted = model.conditional_expected(period.holdout_length, summary.x, summary.t_x, summary.T)
     actual = summary.x_holdout
     err = predicted - actual

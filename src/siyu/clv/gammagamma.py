@@ -14,6 +14,7 @@ from scipy import special
 from siyu.clv.base import NotFittedError
 from siyu.clv.data import Array, DegenerateDataError
 from siyu.clv.likelihood import FitResult, maximise
+from siyu.errors import UserError
 
 
 class GammaGamma:
@@ -60,7 +61,7 @@ class GammaGamma:
         x = np.asarray(x, float)
         m = np.asarray(m, float)
         if (m[np.isfinite(m)] < 0).any():
-            raise ValueError("Gamma-Gamma needs non-negative average order values")
+            raise UserError("Gamma-Gamma needs non-negative average order values")
         repeat = (x > 0) & np.isfinite(m)
         keep = repeat & (m > 0)  # free repeat orders (value 0) carry no information about spend
         return x[keep], m[keep], int((repeat & ~keep).sum())

@@ -10,6 +10,7 @@ from siyu.clv.likelihood import FitResult
 from siyu.clv.mbgnbd import MBGNBD
 from siyu.clv.pnbd import ParetoNBD
 from siyu.clv.summary import Summary
+from siyu.errors import UserError
 
 MODELS: dict[str, type[TransactionModel]] = {"bgnbd": BGNBD, "pnbd": ParetoNBD, "mbgnbd": MBGNBD}
 CHOICES = (*MODELS, "auto")
@@ -20,7 +21,7 @@ def model_names(choice: str) -> list[str]:
     if choice == "auto":
         return list(MODELS)
     if choice not in MODELS:
-        raise ValueError(f"unknown model {choice!r}: use one of {', '.join(CHOICES)}")
+        raise UserError(f"unknown model {choice!r}: use one of {', '.join(CHOICES)}")
     return [choice]
 
 

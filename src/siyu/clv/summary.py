@@ -23,6 +23,7 @@ import pyarrow as pa
 from siyu.clv.data import Array
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.errors import UserError
 
 Unit = Literal["days", "weeks"]
 DAYS_PER_UNIT: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -38,9 +39,9 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.unit not in DAYS_PER_UNIT:
-            raise ValueError(f"unit must be 'days' or 'weeks', not {self.unit!r}")
+            raise UserError(f"unit must be 'days' or 'weeks', not {self.unit!r}")
         if self.holdout_end is not None and self.holdout_end <= self.calibration_end:
-            raise ValueError(
+            raise UserError(
                 f"the holdout end {self.holdout_end} must come after the calibration end {self.calibration_end}"
             )
 

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from siyu.errors import UserError
+
 CORE_TABLES = ("engine", "brand", "channels", "import")
 LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "store")
 TOP_KEYS = ("warehouse",)
@@ -22,7 +24,7 @@ TOP_KEYS = ("warehouse",)
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A siyu.toml that cannot be used; the message names the file and the key."""
 
 
@@ -37,7 +39,7 @@ def check_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
+        raise UserError(f"unknown time zone '{name}' (an IANA name such as 'Asia/Shanghai')") from None
     return name
 
 

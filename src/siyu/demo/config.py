@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from siyu.errors import UserError
+
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -68,13 +70,13 @@ class DemoConfig:
 
     def __post_init__(self) -> None:
         if self.persons < 10:
-            raise ValueError(f"persons must be at least 10, not {self.persons}")
+            raise UserError(f"persons must be at least 10, not {self.persons}")
         if self.end <= self.start:
-            raise ValueError(f"end {self.end} must be after start {self.start}")
+            raise UserError(f"end {self.end} must be after start {self.start}")
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.endswith(("_rate", "_share")) and not 0 <= value <= 1:
-                raise ValueError(f"{f.name} must be between 0 and 1, not {value}")
+                raise UserError(f"{f.name} must be between 0 and 1, not {value}")
 
     @property
     def days(self) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 
+from siyu.errors import UserError
+
 CHANNELS = ("tmall", "jd", "douyin", "miniprogram", "store", "wecom")
 PUBLIC_CHANNELS = ("tmall", "jd", "douyin")  # the platform owns the customer; every sale is paid traffic
 PRIVATE_CHANNELS = ("miniprogram", "store", "wecom")  # the brand owns the relationship
@@ -17,5 +19,5 @@ def check_channels(names: list[str], where: str = "") -> list[str]:
             near = difflib.get_close_matches(name, CHANNELS, n=1)
             hint = f"did you mean '{near[0]}'? " if near else ""
             prefix = f"{where}: " if where else ""
-            raise ValueError(f"{prefix}unknown channel '{name}'; {hint}known channels: {', '.join(CHANNELS)}")
+            raise UserError(f"{prefix}unknown channel '{name}'; {hint}known channels: {', '.join(CHANNELS)}")
     return names

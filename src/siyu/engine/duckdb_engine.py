@@ -12,8 +12,13 @@ import pyarrow as pa
 
 from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError, Params
 from siyu.engine.quote import literal
+from siyu.engine.warehouse_file import check_file, check_tables
 
 _ids = itertools.count()
+NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -36,11 +41,20 @@ class DuckDBEngine(Engine):
     ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            check_file(Path(self.path))
+            if not read_only:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
+            # never reach the network: a file that would need an extension is refused, not downloaded for
+            self.con = duckdb.connect(self.path, read_only=read_only, config=NO_DOWNLOADS)
         except duckdb.Error as exc:
             raise EngineError(f"opening the warehouse {self.path}", "", exc) from exc
+        if self.path != ":memory:":
+            try:
+                check_tables(self.path, self.tables())
+            except BaseException:
+                self.con.close()
+                raise
         if memory_limit:
             self._run("setting memory_limit", f"SET memory_limit = {literal(memory_limit)}")
         if threads:

@@ -11,8 +11,21 @@ if TYPE_CHECKING:  # config imports domain, which quotes through the engine laye
     from siyu.config import Settings
 
 
-def open_engine(settings: Settings, warehouse: Path, engine: str | None = None, read_only: bool = False) -> Engine:
-    """`warehouse` is the DuckDB file; Spark keeps its tables in the lake folder of siyu.toml instead."""
+def engine_name(settings: Settings, engine: str | None = None) -> str:
+    return engine or settings.engine.name
+
+
+def store_path(settings: Settings, warehouse: Path, engine: str | None = None) -> Path:
+    """Where the engine keeps the tables: the DuckDB file, or Spark's lake folder from siyu.toml."""
+    if engine_name(settings, engine) == "spark":
+        return settings.path(settings.engine.lake).resolve()
+    return warehouse
+
+
+def open_engine(
+    settings: Settings, warehouse: Path, engine: str | None = None, read_only: bool = False, lake: Path | None = None
+) -> Engine:
+    """`warehouse` is the DuckDB file; Spark keeps its tables in the lake folder of siyu.toml (or `lake`)."""
     name = engine or settings.engine.name
     if name == "duckdb":
         from siyu.engine.duckdb_engine import DuckDBEngine
@@ -26,5 +39,6 @@ def open_engine(settings: Settings, warehouse: Path, engine: str | None = None, 
     if name == "spark":
         from siyu.engine.spark_engine import SparkEngine
 
-        return SparkEngine(settings.path(settings.engine.lake), master=settings.engine.spark_master)
+        folder = lake if lake is not None else settings.path(settings.engine.lake)
+        return SparkEngine(folder, master=settings.engine.spark_master)
     raise ValueError(f"unknown engine {name!r}: use 'duckdb' or 'spark'")

@@ -12,6 +12,7 @@ import datetime as dt
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 from siyu.identity.tables import OUTPUT, ensure_output_tables
 
 
@@ -44,7 +45,7 @@ def merge_edges_sql(run_id: str) -> str:
     """Edges for operators' merges still in force."""
     return (
         f"SELECT a, b, 'override' AS kind, 'merge' AS key_name, CAST(NULL AS VARCHAR) AS key_value, "
-        f"CAST(NULL AS DOUBLE) AS probability, '{run_id}' AS run_id FROM ({_latest_sql()}) o "
+        f"CAST(NULL AS DOUBLE) AS probability, {literal(run_id)} AS run_id FROM ({_latest_sql()}) o "
         f"WHERE kind = 'merge'"
     )
 

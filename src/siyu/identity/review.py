@@ -9,25 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from siyu.domain import mask_name, mask_phone
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 from siyu.identity.components import connected_components
-from siyu.identity.features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
-from siyu.identity.matching import latest_model
-from siyu.identity.model import COLUMNS
+from siyu.identity.match_comparisons import COLUMNS
+from siyu.identity.match_features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
+from siyu.identity.match_links import latest_model
 from siyu.identity.settings import IdentitySettings
 from siyu.identity.tables import ensure_output_tables, node_sql
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def mask_name(name: str | None) -> str | None:
-    return None if not name else name[0] + "*" * (len(name) - 1)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    return phone if not phone or len(phone) < 8 else phone[:3] + "****" + phone[-4:]
 
 
 def find_identity(engine: Engine, ref: str) -> str:
@@ -36,16 +26,16 @@ def find_identity(engine: Engine, ref: str) -> str:
     if ":" in ref:
         channel, uid = ref.split(":", 1)
         hit = engine.scalar(
-            f"SELECT count(*) FROM person_map WHERE channel = {_quote(channel)} AND channel_uid = {_quote(uid)}"
+            f"SELECT count(*) FROM person_map WHERE channel = {literal(channel)} AND channel_uid = {literal(uid)}"
         )
         if not hit and engine.table_exists("identities"):
             hit = engine.scalar(
-                f"SELECT count(*) FROM identities WHERE channel = {_quote(channel)} AND channel_uid = {_quote(uid)}"
+                f"SELECT count(*) FROM identities WHERE channel = {literal(channel)} AND channel_uid = {literal(uid)}"
             )
         if hit:
             return ref
         raise ValueError(f"no identity {ref!r}: name it as channel:channel_uid, e.g. tmall:tb123")
-    node = engine.scalar(f"SELECT min({node_sql()}) FROM person_map WHERE person_id = {_quote(ref)}")
+    node = engine.scalar(f"SELECT min({node_sql()}) FROM person_map WHERE person_id = {literal(ref)}")
     if node is None:
         raise ValueError(f"no person {ref!r} and no identity by that name (identities look like channel:channel_uid)")
     return str(node)
@@ -54,7 +44,7 @@ def find_identity(engine: Engine, ref: str) -> str:
 def person_of(engine: Engine, node: str) -> str | None:
     channel, uid = node.split(":", 1)
     value = engine.scalar(
-        f"SELECT person_id FROM person_map WHERE channel = {_quote(channel)} AND channel_uid = {_quote(uid)}"
+        f"SELECT person_id FROM person_map WHERE channel = {literal(channel)} AND channel_uid = {literal(uid)}"
     )
     return str(value) if value is not None else None
 
@@ -71,10 +61,10 @@ def show_person(engine: Engine, ref: str, unmask: bool = False) -> tuple[str, li
             f"SELECT {cols}, i.name, i.phone, i.phone_prefix, i.phone_suffix, i.unionid, i.member_no, "
             f"i.city, i.first_seen_at, i.last_seen_at FROM person_map m LEFT JOIN identities i "
             f"ON i.channel = m.channel AND i.channel_uid = m.channel_uid "
-            f"WHERE m.person_id = {_quote(person)} ORDER BY m.channel, m.channel_uid"
+            f"WHERE m.person_id = {literal(person)} ORDER BY m.channel, m.channel_uid"
         ).to_pylist()
     else:
-        rows = engine.query(f"SELECT {cols} FROM person_map m WHERE m.person_id = {_quote(person)}").to_pylist()
+        rows = engine.query(f"SELECT {cols} FROM person_map m WHERE m.person_id = {literal(person)}").to_pylist()
     for r in rows:
         phone = r.pop("phone", None) or (
             f"{r['phone_prefix']}****{r['phone_suffix']}" if r.get("phone_prefix") else None
@@ -106,19 +96,19 @@ class Explanation:
 
 def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[dict[str, Any]]:
     """Hard keys both identities hold, and whether each is a super-key (links nobody)."""
-    from siyu.identity import keys
+    from siyu.identity import key_links
 
     if not engine.table_exists("identities"):
         return []
     build_pinyin(engine)
-    keys.build_key_values(engine, cfg.keys, cfg.nickname_channels)
+    key_links.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     rows = engine.query(
-        f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {keys.KEYS_TABLE} x "
-        f"JOIN {keys.KEYS_TABLE} y ON x.key_name = y.key_name AND x.key_value = y.key_value "
+        f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {key_links.KEYS_TABLE} x "
+        f"JOIN {key_links.KEYS_TABLE} y ON x.key_name = y.key_name AND x.key_value = y.key_value "
         f"LEFT JOIN superkey s ON s.key_name = x.key_name AND s.key_value = x.key_value "
-        f"WHERE x.node = {_quote(a)} AND y.node = {_quote(b)} ORDER BY 1"
+        f"WHERE x.node = {literal(a)} AND y.node = {literal(b)} ORDER BY 1"
     ).to_pylist()
-    for name in (keys.KEYS_TABLE, PINYIN):
+    for name in (key_links.KEYS_TABLE, PINYIN):
         engine.drop_table(name)
     for r in rows:
         if r["key_name"] == "phone":
@@ -128,7 +118,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
 
 def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tuple[list[dict[str, Any]], str]:
     """Splink's match weight per comparison for the pair, with the model of the latest run."""
-    from siyu.identity.splink_model import explain_pair, linker_from_json
+    from siyu.identity.splink_linker import explain_pair
 
     saved = latest_model(engine)
     if saved is None or not engine.table_exists("identities"):
@@ -143,8 +133,7 @@ def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tu
     ids = data.column("unique_id").to_pylist()
     if a not in ids or b not in ids:
         return [], "one of the two is not in `identities` (known only from contacts): no attributes to compare"
-    linker = linker_from_json(data, saved, detailed=True)
-    rows = explain_pair(linker, data.slice(ids.index(a), 1), data.slice(ids.index(b), 1))
+    rows = explain_pair(data, saved, data.slice(ids.index(a), 1), data.slice(ids.index(b), 1))
     return rows, "attributes missing on an identity are taken from the persons its hard keys form"
 
 
@@ -155,11 +144,11 @@ def explain(engine: Engine, ref_a: str, ref_b: str, cfg: IdentitySettings) -> Ex
     out.shared_keys = _shared_keys(engine, a, b, cfg)
     out.links = engine.query(
         f"SELECT a, b, kind, key_name, probability FROM identity_edge "
-        f"WHERE (a = {_quote(a)} AND b = {_quote(b)}) OR (a = {_quote(b)} AND b = {_quote(a)})"
+        f"WHERE (a = {literal(a)} AND b = {literal(b)}) OR (a = {literal(b)} AND b = {literal(a)})"
     ).to_pylist()
     out.overrides = engine.query(
-        f'SELECT kind, a, b, "at", note FROM identity_override WHERE a IN ({_quote(a)}, {_quote(b)}) '
-        f'OR b IN ({_quote(a)}, {_quote(b)}) ORDER BY "at"'
+        f'SELECT kind, a, b, "at", note FROM identity_override WHERE a IN ({literal(a)}, {literal(b)}) '
+        f'OR b IN ({literal(a)}, {literal(b)}) ORDER BY "at"'
     ).to_pylist()
     out.weights, out.note = _splink_weights(engine, a, b, cfg)
     return out

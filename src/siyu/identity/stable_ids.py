@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal
 
 CLAIMS = "tmp_identity_claims"
 ASSIGNED = "tmp_identity_assigned"
@@ -62,17 +63,17 @@ def assign_person_ids(engine: Engine, labels: str, nodes: str, run_id: str, at: 
         FROM comps c LEFT JOIN kept k ON k.label = c.label LEFT JOIN fresh f ON f.label = c.label
         """,
     )
-    stamp = f"CAST('{at.isoformat(sep=' ')}' AS TIMESTAMP)"
+    stamp = literal(at)
     events = engine.insert_select(
         "person_history",
         f"""
         SELECT a.person_id, CASE WHEN c.is_heir THEN 'merged' ELSE 'split' END AS event,
-               c.person_id AS other_id, {stamp} AS "at", '{run_id}' AS run_id
+               c.person_id AS other_id, {stamp} AS "at", {literal(run_id)} AS run_id
         FROM {CLAIMS} c JOIN {ASSIGNED} a ON a.label = c.label
         WHERE c.person_id <> a.person_id
         UNION ALL
         SELECT a.person_id, 'created' AS event, CAST(NULL AS VARCHAR) AS other_id, {stamp} AS at,
-               '{run_id}' AS run_id
+               {literal(run_id)} AS run_id
         FROM {ASSIGNED} a WHERE a.is_new AND NOT EXISTS (SELECT 1 FROM {CLAIMS} c WHERE c.label = a.label)
         """,
     )

@@ -13,9 +13,9 @@ import pyarrow as pa
 
 from siyu.config import Settings
 from siyu.engine import Engine
-from siyu.identity import keys, overrides
+from siyu.identity import key_links, overrides
 from siyu.identity.components import connected_components
-from siyu.identity.features import CONTEXT, PINYIN, build_pinyin
+from siyu.identity.match_features import CONTEXT, PINYIN, build_pinyin
 from siyu.identity.settings import IdentitySettings, identity_settings
 from siyu.identity.stable_ids import assign_person_ids
 from siyu.identity.tables import ensure_output_tables
@@ -42,18 +42,18 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         raise ValueError("no `identities` table: run the `normalise` step first (`siyu run --step normalise`)")
     run_id = run_id or uuid.uuid4().hex[:12]
     ensure_output_tables(engine)
-    nodes = keys.nodes_sql()
+    nodes = key_links.nodes_sql()
     if engine.table_exists("contacts"):
-        nodes = f"SELECT DISTINCT * FROM ({nodes} UNION ALL {keys.contact_nodes_sql()}) q"
+        nodes = f"SELECT DISTINCT * FROM ({nodes} UNION ALL {key_links.contact_nodes_sql()}) q"
     rows_in = engine.create_temp_table_as(NODES, nodes)
     build_pinyin(engine)
-    keys.build_key_values(engine, cfg.keys, cfg.nickname_channels)
-    n_super = engine.create_table_as("superkey", keys.superkeys_sql(cfg.superkey_threshold, run_id))
-    parts = [keys.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
+    key_links.build_key_values(engine, cfg.keys, cfg.nickname_channels)
+    n_super = engine.create_table_as("superkey", key_links.superkeys_sql(cfg.superkey_threshold, run_id))
+    parts = [key_links.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
     engine.create_table_as("identity_edge", " UNION ALL ".join(f"({p})" for p in parts))
     n_match, how, components = 0, "probabilistic matching off", None
     if cfg.probabilistic:
-        from siyu.identity.matching import EDGES, match_edges
+        from siyu.identity.match_links import EDGES, match_edges
 
         connected_components(engine, f"SELECT node FROM {NODES}", "SELECT a, b FROM identity_edge",
                              HARD_GROUPS, cfg.max_iterations)
@@ -69,7 +69,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     else:
         rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
-    for name in (NODES, LABELS, DETACHED, keys.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
+    for name in (NODES, LABELS, DETACHED, key_links.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
                  PINYIN, CONTEXT, HARD_GROUPS):
         engine.drop_table(name)
     message = (

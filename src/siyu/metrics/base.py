@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from siyu.domain.orders import paid_sql, purchase_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
+from siyu.errors import UserError
 from siyu.metrics.chats import chat_sql, replies_sql, script_sql
 from siyu.metrics.flows import buy_days_sql
 from siyu.metrics.settings import MetricsConfig
@@ -145,10 +146,10 @@ def build_base(engine: Engine, cfg: MetricsConfig) -> Base:
     """(Re)build the mx_* tables; a clear error when the clean tables are missing."""
     missing = [t for t in REQUIRED if not engine.table_exists(t)]
     if missing:
-        raise ValueError(f"no {', '.join(missing)} table(s): run `siyu run` (the normalise step) first")
+        raise UserError(f"no {', '.join(missing)} table(s): run `siyu run` (the normalise step) first")
     days = data_days(engine)
     if days is None:
-        raise ValueError("no data: the warehouse has no orders, friends or messages yet (`siyu import` first)")
+        raise UserError("no data: the warehouse has no orders, friends or messages yet (`siyu import` first)")
     as_of = cfg.settings.as_of or days[1]
     has_map = engine.table_exists("person_map") and engine.row_count("person_map") > 0
     stop = as_of + dt.timedelta(days=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from siyu.errors import UserError
 from siyu.metrics import chats, flows, stocks
 from siyu.metrics.periods import Window
 from siyu.metrics.settings import MetricsSettings
@@ -80,4 +81,4 @@ def find(name: str) -> Metric:
     """The metric called `name`; a clear error listing the known names otherwise."""
     if name in BY_NAME:
         return BY_NAME[name]
-    raise ValueError(f"unknown metric {name!r}; known: {', '.join(BY_NAME)}")
+    raise UserError(f"unknown metric {name!r}; known: {', '.join(BY_NAME)}")

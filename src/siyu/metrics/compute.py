@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.errors import UserError
 from siyu.metrics import flows
 from siyu.metrics.catalogue import FAMILIES, METRICS, Metric, find
 from siyu.metrics.periods import Window
@@ -35,7 +36,7 @@ def _value(kind: str) -> str:
 
 def metric_sql(metric: Metric, w: Window, slice_name: str, cfg: MetricsSettings) -> str:
     if slice_name not in metric.slices:
-        raise ValueError(
+        raise UserError(
             f"metric {metric.name} cannot be sliced by {slice_name!r}; it can by: {', '.join(metric.slices)}"
         )
     inner = metric.build(w, slice_name, cfg)
@@ -51,7 +52,7 @@ def family_sql(family: str, metrics: list[Metric], w: Window, slice_name: str) -
     """One query for several metrics of a family (they share their expensive part, e.g. a sort)."""
     for m in metrics:
         if slice_name not in m.slices:
-            raise ValueError(f"metric {m.name} cannot be sliced by {slice_name!r}; it can by: {', '.join(m.slices)}")
+            raise UserError(f"metric {m.name} cannot be sliced by {slice_name!r}; it can by: {', '.join(m.slices)}")
     inner = FAMILIES[family](w, slice_name, [m.name for m in metrics])
     return f"""
         SELECT metric, {literal(w.grain)} AS grain, period, {literal(slice_name)} AS slice,
@@ -81,7 +82,7 @@ def compute(engine: Engine, cfg: MetricsSettings, names: list[str] | None, w: Wi
     """Metrics (all by default) for each period of `w`, sliced; the base tables must exist (`build_base`)."""
     metrics = [find(n) for n in names] if names else [m for m in METRICS if slice_name in m.slices]
     if not metrics:
-        raise ValueError(f"no metric can be sliced by {slice_name!r}")
+        raise UserError(f"no metric can be sliced by {slice_name!r}")
     w.write(engine)
     if any(m.name == "core_return_rate" for m in metrics):
         key = flows.core_key(w, cfg.core_share)

@@ -17,6 +17,7 @@ from typing import Any
 
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.errors import UserError
 
 FACTORS = ("parcels", "acquisition_rate", "first_order_conversion", "first_order_value")
 CENT = Decimal("0.01")
@@ -80,7 +81,7 @@ def decompose(before: FunnelPeriod, after: FunnelPeriod) -> Decomposition:
     for name in FACTORS:
         for period, f in ((before, f0), (after, f1)):
             if not f[name]:
-                raise ValueError(
+                raise UserError(
                     f"cannot decompose: {name} is zero or has no data in {period.start} … {period.end}"
                 )
     s0 = math.prod(f0[n] or 0.0 for n in FACTORS)

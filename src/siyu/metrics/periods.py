@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.errors import UserError
 
 Grain = Literal["day", "week", "month", "total"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "total")
@@ -58,9 +59,9 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.grain not in GRAINS:
-            raise ValueError(f"--by must be one of {', '.join(GRAINS)}, not {self.grain!r}")
+            raise UserError(f"--by must be one of {', '.join(GRAINS)}, not {self.grain!r}")
         if self.end < self.start:
-            raise ValueError(f"--to {self.end} is before --from {self.start}")
+            raise UserError(f"--to {self.end} is before --from {self.start}")
 
     @property
     def stop(self) -> dt.date:

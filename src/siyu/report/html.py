@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from siyu.errors import UserError
 from siyu.report import svg
 from siyu.report.labels import t
 
@@ -125,7 +126,7 @@ def _cohort(data: dict[str, Any], lang: str) -> str:
 def render_report(data: dict[str, Any], lang: str = "zh", brand: str = "", health_days: int = 365) -> str:
     """The whole page; `data` comes from `siyu.metrics.collect`."""
     if lang not in ("zh", "en"):
-        raise ValueError(f"--lang must be 'zh' or 'en', not {lang!r}")
+        raise UserError(f"--lang must be 'zh' or 'en', not {lang!r}")
     warn = "" if data["person_map"] else f"<p class='note warn'>{escape(t('fallback', lang))}</p>"
     title = f"{brand} · {t('title', lang)}" if brand else t("title", lang)
     body = "".join([

@@ -13,6 +13,7 @@ import pyarrow.csv as pacsv
 
 from siyu.domain.masking import masked_name_sql, masked_phone_sql
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.segment.store import members_sql
 
 XLSX_MAX_ROWS = 1_048_575  # one row of the sheet is the header
@@ -40,7 +41,7 @@ def export(engine: Engine, name: str, out: Path, unmask: bool = False) -> int:
     """Write the members to .csv (UTF-8 with BOM, so Excel shows Chinese) or .xlsx; returns rows written."""
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"{out}: export to a .csv or .xlsx file")
+        raise UserError(f"{out}: export to a .csv or .xlsx file")
     data = members(engine, name, unmask)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
@@ -49,7 +50,7 @@ def export(engine: Engine, name: str, out: Path, unmask: bool = False) -> int:
             pacsv.write_csv(data, fh)
         return data.num_rows
     if data.num_rows > XLSX_MAX_ROWS:
-        raise ValueError(f"{out}: {data.num_rows:,} members do not fit in one Excel sheet; export to .csv")
+        raise UserError(f"{out}: {data.num_rows:,} members do not fit in one Excel sheet; export to .csv")
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)

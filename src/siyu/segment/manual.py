@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.segment.tables import MANUAL_TAG, ensure_tables, now
 
 
@@ -23,17 +24,17 @@ def read_list(path: Path, tag: str | None) -> list[tuple[int, str, str, str]]:
         fields = [f.strip() for f in reader.fieldnames or []]
         key = next((k for k in ("person_id", "phone") if k in fields), None)
         if key is None:
-            raise ValueError(f"{path}: row 1: the header needs a 'person_id' or 'phone' column (has: {fields})")
+            raise UserError(f"{path}: row 1: the header needs a 'person_id' or 'phone' column (has: {fields})")
         if tag is None and "tag" not in fields:
-            raise ValueError(f"{path}: row 1: no 'tag' column; add one or pass --tag NAME")
+            raise UserError(f"{path}: row 1: no 'tag' column; add one or pass --tag NAME")
         rows: list[tuple[int, str, str, str]] = []
         for number, raw in enumerate(reader, start=2):
             row = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
             value, name = row.get(key, ""), tag or row.get("tag", "")
             if not value:
-                raise ValueError(f"{path}: row {number}: field '{key}' is empty")
+                raise UserError(f"{path}: row {number}: field '{key}' is empty")
             if not name:
-                raise ValueError(f"{path}: row {number}: field 'tag' is empty")
+                raise UserError(f"{path}: row {number}: field 'tag' is empty")
             rows.append((number, key, value, name))
     return rows
 

@@ -8,6 +8,7 @@ import uuid
 import pyarrow as pa
 
 from siyu.engine import Engine, EngineError
+from siyu.errors import UserError
 from siyu.segment.errors import SegmentError, closest
 from siyu.segment.language import Vocabulary, segment_sql
 from siyu.segment.tables import SEGMENT, SEGMENT_SNAPSHOT, ensure_tables, now, vocabulary
@@ -30,7 +31,7 @@ def get_segment(engine: Engine, name: str) -> dict[str, object]:
     saved = {str(s["name"]): s for s in list_segments(engine)}
     if name not in saved:
         hint = closest(name, saved) or (f"saved: {', '.join(saved)}" if saved else "none saved yet")
-        raise ValueError(f"no segment named '{name}'; {hint}")
+        raise UserError(f"no segment named '{name}'; {hint}")
     return saved[name]
 
 
@@ -41,7 +42,7 @@ def save_segment(engine: Engine, name: str, expression: str, description: str = 
     stored has run at least once here: a segment that cannot run is never saved.
     """
     if not _NAME.match(name):
-        raise ValueError(f"segment name {name[:80]!r}: use letters, digits, '_', '-' or '.', at most 64 characters")
+        raise UserError(f"segment name {name[:80]!r}: use letters, digits, '_', '-' or '.', at most 64 characters")
     with engine.transaction():
         try:
             count(engine, expression)

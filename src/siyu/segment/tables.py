@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pyarrow as pa
 
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.segment.helpers import Sources
 from siyu.segment.language import Vocabulary
 
@@ -47,7 +48,7 @@ def vocabulary(engine: Engine, src: Sources | None = None) -> Vocabulary:
     """The profile's columns and as-of day; a clear message when the profile has not been built yet."""
     src = src or Sources()
     if not engine.table_exists(src.profile):
-        raise ValueError(f"no {src.profile} table yet: run `siyu run` (steps normalise, identity, profile) first")
+        raise UserError(f"no {src.profile} table yet: run `siyu run` (steps normalise, identity, profile) first")
     schema = engine.table_schema(src.profile)
     as_of = engine.scalar(f"SELECT max(as_of) FROM {src.profile}")
     if not isinstance(as_of, dt.date):

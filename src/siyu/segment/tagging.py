@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from siyu.config import ConfigError, Settings
+from siyu.config.sections import nearest
 from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.profile.history import update_history
@@ -20,6 +21,8 @@ from siyu.segment.errors import SegmentError
 from siyu.segment.helpers import Sources
 from siyu.segment.language import compile_predicate
 from siyu.segment.tables import ensure_tables, vocabulary
+
+RULE_KEYS = ("name", "description", "predicate")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ def load_rules(path: Path) -> list[Rule]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    extra = set(data) - {"tag"}
+    if extra:
+        first = sorted(extra)[0]
+        raise ConfigError(f"{path}: unknown table [{first}]{nearest(first, ['tag'])} (rules are [[tag]] tables)")
     entries = data.get("tag", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: write each rule as a [[tag]] table")
@@ -45,9 +52,9 @@ def load_rules(path: Path) -> list[Rule]:
         where = f"{path}: [[tag]] #{i}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: not a table")
-        unknown = set(entry) - {"name", "description", "predicate"}
+        unknown = sorted(set(entry) - set(RULE_KEYS))
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise ConfigError(f"{where}: unknown key '{unknown[0]}'{nearest(unknown[0], RULE_KEYS)}")
         name, predicate = entry.get("name"), entry.get("predicate")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{where}: 'name' is missing")

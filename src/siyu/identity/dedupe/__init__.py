@@ -1,20 +1,29 @@
-"""`siyu dedupe`: deduplicate any table of people with Splink, configured from the columns it recognises."""
+"""`siyu dedupe`: deduplicate any table of people with Splink, configured from the columns it recognises.
+
+Careless input gets one line naming the file and the column or setting: a duplicate header, a threshold that
+is not a probability, an id column with blanks. A column that is empty in every record is left out of the
+model with a warning (it links nobody); fewer than two records need no model.
+"""
 
 from __future__ import annotations
 
+import math
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from siyu.identity import splink_model
-from siyu.identity.dedupe import model
+from siyu.errors import UserError
+from siyu.identity import splink_linker
+from siyu.identity.dedupe import comparisons
 from siyu.identity.dedupe.columns import recognise
+from siyu.identity.dedupe.evaluation import pairwise_scores
 from siyu.identity.dedupe.prepare import standardise
-from siyu.identity.dedupe.score import pairwise_scores
 
 
 @dataclass
@@ -26,57 +35,121 @@ class DedupeResult:
     blocks: list[list[str]]
     assignment: pa.Table  # (id, cluster_id)
     scores: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_people(path: Path) -> pa.Table:
     """A CSV or Parquet file with every column as text; a clear error for anything else."""
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             table = pq.read_table(path)
         elif suffix in (".csv", ".txt", ".tsv"):
-            parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
+            parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",", newlines_in_values=True)
             table = pacsv.read_csv(path, parse_options=parse,
                                    convert_options=pacsv.ConvertOptions(auto_dict_encode=False))
         else:
-            raise ValueError(f"{path}: read CSV (.csv/.tsv) or Parquet (.parquet) files, not {suffix or 'no suffix'}")
-    except pa.ArrowInvalid as exc:
-        raise ValueError(f"{path}: cannot be read: {str(exc).splitlines()[0]}") from None
-    return pa.table({n: table.column(n).cast(pa.string()) for n in table.column_names})
+            raise UserError(f"{path}: read CSV (.csv/.tsv) or Parquet (.parquet) files, not {suffix or 'no suffix'}")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UserError(f"{path}: cannot be read: {str(exc).splitlines()[0]}") from None
+    _refuse_duplicate_headers(table.column_names, str(path))
+    return pa.table([c.cast(pa.string()) for c in table.columns], names=table.column_names)
+
+
+def _refuse_duplicate_headers(names: list[str], source: str) -> None:
+    twice = [n for n, k in Counter(names).items() if k > 1]
+    if twice:
+        where = ", ".join(str(i + 1) for i, n in enumerate(names) if n == twice[0])
+        raise UserError(f"{source}: the header names column {twice[0]!r} more than once (columns {where}); "
+                        f"rename all but one")
+
+
+def _check_threshold(threshold: float) -> None:
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and 0.0 < threshold <= 1.0):
+        raise UserError(f"--threshold must be a match probability above 0 and at most 1, not {threshold}")
+
+
+def _blank(column: pa.ChunkedArray) -> bool:
+    """No value but blanks (what an empty spreadsheet column becomes)."""
+    values = pc.utf8_trim_whitespace(pc.drop_null(column.cast(pa.string())))
+    return bool(pc.all(pc.equal(values, "")).as_py() is not False)
+
+
+def _singletons(ids: pa.ChunkedArray, id_col: str) -> pa.Table:
+    as_text = ids.cast(pa.string())
+    return pa.table({id_col: as_text, "cluster_id": as_text})
+
+
+def _unused(data: pa.Table, sources: dict[str, str], warned: set[str]) -> tuple[pa.Table, list[str]]:
+    """`data` without its all-NULL standard columns; a warning for each source column that gave nothing."""
+    empty = [c for c in data.column_names if c != "unique_id" and data.column(c).null_count == data.num_rows]
+    warnings = []
+    for source in dict.fromkeys(sources[c] for c in empty if c in sources):
+        if source not in warned:
+            warnings.append(f"column {source!r} has no value siyu can compare: it links nobody")
+    return data.drop_columns(empty), warnings
 
 
 def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, threshold: float = 0.99,
                  source: str = "input") -> DedupeResult:
     """Cluster the records of `table`; with `truth`, score the clusters pairwise against it."""
     t0 = time.perf_counter()
+    _check_threshold(threshold)
+    _refuse_duplicate_headers(table.column_names, source)
     for col, opt in ((id_col, "--id"), (truth, "--truth")):
         if col is not None and col not in table.column_names:
-            raise ValueError(f"{source}: {opt} column {col!r} not found; columns: {', '.join(table.column_names)}")
+            raise UserError(f"{source}: {opt} column {col!r} not found; columns: {', '.join(table.column_names)}")
     ids = table.column(id_col)
     if ids.null_count or len(ids.unique()) != len(ids):
-        raise ValueError(f"{source}: --id column {id_col!r} must be unique and never empty")
-    roles = recognise(table, {id_col, *([truth] if truth else [])})
-    data = standardise(table, id_col, roles)
-    budget = max(2_000_000, 50 * table.num_rows)
-    blocks = model.choose_blocks(data, budget)
-    if not blocks:
-        raise ValueError(f"{source}: no column to compare records on (recognised: {roles})")
-    em, strict = model.training(data)
-    u_pairs = min(1.5e5, max(5e4, 10.0 * table.num_rows))  # u settles long before; more only costs time
-    linker = splink_model.train(data, model.settings(data, blocks), u_pairs, em, strict)
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
-    assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])
-    assigned = pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
-                         "cluster_id": assigned.column("cluster_id").cast(pa.string())})
-    result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks, assigned)
+        raise UserError(f"{source}: --id column {id_col!r} must be unique and never empty")
+    skip = {id_col, *([truth] if truth else [])}
+    blank = [c for c in table.column_names if c not in skip and _blank(table.column(c))]
+    warnings = [f"column {c!r} is empty in every record: it links nobody" for c in blank]
+    roles = recognise(table.drop_columns(blank), skip)
+    blocks: list[list[str]] = []
+    if table.num_rows < 2:
+        assigned = _singletons(ids, id_col)
+        warnings.append(f"{table.num_rows} record{'' if table.num_rows == 1 else 's'}: nothing to compare")
+    else:
+        data, sources = standardise(table, id_col, roles)
+        data, unused = _unused(data, sources, set(blank))
+        warnings += unused
+        assigned, blocks = _clusters(data, id_col, threshold, source, roles)
+    roles.update({c: "empty (ignored)" for c in blank})
+    result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks,
+                          assigned, warnings=warnings)
     if truth:
-        truth_table = pa.table({id_col: ids, "truth": table.column(truth)})
+        truth_table = pa.table({id_col: ids.cast(pa.string()), "truth": table.column(truth)})
         result.scores = pairwise_scores(assigned, truth_table, id_col)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _budget(rows: int) -> int:
+    """Pairs a blocking rule may generate before it is dropped."""
+    return max(2_000_000, 50 * rows)
+
+
+def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
+              roles: dict[str, str]) -> tuple[pa.Table, list[list[str]]]:
+    """(id, cluster_id) of the standardised records, by a model trained on them; and the blocking rules."""
+    budget = _budget(data.num_rows)
+    blocks = comparisons.choose_blocks(data, budget)
+    if not blocks:
+        raise UserError(f"{source}: no column to compare records on (recognised: {roles})")
+    em, strict = comparisons.training(data, budget)
+    u_pairs = min(1.5e5, max(5e4, 10.0 * data.num_rows))  # u settles long before; more only costs time
+    try:
+        linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
+    except ValueError as exc:
+        raise UserError(f"{source}: {exc}") from None
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
+    assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])
+    return pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
+                     "cluster_id": assigned.column("cluster_id").cast(pa.string())}), blocks
 
 
 def dedupe_file(path: Path, id_col: str, truth: str | None, out: Path | None, threshold: float) -> DedupeResult:

@@ -2,6 +2,9 @@
 
 Dates are parsed from any common format (19560409, 1956-04-09, 09/04/1956); a year alone becomes 1 January
 of that year; a date that does not parse keeps its digits (`dob_str`) so a typo still counts as evidence.
+A Chinese full name without a space (王丽华) is split into its surname (王) and given name (丽华).
+Headers are the user's: they reach SQL only through `siyu.engine.quote.ident`; the standard columns have
+names of siyu's own (`text_3` for the fourth column of the file).
 """
 
 from __future__ import annotations
@@ -10,74 +13,86 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import ident
 from siyu.identity.dedupe.names import canonical_given, soundex
 
 NOT_LETTERS = "[^a-z\u4e00-\u9fff]"  # the real characters, which the SQL regex engine understands
+HAN_NAME = "^[\u4e00-\u9fff]{2,4}$"  # a Chinese full name: surname first, no space
 _DATE_FORMATS = "['%Y%m%d', '%Y-%m-%d', '%Y/%m/%d', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y.%m.%d']"
 
 
+def _text(col: str) -> str:
+    return f"CAST({ident(col)} AS VARCHAR)"
+
+
 def _clean(col: str) -> str:
-    return f"nullif(lower(trim(regexp_replace(CAST(\"{col}\" AS VARCHAR), '\\s+', ' ', 'g'))), '')"
+    return f"nullif(lower(trim(regexp_replace({_text(col)}, '\\s+', ' ', 'g'))), '')"
 
 
 def _alnum(col: str) -> str:
-    return f"nullif(regexp_replace(lower(CAST(\"{col}\" AS VARCHAR)), '[^0-9a-z]', '', 'g'), '')"
+    return f"nullif(regexp_replace(lower({_text(col)}), '[^0-9a-z]', '', 'g'), '')"
 
 
 def _letters(col: str) -> str:
-    return f"nullif(regexp_replace(lower(CAST(\"{col}\" AS VARCHAR)), '{NOT_LETTERS}', '', 'g'), '')"
+    return f"nullif(regexp_replace(lower({_text(col)}), '{NOT_LETTERS}', '', 'g'), '')"
 
 
 def _date(col: str) -> str:
-    raw = f"trim(CAST(\"{col}\" AS VARCHAR))"
+    raw = f"trim({_text(col)})"
     return (f"CASE WHEN regexp_matches({raw}, '^[0-9]{{4}}$') THEN make_date(CAST({raw} AS INTEGER), 1, 1) "
             f"ELSE CAST(try_strptime({raw}, {_DATE_FORMATS}) AS DATE) END")
 
 
-def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> pa.Table:
-    """One row per record: unique_id plus the standard columns for the roles present."""
+def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> tuple[pa.Table, dict[str, str]]:
+    """One row per record: unique_id plus the standard columns for the roles present; and each standard
+    column's source column (to name it in a warning)."""
     by_role: dict[str, list[str]] = {}
     for col, role in roles.items():
         by_role.setdefault(role, []).append(col)
-    select = [f"CAST(\"{id_col}\" AS VARCHAR) AS unique_id"]
+    select = [f"{_text(id_col)} AS unique_id"]
+    sources: dict[str, str] = {}
+
+    def add(sql: str, name: str, source: str) -> None:
+        select.append(f"{sql} AS {name}")
+        sources[name] = source
+
     if "given_name" in by_role:
-        select.append(f"{_letters(by_role['given_name'][0])} AS given")
+        add(_letters(by_role["given_name"][0]), "given", by_role["given_name"][0])
     if "surname" in by_role:
-        select.append(f"{_letters(by_role['surname'][0])} AS surname")
+        add(_letters(by_role["surname"][0]), "surname", by_role["surname"][0])
     if "full_name" in by_role:
-        full = _clean(by_role["full_name"][0])
+        source = by_role["full_name"][0]
+        full = _clean(source)
+        han = f"regexp_matches(coalesce({full}, ''), '{HAN_NAME}')"
         if "given_name" not in by_role:
-            select.append(f"nullif(regexp_replace(split_part({full}, ' ', 1), '{NOT_LETTERS}', '', 'g'), '') AS given")
+            first = f"nullif(regexp_replace(split_part({full}, ' ', 1), '{NOT_LETTERS}', '', 'g'), '')"
+            add(f"CASE WHEN {han} THEN substr({full}, 2) ELSE {first} END", "given", source)
         if "surname" not in by_role:
-            select.append(
+            add(f"CASE WHEN {han} THEN substr({full}, 1, 1) ELSE "
                 f"nullif(regexp_replace(CASE WHEN strpos({full}, ' ') > 0 THEN "
-                f"regexp_extract({full}, '([^ ]+)$', 1) END, '{NOT_LETTERS}', '', 'g'), '') AS surname"
-            )
+                f"regexp_extract({full}, '([^ ]+)$', 1) END, '{NOT_LETTERS}', '', 'g'), '') END", "surname", source)
     if "dob" in by_role:
         col = by_role["dob"][0]
-        select.append(f"{_date(col)} AS dob")
-        select.append(f"nullif(regexp_replace(CAST(\"{col}\" AS VARCHAR), '[^0-9]', '', 'g'), '') AS dob_str")
+        add(_date(col), "dob", col)
+        add(f"nullif(regexp_replace({_text(col)}, '[^0-9]', '', 'g'), '')", "dob_str", col)
     simple = {"email": _clean, "phone": _alnum, "postcode": _alnum, "city": _clean, "street_number": _alnum,
               "state": _clean, "occupation": _clean, "national_id": _alnum}
     for role, fn in simple.items():
         if role in by_role:
-            select.append(f"{fn(by_role[role][0])} AS {role}")
+            add(fn(by_role[role][0]), role, by_role[role][0])
     if "gender" in by_role:
-        g = _clean(by_role["gender"][0])
-        select.append(f"CASE WHEN {g} IN ('m', 'male', 'man', '男') THEN 'm' "
-                      f"WHEN {g} IN ('f', 'female', 'woman', '女') THEN 'f' END AS gender")
+        col = by_role["gender"][0]
+        g = _clean(col)
+        add(f"CASE WHEN {g} IN ('m', 'male', 'man', '男') THEN 'm' "
+            f"WHEN {g} IN ('f', 'female', 'woman', '女') THEN 'f' END", "gender", col)
     if "address" in by_role:
         parts = ", ".join(_clean(c) for c in by_role["address"])
-        select.append(f"nullif(concat_ws(' ', {parts}), '') AS address")
+        add(f"nullif(concat_ws(' ', {parts}), '')", "address", by_role["address"][0])
     for role in ("category", "text"):
         for col in by_role.get(role, []):
-            select.append(f"{_clean(col)} AS \"{role}_{_safe(col)}\"")
+            add(_clean(col), f"{role}_{table.column_names.index(col)}", col)
     out = arrow_sql(f"SELECT {', '.join(select)} FROM t", t=table)
-    return _add_name_keys(out)
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower())
+    return _add_name_keys(out), sources
 
 
 def _mapped(values: pa.ChunkedArray, fn: object) -> pa.Array:

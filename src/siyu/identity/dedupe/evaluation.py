@@ -5,12 +5,14 @@ from __future__ import annotations
 import pyarrow as pa
 
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import ident
 
 
 def pairwise_scores(assigned: pa.Table, truth: pa.Table, id_col: str) -> dict[str, float]:
     """`assigned(id, cluster_id)` against `truth(id, truth)`: pairs in one cluster that are truly one entity."""
+    key = ident(id_col)
     sql = f"""
-        WITH j AS (SELECT a.cluster_id, t.truth FROM a JOIN t ON a."{id_col}" = t."{id_col}"),
+        WITH j AS (SELECT a.cluster_id, t.truth FROM a JOIN t ON a.{key} = t.{key}),
         pred AS (SELECT sum(n * (n - 1) / 2) AS p FROM (SELECT count(*) AS n FROM j GROUP BY cluster_id) q),
         real AS (SELECT sum(n * (n - 1) / 2) AS p FROM (SELECT count(*) AS n FROM j GROUP BY truth) q),
         tp AS (SELECT sum(n * (n - 1) / 2) AS p FROM (SELECT count(*) AS n FROM j GROUP BY cluster_id, truth) q),

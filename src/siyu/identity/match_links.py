@@ -11,10 +11,11 @@ from __future__ import annotations
 import pyarrow as pa
 
 from siyu.engine import Engine
-from siyu.identity import model, scoring
+from siyu.engine.quote import literal, literal_list
+from siyu.identity import match_comparisons, match_pairs
 from siyu.identity.components import connected_components
-from siyu.identity.features import FEATURES, build_features
-from siyu.identity.scoring import latest_model
+from siyu.identity.match_features import FEATURES, build_features
+from siyu.identity.match_pairs import latest_model
 from siyu.identity.settings import IdentitySettings
 
 SCORED = "tmp_identity_match_scored"
@@ -35,8 +36,8 @@ def match_edges(
     `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
     """
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
-    data = engine.query(f"SELECT {', '.join(model.COLUMNS)} FROM {FEATURES}")
-    pairs, how = scoring.score(engine, data, cfg, run_id)
+    data = engine.query(f"SELECT {', '.join(match_comparisons.COLUMNS)} FROM {FEATURES}")
+    pairs, how = match_pairs.score(engine, data, cfg, run_id)
     engine.write_arrow(SCORED, pairs, mode="replace")
     # a pair whose real names or birthdays contradict each other is two people, however well the rest
     # agrees (a family phone typed by both: the key guard set it aside, Splink must not bring it back)
@@ -112,14 +113,13 @@ def _edges_sql(pairs: str, run_id: str) -> str:
     """Pairs `(a, b, probability)` as rows of identity_edge."""
     return (
         f"SELECT r.a, r.b, 'match' AS kind, 'splink' AS key_name, CAST(NULL AS VARCHAR) AS key_value, "
-        f"r.probability, '{run_id}' AS run_id FROM {pairs} r"
+        f"r.probability, {literal(run_id)} AS run_id FROM {pairs} r"
     )
 
 
 def _values(items: list[str]) -> str:
     """A SQL list of string literals (never empty, so `IN (...)` stays valid)."""
-    quoted = ["'" + i.replace("'", "''") + "'" for i in sorted(set(items))]
-    return ", ".join(quoted) if quoted else "NULL"
+    return literal_list(sorted(set(items)))[1:-1]
 
 
 def _greedy_without_conflicts(

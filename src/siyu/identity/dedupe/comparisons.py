@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from siyu.engine.local import arrow_sql
-from siyu.identity.model import blocking_sql
+from siyu.identity.match_comparisons import blocking_sql
 
 
 def _lv(sql: str, label: str, m: float | None = None, tf: str | None = None, null: bool = False) -> dict[str, Any]:
@@ -40,36 +40,44 @@ def _jw(col: str, at: float) -> str:
 
 
 def comparisons(cols: set[str]) -> list[dict[str, Any]]:
-    """One comparison per standard column present."""
+    """One comparison per standard column present; a level only when the columns it reads are present."""
     out: list[dict[str, Any]] = []
     swapped = "given_l = surname_r AND surname_l = given_r"
     if "given" in cols:
-        levels = [_null("given"), _lv("given_l = given_r", "exact", 0.8, tf="given"),
-                  _lv("given_canon_l = given_canon_r", "nickname", 0.03)]
+        levels = [_null("given"), _lv("given_l = given_r", "exact", 0.8, tf="given")]
+        if "given_canon" in cols:
+            levels.append(_lv("given_canon_l = given_canon_r", "nickname", 0.03))
         if "surname" in cols:
             levels.append(_lv(swapped, "swapped with surname", 0.01))
-        levels += [_lv(_jw("given", 0.92), "close", 0.08), _lv("given_sx_l = given_sx_r", "sounds alike", 0.02),
-                   _lv(_jw("given", 0.8), "similar", 0.03)]
+        levels.append(_lv(_jw("given", 0.92), "close", 0.08))
+        if "given_sx" in cols:
+            levels.append(_lv("given_sx_l = given_sx_r", "sounds alike", 0.02))
+        levels.append(_lv(_jw("given", 0.8), "similar", 0.03))
         out.append(_cmp("given", levels))
     if "surname" in cols:
         levels = [_null("surname"), _lv("surname_l = surname_r", "exact", 0.8, tf="surname")]
         if "given" in cols:
             levels.append(_lv(swapped, "swapped with given name", 0.01))
-        levels += [_lv(_jw("surname", 0.92), "close", 0.08), _lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02),
-                   _lv(_jw("surname", 0.8), "similar", 0.03)]
+        levels.append(_lv(_jw("surname", 0.92), "close", 0.08))
+        if "surname_sx" in cols:
+            levels.append(_lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02))
+        levels.append(_lv(_jw("surname", 0.8), "similar", 0.03))
         out.append(_cmp("surname", levels))
-    if "dob" in cols:
-        out.append(_cmp("dob", [
-            _null("dob_str"),
-            _lv("dob_str_l = dob_str_r", "exact", 0.8, tf="dob_str"),
-            _lv("dob_l = dob_r", "same date, other format", 0.02),
-            _lv("year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r)",
-                "day and month swapped", 0.02),
-            _lv("year(dob_l) = year(dob_r) AND ((month(dob_l) = 1 AND day(dob_l) = 1) OR "
-                "(month(dob_r) = 1 AND day(dob_r) = 1))", "year only (1 January)", 0.02),
-            _lv("damerau_levenshtein(dob_str_l, dob_str_r) <= 1", "one digit off", 0.08),
-            _lv("abs(year(dob_l) - year(dob_r)) <= 1 AND month(dob_l) = month(dob_r)", "within a year", 0.02),
-        ]))
+    if "dob_str" in cols:
+        levels = [_null("dob_str"), _lv("dob_str_l = dob_str_r", "exact", 0.8, tf="dob_str")]
+        if "dob" in cols:  # some dates parse
+            levels += [
+                _lv("dob_l = dob_r", "same date, other format", 0.02),
+                _lv("year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r)",
+                    "day and month swapped", 0.02),
+                _lv("year(dob_l) = year(dob_r) AND ((month(dob_l) = 1 AND day(dob_l) = 1) OR "
+                    "(month(dob_r) = 1 AND day(dob_r) = 1))", "year only (1 January)", 0.02),
+            ]
+        levels.append(_lv("damerau_levenshtein(dob_str_l, dob_str_r) <= 1", "one digit off", 0.08))
+        if "dob" in cols:
+            levels.append(_lv("abs(year(dob_l) - year(dob_r)) <= 1 AND month(dob_l) = month(dob_r)",
+                              "within a year", 0.02))
+        out.append(_cmp("dob", levels))
     if "email" in cols:
         out.append(_cmp("email", [_null("email"), _lv("email_l = email_r", "exact", 0.8),
                                   _lv("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user", 0.1),
@@ -129,18 +137,33 @@ def choose_blocks(table: pa.Table, budget: int) -> list[list[str]]:
 
 
 def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
+    """The Splink settings; the prior (used only when no deterministic rule can estimate it) assumes one
+    record in four has a duplicate."""
+    n = max(2, table.num_rows)
     return {
         "link_type": "dedupe_only", "unique_id_column_name": "unique_id",
         "comparisons": comparisons(set(table.column_names)),
         "blocking_rules_to_generate_predictions": [blocking_sql(b) for b in blocks],
         "retain_matching_columns": False, "max_iterations": 20,
+        "probability_two_random_records_match": min(0.5, 0.5 / (n - 1)),
     }
 
 
-def training(table: pa.Table) -> tuple[list[list[str]], list[str]]:
-    """EM blocking rules and the deterministic rules that estimate how often two records match."""
+#: EM blocks in order of preference: EM learns every comparison but the block's own columns.
+EM_BLOCKS = [["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["surname"], ["city"], ["phone"]]
+#: Rules that almost only pair records of one person, to estimate how often two records match.
+STRICT_RULES = [["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
+                ["given", "surname", "postcode"]]
+#: For files with none of those columns (a CRM export of name, phone, city, address).
+FALLBACK_STRICT_RULES = [["given", "surname", "phone"], ["given", "surname", "address"]]
+#: EM needs pairs to learn from; fewer and a block teaches nothing.
+EM_MIN_PAIRS = 10
+
+
+def training(table: pa.Table, budget: int) -> tuple[list[list[str]], list[str]]:
+    """Two EM blocks that give EM pairs to learn from (within the budget), and the deterministic rules that
+    estimate how often two records match."""
     cols = set(table.column_names)
-    em = [b for b in (["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"]) if set(b) <= cols][:2]
-    strict = [b for b in (["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
-                          ["given", "surname", "postcode"]) if set(b) <= cols]
+    em = [b for b in EM_BLOCKS if set(b) <= cols and EM_MIN_PAIRS <= blocked_pairs(table, b) <= budget][:2]
+    strict = [b for b in STRICT_RULES if set(b) <= cols] or [b for b in FALLBACK_STRICT_RULES if set(b) <= cols]
     return em, [blocking_sql(b) for b in strict]

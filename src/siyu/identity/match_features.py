@@ -12,6 +12,7 @@ import pyarrow as pa
 from pypinyin import lazy_pinyin
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal_list
 from siyu.identity.tables import node_sql
 
 FEATURES = "tmp_identity_features"
@@ -69,8 +70,8 @@ def add_pinyin(engine: Engine, names_sql: str) -> int:
 def real_name_sql(nickname_channels: list[str], alias: str = "") -> str:
     """The name when it is a person's real, unmasked name (WeCom shows a chosen display name instead)."""
     p = f"{alias}." if alias else ""
-    channels = ", ".join("'" + c.replace("'", "''") + "'" for c in nickname_channels) or "''"
-    return (f"CASE WHEN NOT coalesce({p}name_masked, false) AND {p}channel NOT IN ({channels}) "
+    channels = literal_list(nickname_channels or [""])
+    return (f"CASE WHEN NOT coalesce({p}name_masked, false) AND {p}channel NOT IN {channels} "
             f"THEN {p}name END")
 
 

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.engine import Engine
-from siyu.identity import model, splink_model
-from siyu.identity.features import FEATURES
+from siyu.identity import match_comparisons, splink_linker
+from siyu.identity.match_features import FEATURES
 from siyu.identity.settings import IdentitySettings
 
 PAIRS = "identity_match_pair"  # every pair over the threshold, before the chain guard (kept for increments)
@@ -35,7 +35,7 @@ def latest_model(engine: Engine) -> str | None:
 
 
 def _fingerprint_sql() -> str:
-    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '~')" for c in model.COLUMNS[1:])
+    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '~')" for c in match_comparisons.COLUMNS[1:])
     return f"SELECT unique_id AS node, md5(concat_ws('|', {parts})) AS fingerprint FROM {FEATURES}"
 
 
@@ -62,18 +62,18 @@ def score(engine: Engine, data: pa.Table, cfg: IdentitySettings, run_id: str) ->
         pairs, how = PAIR_SCHEMA.empty_table(), "too few identities to compare"
     elif affected is not None and saved is not None and len(affected) <= data.num_rows // 2:
         kept = _kept_pairs(engine, affected)
-        fresh = splink_model.predict_touching(data, saved, affected, cfg.match_threshold)
+        fresh = splink_linker.predict_touching(data, saved, affected, cfg.match_threshold)
         pairs = pa.concat_tables([kept, _pairs(fresh)]) if fresh.num_rows else kept
         how = f"incremental: {len(affected):,} changed identities scored"
     elif saved is not None and not cfg.retrain:
-        pairs = _pairs(splink_model.predict(splink_model.linker_from_json(data, saved), cfg.match_threshold))
+        pairs = _pairs(splink_linker.predict(splink_linker.linker_from_json(data, saved), cfg.match_threshold))
         how = "full run with the saved model"
     else:
-        settings = model.splink_settings(cfg.blocking)
-        linker = splink_model.train(data, settings, cfg.max_pairs_for_u, model.TRAINING_BLOCKS,
-                                    model.DETERMINISTIC_RULES)
-        _save_model(engine, run_id, splink_model.model_json(linker))
-        pairs, how = _pairs(splink_model.predict(linker, cfg.match_threshold)), "model trained on this data"
+        settings = match_comparisons.splink_settings(cfg.blocking)
+        linker = splink_linker.train(data, settings, cfg.max_pairs_for_u, match_comparisons.TRAINING_BLOCKS,
+                                    match_comparisons.DETERMINISTIC_RULES)
+        _save_model(engine, run_id, splink_linker.model_json(linker))
+        pairs, how = _pairs(splink_linker.predict(linker, cfg.match_threshold)), "model trained on this data"
     engine.write_arrow(PAIRS, pairs, mode="replace")
     engine.create_table_as(SNAPSHOT, _fingerprint_sql())
     return pairs, how

@@ -9,7 +9,9 @@ pairs would, in linear size.
 from __future__ import annotations
 
 from siyu.engine import Engine
-from siyu.identity.features import PINYIN, real_name_sql
+from siyu.engine.quote import ident, literal, literal_list
+from siyu.errors import UserError
+from siyu.identity.match_features import PINYIN, real_name_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
@@ -17,7 +19,7 @@ KEYS_TABLE = "tmp_identity_keys"
 
 def _normalised(key: str) -> str:
     """How a key's values are compared: trimmed text; e-mail also lower-cased (Foo@X.com = foo@x.com)."""
-    value = f"trim(CAST({key} AS VARCHAR))"
+    value = f"trim(CAST({ident(key)} AS VARCHAR))"
     return f"lower({value})" if key == "email" else value
 
 
@@ -30,21 +32,21 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
     if missing:
-        raise ValueError(
+        raise UserError(
             f"siyu.toml [identity] keys: {', '.join(missing)} not a column of identities "
             f"(columns: {', '.join(sorted(have))})"
         )
     parts = [
-        f"SELECT {node_sql()} AS node, '{k}' AS key_name, {_normalised(k)} AS key_value FROM identities "
-        f"WHERE {k} IS NOT NULL"
+        f"SELECT {node_sql()} AS node, {literal(k)} AS key_name, {_normalised(k)} AS key_value FROM identities "
+        f"WHERE {ident(k)} IS NOT NULL"
         for k in keys
     ]
     if keys and engine.table_exists("identity_keys"):
-        names = ", ".join(f"'{k}'" for k in keys)
+        names = literal_list(keys)
         parts.append(
             f"SELECT {node_sql()} AS node, key_type AS key_name, "
             f"CASE WHEN key_type = 'email' THEN lower(trim(key_value)) ELSE trim(key_value) END AS key_value "
-            f"FROM identity_keys WHERE key_type IN ({names}) AND key_value IS NOT NULL"
+            f"FROM identity_keys WHERE key_type IN {names} AND key_value IS NOT NULL"
         )
     if engine.table_exists("contacts"):
         parts += [
@@ -91,7 +93,7 @@ def superkeys_sql(threshold: int, run_id: str) -> str:
         SELECT key_name, key_value, n AS n_identities, n_names,
                CASE WHEN n > {int(threshold)} THEN 'shared by more than {int(threshold)}' ELSE 'names differ' END
                    AS reason,
-               '{run_id}' AS run_id
+               {literal(run_id)} AS run_id
         FROM ({_groups_sql()}) g WHERE n > {int(threshold)} OR (n_names > 1 AND n > 1)
     """
 
@@ -115,7 +117,7 @@ def key_edges_sql(threshold: int, run_id: str) -> str:
             GROUP BY key_name, key_value, part
         )
         SELECT DISTINCT k.node AS a, h.hub AS b, 'key' AS kind, k.key_name, k.key_value,
-               CAST(NULL AS DOUBLE) AS probability, '{run_id}' AS run_id
+               CAST(NULL AS DOUBLE) AS probability, {literal(run_id)} AS run_id
         FROM k JOIN hubs h ON h.key_name = k.key_name AND h.key_value = k.key_value AND h.part = k.part
         WHERE k.node <> h.hub
     """

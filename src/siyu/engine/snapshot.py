@@ -1,0 +1,85 @@
+"""The published snapshot: what readers see while a writer works (the same rule as the service).
+
+A writer works on the warehouse itself; when it finishes it publishes a copy, which readers open read-only. A
+reader therefore never waits for a run and never sees half a run: it answers from the last completed one.
+
+- DuckDB: the checkpointed warehouse file is copied to `<name>.partial` beside it and renamed over
+  `<stem>.published<suffix>` (rename is atomic; a reader that has the old snapshot open keeps reading it).
+- Spark: the lake's Parquet files are hard-linked (never rewritten in place, so a link is a copy that costs
+  nothing) into a fresh folder, and the symlink `<lake>.published` is swapped to point at it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from siyu.config import Settings
+    from siyu.engine.base import Engine
+
+
+def snapshot_path(warehouse: Path) -> Path:
+    """Where the published snapshot of a warehouse file or a lake folder lives."""
+    if warehouse.suffix and not warehouse.is_dir():
+        return warehouse.with_name(f"{warehouse.stem}.published{warehouse.suffix}")
+    return warehouse.with_name(warehouse.name + ".published")
+
+
+def current_snapshot(warehouse: Path) -> Path | None:
+    """The last published snapshot, or None when nothing has been published yet."""
+    path = snapshot_path(warehouse)
+    return path if path.exists() else None
+
+
+def publish(warehouse: Path) -> Path:
+    """Publish the finished warehouse (closed or checkpointed by the caller, who holds the writer lock)."""
+    if warehouse.is_dir():
+        return _publish_lake(warehouse)
+    target = snapshot_path(warehouse)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(warehouse, partial)
+    wal = Path(f"{warehouse}.wal")
+    if wal.exists():  # a clean close leaves none; copy it if a crash left one so the copy is whole
+        shutil.copyfile(wal, Path(f"{partial}.wal"))
+        os.replace(Path(f"{partial}.wal"), Path(f"{target}.wal"))
+    else:
+        Path(f"{target}.wal").unlink(missing_ok=True)
+    os.replace(partial, target)
+    return target
+
+
+def _publish_lake(lake: Path) -> Path:
+    link = snapshot_path(lake)
+    fresh = lake.with_name(f"{lake.name}.published-{uuid.uuid4().hex[:12]}")
+    partial = fresh.with_name(fresh.name + ".partial")
+    for folder in sorted(p for p in lake.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        for source in folder.rglob("*"):
+            if source.is_file():
+                dest = partial / folder.name / source.relative_to(folder)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, dest)
+    partial.mkdir(exist_ok=True)
+    partial.rename(fresh)
+    old = link.resolve() if link.is_symlink() else None
+    tmp_link = link.with_name(link.name + f".{uuid.uuid4().hex[:8]}")
+    tmp_link.symlink_to(fresh.name)
+    os.replace(tmp_link, link)
+    if old is not None and old != fresh.resolve():
+        shutil.rmtree(old, ignore_errors=True)  # a reader holding it keeps its open files (Linux inode semantics)
+    return link
+
+
+def open_published(settings: Settings, warehouse: Path, engine: str | None = None) -> Engine | None:
+    """The last published snapshot opened read-only, or None when nothing has been published yet."""
+    from siyu.engine.factory import engine_name, open_engine, store_path
+
+    snapshot = current_snapshot(store_path(settings, warehouse, engine))
+    if snapshot is None:
+        return None
+    if engine_name(settings, engine) == "spark":
+        return open_engine(settings, warehouse, "spark", lake=snapshot.resolve())
+    return open_engine(settings, snapshot, "duckdb", read_only=True)

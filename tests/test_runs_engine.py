@@ -1,0 +1,94 @@
+"""The writer lock and the published snapshot, with real processes: one writer at a time, and a reader that sees
+the last published warehouse whatever a writer is doing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.engine.lock import writer_lock
+from siyu.engine.snapshot import current_snapshot, publish
+from siyu.errors import WarehouseBusy
+from siyu.schema import migrate
+
+HOLD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from siyu.engine.lock import writer_lock
+    with writer_lock(Path(sys.argv[1])):
+        print("held", flush=True)
+        time.sleep(60)
+    """
+)
+
+
+def _holder(warehouse: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_writer_is_refused_naming_the_holder_and_the_lock_dies_with_it(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    proc = _holder(warehouse)
+    try:
+        with pytest.raises(WarehouseBusy) as busy, writer_lock(warehouse):
+            pass
+        assert f"pid {proc.pid} since " in str(busy.value) and busy.value.exit_code == 4
+    finally:
+        proc.kill()  # kill -9: the kernel drops the lock, nothing stale is left behind
+        proc.wait()
+    with writer_lock(warehouse):
+        pass
+
+
+def _warehouse_with(path: Path, marker: int) -> None:
+    eng = DuckDBEngine(path)
+    migrate(eng)
+    eng.execute(f"CREATE OR REPLACE TABLE marker AS SELECT {marker} AS v")
+    eng.close()
+
+
+def test_a_reader_keeps_the_published_snapshot_while_the_warehouse_changes(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    assert current_snapshot(warehouse) is None
+    _warehouse_with(warehouse, 1)
+    snap = publish(warehouse)
+    assert current_snapshot(warehouse) == snap and not snap.with_name(snap.name + ".partial").exists()
+    reader = DuckDBEngine(snap, read_only=True)
+    writer = DuckDBEngine(warehouse)  # a writer works while the reader is open: neither waits for the other
+    writer.execute("CREATE OR REPLACE TABLE marker AS SELECT 2 AS v")
+    writer.close()
+    assert reader.scalar("SELECT v FROM marker") == 1
+    publish(warehouse)
+    assert reader.scalar("SELECT v FROM marker") == 1  # an open reader keeps its snapshot
+    reader.close()
+    again = DuckDBEngine(snap, read_only=True)
+    assert again.scalar("SELECT v FROM marker") == 2
+    with pytest.raises(Exception, match="read-only"):
+        again.execute("CREATE TABLE x AS SELECT 1")
+    again.close()
+
+
+def test_the_lake_snapshot_is_hard_linked_and_survives_a_rewrite(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    (lake / "orders").mkdir(parents=True)
+    part = lake / "orders" / "part-0.parquet"
+    part.write_bytes(b"one")
+    link = publish(lake)
+    first = link.resolve()
+    assert (first / "orders" / "part-0.parquet").stat().st_ino == part.stat().st_ino
+    part.unlink()  # the writer swaps in a new folder; the snapshot still has the old file
+    (lake / "orders" / "part-1.parquet").write_bytes(b"two")
+    assert (first / "orders" / "part-0.parquet").read_bytes() == b"one"
+    publish(lake)
+    assert sorted(p.name for p in (link / "orders").iterdir()) == ["part-1.parquet"]
+    assert not first.exists()
