@@ -170,3 +170,20 @@ def test_server_log_has_no_personal_data(served: Served, caplog: pytest.LogCaptu
     lines = [r.getMessage() for r in caplog.records if r.name == "siyu.api"]
     assert any(line.startswith("GET /persons 200") for line in lines)
     assert not any(str(who["phone"]) in line or str(who["name"]) in line for line in lines)
+
+
+def test_upload_previews_the_mapping_without_row_values(served: Served) -> None:
+    csv = ("订单编号,买家会员名,订单状态,订单创建时间,联系手机,备注\n"
+           "T1,buyer1,交易成功,2026-01-02 10:00:00,13812345678,x\n")
+    files = {"file": ("orders.csv", csv.encode("utf-8"), "text/csv")}
+    r = httpx.post(f"{served.url}/imports/uploads", headers=served.headers("operator"), data={"source": "tmall"},
+                   files=files, timeout=30)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    mapped = {f["field"]: f["header"] for f in body["fields"]}
+    assert mapped["order_id"] == "订单编号" and mapped["phone"] == "联系手机"
+    assert body["missing_required"] == ["amount_paid"] and body["unused_headers"] == ["备注"]
+    assert "13812345678" not in r.text
+    r = httpx.post(f"{served.url}/imports/uploads", headers=served.headers("operator"), data={"source": "tmal"},
+                   files=files, timeout=30)
+    assert r.status_code == 422 and "unknown source 'tmal'" in r.json()["detail"]
