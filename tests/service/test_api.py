@@ -11,7 +11,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.service.conftest import Served
+from service.conftest import Served
 
 MASKED_PHONE = re.compile(r"^(1\d{2}\*{4}\d{4}|\*+\d{2})$")
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from service.conftest import ROLES_UNDER_TEST, Served
 from siyu.auth.roles import ROLES
-from tests.service.conftest import ROLES_UNDER_TEST, Served
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PATH_VALUES = {"person_id": "P0000000001", "name": "no-such-segment", "job_id": "0" * 32}

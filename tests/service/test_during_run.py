@@ -13,7 +13,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.service.conftest import start_server
+from service.conftest import start_server
 
 pytestmark = pytest.mark.ci_may_skip("needs siyu.engine.snapshot (the runs branch)")
 
@@ -35,7 +35,7 @@ def own_server(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[
     cfg = service_config(warehouse, load_settings(None))
     add_user(cfg.store, "op", "operator")
     headers = {"Authorization": f"Bearer {create_token(cfg.store, 'op')}"}
-    from tests.service.conftest import free_port
+    from service.conftest import free_port
 
     port = free_port()
     server, thread = start_server(create_app(cfg), port)

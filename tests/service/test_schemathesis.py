@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.service.conftest import Served
+from service.conftest import Served
 
 EXAMPLES = 8
 SKIP = {("POST", "/runs"), ("POST", "/auth/login")}  # a real run: test_runs; logins would lock users out
