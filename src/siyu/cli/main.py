@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from siyu import __version__
-from siyu.cli import clv, demo, identity, importing, metrics, project, segment
+from siyu.cli import clv, demo, identity, importing, loyalty, metrics, project, segment
 from siyu.cli import service as service_cli
 from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, opened
 from siyu.pipeline import run_pipeline
@@ -70,5 +70,5 @@ def status(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: Eng
         console.print(runs)
 
 
-for _group in (project, importing, demo, identity, clv, segment, metrics, service_cli):
+for _group in (project, importing, demo, identity, clv, segment, metrics, service_cli, loyalty):
     _group.register(app)

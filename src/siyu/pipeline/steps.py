@@ -18,6 +18,8 @@ from siyu.engine import Engine
 from siyu.identity import run_identity
 from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
+from siyu.loyalty.rules import loyalty_settings
+from siyu.loyalty.step import run_loyalty
 from siyu.metrics import metrics_config, run_metrics
 from siyu.profile import run_profile
 from siyu.profile.settings import profile_settings, tag_settings
@@ -74,6 +76,7 @@ STEPS: list[Step] = [
     Step("tags", "built-in and user tags, with their history", _layer(run_tags)),
     Step("segments", "saved segments' members snapshotted for this run", _segments),
     Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
+    Step("loyalty", "identified buyers' orders → the points ledger in the operational store", _layer(run_loyalty)),
 ]
 
 
@@ -85,6 +88,7 @@ def check_settings(settings: Settings) -> None:
     profile_settings(settings)
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
+    loyalty_settings(settings)
     store_settings(settings)
 
 

@@ -1,0 +1,134 @@
+"""Member ledger speed: first sync of N orders, a day's delta (≈0.15% of orders new or refunded, the share of
+~15k a day in ~10M), and redemptions from 20 concurrent clients (throughput and p99), on SQLite and PostgreSQL.
+
+Orders are synthetic (persons × orders each, Tmall/JD/mini-program, paid over a year); the store is a fresh
+SQLite file, and with `--pg URL` (or SIYU_TEST_PG_URL) a fresh PostgreSQL schema, dropped after. Redemptions
+go straight to siyu.loyalty (the HTTP API adds its own cost). Prints one line per store with the load average.
+
+    python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from siyu.loyalty import earning, ledger, lots
+from siyu.loyalty.orders import OrderRow
+from siyu.loyalty.rules import LoyaltySettings
+from siyu.store import open_store
+
+RULES = LoyaltySettings(channel_multipliers={"miniprogram": 2})
+TODAY = dt.date(2026, 6, 30)
+
+
+def orders(n: int, seed: int = 7) -> list[OrderRow]:
+    rnd = random.Random(seed)
+    persons = max(n // 10, 1)
+    return [OrderRow(f"P{rnd.randrange(persons):010d}", rnd.choice(("tmall", "jd", "miniprogram")), f"O{i}", 1,
+                     "paid", rnd.randrange(1_000, 100_000), TODAY - dt.timedelta(days=rnd.randrange(365)))
+            for i in range(n)]
+
+
+def delta(rows: list[OrderRow], seed: int = 8) -> list[OrderRow]:
+    """A day's changes: refunds of 0.1% of orders and 0.05% new orders."""
+    rnd = random.Random(seed)
+    changed = [OrderRow(r.person_id, r.channel, r.order_id, 2, "partially_refunded", r.net_fen // 2, r.paid_on)
+               for r in rnd.sample(rows, max(len(rows) // 1000, 1))]
+    new = [OrderRow(f"P{rnd.randrange(len(rows) // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
+           for i in range(max(len(rows) // 2000, 1))]
+    return changed + new
+
+
+def stores(pg: str | None) -> Iterator[tuple[str, sa.Engine]]:
+    folder = Path(tempfile.mkdtemp())
+    engine = open_store(f"sqlite:///{folder / 'bench.store.sqlite'}")
+    yield "sqlite", engine
+    engine.dispose()
+    if not pg:
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine = open_store(f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema}")
+    try:
+        yield "postgresql", engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def redemptions(engine: sa.Engine, clients: int, each: int) -> tuple[float, float, int]:
+    """(redemptions per second, p99 ms, refused) for `clients` threads redeeming 1 point `each` times."""
+    with engine.connect() as conn:
+        rich = [p for (p, kind), v in ledger.all_balances(conn).items() if kind == "points" and v >= each][:clients]
+    latencies: list[float] = []
+    refused = 0
+    gate = threading.Barrier(len(rich))
+    lock = threading.Lock()
+
+    def client(person: str) -> None:
+        nonlocal refused
+        gate.wait()
+        for i in range(each):
+            t = time.perf_counter()
+            try:
+                lots.redeem(engine, person, 1, f"bench:{person}:{i}")
+            except ledger.InsufficientBalance:
+                with lock:
+                    refused += 1
+            with lock:
+                latencies.append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=client, args=(p,)) for p in rich]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - t0
+    p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else 0.0
+    return len(latencies) / seconds, p99, refused
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--orders", type=int, default=20_000)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--redemptions", type=int, default=50, help="per client")
+    ap.add_argument("--pg", default=os.environ.get("SIYU_TEST_PG_URL"))
+    args = ap.parse_args()
+    rows = orders(args.orders)
+    day = delta(rows)
+    for name, engine in stores(args.pg):
+        t = time.perf_counter()
+        earning.sync(engine, rows, RULES, TODAY)
+        first = time.perf_counter() - t
+        changed = {(r.channel, r.order_id): r for r in rows} | {(r.channel, r.order_id): r for r in day}
+        t = time.perf_counter()
+        earning.sync(engine, list(changed.values()), RULES, TODAY + dt.timedelta(days=1))
+        daily = time.perf_counter() - t
+        rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
+        load = os.getloadavg()
+        print(f"{name:10} first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
+              f"day's delta {len(day):,} changes among {len(changed):,} rows {daily:5.1f} s | "
+              f"redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
+              f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

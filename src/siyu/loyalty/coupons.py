@@ -1,0 +1,84 @@
+"""Coupons: issued to a member with a value and a validity (e.g. ¥10 for 30 days), redeemed once against an
+order, expired after their last moment. A coupon's state changes only by a guarded update (issued → redeemed or
+expired), so two redemptions of one coupon cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Engine
+
+from siyu.errors import UserError
+from siyu.loyalty.db import now, utc, write
+from siyu.loyalty.tables import coupon
+
+
+@dataclass(frozen=True)
+class Coupon:
+    id: int
+    person_id: str
+    value_fen: int
+    valid_until: dt.datetime
+    status: str
+    order_id: str | None
+
+
+def _coupon(r: Any) -> Coupon:
+    return Coupon(r.id, r.person_id, int(r.value_fen), utc(r.valid_until), r.status, r.order_id)
+
+
+def issue(engine: Engine, person_id: str, value_fen: int, valid_days: int, key: str, *,
+          at: dt.datetime | None = None) -> Coupon:
+    """Issue a coupon valid for `valid_days` from `at`; idempotent by `key`."""
+    if value_fen <= 0 or valid_days <= 0:
+        raise UserError(f"a coupon needs a positive value and validity, not {value_fen} fen for {valid_days} days")
+    at = at or now()
+    with write(engine) as conn:
+        found = conn.execute(select(coupon).where(coupon.c.key == key)).one_or_none()
+        if found is None:
+            conn.execute(coupon.insert().values(key=key, person_id=person_id, value_fen=value_fen, issued_at=at,
+                                                valid_until=at + dt.timedelta(days=valid_days), status="issued"))
+            found = conn.execute(select(coupon).where(coupon.c.key == key)).one()
+        return _coupon(found)
+
+
+def redeem(engine: Engine, coupon_id: int, channel: str, order_id: str, *, at: dt.datetime | None = None) -> Coupon:
+    """Use the coupon on an order. Redeeming it again for the same order returns it; anything else that is not a
+    valid issued coupon is refused."""
+    at = at or now()
+    with write(engine) as conn:
+        row = conn.execute(select(coupon).where(coupon.c.id == coupon_id)).one_or_none()
+        if row is None:
+            raise UserError(f"no coupon {coupon_id}")
+        if row.status == "redeemed" and (row.channel, row.order_id) == (channel, order_id):
+            return _coupon(row)
+        if row.status != "issued":
+            raise UserError(f"coupon {coupon_id} is {row.status}")
+        if utc(row.valid_until) < at:
+            raise UserError(f"coupon {coupon_id} expired at {utc(row.valid_until):%Y-%m-%d %H:%M} UTC")
+        done = conn.execute(update(coupon).where(coupon.c.id == coupon_id, coupon.c.status == "issued")
+                            .values(status="redeemed", channel=channel, order_id=order_id, closed_at=at))
+        if done.rowcount != 1:
+            raise UserError(f"coupon {coupon_id} was used meanwhile")
+        return _coupon(conn.execute(select(coupon).where(coupon.c.id == coupon_id)).one())
+
+
+def expire(engine: Engine, at: dt.datetime | None = None) -> int:
+    """Mark every issued coupon past its validity expired; returns how many."""
+    at = at or now()
+    with write(engine) as conn:
+        done = conn.execute(update(coupon).where(coupon.c.status == "issued", coupon.c.valid_until < at)
+                            .values(status="expired", closed_at=at))
+        return int(done.rowcount)
+
+
+def expiring(conn: Connection, at: dt.datetime, within_days: int = 3) -> list[Coupon]:
+    """Issued coupons whose validity ends within `within_days` of `at` (the "coupon about to expire" trigger)."""
+    rows = conn.execute(select(coupon).where(coupon.c.status == "issued", coupon.c.valid_until >= at,
+                                             coupon.c.valid_until <= at + dt.timedelta(days=within_days))
+                        .order_by(coupon.c.valid_until, coupon.c.id)).all()
+    return [_coupon(r) for r in rows]

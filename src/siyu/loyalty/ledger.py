@@ -1,0 +1,167 @@
+"""Post, read balances and history: the only code that writes `loyalty_posting` and `loyalty_entry`.
+
+`post` is idempotent: a posting whose key exists posts nothing and returns the original. Every posting balances
+(its entries sum to zero). Callers that can overdraw (redeem, spend) lock the member's accounts first
+(`db.lock_persons`) inside a `db.write` transaction, then check and post.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from siyu.errors import UserError
+from siyu.loyalty.db import ensure_accounts, utc
+from siyu.loyalty.tables import PERSON, POSTING_TYPES, SYSTEM, account, entry, lot, posting
+
+
+class InsufficientBalance(UserError):
+    """A redemption or spend larger than what the member holds; nothing was posted."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One entry of a posting: `amount` (+ credit, − debit) on an owner's account of `kind`, in a lot or none."""
+
+    owner_type: str
+    owner: str
+    kind: str
+    amount: int
+    lot_id: int | None = None
+
+
+def person(person_id: str, kind: str, amount: int, lot_id: int | None = None) -> Leg:
+    return Leg(PERSON, person_id, kind, amount, lot_id)
+
+
+def system(kind: str, amount: int) -> Leg:
+    return Leg(SYSTEM, kind, kind, amount)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The order a posting comes from."""
+
+    channel: str
+    order_id: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Posting:
+    id: int
+    key: str
+    type: str
+    person_id: str | None
+    reason: str | None
+    posted_at: dt.datetime
+    legs: tuple[Leg, ...]
+    created: bool  # False when the key had been posted before (a replay)
+
+
+def find(conn: Connection, key: str) -> Posting | None:
+    """The posting with this idempotency key, if any."""
+    head = conn.execute(select(posting).where(posting.c.key == key)).one_or_none()
+    if head is None:
+        return None
+    rows = conn.execute(
+        select(account.c.owner_type, account.c.owner, account.c.kind, entry.c.amount, entry.c.lot_id)
+        .join(account, account.c.id == entry.c.account_id)
+        .where(entry.c.posting_id == head.id).order_by(entry.c.leg)).all()
+    legs = tuple(Leg(r.owner_type, r.owner, r.kind, int(r.amount), r.lot_id) for r in rows)
+    return Posting(head.id, head.key, head.type, head.person_id, head.reason, utc(head.posted_at), legs, False)
+
+
+def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.datetime,
+         person_id: str | None = None, reason: str | None = None, source: Source | None = None,
+         new: bool = False) -> Posting:
+    """Post `legs` as one balanced posting under `key`, or return the posting already under `key`. `new`: the
+    caller knows the key is unused (skips the lookup; a wrong claim fails on the key's unique index)."""
+    if not new and (existing := find(conn, key)) is not None:
+        return existing
+    if type_ not in POSTING_TYPES:
+        raise ValueError(f"unknown posting type {type_!r}")
+    legs = [leg for leg in legs if leg.amount != 0]
+    if not legs:
+        raise ValueError(f"posting {key!r} has no non-zero entry")
+    if sum(leg.amount for leg in legs) != 0:
+        raise ValueError(f"posting {key!r} does not balance: {legs}")
+    if type_ == "manual_adjust" and not (reason or "").strip():
+        raise UserError("a manual adjustment needs a reason")
+    ids = ensure_accounts(conn, [(leg.owner_type, leg.owner, leg.kind) for leg in legs], at)
+    posting_id = conn.execute(posting.insert().values(
+        key=key, type=type_, person_id=person_id, reason=reason, posted_at=at,
+        channel=source.channel if source else None, order_id=source.order_id if source else None,
+        order_version=source.version if source else None).returning(posting.c.id)).scalar_one()
+    conn.execute(entry.insert(), [
+        {"posting_id": posting_id, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
+         "amount": leg.amount, "lot_id": leg.lot_id} for i, leg in enumerate(legs)])
+    return Posting(posting_id, key, type_, person_id, reason, at, tuple(legs), True)
+
+
+def balance(conn: Connection, person_id: str, kind: str) -> int:
+    """What the member holds on one account (points, pending points, or fen of stored value)."""
+    return int(conn.execute(
+        select(func.coalesce(func.sum(entry.c.amount), 0)).join(account, account.c.id == entry.c.account_id)
+        .where(account.c.owner_type == PERSON, account.c.owner == person_id, account.c.kind == kind)).scalar_one())
+
+
+def balances(conn: Connection, person_id: str) -> dict[str, int]:
+    """Every account of the member with its balance (kinds never posted to are absent)."""
+    rows = conn.execute(
+        select(account.c.kind, func.sum(entry.c.amount)).join(account, account.c.id == entry.c.account_id)
+        .where(account.c.owner_type == PERSON, account.c.owner == person_id).group_by(account.c.kind)).all()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def all_balances(conn: Connection) -> dict[tuple[str, str], int]:
+    """(person_id, kind) → balance for every member account with entries."""
+    rows = conn.execute(
+        select(account.c.owner, account.c.kind, func.sum(entry.c.amount))
+        .join(account, account.c.id == entry.c.account_id).where(account.c.owner_type == PERSON)
+        .group_by(account.c.owner, account.c.kind)).all()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    posting_id: int
+    key: str
+    type: str
+    kind: str
+    amount: int
+    lot_id: int | None
+    expires_on: dt.date | None
+    reason: str | None
+    channel: str | None
+    order_id: str | None
+    posted_at: dt.datetime
+
+
+def history(conn: Connection, person_id: str, limit: int = 100) -> list[HistoryLine]:
+    """The member's entries, newest first."""
+    rows = conn.execute(
+        select(posting.c.id, posting.c.key, posting.c.type, account.c.kind, entry.c.amount, entry.c.lot_id,
+               lot.c.expires_on, posting.c.reason, posting.c.channel, posting.c.order_id, posting.c.posted_at)
+        .select_from(entry.join(account, account.c.id == entry.c.account_id)
+                     .join(posting, posting.c.id == entry.c.posting_id)
+                     .outerjoin(lot, lot.c.id == entry.c.lot_id))
+        .where(account.c.owner_type == PERSON, account.c.owner == person_id)
+        .order_by(posting.c.id.desc(), entry.c.leg).limit(limit)).all()
+    return [HistoryLine(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], r[8], r[9], utc(r[10])) for r in rows]
+
+
+def trial_balance(conn: Connection) -> int:
+    """The sum of every entry in the ledger: 0 when double entry holds."""
+    return int(conn.execute(select(func.coalesce(func.sum(entry.c.amount), 0))).scalar_one())
+
+
+def unbalanced_postings(conn: Connection) -> list[str]:
+    """Keys of postings whose entries do not sum to zero (there should be none)."""
+    rows = conn.execute(select(posting.c.key).join(entry, entry.c.posting_id == posting.c.id)
+                        .group_by(posting.c.key).having(func.sum(entry.c.amount) != 0)).all()
+    return [r[0] for r in rows]

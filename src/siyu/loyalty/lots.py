@@ -1,0 +1,155 @@
+"""Points lots: each order's points are one lot with its expiry date; spending takes the earliest-expiring lots
+first; an expiry run posts what is left of every lot past its date.
+
+A lot's balance on an account is the sum of that account's entries in the lot. A refund after the points were
+spent may leave its lot negative (a debt the member's later earnings offset in the balance); only positive lots
+are spent or expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+
+from siyu.loyalty import ledger
+from siyu.loyalty.db import lock_persons, now, write
+from siyu.loyalty.tables import PERSON, account, entry, lot
+
+FAR = dt.date.max
+
+
+@dataclass(frozen=True)
+class LotBalance:
+    lot_id: int | None
+    expires_on: dt.date | None
+    amount: int
+
+
+def lot_balances(conn: Connection, person_id: str, kind: str = "points") -> list[LotBalance]:
+    """The member's non-zero lots on one account, earliest-expiring first (never-expiring last, then by age)."""
+    rows = conn.execute(
+        select(entry.c.lot_id, lot.c.expires_on, func.sum(entry.c.amount))
+        .select_from(entry.join(account, account.c.id == entry.c.account_id)
+                     .outerjoin(lot, lot.c.id == entry.c.lot_id))
+        .where(account.c.owner_type == PERSON, account.c.owner == person_id, account.c.kind == kind)
+        .group_by(entry.c.lot_id, lot.c.expires_on)).all()
+    found = [LotBalance(r[0], r[1], int(r[2])) for r in rows if int(r[2]) != 0]
+    return sorted(found, key=lambda b: (b.expires_on or FAR, b.lot_id or 0))
+
+
+def consume(lots: list[LotBalance], amount: int) -> list[tuple[int | None, int]]:
+    """(lot, points) taken to spend `amount`: positive lots, earliest-expiring first. The caller has checked the
+    balance; lots cannot fall short of it since negative lots only lower the balance."""
+    taken, left = [], amount
+    for b in lots:
+        if left == 0:
+            break
+        if b.amount > 0:
+            take = min(b.amount, left)
+            taken.append((b.lot_id, take))
+            left -= take
+    if left:
+        raise ValueError(f"lots hold {amount - left} of the {amount} points asked")
+    return taken
+
+
+def redeem(engine: Engine, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
+           reason: str | None = None, source: ledger.Source | None = None) -> ledger.Posting:
+    """Spend `amount` points of the member, earliest-expiring lots first; never below zero. Idempotent by `key`:
+    a replay returns the original posting (accepted or not, nothing new is posted)."""
+    if amount <= 0:
+        raise ledger.UserError(f"points to redeem must be positive, not {amount}")
+    at = at or now()
+    with write(engine) as conn:
+        lock_persons(conn, [person_id], at)
+        if (done := ledger.find(conn, key)) is not None:
+            return done
+        held = ledger.balance(conn, person_id, "points")
+        if held < amount:
+            raise ledger.InsufficientBalance(f"member {person_id} holds {held} points, cannot redeem {amount}")
+        legs = [ledger.person(person_id, "points", -n, lot_id) for lot_id, n in
+                consume(lot_balances(conn, person_id), amount)]
+        return ledger.post(conn, key, "redeem", [*legs, ledger.system("points_redeemed", amount)], at=at,
+                           person_id=person_id, reason=reason, source=source)
+
+
+def adjust(engine: Engine, person_id: str, amount: int, reason: str, key: str, *, at: dt.datetime | None = None,
+           expires_on: dt.date | None = None) -> ledger.Posting:
+    """An operator's correction: a credit is a new manual lot (expiring on `expires_on`, or never); a debit takes
+    the earliest-expiring lots and cannot overdraw. The reason is required and kept."""
+    if not reason.strip():
+        raise ledger.UserError("a manual adjustment needs a reason")
+    if amount == 0:
+        raise ledger.UserError("a manual adjustment of 0 points posts nothing")
+    at = at or now()
+    with write(engine) as conn:
+        lock_persons(conn, [person_id], at)
+        if (done := ledger.find(conn, key)) is not None:
+            return done
+        if amount > 0:
+            lot_id = new_lot(conn, f"manual:{key}", "manual", expires_on, at)
+            legs = [ledger.person(person_id, "points", amount, lot_id)]
+        else:
+            held = ledger.balance(conn, person_id, "points")
+            if held < -amount:
+                raise ledger.InsufficientBalance(f"member {person_id} holds {held} points, cannot take {-amount}")
+            legs = [ledger.person(person_id, "points", -n, lot_id)
+                    for lot_id, n in consume(lot_balances(conn, person_id), -amount)]
+        return ledger.post(conn, key, "manual_adjust", [*legs, ledger.system("points_issued", -amount)], at=at,
+                           person_id=person_id, reason=reason)
+
+
+def new_lot(conn: Connection, key: str, origin: str, expires_on: dt.date | None, at: dt.datetime,
+            channel: str | None = None, order_id: str | None = None) -> int:
+    """The lot under `key`, created when new."""
+    found = conn.execute(select(lot.c.id).where(lot.c.key == key)).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    return int(conn.execute(lot.insert().values(key=key, origin=origin, expires_on=expires_on, created_at=at,
+                                                channel=channel, order_id=order_id)
+                            .returning(lot.c.id)).scalar_one())
+
+
+def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None) -> int:
+    """Post the expiry of every positive lot whose last day is before `as_of`; returns the postings made.
+    Running it again for the same day posts nothing (the lots are empty, and the keys exist)."""
+    at = at or now()
+    with write(engine) as conn:
+        rows = conn.execute(
+            select(account.c.owner, entry.c.lot_id, func.sum(entry.c.amount))
+            .select_from(entry.join(account, account.c.id == entry.c.account_id).join(lot, lot.c.id == entry.c.lot_id))
+            .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on < as_of)
+            .group_by(account.c.owner, entry.c.lot_id).having(func.sum(entry.c.amount) > 0)
+            .order_by(account.c.owner, entry.c.lot_id)).all()
+        persons = sorted({r[0] for r in rows})
+        lock_persons(conn, persons, at)  # then read again: a redemption may have spent them meanwhile
+        made = 0
+        for person_id in persons:
+            lots = [b for b in lot_balances(conn, person_id)
+                    if b.amount > 0 and b.expires_on is not None and b.expires_on < as_of]
+            if not lots:
+                continue
+            legs = [ledger.person(person_id, "points", -b.amount, b.lot_id) for b in lots]
+            total = sum(b.amount for b in lots)
+            p = ledger.post(conn, f"expire:{as_of.isoformat()}:{person_id}", "expire",
+                            [*legs, ledger.system("points_expired", total)], at=at, person_id=person_id)
+            made += p.created
+        return made
+
+
+def expiring(conn: Connection, as_of: dt.date, within_days: int = 30) -> dict[str, int]:
+    """Points per member that expire within `within_days` of `as_of` (the "points expiring soon" trigger)."""
+    until = as_of + dt.timedelta(days=within_days)
+    rows = conn.execute(
+        select(account.c.owner, entry.c.lot_id, func.sum(entry.c.amount))
+        .select_from(entry.join(account, account.c.id == entry.c.account_id).join(lot, lot.c.id == entry.c.lot_id))
+        .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on >= as_of,
+               lot.c.expires_on <= until)
+        .group_by(account.c.owner, entry.c.lot_id).having(func.sum(entry.c.amount) > 0)).all()
+    out: dict[str, int] = {}
+    for owner, _, amount in rows:
+        out[owner] = out.get(owner, 0) + int(amount)
+    return out

@@ -1,0 +1,67 @@
+"""Tiers on rolling net spend: upgrade at once, downgrade only on an evaluation date and only after the member
+has held the tier for the grace period. Every change is a row of `loyalty_tier_history`; the current tier is
+the latest row. A tier's multiplier applies to orders first seen while the member holds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from siyu.domain.orders import is_purchase
+from siyu.loyalty.db import now, write
+from siyu.loyalty.orders import OrderRow
+from siyu.loyalty.rules import LoyaltySettings
+from siyu.loyalty.tables import tier_history
+
+
+def current_tier(conn: Connection, person_id: str) -> str | None:
+    """The member's tier now (None before any evaluation placed them)."""
+    return conn.execute(select(tier_history.c.tier).where(tier_history.c.person_id == person_id)
+                        .order_by(tier_history.c.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def rolling_spend(orders: Iterable[OrderRow], as_of: dt.date, window_days: int) -> dict[str, int]:
+    """Net spend in fen per person over the `window_days` ending on `as_of`, counting purchases only."""
+    start = as_of - dt.timedelta(days=window_days)
+    out: dict[str, int] = {}
+    for o in orders:
+        if start < o.paid_on <= as_of and is_purchase(o.status, o.net_fen):
+            out[o.person_id] = out.get(o.person_id, 0) + o.net_fen
+    return out
+
+
+def target_tier(rules: LoyaltySettings, spend_fen: int) -> str | None:
+    """The highest tier whose threshold the spend reaches."""
+    reached = [t.name for t in rules.tiers if spend_fen >= t.min_spend_fen]
+    return reached[-1] if reached else None
+
+
+def evaluate(engine: Engine, spend: Mapping[str, int], rules: LoyaltySettings, as_of: dt.date, *,
+             evaluation_day: bool, at: dt.datetime | None = None) -> dict[str, str]:
+    """Apply the tier rules to each member's rolling spend; returns the members whose tier changed → new tier."""
+    at = at or now()
+    rank = {t.name: i for i, t in enumerate(rules.tiers)}
+    changed: dict[str, str] = {}
+    with write(engine) as conn:
+        for person_id in sorted(spend):
+            last = conn.execute(select(tier_history).where(tier_history.c.person_id == person_id)
+                                .order_by(tier_history.c.id.desc()).limit(1)).one_or_none()
+            target = target_tier(rules, spend[person_id])
+            now_rank = rank.get(last.tier, -1) if last else -1
+            new_rank = rank.get(target, -1) if target else -1
+            if new_rank > now_rank and target:
+                reason = "upgrade"
+            elif (new_rank < now_rank and evaluation_day and last is not None
+                  and as_of >= last.since + dt.timedelta(days=rules.downgrade_grace_days)):
+                reason = "downgrade"
+            else:
+                continue
+            tier = target or "none"
+            conn.execute(tier_history.insert().values(person_id=person_id, tier=tier, since=as_of,
+                                                      spend_fen=spend[person_id], reason=reason, decided_at=at))
+            changed[person_id] = tier
+    return changed
