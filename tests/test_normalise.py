@@ -69,6 +69,9 @@ def seed(engine: Engine) -> None:
                                  "style": "基础款"}])
     put(engine, "raw_identity", [
         {"channel": "tmall", "channel_uid": "nick1", "name": "张**", "phone": "138****5678"},
+        # JD: full-width digits behind 86-, a short province name and a city without 市
+        {"channel": "jd", "channel_uid": "pin1", "name": "付 欣丽", "phone": "86-１３６１２３４５６７８",
+         "province": "广东", "city": "深圳", "district": "南山区"},
         {"channel": "store", "channel_uid": "M001", "member_no": "M001", "phone": "+86 139-1234-5678",
          "name": "李丽"},
         {"channel": "miniprogram", "channel_uid": "o1", "unionid": "u1", "phone": "0086 13712345678",
@@ -120,6 +123,8 @@ def check_clean_tables(engine: Engine) -> None:
     assert (tm["phone_prefix"], tm["phone_suffix"]) == ("138", "5678")
     assert ids[("store", "M001")]["phone"] == "13900000000"  # the later phone wins on the identity …
     assert ids[("miniprogram", "o1")]["phone"] == "13712345678"
+    jd = ids[("jd", "pin1")]
+    assert (jd["phone"], jd["province"], jd["city"], jd["district"]) == ("13612345678", "广东省", "深圳市", "南山区")
     assert ids[("miniprogram", "o1")]["email"] == "li@example.com"
     assert ("wecom", "wm2") in ids and ids[("wecom", "wm2")]["unionid"] == "u2"  # seen only in a group
     assert ("miniprogram", "o9") in ids and ("store", "M9") in ids  # every holder is an identity, so a person

@@ -13,7 +13,7 @@ import pytest
 
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.engine.lock import writer_lock
-from siyu.engine.snapshot import current_snapshot, publish
+from siyu.engine.snapshot import current_snapshot, publish, snapshot_version
 from siyu.errors import WarehouseBusy
 from siyu.schema import migrate
 
@@ -68,7 +68,9 @@ def test_a_reader_keeps_the_published_snapshot_while_the_warehouse_changes(tmp_p
     writer.execute("CREATE OR REPLACE TABLE marker AS SELECT 2 AS v")
     writer.close()
     assert reader.scalar("SELECT v FROM marker") == 1
+    first = snapshot_version(warehouse)
     publish(warehouse)
+    assert snapshot_version(warehouse) != first  # same path, a new publication: long-lived readers reconnect
     assert reader.scalar("SELECT v FROM marker") == 1  # an open reader keeps its snapshot
     reader.close()
     again = DuckDBEngine(snap, read_only=True)

@@ -35,6 +35,16 @@ def current_snapshot(warehouse: Path) -> Path | None:
     return path if path.exists() else None
 
 
+def snapshot_version(warehouse: Path) -> tuple[int, int] | None:
+    """Which publication the snapshot is (inode and modification time): its path never changes, a long-lived
+    reader (the service) reconnects when this does."""
+    path = current_snapshot(warehouse)
+    if path is None:
+        return None
+    stat = path.resolve().stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
 def publish(warehouse: Path) -> Path:
     """Publish the finished warehouse (closed or checkpointed by the caller, who holds the writer lock)."""
     if warehouse.is_dir():

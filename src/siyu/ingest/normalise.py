@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from siyu.domain.orders import net_amount_sql, order_status_sql, refund_amount_sql
+from siyu.domain.zh_phones import phone_parts_sql
+from siyu.domain.zh_places import city_sql, province_sql
 from siyu.engine import Engine
 
 # One sortable number per raw row: later imports first, then later rows of the same file.
@@ -34,23 +36,11 @@ def _latest(table: str, key: str, columns: str) -> str:
 def phone_sql(col: str) -> dict[str, str]:
     """SQL for a phone column: the full normalised number, and the prefix/suffix that masked forms keep.
 
-    `+86 138-1234-5678`, `0086 13812345678` and `13812345678` are one number; `138****5678` is a masked
-    number whose first three and last four digits are still evidence.
+    `+86 138-1234-5678`, `0086 13812345678`, `１３８１２３４５６７８` and `13812345678` are one number; `138****5678`
+    is a masked number whose first three and last four digits are still evidence (siyu.domain.zh_phones). A shop's
+    placeholder stays a number here: the identity step sets it aside as a super-key, where it is reviewed.
     """
-    digits = f"regexp_replace(coalesce({col}, ''), '[^0-9*]', '', 'g')"
-    national = (
-        f"CASE WHEN {digits} LIKE '0086%' THEN substr({digits}, 5) "
-        f"WHEN {digits} LIKE '86%' AND length({digits}) = 13 THEN substr({digits}, 3) ELSE {digits} END"
-    )
-    full = f"CASE WHEN regexp_matches({national}, '^1[3-9][0-9]{{9}}$') THEN {national} END"
-    masked = f"regexp_matches({national}, '^1[0-9]{{2}}[*]+[0-9]{{4}}$')"
-    usable = f"(regexp_matches({national}, '^1[3-9][0-9]{{9}}$') OR {masked})"
-    return {
-        "phone": full,
-        "phone_prefix": f"CASE WHEN {usable} THEN substr({national}, 1, 3) END",
-        "phone_suffix": f"CASE WHEN {usable} THEN right({national}, 4) END",
-        "phone_masked": f"coalesce({masked}, false)",
-    }
+    return phone_parts_sql(col, placeholders=True)
 
 
 def _clean_text(col: str) -> str:
@@ -112,7 +102,9 @@ def identities_sql() -> str:
                -- a birthday known only as month and day (05-12) still counts for birthday campaigns
                CAST(coalesce(month(m.birthday), m.birth_month) AS BIGINT) AS birth_month,
                CAST(coalesce(day(m.birthday), m.birth_day) AS BIGINT) AS birth_day,
-               m.province, m.city, m.district, m.address,
+               -- one spelling of each place (广东 → 广东省, 深圳 → 深圳市), whichever the channel wrote
+               {province_sql('m.province')} AS province, {city_sql('m.city', 'm.province')} AS city,
+               m.district, m.address,
                s.first_seen_at, s.last_seen_at, m.n_rows
         FROM merged AS m LEFT JOIN seen AS s ON s.channel = m.channel AND s.channel_uid = m.channel_uid
     """

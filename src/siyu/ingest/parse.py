@@ -16,9 +16,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from siyu.domain import zh_places
 from siyu.engine import Engine
 from siyu.engine.local import arrow_sql
-from siyu.engine.quote import ident, literal, literal_list
+from siyu.engine.quote import ident, literal
 from siyu.errors import UserError
 from siyu.ingest.mapping import ADDRESS_PARTS, BIRTHDAY_PARTS, FieldSpec, Mapping, Target, normalise_header
 from siyu.ingest.meta import hash_sql
@@ -26,12 +27,6 @@ from siyu.ingest.values import DEFAULT_TIMEZONE, EXPECTED, RULES, WS, in_range, 
 from siyu.schema.tables import RAW_TABLES
 
 _WS = WS
-# Province (or municipality), city, district, rest; each part optional, with or without spaces between.
-ADDRESS_PATTERN = (
-    r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区))?\s*"
-    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟))?\s*"
-    r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
-)
 _UNKNOWN = "\u241funknown"  # a value no map produces: marks values the map does not know
 
 
@@ -122,6 +117,9 @@ def prepare(data: pa.Table, mapping: Mapping, columns: dict[str, Column | None])
     return data
 
 
+_NONEMPTY_V = "nullif(v, '')"
+
+
 def split_addresses(text: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The address regex run once per distinct address (a buyer's address repeats on each of their orders).
 
@@ -129,7 +127,7 @@ def split_addresses(text: pa.ChunkedArray | pa.Array) -> pa.Array:
     """
     encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
     split = arrow_sql(
-        f"SELECT regexp_extract(nullif(v, ''), {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r']) AS s FROM u",
+        f"SELECT {zh_places.address_parts_sql(_NONEMPTY_V)} AS s FROM u",
         u=pa.table({"v": encoded.dictionary}),
     ).column("s").combine_chunks()
     return pc.take(split, encoded.indices)
@@ -211,7 +209,7 @@ def _stages(
         stage1 += [t, f"{typed} AS {ident('v_' + spec.name)}"]
         if spec.type == "address":
             split = ident(f"s_{spec.name}") if f"s_{spec.name}" in schema.names else (
-                f"regexp_extract({typed}, {literal(ADDRESS_PATTERN)}, ['p', 'c', 'd', 'r'])"
+                zh_places.address_parts_sql(typed)
             )
             stage1.append(f"{split} AS {ident('a_' + spec.name)}")
         if spec.type == "birthday":
@@ -352,10 +350,9 @@ def _address_parts(mapping: Mapping, spec: FieldSpec, value: str) -> list[str]:
     """Split an address; explicit province/city/district fields of the mapping win over the split."""
     a = ident("a_" + spec.name)
     p = f"nullif({a}.p, '')"
-    municipality = literal_list(("北京", "北京市", "天津", "天津市", "上海", "上海市", "重庆", "重庆市"))[1:-1]
     exprs = {
-        "province": p,
-        "city": f"coalesce(nullif({a}.c, ''), CASE WHEN {p} IN ({municipality}) THEN {p} END)",
+        "province": zh_places.province_sql(p),
+        "city": zh_places.city_sql(f"nullif(trim({a}.c), '')", p),
         "district": f"nullif({a}.d, '')",
     }
     out = [f"{exprs[part]} AS {ident(part)}" for part in ADDRESS_PARTS if part not in mapping.fields]

@@ -23,7 +23,11 @@ from siyu.identity import splink_linker
 from siyu.identity.dedupe import comparisons
 from siyu.identity.dedupe.columns import recognise
 from siyu.identity.dedupe.evaluation import pairwise_scores
+from siyu.identity.dedupe.guard import guarded_clusters, personal_pairs
 from siyu.identity.dedupe.prepare import standardise
+
+#: match probability from which a pair counts as a candidate (not a link) when a masked record is placed
+CANDIDATES = 0.5
 
 
 @dataclass
@@ -148,9 +152,11 @@ def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
         linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
     except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
-    assigned = clusters.as_pyarrow_table().select(["unique_id", "cluster_id"])
+    # pairs well below the threshold too, for Chinese names: they show a masked record close to two relatives
+    lowest = min(threshold, CANDIDATES) if "zh_pinyin" in data.column_names else threshold
+    predictions = linker.inference.predict(threshold_match_probability=lowest, warning_mode="never")
+    pairs = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability"])
+    assigned = guarded_clusters(personal_pairs(pairs, data), data, threshold, candidates=pairs)
     return pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
                      "cluster_id": assigned.column("cluster_id").cast(pa.string())}), blocks
 

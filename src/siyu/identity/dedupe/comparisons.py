@@ -78,15 +78,16 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
             levels.append(_lv("abs(year(dob_l) - year(dob_r)) <= 1 AND month(dob_l) = month(dob_r)",
                               "within a year", 0.02))
         out.append(_cmp("dob", levels))
+    if cols >= ZH_NAME:
+        out.append(chinese_name())
     if "email" in cols:
         out.append(_cmp("email", [_null("email"), _lv("email_l = email_r", "exact", 0.8),
                                   _lv("split_part(email_l, '@', 1) = split_part(email_r, '@', 1)", "same user", 0.1),
                                   _lv(_jw("email", 0.9), "close", 0.05)]))
-    if "phone" in cols:
-        out.append(_cmp("phone", [_null("phone"), _lv("phone_l = phone_r", "exact", 0.8),
-                                  _lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.05),
-                                  _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.05)]))
-    for col, tf in (("postcode", True), ("city", True), ("state", False), ("street_number", False)):
+    if "phone" in cols or "phone_suffix" in cols:
+        out.append(phone(cols))
+    for col, tf in (("postcode", True), ("city", True), ("district", True), ("state", False),
+                    ("street_number", False), ("member_no", True)):
         if col in cols:
             levels = [_null(col), _lv(f"{col}_l = {col}_r", "exact", 0.8, tf=col if tf else None)]
             if col in ("postcode", "street_number"):
@@ -114,10 +115,53 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
     return out
 
 
+#: the columns a Chinese name comparison reads (a table whose names are all masked has no `zh_name`: none then)
+ZH_NAME = {"zh_name", "zh_surname", "zh_surname_py", "zh_pinyin", "zh_partial"}
+
+
+def chinese_name() -> dict[str, Any]:
+    """A Chinese name, masked name, short form or pinyin (siyu.domain.zh_names): a visible surname alone can
+    confirm (same surname) or refute (another surname), never match by itself."""
+    some = "(zh_name_{s} IS NOT NULL OR zh_pinyin_{s} IS NOT NULL OR zh_surname_{s} IS NOT NULL)"
+    same_surname = ("(zh_surname_l = zh_surname_r OR starts_with(zh_pinyin_l, zh_surname_py_r) "
+                    "OR starts_with(zh_pinyin_r, zh_surname_py_l))")
+    return {"output_column_name": "zh_name", "comparison_description": "zh_name", "comparison_levels": [
+        _lv(f"NOT {some.format(s='l')} OR NOT {some.format(s='r')}", "null", null=True),
+        _lv("zh_name_l = zh_name_r", "exact", 0.6, tf="zh_name"),
+        _lv("zh_pinyin_l = zh_pinyin_r", "same pinyin (homophone, or written in pinyin)", 0.15),
+        _lv("(length(zh_name_l) = length(zh_name_r) AND length(zh_name_l) >= 3 AND levenshtein(zh_name_l, zh_name_r)"
+            " = 1) OR jaro_winkler_similarity(zh_pinyin_l, zh_pinyin_r) >= 0.92", "one character off", 0.06),
+        _lv(f"(zh_partial_l OR zh_partial_r) AND {same_surname}", "only a surname known, the same", 0.12),
+        _lv("zh_partial_l OR zh_partial_r OR zh_pinyin_l IS NULL OR zh_pinyin_r IS NULL",
+            "only a surname known, another", 0.02),
+        _lv("ELSE", "all other", 0.05),
+    ]}
+
+
+def phone(cols: set[str]) -> dict[str, Any]:
+    """Full numbers, and the 3 + 4 digits a platform's mask leaves (151****5091 ~ 15112345091); a table where no
+    phone is full (or none is masked) has only the levels its columns allow."""
+    full = "phone" in cols
+    masked = {"phone_prefix", "phone_suffix", "phone_masked"} <= cols
+    missing = " AND ".join(c + "_{s} IS NULL" for c in ("phone", "phone_suffix") if c in cols)
+    levels = [{"sql_condition": f"({missing.format(s='l')}) OR ({missing.format(s='r')})"}]
+    if full:
+        levels.append(_lv("phone_l = phone_r", "exact", 0.7))
+    if masked:
+        levels.append(_lv("(phone_masked_l OR phone_masked_r) AND phone_prefix_l = phone_prefix_r AND "
+                          "phone_suffix_l = phone_suffix_r", "masked, compatible", 0.15))
+    if full:
+        levels += [_lv("right(phone_l, 8) = right(phone_r, 8)", "same last 8 digits", 0.03),
+                   _lv("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off", 0.03)]
+    return _cmp("phone", levels)
+
+
 CANDIDATE_BLOCKS = [
     ["given_canon", "surname"], ["surname_sx", "dob_str"], ["given_sx", "dob_str"], ["name_sorted"],
     ["postcode", "surname_sx"], ["postcode", "given_canon"], ["national_id"], ["email"], ["phone"],
     ["city", "dob_str"], ["street_number", "postcode"], ["address", "given_sx"], ["surname_sx", "address"],
+    ["zh_pinyin"], ["zh_surname", "phone_prefix", "phone_suffix"], ["zh_surname", "address"],
+    ["phone_prefix", "phone_suffix", "district"], ["zh_pinyin", "city"], ["member_no"], ["address", "district"],
 ]
 
 
@@ -150,10 +194,11 @@ def settings(table: pa.Table, blocks: list[list[str]]) -> dict[str, Any]:
 
 
 #: EM blocks in order of preference: EM learns every comparison but the block's own columns.
-EM_BLOCKS = [["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["surname"], ["city"], ["phone"]]
+EM_BLOCKS = [["dob_str"], ["postcode"], ["surname_sx"], ["given_canon"], ["zh_pinyin"], ["surname"], ["city"],
+             ["phone"]]
 #: Rules that almost only pair records of one person, to estimate how often two records match.
 STRICT_RULES = [["given_canon", "surname", "dob_str"], ["national_id", "surname"], ["email"],
-                ["given", "surname", "postcode"]]
+                ["given", "surname", "postcode"], ["zh_name", "phone"], ["zh_name", "address"]]
 #: For files with none of those columns (a CRM export of name, phone, city, address).
 FALLBACK_STRICT_RULES = [["given", "surname", "phone"], ["given", "surname", "address"]]
 #: EM needs pairs to learn from; fewer and a block teaches nothing.

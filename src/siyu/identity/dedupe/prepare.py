@@ -12,12 +12,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from siyu.domain.zh_places import city_sql, province_sql
 from siyu.engine.local import arrow_sql
 from siyu.engine.quote import ident
+from siyu.identity.dedupe import chinese
 from siyu.identity.dedupe.names import canonical_given, soundex
 
 NOT_LETTERS = "[^a-z\u4e00-\u9fff]"  # the real characters, which the SQL regex engine understands
 HAN_NAME = "^[\u4e00-\u9fff]{2,4}$"  # a Chinese full name: surname first, no space
+#: titles and suffixes people write inside a name field (words on their own, with or without a full stop)
+TITLES = r"\b(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|jr|sr|snr|jnr|ii|iii)\b\.?"
 _DATE_FORMATS = "['%Y%m%d', '%Y-%m-%d', '%Y/%m/%d', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y.%m.%d']"
 
 
@@ -33,8 +37,13 @@ def _alnum(col: str) -> str:
     return f"nullif(regexp_replace(lower({_text(col)}), '[^0-9a-z]', '', 'g'), '')"
 
 
+def _untitled(expr: str) -> str:
+    """`expr` (lower-cased text) without titles and suffixes written inside the name: mr, mrs, dr, prof, jr …"""
+    return f"trim(regexp_replace({expr}, '{TITLES}', ' ', 'g'))"
+
+
 def _letters(col: str) -> str:
-    return f"nullif(regexp_replace(lower({_text(col)}), '{NOT_LETTERS}', '', 'g'), '')"
+    return f"nullif(regexp_replace({_untitled(f'lower({_text(col)})')}, '{NOT_LETTERS}', '', 'g'), '')"
 
 
 def _date(col: str) -> str:
@@ -51,6 +60,10 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> tuple[pa
         by_role.setdefault(role, []).append(col)
     select = [f"{_text(id_col)} AS unique_id"]
     sources: dict[str, str] = {}
+    zh_name = by_role["full_name"][0] if "full_name" in by_role and chinese.mostly_chinese(
+        table.column(by_role["full_name"][0])) else None
+    if zh_name:
+        del by_role["full_name"]  # read with siyu.domain's Chinese rules instead (masks, remarks, pinyin), below
 
     def add(sql: str, name: str, source: str) -> None:
         select.append(f"{sql} AS {name}")
@@ -62,7 +75,7 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> tuple[pa
         add(_letters(by_role["surname"][0]), "surname", by_role["surname"][0])
     if "full_name" in by_role:
         source = by_role["full_name"][0]
-        full = _clean(source)
+        full = _untitled(_clean(source))
         han = f"regexp_matches(coalesce({full}, ''), '{HAN_NAME}')"
         if "given_name" not in by_role:
             first = f"nullif(regexp_replace(split_part({full}, ' ', 1), '{NOT_LETTERS}', '', 'g'), '')"
@@ -75,8 +88,15 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> tuple[pa
         col = by_role["dob"][0]
         add(_date(col), "dob", col)
         add(f"nullif(regexp_replace({_text(col)}, '[^0-9]', '', 'g'), '')", "dob_str", col)
-    simple = {"email": _clean, "phone": _alnum, "postcode": _alnum, "city": _clean, "street_number": _alnum,
-              "state": _clean, "occupation": _clean, "national_id": _alnum}
+    if "phone" in by_role:
+        for name, sql in chinese.phone_sql(ident(by_role["phone"][0])).items():
+            add(sql, name, by_role["phone"][0])
+    places = _chinese_places(table, by_role)
+    for name, sql in places.items():
+        add(sql, name, by_role.get(name, by_role.get("address", [""]))[0])
+    simple = {"email": _clean, "postcode": _alnum, "city": _clean, "street_number": _alnum, "district": _clean,
+              "state": _clean, "occupation": _clean, "national_id": _alnum, "member_no": _alnum}
+    simple = {role: fn for role, fn in simple.items() if role not in places}
     for role, fn in simple.items():
         if role in by_role:
             add(fn(by_role[role][0]), role, by_role[role][0])
@@ -85,14 +105,39 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> tuple[pa
         g = _clean(col)
         add(f"CASE WHEN {g} IN ('m', 'male', 'man', '男') THEN 'm' "
             f"WHEN {g} IN ('f', 'female', 'woman', '女') THEN 'f' END", "gender", col)
-    if "address" in by_role:
+    if "address" in by_role and "address" not in places:
         parts = ", ".join(_clean(c) for c in by_role["address"])
         add(f"nullif(concat_ws(' ', {parts}), '')", "address", by_role["address"][0])
     for role in ("category", "text"):
         for col in by_role.get(role, []):
             add(_clean(col), f"{role}_{table.column_names.index(col)}", col)
     out = arrow_sql(f"SELECT {', '.join(select)} FROM t", t=table)
-    return _add_name_keys(out), sources
+    if zh_name:
+        for name, values in chinese.name_columns(table.column(zh_name)).items():
+            out = out.append_column(name, values)
+            sources[name] = zh_name
+    out = _add_name_keys(out)
+    return chinese.unshare_phones(out, "zh_name" if zh_name else "name_sorted"), sources
+
+
+def _chinese_places(table: pa.Table, by_role: dict[str, list[str]]) -> dict[str, str]:
+    """Canonical province / city / district when the places are written in Chinese: from their own columns,
+    or split out of a one-line address when the table has none."""
+    out: dict[str, str] = {}
+    address = by_role.get("address", [None])[0]
+    if address and chinese.mostly_chinese(table.column(address)):
+        split = chinese.address_split_sql(address)
+        out["address"] = split["address"]
+        for role in ("state", "city", "district"):
+            if role not in by_role:
+                out[role] = split[role]
+    state = by_role.get("state", [None])[0]
+    if state and chinese.mostly_chinese(table.column(state)):
+        out["state"] = province_sql(ident(state))
+    city = by_role.get("city", [None])[0]
+    if city and chinese.mostly_chinese(table.column(city)):
+        out["city"] = city_sql(ident(city), ident(state) if state else None)
+    return out
 
 
 def _mapped(values: pa.ChunkedArray, fn: object) -> pa.Array:

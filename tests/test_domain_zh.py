@@ -1,0 +1,126 @@
+"""Chinese names, phones and places as real exports write them: one reading for `siyu dedupe` and OneID."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from siyu.domain.zh_names import latin_pinyin, parse_name
+from siyu.domain.zh_phones import parse_phone, phone_parts_sql, shared_phones_sql
+from siyu.domain.zh_places import canonical_city, canonical_province, city_sql, province_sql, split_address
+from siyu.engine.local import arrow_sql
+
+
+@pytest.mark.parametrize(("text", "name", "surname", "partial"), [
+    ("付 欣丽", "付欣丽", "付", False),
+    ("黎桂蕾(老客)", "黎桂蕾", "黎", False),
+    ("黎桂蕾（老客）", "黎桂蕾", "黎", False),
+    ("🌸刘欣妍🌸", "刘欣妍", "刘", False),
+    ("VIP-刘欣妍", "刘欣妍", "刘", False),
+    ("vip刘欣妍", None, None, False),  # glued tag and name: not guessed
+    ("王叶-宝妈", "王叶", "王", False),
+    ("宝妈-王叶", "王叶", "王", False),
+    ("张三 VIP", "张三", "张", False),
+    ("欧阳娜娜", "欧阳娜娜", "欧阳", False),
+    ("崔小姐", None, "崔", True),
+    ("王咏美女士", "王咏美", "王", False),
+    ("李玲薇先生", "李玲薇", "李", False),
+    ("张先生", None, "张", True),
+    ("王女士", None, "王", True),
+    ("李总", None, "李", True),
+    ("张姐-深圳", None, "张", True),
+    ("小张", None, "张", True),
+    ("阿陈", None, "陈", True),
+    ("张*", None, "张", True),
+    ("崔**", None, "崔", True),
+    ("欧阳*", None, "欧阳", True),
+    ("李*波", None, "李", True),
+    ("晴天", None, None, False),
+    ("小雨", None, None, False),
+    ("Lily", None, None, False),
+    ("", None, None, False),
+    (None, None, None, False),
+])
+def test_names_in_the_wild(text: str | None, name: str | None, surname: str | None, partial: bool) -> None:
+    parsed = parse_name(text)
+    assert (parsed.name, parsed.surname, parsed.partial) == (name, surname, partial)
+
+
+def test_a_mask_keeps_the_last_character_it_shows() -> None:
+    assert parse_name("李*波").last == "波" and parse_name("李**").last is None and parse_name("李博杰").last == "杰"
+
+
+def test_a_remark_carries_a_city_and_a_full_name_beats_a_partial_one() -> None:
+    assert parse_name("张姐-深圳").city == "深圳"
+    assert parse_name("张姐-刘欣妍").name == "刘欣妍"
+
+
+@pytest.mark.parametrize("text", ["gaojinting", "Gao Jinting", "GAO JINTING", "Jinting Gao", "gao-jinting"])
+def test_pinyin_spellings_read_like_the_characters(text: str) -> None:
+    assert latin_pinyin(text) == "gaojinting" == parse_name("高金婷").pinyin
+    assert parse_name(text).pinyin == "gaojinting" and parse_name(text).name is None
+
+
+def test_homophones_share_pinyin_and_english_words_are_not_pinyin() -> None:
+    assert parse_name("张伟").pinyin == parse_name("张炜").pinyin
+    assert latin_pinyin("Vivian") is None and latin_pinyin("Grace") is None
+
+
+@pytest.mark.parametrize(("text", "full", "prefix", "suffix", "masked"), [
+    ("13812345678", "13812345678", "138", "5678", False),
+    ("+86 138-1234-5678", "13812345678", "138", "5678", False),
+    ("86-13812345678", "13812345678", "138", "5678", False),
+    ("0086 13812345678", "13812345678", "138", "5678", False),
+    ("１３８１２３４５６７８", "13812345678", "138", "5678", False),
+    ("138 1234 5678", "13812345678", "138", "5678", False),
+    ("151****5091", None, "151", "5091", True),
+    ("151＊＊＊＊5091", None, "151", "5091", True),
+    ("18888888888", None, None, None, False),
+    ("13800138000", None, None, None, False),
+    ("12345", None, None, None, False),
+    (None, None, None, None, False),
+])
+def test_phones_in_python_and_sql_agree(text: str | None, full: str | None, prefix: str | None, suffix: str | None,
+                                        masked: bool) -> None:
+    p = parse_phone(text)
+    assert (p.full, p.prefix, p.suffix, p.masked) == (full, prefix, suffix, masked)
+    sql = ", ".join(f"{e} AS {k}" for k, e in phone_parts_sql("v").items())
+    row = arrow_sql(f"SELECT {sql} FROM t", t=pa.table({"v": pa.array([text], pa.string())})).to_pylist()[0]
+    got = (row["phone"], row["phone_prefix"], row["phone_suffix"], row["phone_masked"])
+    assert got == (full, prefix, suffix, masked)
+
+
+def test_a_phone_many_names_hold_is_shared() -> None:
+    t = pa.table({"phone": ["13900000001"] * 5 + ["13700000002"] * 2,
+                  "name": ["张三", "李四", "王五", "赵六", "钱七", "张三", "张三丰"]})
+    shared = arrow_sql(shared_phones_sql("t", "phone", "name"), t=t).column("phone").to_pylist()
+    assert shared == ["13900000001"]
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("广东 深圳 南山区 科技路1号", ("广东省", "深圳市", "南山区", "科技路1号")),
+    ("广东省深圳市南山区科技路1号", ("广东省", "深圳市", "南山区", "科技路1号")),
+    ("北京 朝阳区 建国路88号", ("北京市", "北京市", "朝阳区", "建国路88号")),
+    ("北京市北京市朝阳区建国路88号", ("北京市", "北京市", "朝阳区", "建国路88号")),
+    ("上海市 浦东新区 世纪大道1号", ("上海市", "上海市", "浦东新区", "世纪大道1号")),
+    ("广西 南宁 青秀区 民族大道", ("广西壮族自治区", "南宁市", "青秀区", "民族大道")),
+    ("内蒙古 呼和浩特 赛罕区 大学路", ("内蒙古自治区", "呼和浩特市", "赛罕区", "大学路")),
+    ("浙江省杭州市西湖区文三路", ("浙江省", "杭州市", "西湖区", "文三路")),
+])
+def test_addresses_split_into_canonical_places(text: str, parts: tuple[str, ...]) -> None:
+    assert split_address(text) == parts
+
+
+@pytest.mark.parametrize(("province", "city", "canon"), [
+    ("广东", "深圳", ("广东省", "深圳市")), ("广东省", "深圳市", ("广东省", "深圳市")),
+    ("北京", "市辖区", ("北京市", "北京市")), ("北京市", None, ("北京市", "北京市")),
+    ("湖北", "恩施土家族苗族自治州", ("湖北省", "恩施土家族苗族自治州")),
+    ("新疆", "乌鲁木齐", ("新疆维吾尔自治区", "乌鲁木齐市")),
+    (None, "深圳", (None, "深圳市")), ("", "", (None, None)),
+])
+def test_provinces_and_cities_in_python_and_sql_agree(province: str | None, city: str | None,
+                                                      canon: tuple[str | None, str | None]) -> None:
+    assert (canonical_province(province), canonical_city(city, province)) == canon
+    t = pa.table({"p": pa.array([province], pa.string()), "c": pa.array([city], pa.string())})
+    row = arrow_sql(f"SELECT {province_sql('p')} AS p, {city_sql('c', 'p')} AS c FROM t", t=t).to_pylist()[0]
+    assert (row["p"], row["c"]) == canon
