@@ -15,12 +15,9 @@ import pytest
 
 from service.conftest import start_server
 
-pytestmark = pytest.mark.ci_may_skip("needs siyu.engine.snapshot (the runs branch)")
-
 
 @pytest.fixture
 def own_server(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    pytest.importorskip("siyu.engine.snapshot", reason="serving snapshots are not on this branch yet")
     demo_warehouse: Path = request.getfixturevalue("demo_warehouse")
     from siyu.api.app import create_app
     from siyu.api.context import service_config
@@ -82,7 +79,6 @@ def test_post_runs_starts_a_run_and_reports_progress(own_server) -> None:  # typ
 
 
 def test_a_newly_published_snapshot_is_read_by_new_requests(demo_warehouse: Path, tmp_path: Path) -> None:
-    pytest.importorskip("siyu.engine.snapshot", reason="serving snapshots are not on this branch yet")
     from siyu.api.warehouse import Serving
     from siyu.engine.snapshot import publish
 
