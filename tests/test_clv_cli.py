@@ -119,9 +119,11 @@ def test_score_writes_the_warehouse_tables(tmp_path: Path) -> None:
     from test_clv_summary import _orders, _shop  # the tests folder is on sys.path (pytest's default import mode)
 
     from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.schema import migrate
 
     warehouse = tmp_path / "w.duckdb"
     with DuckDBEngine(warehouse) as engine:
+        migrate(engine)  # a siyu warehouse: the CLI refuses a DuckDB file without siyu's schema
         engine.write_arrow("orders", _orders(_shop(150)), mode="replace")
     result = runner.invoke(app, ["clv", "score", "--warehouse", str(warehouse)])
     assert result.exit_code == 0, result.output
@@ -136,9 +138,11 @@ def test_report_evaluates_the_warehouse_on_a_holdout(tmp_path: Path) -> None:
     from test_clv_summary import _orders, _shop
 
     from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.schema import migrate
 
     warehouse = tmp_path / "w.duckdb"
     with DuckDBEngine(warehouse) as engine:
+        migrate(engine)
         engine.write_arrow("orders", _orders(_shop(400, seed=2)), mode="replace")
         lo, hi = engine.query("SELECT min(order_date), max(order_date) FROM orders WHERE status = 'paid'").to_pylist()[
             0].values()

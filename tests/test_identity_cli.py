@@ -8,10 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from siyu.cli.main import app
+from siyu.config import load_settings
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.identity import IdentitySettings, resolve
 from siyu.identity.review import show_person
 from siyu.identity.tables import identities_table
+from siyu.pipeline.access import writing
 from siyu.schema import migrate
 
 ROWS: list[dict[str, object]] = [
@@ -41,9 +43,9 @@ def run(*args: str) -> str:
 
 
 def rerun(warehouse: str) -> None:
-    engine = DuckDBEngine(warehouse)
-    resolve(engine, IdentitySettings(probabilistic=False))
-    engine.close()
+    """A writer through the front door: it holds the warehouse and publishes what readers (the CLI) see."""
+    with writing(load_settings(None), Path(warehouse)) as engine:
+        resolve(engine, IdentitySettings(probabilistic=False))
 
 
 def test_show_lists_identities_masked(warehouse: str) -> None:

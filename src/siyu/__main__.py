@@ -1,3 +1,3 @@
-from siyu.cli.main import app
+from siyu.cli.entry import main
 
-app()
+main()

@@ -23,6 +23,12 @@ class WarehouseBusy(SiyuError):
     exit_code = 4
 
 
+class Interrupted(SiyuError):
+    """Ctrl-C, with what was kept said exactly: exit 130."""
+
+    exit_code = 130
+
+
 class NoResult(SiyuError):
     """A step cannot produce its results from the data there is (no CLV model can be fitted when every customer
     has one order): the run records why, skips what needs them and carries on with the rest."""

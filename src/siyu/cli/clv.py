@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, err_console, friendly, opened
+from siyu.cli.common import (
+    ConfigOpt,
+    EngineOpt,
+    UserError,
+    WarehouseOpt,
+    console,
+    err_console,
+    friendly,
+    reading,
+    writing,
+)
 
 if TYPE_CHECKING:
     from siyu.clv.comparison import ClvFit
@@ -102,9 +112,9 @@ def _show(result: ClvFit, report: Path | None, as_json: bool) -> None:
             cov.add_row(g.model, f"{g.members:,} / {g.non_members:,}", _f(g.mae_pooled), _f(g.mae_stratified),
                         f"{g.gain:+.2%}", f"{_f(g.mae_members[0])} → {_f(g.mae_members[1])}")
         console.print(cov)
-    console.print(f"chosen model: [bold]{result.chosen.label}[/]")
+    console.print(f"chosen model: {result.chosen.label}")
     for note in result.notes:
-        err_console.print(f"[dim]note: {note}[/]", highlight=False)
+        err_console.print(f"note: {note}", style="dim")
     if report:
         console.print(f"report: {report}")
 
@@ -117,7 +127,7 @@ def score(
     """Fit on the warehouse's orders (\\[clv] in siyu.toml) and write clv_model and clv_score."""
     from siyu.clv.step import run_clv
 
-    with opened(warehouse, config, engine) as (eng, choice):
+    with writing(warehouse, config, engine) as (eng, choice):
         with console.status("fitting and scoring…"):
             rows_in, rows_out, message = run_clv(eng, choice.settings)
         console.print(f"{rows_in:,} orders → {rows_out:,} persons scored: {message}")
@@ -145,7 +155,7 @@ def report(
 
         model_names(model)  # an unknown name is refused before any work
     cal, hold = _date(calibration_end, "--calibration-end"), _date(holdout_end, "--holdout-end")
-    with opened(warehouse, config, engine, quiet=as_json) as (eng, choice), console.status("fitting and evaluating…"):
+    with reading(warehouse, config, engine, quiet=as_json) as (eng, choice), console.status("fitting and evaluating…"):
         result = report_warehouse(eng, choice.settings, cal, hold, model, covariate)
     _show(result, out, as_json)
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from siyu.cli.common import console, friendly
-from siyu.demo.build import DIRECT_ABOVE, DemoResult, build_demo
-from siyu.demo.config import DemoConfig
+
+if TYPE_CHECKING:
+    from siyu.demo.build import DemoResult
+
+DIRECT_ABOVE = 200_000  # siyu.demo.build.DIRECT_ABOVE, repeated so `--help` does not import the generator
 
 
 def _print(result: DemoResult) -> None:
     rates = result.brand.rates
     how = "files + importers" if result.mode == "files" else "direct to raw tables"
     console.print(
-        f"[bold]demo brand[/]: {rates['persons']:,} persons, {rates['orders']:,} orders "
+        f"demo brand: {rates['persons']:,} persons, {rates['orders']:,} orders "
         f"({result.summary['first_order']:%Y-%m-%d} → {result.summary['last_order']:%Y-%m-%d}), loaded {how}"
     )
     counts = Table("channel", "identities", "orders", title="by channel")
@@ -60,6 +63,9 @@ def register(app: typer.Typer) -> None:
         engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark")] = None,
     ) -> None:
         """Build a demo brand with ground truth, load it, run the pipeline and print a summary."""
+        from siyu.demo.build import build_demo
+        from siyu.demo.config import DemoConfig
+
         config = DemoConfig(persons=persons, seed=seed)
         # --direct wins; an explicit --files folder asks for files at any size; else by size
         mode = True if direct else (False if files is not None else None)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, err_console, friendly, opened
+from siyu.cli.common import ConfigOpt, EngineOpt, WarehouseOpt, console, err_console, friendly, reading, writing
 
 identity_app = typer.Typer(help="Review and correct OneID: who is whom, and why.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def merge_cmd(
     from siyu.identity.overrides import record_override
     from siyu.identity.review import find_identity
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with writing(warehouse, config, engine) as (eng, _):
         x, y = find_identity(eng, a), find_identity(eng, b)
         record_override(eng, "merge", x, y, note)
     console.print(f"recorded: merge {x} + {y}; applied by the next `siyu run` (or `siyu run --step identity`)")
@@ -46,7 +46,7 @@ def split_cmd(
 
     if ":" not in a:
         raise ValueError(f"split takes an identity (channel:channel_uid), not {a!r}: see `siyu identity show {a}`")
-    with opened(warehouse, config, engine) as (eng, _):
+    with writing(warehouse, config, engine) as (eng, _):
         x = find_identity(eng, a)
         y = find_identity(eng, b) if b else None
         record_override(eng, "split", x, y, note)
@@ -64,7 +64,7 @@ def show_cmd(
     """List a person's identities across channels."""
     from siyu.identity.review import show_person
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with reading(warehouse, config, engine) as (eng, _):
         person, rows = show_person(eng, ref, unmask)
     console.print(f"person {person}: {len(rows)} identities")
     table = Table("channel", "channel uid", "name", "phone", "unionid", "member no", "city", "first seen",
@@ -86,7 +86,7 @@ def explain_cmd(
     from siyu.identity.review import explain
     from siyu.identity.settings import identity_settings
 
-    with opened(warehouse, config, engine) as (eng, choice):
+    with reading(warehouse, config, engine) as (eng, choice):
         cfg = identity_settings(choice.settings.section("identity"))
         ex = explain(eng, a, b, cfg)
     verdict = "the same person" if ex.same_person else "different persons"
@@ -109,7 +109,7 @@ def explain_cmd(
             weights.add_row(w["comparison"], w["level"], f"{w['weight']:+.2f}")
         console.print(weights)
     if ex.note:
-        console.print(f"[dim]{ex.note}[/]")
+        console.print(ex.note, style="dim")
 
 
 def dedupe(

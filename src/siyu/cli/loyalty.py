@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from siyu.cli.common import ConfigOpt, WarehouseOpt, choose, console, fail, friendly, opened
+from siyu.cli.common import ConfigOpt, WarehouseOpt, choose, console, fail, friendly, reading
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -82,12 +82,13 @@ def points_reconcile(warehouse: WarehouseOpt = None, config: ConfigOpt = None) -
     from siyu.loyalty.orders import rows_from_arrow
     from siyu.loyalty.reconcile import reconcile
     from siyu.loyalty.rules import loyalty_settings
-    from siyu.loyalty.step import open_ledger, orders_sql
+    from siyu.loyalty.step import orders_sql
+    from siyu.store import open_store, store_url
 
-    with opened(warehouse, config) as (engine, choice):
+    with reading(warehouse, config) as (engine, choice):  # the published orders; the ledger of the warehouse itself
         rules = loyalty_settings(choice.settings)
         rows = list(rows_from_arrow(engine.query(orders_sql(rules))))
-        store = open_ledger(engine, choice.settings)
+    store = open_store(store_url(choice.settings, choice.path))
     today = dt.datetime.now(zoneinfo.ZoneInfo(choice.settings.brand.timezone)).date()
     with store.connect() as conn:
         found = reconcile(conn, rows, rules, today)

@@ -9,13 +9,15 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, friendly, opened
-from siyu.engine import Engine
+if TYPE_CHECKING:
+    from siyu.engine import Engine
+
+from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, friendly, reading
 
 SPECIAL = ("health", "funnel", "cohort", "staff", "script")
 
@@ -111,7 +113,7 @@ def metrics(
     if name and name not in SPECIAL:
         find(name)  # an unknown name fails before the warehouse is touched
     d0, d1 = _date(start, "--from"), _date(end, "--to")
-    with opened(warehouse, config, engine) as (eng, choice), _based(eng, choice.settings) as (cfg, base):
+    with reading(warehouse, config, engine) as (eng, choice), _based(eng, choice.settings) as (cfg, base):
         rows = _special(eng, cfg.settings, base, name, d0, d1, before, after, staff) if name in SPECIAL else \
             _metric_rows(eng, cfg.settings, base, name, by, slice_name, d0, d1)
         _print_rows(rows, fmt, name or f"metrics by {by}")
@@ -186,7 +188,7 @@ def report(
         raise UserError(f"--lang must be 'zh' or 'en', not {lang!r}")
     if by not in ("week", "month"):
         raise UserError(f"--by must be 'week' or 'month' for the report, not {by!r}")
-    with opened(warehouse, config, engine) as (eng, choice), _based(eng, choice.settings) as (cfg, base):
+    with reading(warehouse, config, engine) as (eng, choice), _based(eng, choice.settings) as (cfg, base):
         data = collect(eng, cfg.settings, base, by, staff_id=staff)
         html = render_report(data, lang, choice.settings.brand.name, cfg.settings.health_days)
     write_report(out, html)

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from siyu.cli.common import UserError, console, friendly
-from siyu.config import load_settings
-from siyu.config.template import template_text
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +21,9 @@ def init(
     force: Annotated[bool, typer.Option(help="overwrite an existing siyu.toml")] = False,
 ) -> None:
     """Create a project folder with a commented siyu.toml (DuckDB warehouse, Asia/Shanghai, CNY)."""
+    from siyu.config import load_settings
+    from siyu.config.template import template_text
+
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "siyu.toml"
     if target.exists() and not force:
@@ -31,5 +32,6 @@ def init(
     load_settings(target)  # the template must always be valid
     (folder / "imports").mkdir(exist_ok=True)
     console.print(f"created {target}")
+    go = "" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && "
     console.print(f"next: put channel exports in {folder / 'imports'} and run "
-                  f"`siyu import --source tmall {folder / 'imports'}/orders.csv` from {folder}")
+                  f"`{go}siyu import --source tmall imports/orders.csv`")

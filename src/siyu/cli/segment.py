@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, friendly, opened
+from siyu.cli.common import ConfigOpt, EngineOpt, UserError, WarehouseOpt, console, friendly, reading, writing
 
 UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="show full names and phones (PII: handle with care)")]
 
@@ -20,7 +20,7 @@ def count(
     """How many persons match an expression."""
     from siyu.segment.store import count as count_members
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with reading(warehouse, config, engine) as (eng, _):
         console.print(f"{count_members(eng, expression):,}")
 
 
@@ -34,7 +34,7 @@ def save(
     from siyu.segment.store import count as count_members
     from siyu.segment.store import save_segment
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with writing(warehouse, config, engine) as (eng, _):
         replaced = save_segment(eng, name, expression, description)
         size = count_members(eng, expression)
         console.print(f"{'replaced' if replaced else 'saved'} segment {name}: {size:,} members now")
@@ -42,16 +42,13 @@ def save(
 
 def list_(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: EngineOpt = None) -> None:
     """Saved segments with their size at the last snapshot."""
-    from siyu.segment.store import list_segments
+    from siyu.segment.store import last_sizes, list_segments
 
-    with opened(warehouse, config, engine) as (eng, _):
-        sizes = {r["segment"]: r for r in eng.query(
-            "SELECT segment, members, as_of FROM segment_snapshot QUALIFY row_number() OVER "
-            "(PARTITION BY segment ORDER BY snapshot_at DESC) = 1").to_pylist()} if eng.table_exists(
-            "segment_snapshot") else {}
+    with reading(warehouse, config, engine) as (eng, _):
+        sizes = last_sizes(eng)
         table = Table("name", "expression", "last size", "as of", "description", title="saved segments")
         for s in list_segments(eng):
-            last = sizes.get(s["name"], {})
+            last = sizes.get(str(s["name"]), {})
             size = f"{last['members']:,}" if last else "–"
             table.add_row(str(s["name"]), str(s["expression"]), size, str(last.get("as_of", "–")),
                           str(s["description"] or ""))
@@ -67,7 +64,7 @@ def members(
     """The first members of a saved segment (names and phones masked unless --unmask)."""
     from siyu.segment.export import members as segment_members
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with reading(warehouse, config, engine) as (eng, _):
         data = segment_members(eng, name, unmask, limit)
         table = Table(*data.column_names[:8], title=f"{name}: first {data.num_rows} members")
         for row in data.to_pylist():
@@ -84,7 +81,7 @@ def export(
     """Write a saved segment's members to CSV or Excel (PII masked unless --unmask)."""
     from siyu.segment.export import export as export_members
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with reading(warehouse, config, engine) as (eng, _):
         rows = export_members(eng, name, out, unmask)
         console.print(f"wrote {rows:,} members to {out}{' (unmasked)' if unmask else ''}")
 
@@ -96,7 +93,7 @@ def history(
     """Size of a saved segment at each run, and how many entered and exited."""
     from siyu.segment.store import history as segment_history
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with reading(warehouse, config, engine) as (eng, _):
         table = Table("run", "as of", "snapshot at", "members", "entered", "exited", title=name)
         for r in segment_history(eng, name):
             table.add_row(str(r["run_id"]), str(r["as_of"]), str(r["snapshot_at"]), f"{r['members']:,}",
@@ -111,18 +108,17 @@ def delete(
     """Forget a saved segment (its past snapshots stay)."""
     from siyu.segment.store import delete_segment
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with writing(warehouse, config, engine) as (eng, _):
         delete_segment(eng, name)
         console.print(f"deleted segment {name}")
 
 
 def tags_list(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: EngineOpt = None) -> None:
     """Every tag held now, with how many persons hold it."""
-    with opened(warehouse, config, engine) as (eng, _):
-        if not eng.table_exists("person_tag"):
-            raise UserError("no tags yet: run `siyu run` first")
-        rows = eng.query("SELECT family, tag, count(*) AS n FROM person_tag GROUP BY family, tag "
-                         "ORDER BY family, n DESC, tag").to_pylist()
+    from siyu.segment.tagging import tag_counts
+
+    with reading(warehouse, config, engine) as (eng, _):
+        rows = tag_counts(eng)
         table = Table("family", "tag", "persons", title="tags")
         for r in rows:
             table.add_row(str(r["family"]), str(r["tag"]), f"{r['n']:,}")
@@ -137,13 +133,13 @@ def tags_import(
     """Import manual tags from a list; they join person_tag at the next `siyu run` (step tags)."""
     from siyu.segment.manual import import_tags
 
-    with opened(warehouse, config, engine) as (eng, _):
+    with writing(warehouse, config, engine) as (eng, _):
         if not eng.table_exists("person_profile"):
             raise UserError("no person_profile yet: run `siyu run` first, then import tags")
         added, unknown = import_tags(eng, file, tag)
         console.print(f"added {added:,} manual tag(s) from {file}")
         if unknown:
-            console.print(f"[yellow]{len(unknown):,} row(s) matched no person, e.g. {', '.join(unknown[:5])}[/]")
+            console.print(f"{len(unknown):,} row(s) matched no person, e.g. {', '.join(unknown[:5])}", style="yellow")
 
 
 def register(app: typer.Typer) -> None:

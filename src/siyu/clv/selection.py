@@ -10,7 +10,7 @@ from siyu.clv.likelihood import FitResult
 from siyu.clv.mbgnbd import MBGNBD
 from siyu.clv.pnbd import ParetoNBD
 from siyu.clv.summary import Summary
-from siyu.errors import UserError
+from siyu.errors import NoResult, UserError
 
 MODELS: dict[str, type[TransactionModel]] = {"bgnbd": BGNBD, "pnbd": ParetoNBD, "mbgnbd": MBGNBD}
 CHOICES = (*MODELS, "auto")
@@ -35,12 +35,16 @@ def fit_models(names: list[str], d: FitData) -> list[TransactionModel]:
     return fitted
 
 
+class NoModel(NoResult, ValueError):
+    """No model could be fitted: the CLV step records it as unavailable and the run goes on without scores."""
+
+
 def converged_or_raise(models: list[TransactionModel]) -> list[TransactionModel]:
     """Only models whose fit converged; if none did, an error carrying each model's reason."""
     good = [m for m in models if m.result is not None and m.result.converged]
     if not good:
         reasons = "; ".join(f"{m.label}: {m.result.message if m.result else 'not fitted'}" for m in models)
-        raise ValueError(f"no model could be fitted reliably ({reasons})")
+        raise NoModel(f"no model could be fitted reliably ({reasons})")
     return good
 
 

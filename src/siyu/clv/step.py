@@ -24,6 +24,7 @@ from siyu.clv.summary import Period, summary_sql
 from siyu.config import Settings
 from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
+from siyu.errors import NoResult
 
 MIN_HOLDOUT_DAYS = 30
 SUMMARY_TABLE = "tmp_clv_summary"
@@ -137,6 +138,10 @@ def run_clv(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     period = Period(cal_end, None, cfg.unit)
     engine.create_table_as(SUMMARY_TABLE, summary_sql(source, period))
     try:
+        if not engine.scalar(f"SELECT count(*) FROM {SUMMARY_TABLE} WHERE x > 0"):
+            raise NoResult(
+                "every customer has one order so far: no CLV model can be fitted until some have ordered again"
+            )
         return _fit_and_score(engine, cfg, period, chosen, int(n_orders))
     finally:
         engine.drop_table(SUMMARY_TABLE)

@@ -23,7 +23,10 @@ from siyu.demo.config import DemoConfig
 from siyu.demo.direct import write_direct
 from siyu.demo.files import write_files
 from siyu.engine import Engine, open_engine
-from siyu.pipeline import RunReport, run_pipeline
+from siyu.engine.factory import engine_name, store_path
+from siyu.engine.lock import writer_lock
+from siyu.engine.snapshot import publish
+from siyu.pipeline.runner import RunReport, run_pipeline
 from siyu.schema import migrate
 
 DIRECT_ABOVE = 200_000  # persons: larger demos skip the files and write raw tables directly
@@ -135,6 +138,30 @@ def build_demo(
     """Generate, load and run the pipeline; `direct=None` picks files for small demos, direct for large."""
     step = on_step or (lambda _: None)
     settings = settings or load_settings(None)
+    if engine_name(settings, engine) == "spark":  # the demo's lake lands beside --out, not in the current folder
+        settings = settings.model_copy(deep=True)
+        settings.engine.lake = str(demo_lake(warehouse))
+    store = store_path(settings, warehouse, engine)
+    with writer_lock(store):
+        result = _build(warehouse, config, files_dir, direct, engine, settings, step)
+        publish(store)  # readers (`siyu status`, the service) see the finished demo
+    return result
+
+
+def demo_lake(warehouse: Path) -> Path:
+    """The Spark lake of a demo: `<out stem>-lake` beside the --out file."""
+    return warehouse.parent.resolve() / f"{warehouse.stem}-lake"
+
+
+def _build(
+    warehouse: Path,
+    config: DemoConfig,
+    files_dir: Path | None,
+    direct: bool | None,
+    engine: str | None,
+    settings: Settings,
+    step: Callable[[str], None],
+) -> DemoResult:
     use_direct = direct if direct is not None else config.persons > DIRECT_ABOVE
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()

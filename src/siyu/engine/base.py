@@ -35,6 +35,9 @@ class Engine(ABC):
 
     name: str = "engine"
     dialect: str = "duckdb"
+    #: whether a whole pipeline step can run inside `transaction()` and read back what it wrote there. Spark's
+    #: transaction defers appends to commit (made for imports), so a step there commits table by table instead.
+    step_transactions: bool = True
 
     # --- statements -------------------------------------------------------------------------------
     @abstractmethod

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError, Params
 from siyu.engine.quote import literal
-from siyu.engine.warehouse_file import check_file, check_tables
+from siyu.engine.warehouse_file import check_file
 
 _ids = itertools.count()
 NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
@@ -49,12 +49,6 @@ class DuckDBEngine(Engine):
             self.con = duckdb.connect(self.path, read_only=read_only, config=NO_DOWNLOADS)
         except duckdb.Error as exc:
             raise EngineError(f"opening the warehouse {self.path}", "", exc) from exc
-        if self.path != ":memory:":
-            try:
-                check_tables(self.path, self.tables())
-            except BaseException:
-                self.con.close()
-                raise
         if memory_limit:
             self._run("setting memory_limit", f"SET memory_limit = {literal(memory_limit)}")
         if threads:
@@ -69,6 +63,12 @@ class DuckDBEngine(Engine):
         """Run a statement to completion (DuckDB 2 refuses new work while a result is unread)."""
         try:
             return self.con.execute(sql, dict(params) if params else None).fetchall()
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
+            if str(exc).strip() == "Query interrupted":
+                raise KeyboardInterrupt from None
+            raise  # Ctrl-C inside a statement is an interrupt, not a failed statement
         except duckdb.Error as exc:
             raise EngineError(what, sql, exc) from exc
 
@@ -80,6 +80,12 @@ class DuckDBEngine(Engine):
         try:
             relation = self.con.sql(sql, params=dict(params)) if params else self.con.sql(sql)
             return _to_arrow(relation) if relation is not None else pa.table({})
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
+            if str(exc).strip() == "Query interrupted":
+                raise KeyboardInterrupt from None
+            raise
         except duckdb.Error as exc:
             raise EngineError("query", sql, exc) from exc
 

@@ -8,7 +8,9 @@ with pyarrow straight to Parquet (no round trip through the JVM), which is also 
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +33,10 @@ def spark_session(master: str = "local[2]") -> Any:
     if master not in _SESSIONS:
         from pyspark.sql import SparkSession
 
+        # Python workers run the interpreter siyu runs in: from a virtualenv that is not activated (as pipx
+        # installs it) `python3` on PATH has no siyu, and every worker would fail with "No module named 'siyu'"
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
         _SESSIONS[master] = (
             SparkSession.builder.master(master)
             .appName("siyu")
@@ -52,6 +58,7 @@ def spark_session(master: str = "local[2]") -> Any:
 class SparkEngine(Engine):
     name = "spark"
     dialect = "spark"
+    step_transactions = False
 
     def __init__(self, lake: Path | str, master: str = "local[2]") -> None:
         self.lake = Path(lake).resolve()

@@ -50,8 +50,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         )
     if engine.table_exists("contacts"):
         parts += [
-            f"SELECT 'wecom:' || external_userid AS node, '{k}' AS key_name, trim({k}) AS key_value "
-            f"FROM contacts WHERE {k} IS NOT NULL AND external_userid IS NOT NULL"
+            f"SELECT 'wecom:' || external_userid AS node, {literal(k)} AS key_name, trim({ident(k)}) AS key_value "
+            f"FROM contacts WHERE {ident(k)} IS NOT NULL AND external_userid IS NOT NULL"
             for k in ("unionid", "phone") if k in keys
         ]
     if not parts:

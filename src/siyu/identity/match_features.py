@@ -10,7 +10,6 @@ from __future__ import annotations
 from siyu.engine import Engine
 from siyu.identity.match_names import (
     NAMES,
-    build_context,
     build_names,
     name_columns_sql,
     name_joins_sql,
@@ -32,18 +31,17 @@ def _rest_of_address(alias: str = "") -> str:
 
 def build_features(
     engine: Engine, source: str = "identities", nickname_channels: list[str] | None = None,
-    groups: str | None = None,
+    groups: str | None = None, names_ready: bool = False,
 ) -> int:
     """Write `tmp_identity_features`, one row per identity with what Splink compares; returns rows.
 
     With `groups(node, label)` (the persons hard keys already formed), an identity's missing attributes
     are filled from its group: a WeCom friend known by a display name and a phone carries the real name
     and address its mini-program account (same unionid) gave, so it can match a masked Tmall buyer.
+    `names_ready`: the caller built `tmp_identity_names` and the context of `identities` this run (the step).
     """
-    if source != "identities" or not engine.table_exists(NAMES):
+    if source != "identities" or not names_ready:
         build_names(engine, source)
-    else:
-        build_context(engine)
     own = f"""
         SELECT {node_sql('s')} AS unique_id, {name_columns_sql(nickname_channels or [])},
                s.phone, s.phone_prefix, s.phone_suffix, coalesce(s.phone_masked, false) AS phone_masked,

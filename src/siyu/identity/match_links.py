@@ -26,7 +26,8 @@ BAD_NODES = "tmp_identity_match_bad"
 
 
 def match_edges(
-    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None, nodes: str | None = None
+    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None, nodes: str | None = None,
+    names_ready: bool = False,
 ) -> tuple[int, str, str | None]:
     """Write guarded match edges to `tmp_identity_match_edges`; returns their number, how pairs were scored,
     and, when the guard refused no link, the table of components over all links (`node, label`), which
@@ -34,8 +35,9 @@ def match_edges(
 
     `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
     `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
+    `names_ready`: the caller already built the names of `identities` (match_names.build_names) this run.
     """
-    build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
+    build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups, names_ready=names_ready)
     data = engine.query(f"SELECT {', '.join(match_comparisons.COLUMNS)} FROM {FEATURES}")
     pairs, how = match_pairs.score(engine, data, cfg, run_id)
     engine.write_arrow(SCORED, pairs, mode="replace")

@@ -129,7 +129,9 @@ def build_names(engine: Engine, source: str = "identities") -> int:
         f"SELECT DISTINCT name AS raw FROM {source} WHERE name IS NOT NULL "
         f"UNION SELECT DISTINCT remark AS raw FROM {CONTEXT} WHERE remark IS NOT NULL"
     ).column("raw").to_pylist()
-    return engine.write_arrow(NAMES, names_table(raw), mode="replace")
+    table = names_table(raw)
+    engine.create_temp_table(NAMES, table.schema)  # scratch (and `identity explain` reads a read-only snapshot)
+    return engine.write_arrow(NAMES, table)
 
 
 def name_columns_sql(nickname_channels: list[str]) -> str:

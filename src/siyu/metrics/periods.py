@@ -113,5 +113,6 @@ class Window:
             "start_day": pa.array([r[1] for r in rows], pa.date32()),
             "stop_day": pa.array([r[2] for r in rows], pa.date32()),
         })
-        engine.write_arrow(PERIODS_TABLE, data, mode="replace")
+        engine.create_temp_table(PERIODS_TABLE, data.schema)  # scratch: a reader's snapshot is read-only
+        engine.write_arrow(PERIODS_TABLE, data)
         return PERIODS_TABLE

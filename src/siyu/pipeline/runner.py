@@ -1,20 +1,35 @@
-"""Run steps in order, time each, and append what happened to `run_log`."""
+"""Run steps in order, each in its own transaction, and record what happened.
+
+- `run_log`: one row per step, written in the step's own transaction, so the rows that say "ok" are exactly
+  the steps whose results are in the warehouse, whatever happens to the process afterwards (kill -9 included).
+- `pipeline_run`: one row per run: `running` while it works, then ok, partial, failed or interrupted.
+
+A step that cannot produce its results (NoResult: no CLV model when every customer has one order) is recorded
+as `unavailable` with the reason, its output tables are dropped, and the steps after it still run: the run is
+`partial`. Any other failure stops the run; the steps before it keep their committed results.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from siyu.config import Settings
 from siyu.engine import Engine
-from siyu.pipeline.steps import StepContext, check_settings, find_steps
+from siyu.errors import NoResult
+from siyu.pipeline.interrupts import StepsInterrupted, pause_point
+from siyu.pipeline.steps import Step, StepContext, check_settings, find_steps
 from siyu.schema import migrate
 from siyu.schema.tables import SYSTEM_TABLES
+
+OK, UNAVAILABLE, FAILED, INTERRUPTED = "ok", "unavailable", "failed", "interrupted"
 
 
 @dataclass(frozen=True)
@@ -35,11 +50,25 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return all(o.status == "ok" for o in self.outcomes)
+        return all(o.status == OK for o in self.outcomes)
+
+    @property
+    def partial(self) -> bool:
+        """Some step could not produce its results; the others did."""
+        return any(o.status == UNAVAILABLE for o in self.outcomes)
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.partial else "ok"
 
     @property
     def seconds(self) -> float:
         return sum(o.seconds for o in self.outcomes)
+
+
+def _now() -> dt.datetime:
+    """To the microsecond: steps a few milliseconds apart must keep their order in run_log."""
+    return dt.datetime.now()
 
 
 def _log(engine: Engine, run_id: str, started: dt.datetime, outcome: StepOutcome) -> None:
@@ -49,8 +78,48 @@ def _log(engine: Engine, run_id: str, started: dt.datetime, outcome: StepOutcome
         "rows_in": outcome.rows_in, "rows_out": outcome.rows_out, "status": outcome.status,
         "message": outcome.message,
     }
-    schema = SYSTEM_TABLES["run_log"]
-    engine.write_arrow("run_log", pa.Table.from_pylist([row], schema=schema))
+    engine.write_arrow("run_log", pa.Table.from_pylist([row], schema=SYSTEM_TABLES["run_log"]))
+
+
+def _mark(engine: Engine, run_id: str, started: dt.datetime, status: str, reason: str = "") -> None:
+    """Record the run's state: every earlier row of this run is replaced by this one."""
+    row = {"run_id": run_id, "pid": os.getpid(), "engine": engine.name, "started_at": started,
+           "finished_at": None if status == "running" else _now(), "status": status, "reason": reason[:2000]}
+    others = engine.query("SELECT * FROM pipeline_run WHERE run_id <> $run_id", {"run_id": run_id})
+    new = pa.Table.from_pylist([row], schema=SYSTEM_TABLES["pipeline_run"])
+    keep = others.cast(SYSTEM_TABLES["pipeline_run"]) if others.num_rows else new.slice(0, 0)
+    with engine.transaction():
+        engine.write_arrow("pipeline_run", pa.concat_tables([keep, new]), mode="replace")
+
+
+def _run_step(ctx: StepContext, step: Step) -> StepOutcome:
+    """Run one step with its run_log row in one transaction (where the engine can hold a step in one, see
+    `Engine.step_transactions`); NoResult → `unavailable`, its outputs dropped."""
+    engine = ctx.engine
+    started = _now()
+    t0 = time.perf_counter()
+    try:
+        if step.own_transaction or not engine.step_transactions:
+            pause_point(step.name)
+            result = step.run(ctx)
+            outcome = StepOutcome(step.name, result.rows_in, result.rows_out, time.perf_counter() - t0, OK,
+                                  result.message)
+            _log(engine, ctx.run_id, started, outcome)
+            return outcome
+        with engine.transaction():
+            result = step.run(ctx)
+            outcome = StepOutcome(step.name, result.rows_in, result.rows_out, time.perf_counter() - t0, OK,
+                                  result.message)
+            _log(engine, ctx.run_id, started, outcome)
+            pause_point(step.name)  # tests kill the process here: the step's writes are not yet committed
+        return outcome
+    except NoResult as exc:
+        outcome = StepOutcome(step.name, 0, 0, time.perf_counter() - t0, UNAVAILABLE, str(exc)[:2000])
+        with engine.transaction():
+            for table in step.outputs:
+                engine.drop_table(table)
+            _log(engine, ctx.run_id, started, outcome)
+        return outcome
 
 
 def run_pipeline(
@@ -60,28 +129,38 @@ def run_pipeline(
     on_step: Callable[[str], None] | None = None,
     options: dict[str, object] | None = None,
 ) -> RunReport:
-    """Run the chosen steps (all by default); stop at the first failure, which is logged and re-raised. The whole
-    of siyu.toml is checked first, so a bad setting changes nothing."""
+    """Run the chosen steps (all by default). The whole of siyu.toml is checked first, so a bad setting changes
+    nothing. A failure stops the run (logged, re-raised); Ctrl-C raises StepsInterrupted naming the steps whose
+    results are current."""
     check_settings(settings)
+    chosen = find_steps(steps)
     migrate(engine)
     run_id = uuid.uuid4().hex[:12]
     ctx = StepContext(engine, settings, run_id, dict(options or {}))
     report = RunReport(run_id, engine.name)
-    for step in find_steps(steps):
+    run_started = _now()
+    _mark(engine, run_id, run_started, "running")
+    for step in chosen:
         if on_step:
             on_step(step.name)
-        started = dt.datetime.now().replace(microsecond=0)
         t0 = time.perf_counter()
         try:
-            result = step.run(ctx)
+            report.outcomes.append(_run_step(ctx, step))
+        except KeyboardInterrupt:
+            done = [o.step + (" (unavailable)" if o.status == UNAVAILABLE else "") for o in report.outcomes]
+            _finish(engine, run_id, run_started, INTERRUPTED, f"interrupted at step {step.name}")
+            raise StepsInterrupted(done, step.name, [s.name for s in chosen]) from None
         except Exception as exc:
-            outcome = StepOutcome(step.name, 0, 0, time.perf_counter() - t0, "failed", str(exc)[:2000])
+            outcome = StepOutcome(step.name, 0, 0, time.perf_counter() - t0, FAILED, str(exc)[:2000])
             report.outcomes.append(outcome)
-            _log(engine, run_id, started, outcome)
+            _log(engine, run_id, _now(), outcome)
+            _finish(engine, run_id, run_started, FAILED, f"step {step.name}: {str(exc)[:500]}")
             raise
-        outcome = StepOutcome(
-            step.name, result.rows_in, result.rows_out, time.perf_counter() - t0, "ok", result.message
-        )
-        report.outcomes.append(outcome)
-        _log(engine, run_id, started, outcome)
+    reasons = "; ".join(f"{o.step}: {o.message}" for o in report.outcomes if o.status == UNAVAILABLE)
+    _finish(engine, run_id, run_started, report.status, reasons)
     return report
+
+
+def _finish(engine: Engine, run_id: str, started: dt.datetime, status: str, reason: str) -> None:
+    with suppress(KeyboardInterrupt):  # a second Ctrl-C while recording: the run stays `running`, also true
+        _mark(engine, run_id, started, status, reason)

@@ -15,6 +15,7 @@ from siyu.clv.settings import clv_settings
 from siyu.config import Settings
 from siyu.config.sections import validated
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.identity import run_identity
 from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
@@ -25,6 +26,7 @@ from siyu.profile import run_profile
 from siyu.profile.settings import profile_settings, tag_settings
 from siyu.segment import run_segments, run_tags
 from siyu.segment.tagging import load_rules
+from siyu.store.settings import store_settings
 
 
 @dataclass
@@ -44,9 +46,16 @@ class StepResult:
 
 @dataclass(frozen=True)
 class Step:
+    """`outputs`: the tables that hold this step's results, dropped when it cannot produce them (so nothing
+    stale from an earlier run is read as current). `own_transaction`: the layer commits its own writes (the
+    segment snapshot pre-runs each segment and must survive one that fails at run time, which would abort an
+    enclosing DuckDB transaction)."""
+
     name: str
     description: str
     run: Callable[[StepContext], StepResult]
+    outputs: tuple[str, ...] = ()
+    own_transaction: bool = False
 
 
 def _normalise(ctx: StepContext) -> StepResult:
@@ -70,10 +79,11 @@ def _segments(ctx: StepContext) -> StepResult:
 STEPS: list[Step] = [
     Step("normalise", "raw channel rows → one clean row per order, identity, contact, message …", _normalise),
     Step("identity", "channel identities → persons (OneID): hard keys, Splink, stable ids", _layer(run_identity)),
-    Step("clv", "BG/NBD / Pareto/NBD + Gamma-Gamma: P(alive), expected orders, predicted value", _layer(run_clv)),
+    Step("clv", "BG/NBD / Pareto/NBD + Gamma-Gamma: P(alive), expected orders, predicted value", _layer(run_clv),
+         outputs=("clv_score", "clv_model")),
     Step("profile", "one row per person: orders, spend, channels, preferences, private domain", _layer(run_profile)),
     Step("tags", "built-in and user tags, with their history", _layer(run_tags)),
-    Step("segments", "saved segments' members snapshotted for this run", _segments),
+    Step("segments", "saved segments' members snapshotted for this run", _segments, own_transaction=True),
     Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
     Step("loyalty", "identified buyers' orders → the points ledger in the operational store", _layer(run_loyalty)),
 ]
@@ -88,6 +98,7 @@ def check_settings(settings: Settings) -> None:
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
     loyalty_settings(settings)
+    store_settings(settings)
 
 
 def find_steps(names: list[str] | None) -> list[Step]:
@@ -97,5 +108,5 @@ def find_steps(names: list[str] | None) -> list[Step]:
     known = {s.name for s in STEPS}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown step(s) {', '.join(unknown)}; known steps: {', '.join(s.name for s in STEPS)}")
+        raise UserError(f"unknown step(s) {', '.join(unknown)}; known steps: {', '.join(s.name for s in STEPS)}")
     return [s for s in STEPS if s.name in names]

@@ -13,8 +13,9 @@ import pyarrow as pa
 from siyu.engine import Engine
 from siyu.schema.tables import TABLES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # 2: raw_identity.birth_month/birth_day (birthdays without a year); import_log.encoding/fields_quarantined
+# 3: pipeline_run (one row per run: running, ok, partial, failed, interrupted)
 
 
 def migrate(engine: Engine) -> int:

@@ -111,6 +111,13 @@ _SYSTEM: dict[str, list[tuple[str, pa.DataType]]] = {
         ("run_id", TEXT), ("step", TEXT), ("engine", TEXT), ("started_at", TS), ("finished_at", TS),
         ("seconds", FLOAT), ("rows_in", INT), ("rows_out", INT), ("status", TEXT), ("message", TEXT),
     ],
+    # one row per `siyu run`: running while it works, then ok, partial (a step could not produce its results),
+    # failed or interrupted; a run killed outright stays `running` with no finish (run_log says which steps
+    # committed, each in its own transaction)
+    "pipeline_run": [
+        ("run_id", TEXT), ("pid", INT), ("engine", TEXT), ("started_at", TS), ("finished_at", TS),
+        ("status", TEXT), ("reason", TEXT),
+    ],
     "schema_version": [("version", INT), ("applied_at", TS)],
 }
 

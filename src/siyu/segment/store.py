@@ -23,8 +23,21 @@ def count(engine: Engine, expression: str) -> int:
 
 
 def list_segments(engine: Engine) -> list[dict[str, object]]:
-    ensure_tables(engine)
+    """Saved segments by name; none when the warehouse has no segment table yet (a reader never creates it)."""
+    if not engine.table_exists("segment"):
+        return []
     return engine.query("SELECT * FROM segment ORDER BY name").to_pylist()
+
+
+def last_sizes(engine: Engine) -> dict[str, dict[str, object]]:
+    """Each saved segment's size and as-of day at its latest snapshot."""
+    if not engine.table_exists("segment_snapshot"):
+        return {}
+    rows = engine.query(
+        "SELECT segment, members, as_of FROM segment_snapshot QUALIFY row_number() OVER "
+        "(PARTITION BY segment ORDER BY snapshot_at DESC) = 1"
+    ).to_pylist()
+    return {str(r["segment"]): r for r in rows}
 
 
 def get_segment(engine: Engine, name: str) -> dict[str, object]:
@@ -43,6 +56,7 @@ def save_segment(engine: Engine, name: str, expression: str, description: str = 
     """
     if not _NAME.match(name):
         raise UserError(f"segment name {name[:80]!r}: use letters, digits, '_', '-' or '.', at most 64 characters")
+    ensure_tables(engine)
     with engine.transaction():
         try:
             count(engine, expression)
@@ -61,6 +75,7 @@ def save_segment(engine: Engine, name: str, expression: str, description: str = 
 
 def delete_segment(engine: Engine, name: str) -> None:
     get_segment(engine, name)
+    ensure_tables(engine)
     kept = [r for r in list_segments(engine) if r["name"] != name]
     engine.write_arrow("segment", pa.Table.from_pylist(kept, schema=SEGMENT), mode="replace")
 

@@ -107,3 +107,12 @@ def run_tags(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     started, ended = update_history(engine, "person_tag", as_of)
     persons = engine.row_count("person_profile")
     return persons, held, f"as of {as_of}; {len(rules)} rule(s); {started:,} tags started, {ended:,} ended"
+
+
+def tag_counts(engine: Engine) -> list[dict[str, object]]:
+    """Every tag held now, with how many persons hold it (by family, most held first)."""
+    if not engine.table_exists("person_tag"):
+        raise SegmentError("no tags yet: run `siyu run` first")
+    return engine.query(
+        "SELECT family, tag, count(*) AS n FROM person_tag GROUP BY family, tag ORDER BY family, n DESC, tag"
+    ).to_pylist()
