@@ -10,11 +10,12 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pytest
 
+from siyu.domain.zh_names import pinyin_of
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.identity import IdentitySettings, resolve
 from siyu.identity.match_comparisons import COLUMNS
-from siyu.identity.match_features import FEATURES, build_features, pinyin_of
+from siyu.identity.match_features import FEATURES, build_features
 from siyu.identity.match_links import latest_model
 from siyu.identity.splink_linker import explain_pair
 from siyu.identity.tables import identities_table

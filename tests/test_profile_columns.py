@@ -113,7 +113,7 @@ def test_wallet_coupons_birthday_and_identity(world: Engine) -> None:
     # C1 expires in 2 days; C2 has expired
     assert (a["coupons_held"], a["coupons_expiring"]) == (1, 1)
     assert a["next_coupon_expiry"] == dt.datetime(2026, 7, 2, 10)
-    assert (a["birthday"], a["birthday_month"], a["city"]) == (dt.date(1990, 6, 15), 6, "杭州")
+    assert (a["birthday"], a["birthday_month"], a["city"]) == (dt.date(1990, 6, 15), 6, "杭州市")
     # the unmasked name and the full phone win over the Tmall masked ones
     assert (a["name"], a["phone"]) == ("王丽", "13800000001")
     assert profile(world)["bob"]["phone"] == "139****0002"

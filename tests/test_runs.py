@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from siyu.pipeline.steps import STEPS as PIPELINE
+
 pytestmark = pytest.mark.slow
 
-STEPS = ["normalise", "identity", "clv", "profile", "tags", "segments", "metrics"]
+STEPS = [step.name for step in PIPELINE]  # every step of `siyu run`, in order (a new one is covered by itself)
 # appended once per run by design: a killed run leaves its committed steps' log rows (that is the point of them)
 PER_RUN_LOGS = {"run_log", "pipeline_run"}
 

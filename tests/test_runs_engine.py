@@ -94,3 +94,32 @@ def test_the_lake_snapshot_is_hard_linked_and_survives_a_rewrite(tmp_path: Path)
     publish(lake)
     assert sorted(p.name for p in (link / "orders").iterdir()) == ["part-1.parquet"]
     assert not first.exists()
+
+
+def test_a_writer_publishes_a_snapshot_with_the_services_lookup_indexes(tmp_path: Path) -> None:
+    """The service looks persons up by id and phone on the published copy: the writer indexes that copy (not the
+    warehouse it keeps writing), so the first request after a run does not scan the tables."""
+    import duckdb
+
+    from siyu.config import load_settings
+    from siyu.pipeline.access import writing
+
+    (tmp_path / "siyu.toml").write_text("", encoding="utf-8")
+    settings = load_settings(tmp_path / "siyu.toml")
+    warehouse = tmp_path / "w.duckdb"
+    with writing(settings, warehouse, must_exist=False) as engine:
+        engine.execute("CREATE TABLE person_profile AS SELECT 'P1' AS person_id, 'S1' AS owner_staff_id, "
+                       "'T1' AS owner_store_id")
+
+    def indexes(path: Path) -> set[str]:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
+        finally:
+            con.close()
+
+    published = current_snapshot(warehouse)
+    assert published is not None
+    assert indexes(published) == {"serve_person_profile_person_id", "serve_person_profile_owner_staff_id",
+                                  "serve_person_profile_owner_store_id"}
+    assert indexes(warehouse) == set()

@@ -52,7 +52,7 @@ def members(engine: Engine, expression: str) -> set[str]:
     ("friend_of('S2', ever := true)", {"eve", "frank"}),
     ("friend_of()", {"alice", "frank"}),
     ("is_friend and not has_tag('koc_candidate')", {"alice"}),
-    ("city in ('杭州', '上海') or lower(preferred_channel) = 'jd'", {"alice", "bob"}),
+    ("city in ('杭州市', '上海市') or lower(preferred_channel) = 'jd'", {"alice", "bob"}),
     ("coalesce(preferred_material, 'none') = 'none' and orders between 1 and 2", {"bob", "carol"}),
     ("birthday_month = month(today())", {"alice"}),
     ("name like '王%' and phone is not null", {"alice"}),

@@ -23,7 +23,7 @@ EXPRESSIONS = [
     "last_order_date < today() - 90",
     "bought(category := 'bra', within_days := 90) or in_group('白领群')",
     "friend_of(staff := 'S2', ever := true) and not has_tag('koc_candidate')",
-    "city in ('杭州') or birthday_month = month(today())",
+    "city in ('杭州市') or birthday_month = month(today())",
     "coalesce(preferred_channel, 'none') <> 'jd' and net_spend between 100 and 1000",
 ]
 

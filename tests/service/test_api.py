@@ -3,6 +3,7 @@ position, pagination, exports, identity decisions and logins."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
@@ -10,7 +11,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.service.conftest import Served
+from service.conftest import Served
 
 MASKED_PHONE = re.compile(r"^(1\d{2}\*{4}\d{4}|\*+\d{2})$")
 
@@ -159,3 +160,30 @@ def test_login_is_rate_limited(served: Served, attempts: int) -> None:
 def test_openapi_and_docs_are_served(served: Served) -> None:
     assert get(served, None, "/openapi.json").json()["info"]["title"] == "siyu"
     assert "swagger" in get(served, None, "/docs").text.lower()
+
+
+def test_server_log_has_no_personal_data(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    who = _person(served, guide_owned=False)
+    with caplog.at_level(logging.INFO, logger="siyu.api"):
+        assert get(served, "analyst", "/persons", phone=who["phone"]).status_code == 200
+        assert get(served, "analyst", "/persons", name=who["name"]).status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "siyu.api"]
+    assert any(line.startswith("GET /persons 200") for line in lines)
+    assert not any(str(who["phone"]) in line or str(who["name"]) in line for line in lines)
+
+
+def test_upload_previews_the_mapping_without_row_values(served: Served) -> None:
+    csv = ("订单编号,买家会员名,订单状态,订单创建时间,联系手机,备注\n"
+           "T1,buyer1,交易成功,2026-01-02 10:00:00,13812345678,x\n")
+    files = {"file": ("orders.csv", csv.encode("utf-8"), "text/csv")}
+    r = httpx.post(f"{served.url}/imports/uploads", headers=served.headers("operator"), data={"source": "tmall"},
+                   files=files, timeout=30)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    mapped = {f["field"]: f["header"] for f in body["fields"]}
+    assert mapped["order_id"] == "订单编号" and mapped["phone"] == "联系手机"
+    assert body["missing_required"] == ["amount_paid"] and body["unused_headers"] == ["备注"]
+    assert "13812345678" not in r.text
+    r = httpx.post(f"{served.url}/imports/uploads", headers=served.headers("operator"), data={"source": "tmal"},
+                   files=files, timeout=30)
+    assert r.status_code == 422 and "unknown source 'tmal'" in r.json()["detail"]

@@ -15,11 +15,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from service.conftest import ROLES_UNDER_TEST, Served, free_port, start_server
 from siyu.loyalty import earning
 from siyu.loyalty.orders import OrderRow
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.loyalty.tables import posting
-from tests.service.conftest import ROLES_UNDER_TEST, Served, free_port, start_server
 
 
 def new_person() -> str:

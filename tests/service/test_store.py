@@ -93,6 +93,7 @@ def test_audit_rows_say_who_what_and_why(store: sa.Engine) -> None:
     user = add_user(store, "ana", "analyst")
     audit.record(store, user, "unmask", "P0000000002", "customer called back")
     rows = audit.entries(store)
+    assert audit.count_entries(store) == 1 and audit.count_entries(store, action="export") == 0
     assert [(r["user_name"], r["action"], r["target"], r["reason"]) for r in rows] == [
         ("ana", "unmask", "P0000000002", "customer called back")]
 

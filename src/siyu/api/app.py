@@ -9,7 +9,7 @@ from siyu.api.context import ServiceConfig
 from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
 from siyu.api.routes import analytics, audit, auth, identity, imports, loyalty, persons, runs, segments
-from siyu.api.security import PUBLIC, guarded
+from siyu.api.security import PUBLIC, TokenCache, guarded
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -18,6 +18,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
                               "the member ledger. "
                               "Authenticate with `Authorization: Bearer <token>` (`siyu token create NAME`).")
     app.state.config = config
+    app.state.tokens = TokenCache()
     for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty):
         app.include_router(module.router)
 

@@ -5,23 +5,43 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("siyu.api")
 
 
-def install_access_log(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class AccessLog:
+    """Plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         t0 = time.perf_counter()
-        response = await call_next(request)
-        user = getattr(getattr(request.state, "user", None), "name", "-")
-        log.info("%s %s %s %.0fms %s", request.method, request.url.path, response.status_code,
-                 (time.perf_counter() - t0) * 1000, user)
-        return response
+        status = [500]
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            state = scope.get("state") or {}
+            user = getattr(state.get("user"), "name", "-")
+            log.info("%s %s %s %.0fms %s", scope["method"], scope["path"], status[0],
+                     (time.perf_counter() - t0) * 1000, user)
+
+
+def install_access_log(app: FastAPI) -> None:
+    app.add_middleware(AccessLog)
 
 
 def run_server(app: FastAPI, host: str, port: int) -> None:

@@ -6,13 +6,17 @@ operation (`x-siyu-permission`), which the authorization tests read, so a route 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 
 from siyu.api.context import ServiceConfig
 from siyu.auth.roles import User, may
+from siyu.auth.secrets import digest
 from siyu.auth.users import user_for_session, user_for_token
 from siyu.persons.scope import Scope
 
@@ -21,6 +25,7 @@ CSRF_HEADER = "X-CSRF-Token"
 PUBLIC = "public"  # no login
 SELF = "self"  # any logged-in user
 _SAFE = {"GET", "HEAD", "OPTIONS"}
+TOKEN_CACHE_SECONDS = 5.0
 
 
 def config(request: Request) -> ServiceConfig:
@@ -28,11 +33,37 @@ def config(request: Request) -> ServiceConfig:
     return cfg
 
 
+class TokenCache:
+    """Recently seen tokens, so a burst of requests costs one store lookup; a revoked token stops working within
+    TOKEN_CACHE_SECONDS. Keyed by the token's sha256, like the store."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[float, User]] = {}
+        self._lock = threading.Lock()
+
+    def user(self, store: sa.Engine, secret: str) -> User | None:
+        key, now = digest(secret), time.monotonic()
+        with self._lock:
+            hit = self._seen.get(key)
+        if hit and now - hit[0] < TOKEN_CACHE_SECONDS:
+            return hit[1]
+        user = user_for_token(store, secret)
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            if user is not None:
+                self._seen[key] = (now, user)
+            else:
+                self._seen.pop(key, None)
+        return user
+
+
 def current_user(request: Request) -> User:
     cfg = config(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = user_for_token(cfg.store, auth[7:].strip())
+        tokens: TokenCache = request.app.state.tokens
+        user = tokens.user(cfg.store, auth[7:].strip())
         if user is None:
             raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
         return user

@@ -7,9 +7,10 @@ file itself is opened read-only.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,7 @@ class WarehouseBusy(SiyuError):
 def serving_path(warehouse: Path) -> Path:
     """The published serving snapshot when the engine publishes one, else the warehouse itself."""
     try:
-        from siyu.engine.snapshot import current_snapshot  # type: ignore[import-not-found,unused-ignore]
+        from siyu.engine.snapshot import current_snapshot
     except ImportError:
         return warehouse
     found = current_snapshot(warehouse)
@@ -41,24 +42,63 @@ class Reader(DuckDBEngine):
         self._depth = 0
 
 
+def _identity(path: Path) -> tuple[str, int, int]:
+    """The path with its inode and change time: publishing renames a new file over the same name."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return str(path), 0, 0
+    return str(path), st.st_ino, st.st_mtime_ns
+
+
 class Serving:
-    """One read-only connection per serving path, swapped when a newer snapshot is published."""
+    """One read-only connection per serving file, swapped when a newer snapshot is published.
+
+    A snapshot is opened through a hard link named for its inode: DuckDB keeps one database per path in a
+    process, so reopening the same name would hand back the old snapshot; the link pins the new file, and requests
+    still reading the old one finish on it (its link is removed, the open file lives until they are done).
+    """
 
     def __init__(self, warehouse: Path) -> None:
         self.warehouse = warehouse
         self._lock = threading.Lock()
-        self._path: Path | None = None
+        self._key: tuple[str, int, int] | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._link: Path | None = None
+
+    def _pin(self, path: Path, key: tuple[str, int, int]) -> Path:
+        if path == self.warehouse or not key[1]:
+            return path  # nothing published: the warehouse itself
+        link = path.with_name(f".{path.name}.serving-{key[1]}-{key[2]}{path.suffix}")
+        with suppress(FileExistsError):
+            os.link(path, link)
+        wal = Path(f"{path}.wal")
+        if wal.exists():
+            with suppress(FileExistsError, FileNotFoundError):
+                os.link(wal, Path(f"{link}.wal"))
+        return link
+
+    def _unpin(self, link: Path | None) -> None:
+        if link is not None:
+            Path(f"{link}.wal").unlink(missing_ok=True)
+            link.unlink(missing_ok=True)
 
     def _connection(self) -> tuple[duckdb.DuckDBPyConnection, Path]:
         path = serving_path(self.warehouse)
+        key = _identity(path)
         with self._lock:
-            if self._con is None or path != self._path:
+            if self._con is None or key != self._key:
+                pinned = self._pin(path, key)
                 try:
-                    con = duckdb.connect(str(path), read_only=True)
+                    con = duckdb.connect(str(pinned), read_only=True)
                 except duckdb.Error as exc:
+                    if pinned != path:
+                        self._unpin(pinned)
                     raise WarehouseBusy(f"the warehouse cannot be read now: {str(exc).splitlines()[0]}") from None
-                self._con, self._path = con, path  # the old connection closes once its last cursor is gone
+                if self._link is not None and self._link != pinned:
+                    self._unpin(self._link)  # readers of the old snapshot keep their open file
+                self._con, self._key = con, key  # the old connection closes once its last cursor is gone
+                self._link = pinned if pinned != path else None
             return self._con, path
 
     @contextmanager
@@ -74,4 +114,5 @@ class Serving:
         with self._lock:
             if self._con is not None:
                 self._con.close()
-            self._con = None
+            self._unpin(self._link)
+            self._con, self._key, self._link = None, None, None

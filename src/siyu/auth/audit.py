@@ -16,12 +16,25 @@ def record(store: sa.Engine, user: User, action: str, target: str = "", reason: 
                                           action=action, target=target[:255], reason=reason))
 
 
+def _conditions(action: str | None, user_name: str | None) -> list[sa.ColumnElement[bool]]:
+    conds = []
+    if action:
+        conds.append(audit.c.action == action)
+    if user_name:
+        conds.append(audit.c.user_name == user_name)
+    return conds
+
+
 def entries(store: sa.Engine, limit: int = 100, offset: int = 0, action: str | None = None,
             user_name: str | None = None) -> list[dict[str, object]]:
-    q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit).offset(offset)
-    if action:
-        q = q.where(audit.c.action == action)
-    if user_name:
-        q = q.where(audit.c.user_name == user_name)
+    """A page of entries, newest first."""
+    q = (sa.select(audit).where(*_conditions(action, user_name)).order_by(audit.c.id.desc())
+         .limit(limit).offset(offset))
     with store.connect() as con:
         return [dict(r._mapping) for r in con.execute(q)]
+
+
+def count_entries(store: sa.Engine, action: str | None = None, user_name: str | None = None) -> int:
+    q = sa.select(sa.func.count()).select_from(audit).where(*_conditions(action, user_name))
+    with store.connect() as con:
+        return int(con.execute(q).scalar_one())

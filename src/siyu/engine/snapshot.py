@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,17 +46,23 @@ def snapshot_version(warehouse: Path) -> tuple[int, int] | None:
     return stat.st_ino, stat.st_mtime_ns
 
 
-def publish(warehouse: Path) -> Path:
-    """Publish the finished warehouse (closed or checkpointed by the caller, who holds the writer lock)."""
+def publish(warehouse: Path, prepare: Callable[[Path], object] | None = None) -> Path:
+    """Publish the finished warehouse (closed or checkpointed by the caller, who holds the writer lock).
+
+    `prepare` gets the DuckDB copy before readers can see it (the service's lookup indexes are built there, so
+    the warehouse itself carries none and no request ever waits for one)."""
     if warehouse.is_dir():
         return _publish_lake(warehouse)
     target = snapshot_path(warehouse)
     partial = target.with_name(target.name + ".partial")
     shutil.copyfile(warehouse, partial)
-    wal = Path(f"{warehouse}.wal")
+    wal, partial_wal = Path(f"{warehouse}.wal"), Path(f"{partial}.wal")
     if wal.exists():  # a clean close leaves none; copy it if a crash left one so the copy is whole
-        shutil.copyfile(wal, Path(f"{partial}.wal"))
-        os.replace(Path(f"{partial}.wal"), Path(f"{target}.wal"))
+        shutil.copyfile(wal, partial_wal)
+    if prepare is not None:
+        prepare(partial)  # opening the copy replays its WAL and closing it checkpoints
+    if partial_wal.exists():
+        os.replace(partial_wal, Path(f"{target}.wal"))
     else:
         Path(f"{target}.wal").unlink(missing_ok=True)
     os.replace(partial, target)

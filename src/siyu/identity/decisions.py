@@ -35,10 +35,12 @@ def decide(store: sa.Engine, user: User, kind: str, a: str, b: str | None, note:
         return int(key[0])
 
 
-def decisions(store: sa.Engine, limit: int = 100, offset: int = 0) -> list[dict[str, object]]:
+def decisions(store: sa.Engine, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, object]], int]:
+    """(a page of decisions, newest first; how many in all)."""
     q = sa.select(identity_decisions).order_by(identity_decisions.c.id.desc()).limit(limit).offset(offset)
     with store.connect() as con:
-        return [dict(r._mapping) for r in con.execute(q)]
+        total = con.execute(sa.select(sa.func.count()).select_from(identity_decisions)).scalar_one()
+        return [dict(r._mapping) for r in con.execute(q)], int(total)
 
 
 def _store_for(engine: Engine, settings: Settings) -> sa.Engine | None:

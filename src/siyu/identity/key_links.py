@@ -11,7 +11,7 @@ from __future__ import annotations
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal, literal_list
 from siyu.errors import UserError
-from siyu.identity.match_features import PINYIN, real_name_sql
+from siyu.identity.match_names import NAMES, name_columns_sql, name_joins_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
@@ -50,19 +50,25 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         )
     if engine.table_exists("contacts"):
         parts += [
-            f"SELECT 'wecom:' || external_userid AS node, '{k}' AS key_name, trim({k}) AS key_value "
-            f"FROM contacts WHERE {k} IS NOT NULL AND external_userid IS NOT NULL"
+            f"SELECT 'wecom:' || external_userid AS node, {literal(k)} AS key_name, trim({ident(k)}) AS key_value "
+            f"FROM contacts WHERE {ident(k)} IS NOT NULL AND external_userid IS NOT NULL"
             for k in ("unionid", "phone") if k in keys
         ]
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
-    # the pinyin of each identity's real name: a key held by people of different names is contested
-    names = (f"SELECT {node_sql('i')} AS node, p.name_pinyin AS real_name FROM identities i "
-             f"JOIN {PINYIN} p ON p.name = {real_name_sql(nickname_channels, 'i')}")
+    # what each holder's sure name says: its full name's pinyin, else the surname and character a mask shows
+    names = f"""
+        SELECT n.node, CASE WHEN n.real_name IS NOT NULL THEN p.pinyin END AS real_name,
+               CASE WHEN n.name_sure THEN p.surname END AS surname,
+               CASE WHEN n.name_sure THEN p.last END AS last
+        FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
+              {name_joins_sql()}) n
+        JOIN {NAMES} p ON p.raw = n.name
+    """
     return engine.create_temp_table_as(
         KEYS_TABLE,
-        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name FROM ({union}) q "
+        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name, n.surname, n.last FROM ({union}) q "
         f"LEFT JOIN ({names}) n ON n.node = q.node WHERE q.key_value <> ''",
     )
 
@@ -80,35 +86,40 @@ def contact_nodes_sql() -> str:
 
 
 def _groups_sql() -> str:
+    """Per key value: its holders, their distinct real names, and whether their names contradict each other
+    (two full names, or a surname or visible character a masked holder shows that another's name lacks:
+    王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor conflicts."""
     return f"""
-        SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names
+        SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
+               count(DISTINCT real_name) > 1 OR count(DISTINCT surname) > 1 OR count(DISTINCT last) > 1
+                   AS contested
         FROM {KEYS_TABLE} GROUP BY key_name, key_value
     """
 
 
 def superkeys_sql(threshold: int, run_id: str) -> str:
-    """Key values that link nobody: held by more than `threshold` identities, or by people of different
-    real names (a family phone, a recycled number)."""
+    """Key values that link nobody: held by more than `threshold` identities, or by people whose names
+    contradict each other (a family phone, a recycled number)."""
     return f"""
         SELECT key_name, key_value, n AS n_identities, n_names,
                CASE WHEN n > {int(threshold)} THEN 'shared by more than {int(threshold)}' ELSE 'names differ' END
                    AS reason,
                {literal(run_id)} AS run_id
-        FROM ({_groups_sql()}) g WHERE n > {int(threshold)} OR (n_names > 1 AND n > 1)
+        FROM ({_groups_sql()}) g WHERE n > {int(threshold)} OR (contested AND n > 1)
     """
 
 
 def key_edges_sql(threshold: int, run_id: str) -> str:
     """Star edges between identities sharing a key value held by 2..threshold identities.
 
-    When the holders' real names differ, only holders of the same name (by pinyin) are linked by it;
-    holders without a real name are left to probabilistic matching.
+    When the holders' names contradict each other, only holders of the same full name (by pinyin) are linked
+    by it; holders without a full real name (masked, nameless) are left to probabilistic matching.
     """
     return f"""
         WITH g AS ({_groups_sql()}),
         k AS (
             SELECT k.node, k.key_name, k.key_value,
-                   CASE WHEN g.n_names > 1 THEN k.real_name ELSE '' END AS part
+                   CASE WHEN g.contested THEN k.real_name ELSE '' END AS part
             FROM {KEYS_TABLE} k JOIN g ON g.key_name = k.key_name AND g.key_value = k.key_value
             WHERE g.n BETWEEN 2 AND {int(threshold)}
         ),

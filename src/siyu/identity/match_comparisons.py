@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from siyu.errors import UserError
+
 #: Columns of `tmp_identity_features` the model reads.
-COLUMNS = ["unique_id", "name", "name_masked", "name_pinyin", "name_first", "phone", "phone_prefix",
+COLUMNS = ["unique_id", "name", "name_masked", "name_pinyin", "name_first", "name_last", "phone", "phone_prefix",
            "phone_suffix", "phone_masked", "email", "nickname", "gender", "birthday", "province", "city",
            "district", "address_rest", "address_key", "store_city", "store_district"]
 
@@ -35,13 +37,22 @@ def _comparison(name: str, levels: list[dict[str, Any]], m_else: float) -> dict[
             "comparison_levels": [*levels, _level("ELSE", "all other", m_else)]}
 
 
+#: one side shows only a surname (张**, 李*波, 张姐) and it, or the character a mask left, is not the other's
+_PARTIAL_CONTRADICTS = ("(name_masked_l OR name_masked_r) AND (name_first_l <> name_first_r "
+                        "OR name_last_l <> name_last_r)")
+
+# names as siyu.domain.zh_names reads them (match_names): surname and last character in pinyin
 NAME = _comparison("name", [
-    _level("name_l IS NULL OR name_r IS NULL", "null", null=True),
-    # 张** is compatible with 张三: the surname is all a masked name still says
+    _level("coalesce(name_pinyin_l, name_first_l) IS NULL OR coalesce(name_pinyin_r, name_first_r) IS NULL",
+           "null", null=True),
+    _level(_PARTIAL_CONTRADICTS, "masked, other surname or character", 0.01),
+    # 张** is compatible with 张三: the surname is all a masked name still says; 李*波 also its last character
+    _level("(name_masked_l OR name_masked_r) AND name_first_l = name_first_r AND name_last_l = name_last_r",
+           "masked, same surname and last character", 0.15),
     _level("(name_masked_l OR name_masked_r) AND name_first_l = name_first_r", "masked, same surname", 0.3),
-    _level("(name_masked_l OR name_masked_r)", "masked, other surname", 0.02),
+    _level("(name_masked_l OR name_masked_r)", "masked, surname unknown", 0.02),
     _level("name_l = name_r", "exact", 0.45, tf="name"),
-    # homophone typo: 张伟 / 张炜 sound the same
+    # homophone typo: 张伟 / 张炜 sound the same; gaojinting is 高金婷
     _level("name_pinyin_l = name_pinyin_r", "same pinyin", 0.05),
     # one character differs (张伟 / 章伟), or a Latin-script typo
     _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.92 "
@@ -123,7 +134,7 @@ def splink_settings(blocking: list[list[str]]) -> dict[str, Any]:
     """The Splink settings dict for deduplicating identities."""
     unknown = sorted({c for rule in blocking for c in rule} - set(COLUMNS))
     if unknown:
-        raise ValueError(
+        raise UserError(
             f"siyu.toml [identity] blocking: unknown column(s) {', '.join(unknown)}; use {', '.join(COLUMNS[1:])}"
         )
     return {

@@ -1,29 +1,23 @@
 """What probabilistic matching compares, derived in SQL from `identities` (portable to Spark).
 
-The one thing SQL cannot do, Chinese → pinyin, is computed in Python over the DISTINCT names only (cheap:
-far fewer names than identities) and joined back, so homophone typos (张伟 / 张炜) compare equal by sound.
+Names are read by siyu.domain.zh_names over the DISTINCT names only (see match_names) and joined back:
+spaces, notes and remarks dropped, masked names reduced to what they show, homophones (张伟 / 张炜) equal by
+pinyin.
 """
 
 from __future__ import annotations
 
-import pyarrow as pa
-
-from siyu.domain.zh_names import pinyin_of
 from siyu.engine import Engine
-from siyu.engine.quote import literal_list
+from siyu.identity.match_names import (
+    NAMES,
+    build_names,
+    name_columns_sql,
+    name_joins_sql,
+    read_name_sql,
+)
 from siyu.identity.tables import node_sql
 
 FEATURES = "tmp_identity_features"
-PINYIN = "tmp_identity_pinyin"
-CONTEXT = "tmp_identity_context"
-#: a name at the start of a WeCom remark ("王叶", "王叶-宝妈"): 2 to 4 CJK characters
-REMARK_NAME = "^([一-鿿]{2,4})"
-
-
-def pinyin_table(names: list[str]) -> pa.Table:
-    clean = [n for n in names if n]
-    return pa.table({"name": pa.array(clean, pa.string()),
-                     "name_pinyin": pa.array([pinyin_of(n) for n in clean], pa.string())})
 
 
 def _rest_of_address(alias: str = "") -> str:
@@ -35,125 +29,41 @@ def _rest_of_address(alias: str = "") -> str:
     return f"nullif(replace({out}, ' ', ''), '')"
 
 
-def build_pinyin(engine: Engine, source: str = "identities") -> int:
-    """Write `tmp_identity_pinyin(name, name_pinyin)` for the distinct names of `source`."""
-    names = engine.query(f"SELECT DISTINCT name FROM {source} WHERE name IS NOT NULL").column("name").to_pylist()
-    table = pinyin_table(names)
-    engine.create_temp_table(PINYIN, table.schema)  # scratch (and `identity explain` reads a read-only snapshot)
-    return engine.write_arrow(PINYIN, table)
-
-
-def add_pinyin(engine: Engine, names_sql: str) -> int:
-    """Append to `tmp_identity_pinyin` the pinyin of the names `names_sql` (a column `name`) it lacks yet."""
-    names = engine.query(
-        f"SELECT DISTINCT q.name FROM ({names_sql}) q LEFT JOIN {PINYIN} p ON p.name = q.name "
-        f"WHERE q.name IS NOT NULL AND p.name IS NULL"
-    ).column("name").to_pylist()
-    return engine.write_arrow(PINYIN, pinyin_table(names)) if names else 0
-
-
-def real_name_sql(nickname_channels: list[str], alias: str = "") -> str:
-    """The name when it is a person's real, unmasked name (WeCom shows a chosen display name instead)."""
-    p = f"{alias}." if alias else ""
-    channels = literal_list(nickname_channels or [""])
-    return (f"CASE WHEN NOT coalesce({p}name_masked, false) AND {p}channel NOT IN {channels} "
-            f"THEN {p}name END")
-
-
-def _store_of_buyers_sql() -> str:
-    """Each store identity's home store: where it bought most often (a till has no address, its store has)."""
-    return """
-        SELECT node, store_id FROM (
-            SELECT node, store_id, row_number() OVER (PARTITION BY node ORDER BY n DESC, store_id) AS r
-            FROM (SELECT 'store:' || channel_uid AS node, store_id, count(*) AS n FROM orders
-                  WHERE channel = 'store' AND store_id IS NOT NULL GROUP BY channel_uid, store_id) c
-        ) q WHERE r = 1
-    """
-
-
-def _store_of_friends_sql(with_staff: bool) -> str:
-    """A WeCom friend's store: the store of the guide who added them, or the store whose QR code they scanned."""
-    staff = "LEFT JOIN staff s ON s.staff_id = c.staff_id" if with_staff else ""
-    guide = "s.store_id" if with_staff else "CAST(NULL AS VARCHAR)"
-    return f"""
-        SELECT 'wecom:' || c.external_userid AS node,
-               min(coalesce({guide}, CASE WHEN c.state LIKE 'ST-%' THEN substr(c.state, 4) END)) AS store_id
-        FROM contacts c {staff} WHERE c.external_userid IS NOT NULL GROUP BY c.external_userid
-    """
-
-
-def build_context(engine: Engine) -> int:
-    """Write `tmp_identity_context(node, remark_name, store_city, store_district)` from the tables that exist.
-
-    Evidence no identity row carries: the real name a staff member typed as a WeCom friend's remark, and
-    where a store buyer or a store guide's friend shops (the store's city and district; most people shop
-    near home). Returns rows written.
-    """
-    parts = ["SELECT CAST(NULL AS VARCHAR) AS node, CAST(NULL AS VARCHAR) AS remark_name, "
-             "CAST(NULL AS VARCHAR) AS store_id WHERE 1 = 0"]
-    if engine.table_exists("contacts"):
-        parts.append(
-            f"SELECT 'wecom:' || external_userid AS node, "
-            f"min(nullif(regexp_extract(trim(remark), '{REMARK_NAME}', 1), '')) AS remark_name, "
-            f"CAST(NULL AS VARCHAR) AS store_id FROM contacts WHERE external_userid IS NOT NULL "
-            f"GROUP BY external_userid"
-        )
-    if engine.table_exists("stores"):
-        stores = []
-        if engine.table_exists("orders"):
-            stores.append(_store_of_buyers_sql())
-        if engine.table_exists("contacts"):
-            stores.append(_store_of_friends_sql(engine.table_exists("staff")))
-        parts += [f"SELECT node, CAST(NULL AS VARCHAR) AS remark_name, store_id FROM ({s}) q" for s in stores]
-    union = " UNION ALL ".join(parts)
-    shops = "LEFT JOIN stores s ON s.store_id = u.store_id" if engine.table_exists("stores") else ""
-    city = "s.city" if shops else "CAST(NULL AS VARCHAR)"
-    district = "s.district" if shops else "CAST(NULL AS VARCHAR)"
-    return engine.create_temp_table_as(
-        CONTEXT,
-        f"SELECT u.node, min(u.remark_name) AS remark_name, min({city}) AS store_city, "
-        f"min({district}) AS store_district FROM ({union}) u {shops} GROUP BY u.node",
-    )
-
-
 def build_features(
     engine: Engine, source: str = "identities", nickname_channels: list[str] | None = None,
-    groups: str | None = None,
+    groups: str | None = None, names_ready: bool = False,
 ) -> int:
     """Write `tmp_identity_features`, one row per identity with what Splink compares; returns rows.
 
     With `groups(node, label)` (the persons hard keys already formed), an identity's missing attributes
     are filled from its group: a WeCom friend known by a display name and a phone carries the real name
     and address its mini-program account (same unionid) gave, so it can match a masked Tmall buyer.
+    `names_ready`: the caller built `tmp_identity_names` and the context of `identities` this run (the step).
     """
-    if not engine.table_exists(PINYIN) or source != "identities":
-        build_pinyin(engine, source)
-    build_context(engine)
-    add_pinyin(engine, f"SELECT remark_name AS name FROM {CONTEXT}")
-    real = real_name_sql(nickname_channels or [], "s")
-    # a WeCom friend's remark is the name staff typed for them: a real name, where the profile shows a nickname
+    if source != "identities" or not names_ready:
+        build_names(engine, source)
     own = f"""
-        SELECT {node_sql('s')} AS unique_id, coalesce(x.remark_name, s.name) AS name,
-               coalesce(s.name_masked, false) AND x.remark_name IS NULL AS name_masked,
-               coalesce({real}, x.remark_name) AS real_name,
+        SELECT {node_sql('s')} AS unique_id, {name_columns_sql(nickname_channels or [])},
                s.phone, s.phone_prefix, s.phone_suffix, coalesce(s.phone_masked, false) AS phone_masked,
                lower(trim(s.email)) AS email, s.nickname, s.gender, s.birthday, s.province, s.city, s.district,
                {_rest_of_address("s")} AS address_rest, x.store_city, x.store_district
-        FROM {source} s LEFT JOIN {CONTEXT} x ON x.node = {node_sql('s')}
+        FROM {source} s {name_joins_sql()}
     """
     filled = own if groups is None else _filled_from_groups(own, groups)
+    read = read_name_sql("i", "p")
     return engine.create_temp_table_as(
         FEATURES,
         f"""
         WITH i AS ({filled})
-        SELECT i.unique_id, i.name, i.name_masked, i.real_name IS NOT NULL AS name_real, i.phone, i.phone_prefix,
+        SELECT i.unique_id, {read["name"]} AS name, {read["name_masked"]} AS name_masked,
+               i.real_name IS NOT NULL AS name_real, i.name_sure, i.phone, i.phone_prefix,
                i.phone_suffix, i.phone_masked, i.email, i.nickname, i.gender, i.birthday, i.province, i.city,
                i.district, i.address_rest, i.store_city, i.store_district,
-               CASE WHEN NOT i.name_masked THEN p.name_pinyin END AS name_pinyin,
-               substr(i.name, 1, 1) AS name_first,
+               {read["name_pinyin"]} AS name_pinyin, {read["name_first"]} AS name_first,
+               {read["name_last"]} AS name_last,
                CASE WHEN i.address_rest IS NOT NULL THEN coalesce(i.district, '') || i.address_rest END
                    AS address_key
-        FROM i LEFT JOIN {PINYIN} p ON p.name = i.name
+        FROM i LEFT JOIN {NAMES} p ON p.raw = i.name
         """,
     )
 
@@ -174,6 +84,7 @@ def _filled_from_groups(own: str, groups: str) -> str:
         SELECT g.unique_id,
                coalesce(g.real_name, d.g_name, g.name) AS name,
                CASE WHEN g.real_name IS NULL AND d.g_name IS NOT NULL THEN false ELSE g.name_masked END AS name_masked,
+               CASE WHEN g.real_name IS NULL AND d.g_name IS NOT NULL THEN true ELSE g.name_sure END AS name_sure,
                coalesce(g.real_name, d.g_name) AS real_name,
                coalesce(g.phone, d.g_phone) AS phone,
                coalesce(g.phone_prefix, substr(d.g_phone, 1, 3)) AS phone_prefix,

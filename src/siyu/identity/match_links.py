@@ -26,7 +26,8 @@ BAD_NODES = "tmp_identity_match_bad"
 
 
 def match_edges(
-    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None, nodes: str | None = None
+    engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None, nodes: str | None = None,
+    names_ready: bool = False,
 ) -> tuple[int, str, str | None]:
     """Write guarded match edges to `tmp_identity_match_edges`; returns their number, how pairs were scored,
     and, when the guard refused no link, the table of components over all links (`node, label`), which
@@ -34,8 +35,9 @@ def match_edges(
 
     `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
     `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
+    `names_ready`: the caller already built the names of `identities` (match_names.build_names) this run.
     """
-    build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups)
+    build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups, names_ready=names_ready)
     data = engine.query(f"SELECT {', '.join(match_comparisons.COLUMNS)} FROM {FEATURES}")
     pairs, how = match_pairs.score(engine, data, cfg, run_id)
     engine.write_arrow(SCORED, pairs, mode="replace")
@@ -53,10 +55,13 @@ def match_edges(
 
 
 def _disagree_sql(x: str, y: str) -> str:
-    """Two identities that cannot be one person: both names known and unlike, or birthdays differ."""
+    """Two identities that cannot be one person: both full names known and unlike; a real surname, or the
+    character a mask left (李*波), that the other's real name contradicts; or birthdays that differ."""
     return (
         f"(({x}.name_real AND {y}.name_real AND {x}.name_pinyin <> {y}.name_pinyin "
         f"AND levenshtein({x}.name_pinyin, {y}.name_pinyin) > 2) "
+        f"OR ({x}.name_sure AND {y}.name_sure AND ({x}.name_masked OR {y}.name_masked) "
+        f"AND ({x}.name_first <> {y}.name_first OR {x}.name_last <> {y}.name_last)) "
         f"OR ({x}.birthday <> {y}.birthday AND month({x}.birthday) <> day({y}.birthday) "
         f"AND NOT (month({x}.birthday) = 1 AND day({x}.birthday) = 1) "
         f"AND NOT (month({y}.birthday) = 1 AND day({y}.birthday) = 1)))"

@@ -15,8 +15,9 @@ from siyu.engine.quote import literal
 from siyu.errors import UserError
 from siyu.identity.components import connected_components
 from siyu.identity.match_comparisons import COLUMNS
-from siyu.identity.match_features import CONTEXT, FEATURES, PINYIN, build_features, build_pinyin
+from siyu.identity.match_features import FEATURES, build_features
 from siyu.identity.match_links import latest_model
+from siyu.identity.match_names import CONTEXT, NAMES, build_names
 from siyu.identity.settings import IdentitySettings
 from siyu.identity.tables import ensure_output_tables, node_sql
 
@@ -101,7 +102,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
 
     if not engine.table_exists("identities"):
         return []
-    build_pinyin(engine)
+    build_names(engine)
     key_links.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     rows = engine.query(
         f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {key_links.KEYS_TABLE} x "
@@ -109,7 +110,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
         f"LEFT JOIN superkey s ON s.key_name = x.key_name AND s.key_value = x.key_value "
         f"WHERE x.node = {literal(a)} AND y.node = {literal(b)} ORDER BY 1"
     ).to_pylist()
-    for name in (key_links.KEYS_TABLE, PINYIN):
+    for name in (key_links.KEYS_TABLE, NAMES, CONTEXT):
         engine.drop_table(name)
     for r in rows:
         if r["key_name"] == "phone":
@@ -129,7 +130,7 @@ def _splink_weights(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> tu
     connected_components(engine, f"SELECT {node_sql()} AS node FROM identities", edges, hard, cfg.max_iterations)
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=hard)
     data = engine.query(f"SELECT {', '.join(COLUMNS)} FROM {FEATURES}")
-    for name in (hard, FEATURES, PINYIN, CONTEXT):
+    for name in (hard, FEATURES, NAMES, CONTEXT):
         engine.drop_table(name)
     ids = data.column("unique_id").to_pylist()
     if a not in ids or b not in ids:

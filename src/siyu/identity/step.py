@@ -13,9 +13,10 @@ import pyarrow as pa
 
 from siyu.config import Settings
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.identity import key_links, overrides
 from siyu.identity.components import connected_components
-from siyu.identity.match_features import CONTEXT, PINYIN, build_pinyin
+from siyu.identity.match_names import CONTEXT, NAMES, build_names
 from siyu.identity.settings import IdentitySettings, identity_settings
 from siyu.identity.stable_ids import assign_person_ids
 from siyu.identity.tables import ensure_output_tables
@@ -39,14 +40,14 @@ def run_identity(engine: Engine, settings: Settings) -> tuple[int, int, str]:
 def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) -> tuple[int, int, str]:
     """The step itself, for callers that already hold validated settings (tests, bench, CLI)."""
     if not engine.table_exists("identities"):
-        raise ValueError("no `identities` table: run the `normalise` step first (`siyu run --step normalise`)")
+        raise UserError("no `identities` table: run the `normalise` step first (`siyu run --step normalise`)")
     run_id = run_id or uuid.uuid4().hex[:12]
     ensure_output_tables(engine)
     nodes = key_links.nodes_sql()
     if engine.table_exists("contacts"):
         nodes = f"SELECT DISTINCT * FROM ({nodes} UNION ALL {key_links.contact_nodes_sql()}) q"
     rows_in = engine.create_temp_table_as(NODES, nodes)
-    build_pinyin(engine)
+    build_names(engine)
     key_links.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     n_super = engine.create_table_as("superkey", key_links.superkeys_sql(cfg.superkey_threshold, run_id))
     parts = [key_links.key_edges_sql(cfg.superkey_threshold, run_id), overrides.merge_edges_sql(run_id)]
@@ -58,7 +59,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         connected_components(engine, f"SELECT node FROM {NODES}", "SELECT a, b FROM identity_edge",
                              HARD_GROUPS, cfg.max_iterations)
         n_match, how, components = match_edges(engine, cfg, run_id, groups=HARD_GROUPS,
-                                               nodes=f"SELECT node FROM {NODES}")
+                                               nodes=f"SELECT node FROM {NODES}", names_ready=True)
         engine.insert_select("identity_edge", f"SELECT * FROM {EDGES}")
     n_edges = engine.row_count("identity_edge")
     if components and not engine.query(overrides.split_pairs_sql()).num_rows:
@@ -70,7 +71,7 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
     for name in (NODES, LABELS, DETACHED, key_links.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
-                 PINYIN, CONTEXT, HARD_GROUPS):
+                 NAMES, CONTEXT, HARD_GROUPS):
         engine.drop_table(name)
     message = (
         f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from siyu.engine.quote import ident
 
 SERVING_INDEXES = {
     "person_profile": ["person_id", "owner_staff_id", "owner_store_id"],
@@ -26,6 +29,17 @@ def create_serving_indexes(con: Any) -> list[str]:
             continue
         for column in columns:
             name = f"serve_{table}_{column}"
-            con.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")')
+            con.execute(f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {ident(table)} ({ident(column)})")
             made.append(name)
     return made
+
+
+def index_snapshot(path: Path) -> list[str]:
+    """The serving indexes on a DuckDB file about to be published (engine.snapshot.publish's `prepare`)."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        return create_serving_indexes(con)
+    finally:
+        con.close()

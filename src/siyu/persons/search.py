@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal_list
 from siyu.persons.columns import pii
 from siyu.persons.scope import Scope
 
 _MASKED_MOBILE = re.compile(r"^(1\d{2})\*{4}(\d{4})$")
+MAX_IDENTITIES = 1000  # a name shared by more people than this is not a search
 SEARCH_FIELDS = ("phone", "name", "channel_uid", "person_id")
 
 
@@ -23,40 +25,58 @@ class Query:
     channel: str | None = None
     person_id: str | None = None
 
-    def matching_ids(self) -> tuple[str, dict[str, object]]:
-        """SQL returning the person_ids that match, with parameters; a ValueError when nothing was asked."""
+    def matching_ids(self, engine: Engine) -> list[str]:
+        """The person ids that match, by index lookups one table at a time (a join would scan person_map);
+        a ValueError when nothing was asked."""
         if self.person_id:
-            return "SELECT $person_id AS person_id", {"person_id": self.person_id}
+            return [self.person_id]
         if self.phone:
             masked = _MASKED_MOBILE.fullmatch(self.phone.strip())
             if masked:
-                cond = "i.phone_prefix = $prefix AND i.phone_suffix = $suffix"
+                cond = "phone_suffix = $suffix AND phone_prefix = $prefix"
                 params: dict[str, object] = {"prefix": masked.group(1), "suffix": masked.group(2)}
             else:
-                cond, params = "i.phone = $phone", {"phone": re.sub(r"[\s-]", "", self.phone)}
+                cond, params = "phone = $phone", {"phone": re.sub(r"[\s-]", "", self.phone)}
         elif self.name:
-            cond, params = "i.name = $name", {"name": self.name.strip()}
+            cond, params = "name = $name", {"name": self.name.strip()}
         elif self.channel_uid:
-            cond, params = "i.channel_uid = $uid", {"uid": self.channel_uid.strip()}
+            cond, params = "channel_uid = $uid", {"uid": self.channel_uid.strip()}
             if self.channel:
-                cond += " AND i.channel = $channel"
+                cond += " AND channel = $channel"
                 params["channel"] = self.channel
         else:
             raise ValueError(f"search needs one of: {', '.join(SEARCH_FIELDS)}")
-        return (f"SELECT DISTINCT m.person_id FROM identities AS i JOIN person_map AS m "
-                f"ON m.channel = i.channel AND m.channel_uid = i.channel_uid WHERE {cond}"), params
+        found = engine.query(f"SELECT channel, channel_uid FROM identities WHERE {cond} LIMIT {MAX_IDENTITIES}",
+                             params).to_pylist()
+        return person_ids(engine, found)
+
+
+def person_ids(engine: Engine, identities: list[dict[str, object]]) -> list[str]:
+    """The persons these (channel, channel_uid) identities belong to."""
+    if not identities:
+        return []
+    uids = literal_list(sorted({str(i["channel_uid"]) for i in identities}))
+    wanted = {(i["channel"], i["channel_uid"]) for i in identities}
+    rows = engine.query(f"SELECT channel, channel_uid, person_id FROM person_map WHERE channel_uid IN {uids}")
+    return sorted({r["person_id"] for r in rows.to_pylist() if (r["channel"], r["channel_uid"]) in wanted})
 
 
 def search(engine: Engine, query: Query, scope: Scope, limit: int = 20, offset: int = 0,
            unmask: bool = False) -> tuple[list[dict[str, object]], int]:
     """(one page of matching persons, total matches), only those the scope may see."""
-    ids, params = query.matching_ids()
-    where, scope_params = scope.where("p")
-    base = f"FROM person_profile AS p WHERE p.person_id IN ({ids}) AND {where}"
-    params = {**params, **scope_params}
-    total = int(engine.scalar(f"SELECT count(*) {base}", params) or 0)
+    ids = query.matching_ids(engine)
+    if not ids:
+        return [], 0
+    where, params = scope.where("p")
+    base = f"FROM person_profile AS p WHERE p.person_id IN {literal_list(ids)} AND {where}"
     rows = engine.query(
         f"SELECT p.person_id, {pii('p.name', 'name', unmask)}, {pii('p.phone', 'phone', unmask)}, p.gender, "
-        f"p.city, p.orders, p.net_spend, p.last_order_date, p.owner_staff_id, p.owner_store_id "
-        f"{base} ORDER BY p.person_id LIMIT {int(limit)} OFFSET {int(offset)}", params).to_pylist()
+        f"p.city, p.orders, p.net_spend, p.last_order_date, p.owner_staff_id, p.owner_store_id, "
+        f"count(*) OVER () AS _total {base} ORDER BY p.person_id LIMIT {int(limit)} OFFSET {int(offset)}",
+        params).to_pylist()
+    if not rows and offset:  # past the last page: the total still counts
+        return [], int(engine.scalar(f"SELECT count(*) {base}", params) or 0)
+    total = int(rows[0]["_total"]) if rows else 0
+    for r in rows:
+        del r["_total"]
     return rows, total

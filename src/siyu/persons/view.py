@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from siyu.engine import Engine
+from siyu.engine.quote import literal_list
 from siyu.persons.columns import pii
 from siyu.persons.scope import Scope
 
@@ -36,21 +37,27 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
     profile = head[0]
     key: dict[str, object] = {"key": profile.pop("person_key")}
     pid: dict[str, object] = {"pid": person_id}
+    own = _rows(engine, "SELECT channel, channel_uid FROM person_map WHERE person_id = $pid", pid)
+    # lookups by literal lists use the serving indexes; a join would scan identities and messages whole
+    uids = literal_list(sorted({str(r["channel_uid"]) for r in own}))
+    wecom = [str(r["channel_uid"]) for r in own if r["channel"] == "wecom"]
+    pairs = {(r["channel"], r["channel_uid"]) for r in own}
+    identities = [r for r in _rows(engine, (
+        f"SELECT i.channel, i.channel_uid, {pii('i.name', 'name', unmask)}, {pii('i.phone', 'phone', unmask)}, "
+        f"i.gender, i.province, i.city, i.district, {pii('i.address', 'address', unmask)}, i.first_seen_at, "
+        f"i.last_seen_at FROM identities AS i WHERE i.channel_uid IN {uids} ORDER BY i.channel, i.channel_uid"),
+        {}) if (r["channel"], r["channel_uid"]) in pairs]
+    messages = _rows(engine, (
+        f"SELECT message_id, kind, staff_id, sender_type, sent_at, content FROM messages "
+        f"WHERE customer_id IN {literal_list(wecom)} ORDER BY sent_at DESC LIMIT {RECENT}"), {}) if wecom else []
     return {
         "person_id": person_id,
         "profile": profile,
-        "identities": _rows(engine, (
-            f"SELECT i.channel, i.channel_uid, {pii('i.name', 'name', unmask)}, {pii('i.phone', 'phone', unmask)}, "
-            f"i.gender, i.province, i.city, i.district, {pii('i.address', 'address', unmask)}, i.first_seen_at, "
-            f"i.last_seen_at FROM person_map AS m JOIN identities AS i ON i.channel = m.channel "
-            f"AND i.channel_uid = m.channel_uid WHERE m.person_id = $pid ORDER BY i.channel, i.channel_uid"), pid),
+        "identities": identities,
         "orders": _rows(engine, (
             f"SELECT channel, order_id, created_at, status, amount_paid, refund_amount, net_amount, store_id, "
             f"is_purchase FROM person_orders WHERE person_key = $key ORDER BY created_at DESC LIMIT {RECENT}"), key),
-        "messages": _rows(engine, (
-            f"SELECT msg.message_id, msg.kind, msg.staff_id, msg.sender_type, msg.sent_at, msg.content "
-            f"FROM person_map AS m JOIN messages AS msg ON m.channel = 'wecom' AND msg.customer_id = m.channel_uid "
-            f"WHERE m.person_id = $pid ORDER BY msg.sent_at DESC LIMIT {RECENT}"), pid),
+        "messages": messages,
         "groups": _rows(engine, "SELECT group_id, group_name, group_type, joined_at, left_at, is_member "
                                 "FROM person_groups WHERE person_id = $pid ORDER BY joined_at", pid),
         "tags": _rows(engine, "SELECT tag, family, source FROM person_tag WHERE person_id = $pid ORDER BY tag", pid),

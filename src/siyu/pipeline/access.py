@@ -61,6 +61,7 @@ def writing(
     settings: Settings, warehouse: Path, engine: str | None = None, must_exist: bool = True
 ) -> Iterator[Engine]:
     """Hold the warehouse, migrate it, yield it; publish it for readers when the block finishes normally."""
+    from siyu.persons.indexes import index_snapshot
     from siyu.schema import migrate
 
     store = store_path(settings, warehouse, engine)
@@ -76,4 +77,4 @@ def writing(
             eng.close()
             raise
         eng.close()
-        publish(store)
+        publish(store, prepare=index_snapshot)

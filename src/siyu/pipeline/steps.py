@@ -26,6 +26,7 @@ from siyu.profile import run_profile
 from siyu.profile.settings import profile_settings, tag_settings
 from siyu.segment import run_segments, run_tags
 from siyu.segment.tagging import load_rules
+from siyu.store.settings import store_settings
 
 
 @dataclass
@@ -97,6 +98,7 @@ def check_settings(settings: Settings) -> None:
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
     loyalty_settings(settings)
+    store_settings(settings)
 
 
 def find_steps(names: list[str] | None) -> list[Step]:

@@ -18,5 +18,6 @@ def audit_log(request: Request, action: Annotated[str | None, Query(max_length=6
               user: Annotated[str | None, Query(max_length=120)] = None,
               limit: Limit = 100, offset: Offset = 0) -> Page:
     """Who did what, when and why: every unmask, export, download, decision, run and upload."""
-    items = audit.entries(config(request).store, limit, offset, action, user)
-    return Page(items=items, total=len(items) + offset, limit=limit, offset=offset)
+    store = config(request).store
+    items = audit.entries(store, limit, offset, action, user)
+    return Page(items=items, total=audit.count_entries(store, action, user), limit=limit, offset=offset)

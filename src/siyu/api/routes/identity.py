@@ -12,6 +12,7 @@ from siyu.api.security import config, guarded, user_of
 from siyu.auth import audit
 from siyu.identity.decisions import decide, decisions
 from siyu.identity.queue import review_queue
+from siyu.identity.settings import identity_settings
 
 router = APIRouter(tags=["identity"])
 
@@ -24,10 +25,15 @@ class Decision(BaseModel):
 
 
 @router.get("/identity/queue", response_model=Page, **guarded("identity:read"))
-def queue(request: Request, low: Annotated[float, Query(ge=0, le=1)] = 0.5,
-          high: Annotated[float, Query(ge=0, le=1)] = 0.99, limit: Limit = 50, offset: Offset = 0) -> Page:
-    """Pairs Splink scored with low <= probability < high, most uncertain first, with what they share."""
-    with config(request).serving.reader() as eng:
+def queue(request: Request, low: Annotated[float | None, Query(ge=0, le=1)] = None,
+          high: Annotated[float | None, Query(ge=0, le=1)] = None, limit: Limit = 50, offset: Offset = 0) -> Page:
+    """Pairs Splink scored with low <= probability < high, most uncertain first, with what they share. The band
+    defaults to [match_threshold - 0.1, match_threshold + 0.09) of [identity] in siyu.toml."""
+    cfg = config(request)
+    threshold = identity_settings(cfg.settings.section("identity")).match_threshold
+    low = max(0.0, threshold - 0.1) if low is None else low
+    high = min(1.0, threshold + 0.09) if high is None else high
+    with cfg.serving.reader() as eng:
         items, total = review_queue(eng, low, high, limit, offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -44,5 +50,5 @@ def make_decision(body: Decision, request: Request) -> dict[str, object]:
 @router.get("/identity/decisions", response_model=Page, **guarded("identity:read"))
 def list_decisions(request: Request, limit: Limit = 50, offset: Offset = 0) -> Page:
     """Decisions taken in the service, newest first, with the run that applied each."""
-    items = decisions(config(request).store, limit, offset)
-    return Page(items=items, total=len(items) + offset, limit=limit, offset=offset)
+    items, total = decisions(config(request).store, limit, offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,189 @@
+"""Benchmark: the HTTP API under 20 concurrent clients on loopback, against the same queries run directly on
+DuckDB (the floor: the persons and segment layers on one read-only connection, no HTTP, one at a time).
+
+    python bench/bench_api.py                         # 1M persons (builds /tmp/siyu-bench-api/)
+    python bench/bench_api.py --persons 20000         # smaller
+    python bench/bench_api.py --warehouse X.duckdb    # reuse a demo warehouse (serving indexes are added to it)
+
+The server is `siyu serve` in its own process (uvicorn, one worker); the clients are one asyncio process with
+20 connections, each doing a bounded number of requests per kind. Prints p50/p95 per kind for the API and for
+the floor, and the load average (other work on the machine slows a run down).
+Targets from issue 10 at 1M persons: 360 view p95 <= 100 ms, search p95 <= 50 ms, segment count p95 <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+
+SEGMENTS = ["orders >= 2 and city = '上海市'", "net_spend > 1000 and in_private_domain",
+            "has_tag('active') and orders_365d >= 3", "recency_days > 180 and p_alive < 0.5"]
+CLIENTS = 20
+
+
+def build(path: Path, persons: int) -> None:
+    from siyu.demo.build import build_demo
+    from siyu.demo.config import DemoConfig
+
+    t0 = time.perf_counter()
+    build_demo(path, DemoConfig(persons=persons, start=dt.date(2025, 11, 1), end=dt.date(2026, 10, 31)),
+               direct=True)
+    print(f"demo brand built in {time.perf_counter() - t0:.1f} s (not part of the figures)")
+
+
+def sample(path: Path, n: int) -> tuple[list[str], list[str]]:
+    """Random person ids and full phones to ask for."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        ids = [r[0] for r in con.execute(f"SELECT person_id FROM person_profile USING SAMPLE {n} ROWS").fetchall()]
+        phones = [r[0] for r in con.execute(
+            f"SELECT phone FROM identities WHERE regexp_matches(phone, '^1[0-9]{{10}}$') USING SAMPLE {n} ROWS"
+        ).fetchall()]
+    return ids, phones
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def report(label: str, times: list[float]) -> None:
+    ms = [t * 1000 for t in times]
+    print(f"{label:<34} n={len(ms):5d}  p50 {pct(ms, 50):8.1f} ms  p95 {pct(ms, 95):8.1f} ms")
+
+
+def floor(path: Path, ids: list[str], phones: list[str], per_kind: int) -> dict[str, list[float]]:
+    """The same work as each endpoint, in-process, one call at a time."""
+    from siyu.api.warehouse import Serving
+    from siyu.persons import Query, person_360, search
+    from siyu.persons.scope import Scope
+    from siyu.segment.language import segment_sql
+    from siyu.segment.tables import vocabulary
+
+    serving = Serving(path)
+    out: dict[str, list[float]] = {}
+
+    def run(kind: str, fn: Callable[[Any, int], object]) -> None:
+        times = []
+        for i in range(per_kind):
+            with serving.reader() as eng:
+                t0 = time.perf_counter()
+                fn(eng, i)
+                times.append(time.perf_counter() - t0)
+        out[kind] = times
+
+    run("search", lambda e, i: search(e, Query(phone=phones[i % len(phones)]), Scope()))
+    run("360", lambda e, i: person_360(e, ids[i % len(ids)], Scope()))
+    run("segment count", lambda e, i: e.scalar(
+        f"SELECT count(*) FROM ({segment_sql(SEGMENTS[i % len(SEGMENTS)], vocabulary(e))}) s"))
+    run("metrics", lambda e, i: e.query(
+        "SELECT * FROM metric_value WHERE grain = 'month' AND slice = 'channel' ORDER BY metric, slice_value, "
+        "period LIMIT 100").num_rows)
+    serving.close()
+    return out
+
+
+async def load(url: str, token: str, ids: list[str], phones: list[str], per_kind: int) -> dict[str, list[float]]:
+    """CLIENTS connections share the work of each kind in turn; returns each request's latency."""
+    headers = {"Authorization": f"Bearer {token}"}
+    kinds: dict[str, Callable[[int], tuple[str, str, dict[str, Any]]]] = {
+        "search": lambda i: ("GET", "/persons", {"params": {"phone": phones[i % len(phones)]}}),
+        "360": lambda i: ("GET", f"/persons/{ids[i % len(ids)]}", {}),
+        "segment count": lambda i: ("POST", "/segments/count", {"json": {"expression": SEGMENTS[i % len(SEGMENTS)]}}),
+        "metrics": lambda i: ("GET", "/metrics", {"params": {"grain": "month", "slice": "channel", "limit": 100}}),
+    }
+    out: dict[str, list[float]] = {}
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, limits=limits) as client:
+        for kind, make in kinds.items():
+            times: list[float] = []
+            queue = iter(range(per_kind))
+
+            async def worker(make: Callable[[int], tuple[str, str, dict[str, Any]]] = make,
+                             queue: Any = queue, times: list[float] = times) -> None:
+                for i in queue:
+                    method, path, kw = make(i)
+                    t0 = time.perf_counter()
+                    r = await client.request(method, path, **kw)
+                    times.append(time.perf_counter() - t0)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:200]}")
+
+            await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+            out[kind] = times
+    return out
+
+
+def serve(path: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    from siyu.auth.users import add_user, create_token, get_user
+    from siyu.config.settings import load_settings
+    from siyu.errors import UserError
+    from siyu.store import open_store, store_url
+
+    store = open_store(store_url(load_settings(None), path))
+    try:
+        get_user(store, "bench")
+    except UserError:
+        add_user(store, "bench", "analyst")
+    token = create_token(store, "bench", "bench_api")
+    proc = subprocess.Popen([sys.executable, "-m", "siyu", "serve", "--warehouse", str(path), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc, token
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("siyu serve did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--warehouse", type=Path)
+    parser.add_argument("--requests", type=int, default=400, help="requests per kind")
+    args = parser.parse_args()
+    path = args.warehouse or Path(f"/tmp/siyu-bench-api/demo-{args.persons}.duckdb")
+    if not path.exists():
+        build(path, args.persons)
+    from siyu.persons.indexes import create_serving_indexes
+
+    with duckdb.connect(str(path)) as con:
+        t0 = time.perf_counter()
+        create_serving_indexes(con)
+        persons = con.execute("SELECT count(*) FROM person_profile").fetchone()[0]  # type: ignore[index]
+    print(f"{persons:,} persons; serving indexes in {time.perf_counter() - t0:.1f} s")
+    ids, phones = sample(path, 2000)
+    random.seed(7)
+    print(f"load before: {os.getloadavg()[0]:.2f} (2 cores here; other work slows every figure)")
+    for kind, times in floor(path, ids, phones, min(args.requests, 200)).items():
+        report(f"floor (DuckDB direct) {kind}", times)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc, token = serve(path, port)
+    try:
+        results = asyncio.run(load(f"http://127.0.0.1:{port}", token, ids, phones, args.requests))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    for kind, times in results.items():
+        report(f"API, {CLIENTS} clients: {kind}", times)
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

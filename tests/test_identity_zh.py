@@ -1,0 +1,139 @@
+"""The warehouse's OneID reads Chinese names the way `siyu dedupe` does (siyu.domain.zh_names): remarks and
+spaces, masked names as partial evidence that can refute but never alone decide, families kept apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from test_identity_matching import _explain, brand, person_of, trained  # noqa: F401 (fixture)
+
+from siyu.engine import Engine
+from siyu.errors import UserError
+from siyu.identity import IdentitySettings, resolve
+from siyu.identity.match_comparisons import splink_settings
+from siyu.identity.match_names import names_table
+from siyu.identity.tables import identities_table
+
+HOME = {"province": "浙江", "city": "杭州", "district": "西湖区", "address": "浙江杭州西湖区中山路8号101室"}
+
+
+def _phone(number: str) -> dict[str, object]:
+    return {"phone": number, "phone_prefix": number[:3], "phone_suffix": number[-4:]}
+
+
+def _resolve(engine: Engine, extra: list[dict[str, object]], seed: int = 5) -> dict[str, object]:
+    """Resolve the extra identities inside a small brand (so the model has data to learn from)."""
+    rows, _ = brand(200, seed=seed)
+    engine.write_arrow("identities", identities_table(rows + extra), mode="replace")
+    resolve(engine, IdentitySettings())
+    return person_of(engine)
+
+
+def test_masked_name_of_another_surname_on_one_phone_stays_apart(duck: Engine) -> None:
+    """王丽婷 and a masked 杜** hold one phone: the surname contradicts, so the phone links neither way."""
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "wang", "name": "王丽婷", **_phone("13900001234"), **HOME},
+        {"channel": "douyin", "channel_uid": "du", "name": "杜**", "name_masked": True, **_phone("13900001234"),
+         **HOME},
+    ])
+    assert persons["store:wang"] != persons["douyin:du"]
+    reasons = duck.query("SELECT key_value, reason FROM superkey WHERE key_name = 'phone'").to_pylist()
+    assert {"key_value": "13900001234", "reason": "names differ"} in reasons
+
+
+def test_masked_name_whose_visible_character_differs_is_a_contradiction(duck: Engine) -> None:
+    """李*波 shows its last character: it is not 李博杰, even on the same phone and address."""
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "bojie", "name": "李博杰", **_phone("13711112222"), **HOME},
+        {"channel": "tmall", "channel_uid": "bo", "name": "李*波", "name_masked": True, **_phone("13711112222"),
+         **HOME},
+        # the same mask with the right character joins
+        {"channel": "douyin", "channel_uid": "jie", "name": "李*杰", "name_masked": True,
+         **_phone("13722223333"), **HOME},
+        {"channel": "store", "channel_uid": "bojie2", "name": "李博杰", **_phone("13722223333"), **HOME},
+    ])
+    assert persons["store:bojie"] != persons["tmall:bo"]
+    assert persons["douyin:jie"] == persons["store:bojie2"]
+
+
+def test_masked_name_levels(trained: Engine) -> None:  # noqa: F811 (fixture)
+    def level(masked: str, full: str) -> str:
+        return _explain(trained, {"channel": "a", "channel_uid": "1", "name": masked, "name_masked": True},
+                        {"channel": "b", "channel_uid": "2", "name": full})["name"]
+
+    assert level("李*波", "李博杰") == "masked, other surname or character"
+    assert level("杜**", "王丽婷") == "masked, other surname or character"
+    assert level("李*杰", "李博杰") == "masked, same surname and last character"
+    assert level("张*", "张 炜") == "masked, same surname"
+
+
+def test_couple_sharing_a_member_card_stays_two_people(duck: Engine) -> None:
+    card = {"member_no": "M0001", **HOME}
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "husband", "name": "陈建国", **_phone("13600001111"), **card,
+         "birthday": dt.date(1978, 4, 2)},
+        {"channel": "store", "channel_uid": "wife", "name": "周美玲", **_phone("13600002222"), **card,
+         "birthday": dt.date(1981, 9, 12)},
+        # her mini-program account, known only by the card: masked name, no phone
+        {"channel": "miniprogram", "channel_uid": "wife-mp", "name": "周*", "name_masked": True, **card},
+    ])
+    assert persons["store:husband"] != persons["store:wife"]
+    assert persons["store:husband"] != persons["miniprogram:wife-mp"]
+
+
+def test_space_inside_a_name_is_the_same_name(duck: Engine) -> None:
+    """付 欣丽 is 付欣丽: on a family phone shared with her father she joins herself, not him."""
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "her", "name": "付欣丽", **_phone("13512345678"), **HOME},
+        {"channel": "miniprogram", "channel_uid": "her-mp", "name": "付 欣丽", **_phone("13512345678"), **HOME},
+        {"channel": "store", "channel_uid": "father", "name": "付建军", **_phone("13512345678"), **HOME},
+    ])
+    assert persons["store:her"] == persons["miniprogram:her-mp"]
+    assert persons["store:her"] != persons["store:father"]
+
+
+def test_surname_with_a_title_does_not_contest_a_phone(duck: Engine) -> None:
+    """崔小姐 is what a clerk typed for 崔欣怡: only the surname is known, and it agrees."""
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "miss", "name": "崔小姐", **_phone("13312345678"), **HOME},
+        {"channel": "miniprogram", "channel_uid": "xinyi", "name": "崔欣怡", **_phone("13312345678"), **HOME},
+    ])
+    assert persons["store:miss"] == persons["miniprogram:xinyi"]
+    assert duck.query("SELECT * FROM superkey WHERE key_value = '13312345678'").num_rows == 0
+
+
+def test_name_in_a_wecom_remark_joins_the_right_holder_of_a_family_phone(duck: Engine) -> None:
+    """A friend shown as 晴天 whom staff noted as VIP-刘欣妍 is 刘欣妍, not her mother on the same phone."""
+    duck.write_arrow("contacts", pa.table({
+        "staff_id": ["DG1"], "external_userid": ["w1"], "unionid": ["u1"], "name": ["晴天"],
+        "remark": ["VIP-刘欣妍"], "phone": ["13812340000"], "state": pa.array([None], pa.string()),
+    }), mode="replace")
+    persons = _resolve(duck, [
+        {"channel": "wecom", "channel_uid": "w1", "name": "晴天", "unionid": "u1", **_phone("13812340000")},
+        {"channel": "store", "channel_uid": "xinyan", "name": "刘欣妍", **_phone("13812340000"), **HOME},
+        {"channel": "store", "channel_uid": "mother", "name": "王芳", **_phone("13812340000"), **HOME},
+    ])
+    assert persons["wecom:w1"] == persons["store:xinyan"]
+    assert persons["wecom:w1"] != persons["store:mother"]
+
+
+def test_setting_mistakes_are_one_line_user_errors(duck: Engine) -> None:
+    with pytest.raises(UserError, match=r"^no `identities` table"):
+        resolve(duck, IdentitySettings())
+    with pytest.raises(UserError, match=r"^siyu.toml \[identity\] blocking: unknown column\(s\) nmae;"):
+        splink_settings([["nmae", "city"]])
+
+
+def test_names_are_read_once_with_zh_names() -> None:
+    read = {r["raw"]: r for r in names_table(["VIP-刘欣妍", "付 欣丽", "李*波", "崔小姐", "田韵苑", "Tom Li",
+                                              "🌸"]).to_pylist()}
+    assert (read["VIP-刘欣妍"]["name_full"], read["VIP-刘欣妍"]["pinyin"]) == ("刘欣妍", "liuxinyan")
+    assert read["付 欣丽"]["name_full"] == "付欣丽"
+    assert (read["李*波"]["partial"], read["李*波"]["surname"], read["李*波"]["last"]) == (True, "li", "bo")
+    assert (read["崔小姐"]["partial"], read["崔小姐"]["surname"], read["崔小姐"]["name_full"]) == (True, "cui", None)
+    # names zh_names does not read are kept as written, not dropped (a name ending 苑, a Western name)
+    assert (read["田韵苑"]["name_full"], read["田韵苑"]["surname"]) == ("田韵苑", "tian")
+    assert read["Tom Li"]["pinyin"] == "tomli"
+    assert read["🌸"]["name_full"] is None
