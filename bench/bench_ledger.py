@@ -5,7 +5,8 @@ Orders are synthetic (persons × orders each, Tmall/JD/mini-program, paid over a
 SQLite file, and with `--pg URL` (or SIYU_TEST_PG_URL) a fresh PostgreSQL schema, dropped after. Redemptions
 are measured twice: straight to siyu.loyalty, and through the HTTP API (`POST /loyalty/persons/{id}/redeem` on a
 real uvicorn on loopback, each client its own keep-alive connection, each request with its Idempotency-Key, token
-check and audit row). Prints one line per store with the load average.
+check and audit row; the clients share the server's process and its GIL, so the HTTP figures are a lower bound).
+Prints one line per store with the load average.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
 """
