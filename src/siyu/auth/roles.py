@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 PERMISSIONS = {
     "persons:read": "search persons and read their 360 view (masked)",
-    "pii:unmask": "see phones, names and addresses in full, giving a reason (audited)",
+    "pii:unmask": "see phones, names, addresses and chat text in full, giving a reason (audited)",
     "segments:read": "validate, count, preview and list segments and their members",
     "segments:write": "save segments",
     "segments:export": "export a segment's members to a file (audited)",

@@ -6,6 +6,8 @@
 - Name: the first character, the rest starred (王丽华 → 王**); a one-character name is all starred.
 - Address: the detail line is starred whole (province, city and district are separate, unmasked columns).
 - Email: the first character of the local part, then ***, then the domain.
+- Free text (chat messages): the mobiles, e-mails and ID card numbers inside it masked as above (an ID card shows
+  only its last 4 characters), every other character left as typed, so the message stays readable.
 
 The SQL forms mask inside the engine, before a row leaves it; tests check they agree with the Python forms.
 """
@@ -13,6 +15,9 @@ The SQL forms mask inside the engine, before a row leaves it; tests check they a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from siyu.domain.zh_phones import national_digits
 
 _MOBILE = re.compile(r"^1\d{2}(\d{4}|\*{4})\d{4}$")  # a mobile, or one the platform already masked: 138****5678
 
@@ -45,6 +50,40 @@ def mask_email(email: str | None) -> str | None:
         return None
     local, at, domain = email.partition("@")
     return (local[:1] + "***" + at + domain) if at else mask_name(email)
+
+
+#: full-width digits and the marks around numbers folded one character for one, so a match's span in the folded
+#: text is its span in the original (NFKC would also fold the message's own punctuation)
+_FOLD = str.maketrans("０１２３４５６７８９＋－Ｘｘ＠．\u3000", "0123456789+-Xx@. ")
+_ID_CARD = re.compile(  # 18: 6 region, birth date, 3 serial, check digit or X; the old 15: 6, yymmdd, 3
+    r"(?<!\d)\d{6}(?:(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]|\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3})(?![\dA-Za-z])",
+    re.ASCII)
+_MOBILE_IN_TEXT = re.compile(  # +86 / 0086 / 86 optional, 1[3-9] and 9 digits, grouped by a space or dash or not
+    r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)", re.ASCII)
+_EMAIL_IN_TEXT = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", re.ASCII)
+
+
+def _mask_id_card(number: str) -> str:
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+def _replace(text: str, pattern: re.Pattern[str], mask: Callable[[str], str]) -> str:
+    """`text` with every match of `pattern` (found on the folded text) replaced by its mask."""
+    out, last = [], 0
+    for m in pattern.finditer(text.translate(_FOLD)):
+        out += [text[last:m.start()], mask(m.group())]
+        last = m.end()
+    return "".join(out) + text[last:]
+
+
+def mask_text(text: str | None) -> str | None:
+    """Free text with the personal data people type into chats masked, the rest as typed. ID cards go first: their
+    stars then keep the mobile pattern from reading a phone out of one."""
+    if text is None:
+        return None
+    text = _replace(text, _ID_CARD, _mask_id_card)
+    text = _replace(text, _MOBILE_IN_TEXT, lambda n: mask_phone(national_digits(n)) or "")
+    return _replace(text, _EMAIL_IN_TEXT, lambda e: mask_email(e) or "")
 
 
 def masked_phone_sql(col: str) -> str:

@@ -1,10 +1,13 @@
-"""The 360 view of one person: profile, identities, orders, messages, groups, tags with history, CLV, owner."""
+"""The 360 view of one person: profile, identities, orders, messages, groups, tags with history, CLV, owner.
+
+PII is masked unless the caller unmasks, chat text included: customers type phones and e-mails into chats."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from siyu.domain.masking import mask_text
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.persons.columns import pii
@@ -50,6 +53,9 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
     messages = _rows(engine, (
         f"SELECT message_id, kind, staff_id, sender_type, sent_at, content FROM messages "
         f"WHERE customer_id IN {literal_list(wecom)} ORDER BY sent_at DESC LIMIT {RECENT}"), {}) if wecom else []
+    if not unmask:  # in Python, on the few rows shown: the rule needs look-arounds DuckDB's regexes lack
+        for message in messages:
+            message["content"] = mask_text(message["content"])
     return {
         "person_id": person_id,
         "profile": profile,

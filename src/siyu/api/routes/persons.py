@@ -14,7 +14,7 @@ from siyu.persons import person_360, search
 
 router = APIRouter(tags=["persons"])
 
-Unmask = Annotated[bool, Query(description="show names, phones and addresses in full (needs pii:unmask)")]
+Unmask = Annotated[bool, Query(description="show names, phones, addresses and chat text in full (needs pii:unmask)")]
 Reason = Annotated[str | None, Query(max_length=500, description="why you unmask (audited); required to unmask")]
 
 
