@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siyu import __version__
+from siyu.api import docs_page
 from siyu.api.context import ServiceConfig
 from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
@@ -13,7 +14,7 @@ from siyu.api.security import PUBLIC, TokenCache, guarded
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
-    app = FastAPI(title="siyu", version=__version__,
+    app = FastAPI(title="siyu", version=__version__, docs_url=None, redoc_url=None,  # ours: siyu.api.docs_page
                   description="siyu's HTTP API: persons, segments, tags, metrics, identity review, runs, imports, "
                               "the member ledger. "
                               "Authenticate with `Authorization: Bearer <token>` (`siyu token create NAME`).")
@@ -21,6 +22,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.state.tokens = TokenCache()
     for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty):
         app.include_router(module.router)
+    app.include_router(docs_page.router)
 
     @app.get("/health", tags=["service"], **guarded(PUBLIC))
     def health() -> dict[str, str]:
