@@ -37,8 +37,9 @@ def test_text_without_personal_data_is_unchanged(line: str) -> None:
     assert mask_text(line) == line
 
 
-def test_none_stays_none() -> None:
-    assert mask_text(None) is None
+def test_no_text_stays_as_it_was() -> None:
+    """A message with no text (a picture, a sticker) has NULL text: it stays NULL, and empty stays empty."""
+    assert (mask_text(None), mask_text("")) == (None, "")
 
 
 def test_several_items_in_one_message_are_all_masked() -> None:
