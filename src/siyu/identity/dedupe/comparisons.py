@@ -39,30 +39,27 @@ def _jw(col: str, at: float) -> str:
     return f"jaro_winkler_similarity({col}_l, {col}_r) >= {at}"
 
 
+
+def _name_part(name: str, other: str, other_label: str, cols: set[str]) -> dict[str, Any]:
+    """Given name or surname: exact, nickname (where a canonical form exists), swapped with the other part,
+    close, sounds alike, similar."""
+    levels = [_null(name), _lv(f"{name}_l = {name}_r", "exact", 0.8, tf=name)]
+    if f"{name}_canon" in cols:
+        levels.append(_lv(f"{name}_canon_l = {name}_canon_r", "nickname", 0.03))
+    if other in cols:
+        levels.append(_lv("given_l = surname_r AND surname_l = given_r", f"swapped with {other_label}", 0.01))
+    levels.append(_lv(_jw(name, 0.92), "close", 0.08))
+    if f"{name}_sx" in cols:
+        levels.append(_lv(f"{name}_sx_l = {name}_sx_r", "sounds alike", 0.02))
+    levels.append(_lv(_jw(name, 0.8), "similar", 0.03))
+    return _cmp(name, levels)
+
 def comparisons(cols: set[str]) -> list[dict[str, Any]]:
     """One comparison per standard column present; a level only when the columns it reads are present."""
     out: list[dict[str, Any]] = []
-    swapped = "given_l = surname_r AND surname_l = given_r"
-    if "given" in cols:
-        levels = [_null("given"), _lv("given_l = given_r", "exact", 0.8, tf="given")]
-        if "given_canon" in cols:
-            levels.append(_lv("given_canon_l = given_canon_r", "nickname", 0.03))
-        if "surname" in cols:
-            levels.append(_lv(swapped, "swapped with surname", 0.01))
-        levels.append(_lv(_jw("given", 0.92), "close", 0.08))
-        if "given_sx" in cols:
-            levels.append(_lv("given_sx_l = given_sx_r", "sounds alike", 0.02))
-        levels.append(_lv(_jw("given", 0.8), "similar", 0.03))
-        out.append(_cmp("given", levels))
-    if "surname" in cols:
-        levels = [_null("surname"), _lv("surname_l = surname_r", "exact", 0.8, tf="surname")]
-        if "given" in cols:
-            levels.append(_lv(swapped, "swapped with given name", 0.01))
-        levels.append(_lv(_jw("surname", 0.92), "close", 0.08))
-        if "surname_sx" in cols:
-            levels.append(_lv("surname_sx_l = surname_sx_r", "sounds alike", 0.02))
-        levels.append(_lv(_jw("surname", 0.8), "similar", 0.03))
-        out.append(_cmp("surname", levels))
+    for name, other, label in (("given", "surname", "surname"), ("surname", "given", "given name")):
+        if name in cols:
+            out.append(_name_part(name, other, label, cols))
     if "dob_str" in cols:
         levels = [_null("dob_str"), _lv("dob_str_l = dob_str_r", "exact", 0.8, tf="dob_str")]
         if "dob" in cols:  # some dates parse
