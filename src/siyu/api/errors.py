@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from siyu.api.warehouse import WarehouseBusy
 from siyu.auth.users import TooManyAttempts
 from siyu.engine import EngineError
+from siyu.errors import WarehouseBusy
 from siyu.segment.errors import SegmentError
 
 

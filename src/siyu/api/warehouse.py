@@ -1,8 +1,8 @@
 """The warehouse as the service reads it: the serving snapshot the last finished run published, read-only.
 
 A run never half-shows: requests read the snapshot path in force when they start; when a newer one appears, new
-requests open it and old ones finish on theirs. Without snapshots (siyu.engine.snapshot absent) the warehouse
-file itself is opened read-only.
+requests open it and old ones finish on theirs. Before the first publication the warehouse file itself is opened
+read-only.
 """
 
 from __future__ import annotations
@@ -16,21 +16,13 @@ from pathlib import Path
 import duckdb
 
 from siyu.engine.duckdb_engine import DuckDBEngine
-from siyu.errors import SiyuError
-
-
-class WarehouseBusy(SiyuError):
-    """The warehouse cannot be opened for reading now (a run holds it and no snapshot is published)."""
+from siyu.engine.snapshot import current_snapshot
+from siyu.errors import WarehouseBusy
 
 
 def serving_path(warehouse: Path) -> Path:
-    """The published serving snapshot when the engine publishes one, else the warehouse itself."""
-    try:
-        from siyu.engine.snapshot import current_snapshot
-    except ImportError:
-        return warehouse
-    found = current_snapshot(warehouse)
-    return Path(found) if found else warehouse
+    """The published serving snapshot, else (nothing published yet) the warehouse itself."""
+    return current_snapshot(warehouse) or warehouse
 
 
 class Reader(DuckDBEngine):
