@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from siyu.auth.users import TooManyAttempts
 from siyu.engine import EngineError
-from siyu.errors import WarehouseBusy
+from siyu.errors import UserError, WarehouseBusy
 from siyu.segment.errors import SegmentError
 
 
@@ -33,6 +33,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=503, content={"detail": "the warehouse could not answer; has `siyu run` "
                                                                 "finished once?"})
 
-    @app.exception_handler(ValueError)
-    async def value_error(_: Request, exc: ValueError) -> JSONResponse:
+    @app.exception_handler(UserError)
+    async def user_error(_: Request, exc: UserError) -> JSONResponse:
+        # only what siyu wrote for a user is shown; a library's ValueError is a bug (500, no text), as in the CLI
         return JSONResponse(status_code=400, content={"detail": str(exc).splitlines()[0]})

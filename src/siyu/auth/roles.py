@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from siyu.errors import UserError
+
 PERMISSIONS = {
     "persons:read": "search persons and read their 360 view (masked)",
     "pii:unmask": "see phones, names, addresses and chat text in full, giving a reason (audited)",
@@ -59,5 +61,5 @@ def may(user: User, permission: str) -> bool:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise ValueError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
+        raise UserError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
     return role

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from siyu.auth.roles import User
 from siyu.config.settings import Settings
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.identity.overrides import record_override
 from siyu.store import open_store, store_settings
 from siyu.store.tables import identity_decisions
@@ -19,14 +20,14 @@ from siyu.store.tables import identity_decisions
 def decide(store: sa.Engine, user: User, kind: str, a: str, b: str | None, note: str = "") -> int:
     """Record a decision for the next run; the same checks as `siyu identity merge/split`. Returns its id."""
     if kind not in ("merge", "split"):
-        raise ValueError(f"kind must be 'merge' or 'split', not {kind!r}")
+        raise UserError(f"kind must be 'merge' or 'split', not {kind!r}")
     if kind == "merge" and not b:
-        raise ValueError("a merge needs two identities")
+        raise UserError("a merge needs two identities")
     if b is not None and a == b:
-        raise ValueError(f"cannot {kind} {a} with itself")
+        raise UserError(f"cannot {kind} {a} with itself")
     for ref in (a, b):
         if ref is not None and ":" not in ref:
-            raise ValueError(f"'{ref}' is not an identity: expected channel:channel_uid")
+            raise UserError(f"'{ref}' is not an identity: expected channel:channel_uid")
     with store.begin() as con:
         result = con.execute(identity_decisions.insert().values(
             kind=kind, a=a, b=b, note=note, user_name=user.name, at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
+from siyu.errors import UserError
 from siyu.loyalty import ledger
 from siyu.loyalty.db import lock_persons, now, write
 from siyu.loyalty.lots import lot_balances
@@ -25,7 +26,7 @@ def merge(engine: Engine, loser: str, survivor: str, merge_id: str, *, at: dt.da
     """Move every balance and lot of `loser` to `survivor` (one posting keyed by `merge_id`), and the orders and
     unused coupons with them. Returns the entries moved; replaying the same merge moves nothing."""
     if loser == survivor:
-        raise ValueError("a person cannot merge into itself")
+        raise UserError("a person cannot merge into itself")
     at = at or now()
     with write(engine) as conn:
         if ledger.find(conn, f"merge:{merge_id}") is not None:

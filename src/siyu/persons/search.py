@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
+from siyu.errors import UserError
 from siyu.persons.columns import pii
 from siyu.persons.scope import Scope
 
@@ -45,7 +46,7 @@ class Query:
                 cond += " AND channel = $channel"
                 params["channel"] = self.channel
         else:
-            raise ValueError(f"search needs one of: {', '.join(SEARCH_FIELDS)}")
+            raise UserError(f"search needs one of: {', '.join(SEARCH_FIELDS)}")
         found = engine.query(f"SELECT channel, channel_uid FROM identities WHERE {cond} LIMIT {MAX_IDENTITIES}",
                              params).to_pylist()
         return person_ids(engine, found)
