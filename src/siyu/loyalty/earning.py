@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
@@ -25,9 +25,9 @@ from siyu.loyalty.merges import move_order
 from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, points
 from siyu.loyalty.tables import lot, order
-from siyu.loyalty.tiers import current_tier
+from siyu.loyalty.tiers import current_tier, current_tiers
 
-BATCH = 500
+BATCH = 5_000  # orders per write transaction
 
 
 @dataclass
@@ -59,16 +59,107 @@ def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySe
 
 def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, at: dt.datetime,
                 result: SyncResult) -> None:
+    """One write transaction for the batch: its orders' states read with one query, what each earns computed in
+    Python, then written with a few multi-row INSERTs (`_Plan`). A batch commits whole or not at all, so a sync
+    killed anywhere leaves each order either fully posted at a version or untouched, and a rerun finishes it."""
     with write(engine) as conn:
         lock_persons(conn, [r.person_id for r in batch], at)
-        pairs = sorted({(r.channel, r.order_id) for r in batch})
-        states = {(s.channel, s.order_id): s for s in conn.execute(
-            select(order).where(tuple_(order.c.channel, order.c.order_id).in_(pairs))).all()}
+        states = _states(conn, sorted({(r.channel, r.order_id) for r in batch}))
+        first: list[OrderRow] = []
+        again: list[OrderRow] = []  # a second row of an order in the batch: posted after, on the state it leaves
         seen: set[tuple[str, str]] = set()
         for row in batch:
-            pair = (row.channel, row.order_id)  # a second row of the same order reads its state afresh
-            post_order(conn, row, rules, at, result, MISSING if pair in seen else states.get(pair))
+            pair = (row.channel, row.order_id)
+            (again if pair in seen else first).append(row)
             seen.add(pair)
+        for row in first:  # OneID gave an order to someone else: its points follow it (rare; one by one)
+            state = states.get((row.channel, row.order_id))
+            if state is not None and state.person_id != row.person_id:
+                move_order(conn, state, row.person_id, at)
+                result.count("transfer_split")
+                states.update(_states(conn, [(row.channel, row.order_id)]))
+        tiers = current_tiers(conn, {r.person_id for r in first if (r.channel, r.order_id) not in states})
+        plan = _Plan(rules, at, result)
+        for row in first:
+            plan.add(row, states.get((row.channel, row.order_id)), tiers.get(row.person_id))
+        plan.write(conn)
+        for row in again:
+            post_order(conn, row, rules, at, result)
+
+
+def _states(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """`loyalty_order` rows of these orders, by (channel, order_id)."""
+    found: dict[tuple[str, str], Any] = {}
+    for i in range(0, len(pairs), ledger.KEY_CHUNK):
+        chunk = pairs[i:i + ledger.KEY_CHUNK]
+        found.update({(s.channel, s.order_id): s for s in conn.execute(
+            select(order).where(tuple_(order.c.channel, order.c.order_id).in_(chunk))).all()})
+    return found
+
+
+@dataclass
+class _Plan:
+    """What a batch of orders posts, gathered in one pass and written with a few multi-row statements."""
+
+    rules: LoyaltySettings
+    at: dt.datetime
+    result: SyncResult
+    lots: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)  # new loyalty_order rows, lot_id still to fill
+    changes: list[dict[str, Any]] = field(default_factory=list)  # new version of known orders
+    postings: list[tuple[ledger.NewPosting, str | None]] = field(default_factory=list)  # (posting, lot key if new)
+
+    def add(self, row: OrderRow, state: Any, tier: str | None) -> None:
+        self.result.orders += 1
+        basis = basis_fen(row, self.rules)
+        if state is None:
+            row = replace(row, version=1 if row.version is None else row.version)
+            rate = self.rules.rate_ppm(row.channel, tier)
+            earned = points(basis, rate)
+            lot_key = f"order:{row.channel}:{row.order_id}"
+            self.lots.append({"key": lot_key, "origin": "order", "expires_on": self.rules.expires_on(row.paid_on),
+                              "created_at": self.at, "channel": row.channel, "order_id": row.order_id})
+            self.orders.append({"channel": row.channel, "order_id": row.order_id, "person_id": row.person_id,
+                                "version": row.version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
+                                "paid_on": row.paid_on, "released": False, "moves": 0, "lot_key": lot_key})
+            if earned:
+                self._post(row, "earn_pending", "points_pending", earned, None, lot_key)
+            return
+        if row.version is None:
+            row = replace(row, version=state.version + 1 if basis != state.basis_fen else state.version)
+        assert row.version is not None
+        if row.version <= state.version:
+            return
+        earned = points(basis, state.rate_ppm)
+        diff = earned - state.points
+        if diff:
+            type_ = "reverse" if diff < 0 else ("earn_available" if state.released else "earn_pending")
+            self._post(row, type_, "points" if state.released else "points_pending", diff, state.lot_id, None)
+        self.changes.append({"b_channel": row.channel, "b_order_id": row.order_id, "b_version": row.version,
+                             "b_basis": basis, "b_points": earned})
+
+    def _post(self, row: OrderRow, type_: str, kind: str, amount: int, lot_id: int | None,
+              lot_key: str | None) -> None:
+        legs = (ledger.person(row.person_id, kind, amount, lot_id), ledger.system("points_issued", -amount))
+        self.postings.append((ledger.NewPosting(_key(row), type_, legs, row.person_id, None,
+                                                ledger.Source(row.channel, row.order_id, row.version)), lot_key))
+        self.result.count(type_)
+
+    def write(self, conn: Connection) -> None:
+        lot_ids: dict[str, int] = {}
+        if self.lots:
+            ids = conn.execute(lot.insert().returning(lot.c.id, sort_by_parameter_order=True), self.lots)
+            lot_ids = {r["key"]: int(i) for r, i in zip(self.lots, ids.scalars().all(), strict=True)}
+            conn.execute(order.insert(), [{**{k: v for k, v in o.items() if k != "lot_key"},
+                                           "lot_id": lot_ids[o["lot_key"]]} for o in self.orders])
+        ledger.post_many(conn, [
+            replace(p, legs=(replace(p.legs[0], lot_id=lot_ids[lot_key]), *p.legs[1:])) if lot_key else p
+            for p, lot_key in self.postings], at=self.at)
+        if self.changes:
+            conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
+                                             order.c.order_id == bindparam("b_order_id"))
+                         .values(version=bindparam("b_version"), basis_fen=bindparam("b_basis"),
+                                 points=bindparam("b_points")), self.changes)
 
 
 MISSING: Any = object()
@@ -129,30 +220,36 @@ def _key(row: OrderRow) -> str:
 
 def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: dt.datetime | None = None,
                 result: SyncResult | None = None) -> int:
-    """Move the pending points of every order whose return window closed by `as_of` to available."""
+    """Move the pending points of every order whose return window closed by `as_of` to available, a batch of
+    orders per write transaction (each batch read again under its members' locks, then posted set-wise)."""
     at = at or now()
     result = result or SyncResult()
     last_paid = as_of - dt.timedelta(days=rules.return_window_days)
+    due = select(order).where(order.c.released.is_(False), order.c.paid_on <= last_paid)
     made = 0
-    with write(engine) as conn:
-        due = select(order).where(order.c.released.is_(False), order.c.paid_on <= last_paid)
-        lock_persons(conn, {s.person_id for s in conn.execute(due).all()}, at)
-        for state in conn.execute(due.order_by(order.c.person_id, order.c.channel, order.c.order_id)).all():
-            made += _release(conn, state, at, result)  # read again under the locks
-    return made
+    while True:
+        with write(engine) as conn:
+            batch = conn.execute(due.order_by(order.c.person_id, order.c.channel, order.c.order_id)
+                                 .limit(BATCH)).all()
+            if not batch:
+                return made
+            lock_persons(conn, {s.person_id for s in batch}, at)
+            states = [s for s in _states(conn, [(s.channel, s.order_id) for s in batch]).values()
+                      if not s.released]  # read again under the locks: a merge may have moved them
+            made += len(ledger.post_many(conn, [_release(s) for s in states if s.points], at=at))
+            for s in states:
+                if s.points:
+                    result.count("release")
+            conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
+                                             order.c.order_id == bindparam("b_order_id"))
+                         .values(released=True), [{"b_channel": s.channel, "b_order_id": s.order_id}
+                                                  for s in states])
 
 
-def _release(conn: Connection, state: Any, at: dt.datetime, result: SyncResult) -> int:
+def _release(state: Any) -> ledger.NewPosting:
     """Until release an order's pending points are exactly `state.points`, all on its holder (earning moves
     pending by differences, a transfer moves the whole lot), and its release key is unused."""
-    made = 0
-    if state.points:
-        p = ledger.post(conn, f"release:{state.channel}:{state.order_id}", "release", [
-            ledger.person(state.person_id, "points_pending", -state.points, state.lot_id),
-            ledger.person(state.person_id, "points", state.points, state.lot_id)], at=at, person_id=state.person_id,
-            source=ledger.Source(state.channel, state.order_id), new=True)
-        made = int(p.created)
-        result.count("release")
-    conn.execute(update(order).where(order.c.channel == state.channel, order.c.order_id == state.order_id)
-                 .values(released=True))
-    return made
+    return ledger.NewPosting(f"release:{state.channel}:{state.order_id}", "release", (
+        ledger.person(state.person_id, "points_pending", -state.points, state.lot_id),
+        ledger.person(state.person_id, "points", state.points, state.lot_id)), state.person_id, None,
+        ledger.Source(state.channel, state.order_id))

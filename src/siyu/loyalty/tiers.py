@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.domain.orders import is_purchase
@@ -22,6 +22,19 @@ def current_tier(conn: Connection, person_id: str) -> str | None:
     """The member's tier now (None before any evaluation placed them)."""
     return conn.execute(select(tier_history.c.tier).where(tier_history.c.person_id == person_id)
                         .order_by(tier_history.c.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def current_tiers(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]:
+    """The tier now of each of these members that has one (one query per few thousand members)."""
+    persons = sorted(set(person_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i:i + 5_000]
+        latest = (select(func.max(tier_history.c.id)).where(tier_history.c.person_id.in_(chunk))
+                  .group_by(tier_history.c.person_id))
+        out.update({r.person_id: r.tier for r in conn.execute(
+            select(tier_history.c.person_id, tier_history.c.tier).where(tier_history.c.id.in_(latest))).all()})
+    return out
 
 
 def rolling_spend(orders: Iterable[OrderRow], as_of: dt.date, window_days: int) -> dict[str, int]:
