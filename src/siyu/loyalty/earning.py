@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, write
+from siyu.loyalty.db import bulk_insert, lock_persons, now, one_of, reserve_ids, write
 from siyu.loyalty.merges import move_order
 from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, points
@@ -28,6 +28,7 @@ from siyu.loyalty.tables import lot, order
 from siyu.loyalty.tiers import current_tier, current_tiers
 
 BATCH = 5_000  # orders per write transaction
+RELEASE_PERSONS = 2_000  # members whose due orders one release transaction takes
 
 
 @dataclass
@@ -88,12 +89,16 @@ def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, a
 
 
 def _states(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """`loyalty_order` rows of these orders, by (channel, order_id)."""
+    """`loyalty_order` rows of these orders, by (channel, order_id): one query per channel and few thousand."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, order_id in pairs:
+        by_channel.setdefault(channel, []).append(order_id)
     found: dict[tuple[str, str], Any] = {}
-    for i in range(0, len(pairs), ledger.KEY_CHUNK):
-        chunk = pairs[i:i + ledger.KEY_CHUNK]
-        found.update({(s.channel, s.order_id): s for s in conn.execute(
-            select(order).where(tuple_(order.c.channel, order.c.order_id).in_(chunk))).all()})
+    for channel, ids in sorted(by_channel.items()):
+        for i in range(0, len(ids), ledger.KEY_CHUNK):
+            found.update({(s.channel, s.order_id): s for s in conn.execute(
+                select(order).where(order.c.channel == channel,
+                                    one_of(conn, order.c.order_id, ids[i:i + ledger.KEY_CHUNK]))).all()})
     return found
 
 
@@ -148,10 +153,11 @@ class _Plan:
     def write(self, conn: Connection) -> None:
         lot_ids: dict[str, int] = {}
         if self.lots:
-            ids = conn.execute(lot.insert().returning(lot.c.id, sort_by_parameter_order=True), self.lots)
-            lot_ids = {r["key"]: int(i) for r, i in zip(self.lots, ids.scalars().all(), strict=True)}
-            conn.execute(order.insert(), [{**{k: v for k, v in o.items() if k != "lot_key"},
-                                           "lot_id": lot_ids[o["lot_key"]]} for o in self.orders])
+            ids = reserve_ids(conn, lot, len(self.lots))
+            bulk_insert(conn, lot, [{"id": i, **r} for i, r in zip(ids, self.lots, strict=True)])
+            lot_ids = {r["key"]: i for r, i in zip(self.lots, ids, strict=True)}
+            bulk_insert(conn, order, [{**{k: v for k, v in o.items() if k != "lot_key"},
+                                       "lot_id": lot_ids[o["lot_key"]]} for o in self.orders])
         ledger.post_many(conn, [
             replace(p, legs=(replace(p.legs[0], lot_id=lot_ids[lot_key]), *p.legs[1:])) if lot_key else p
             for p, lot_key in self.postings], at=self.at)
@@ -225,25 +231,22 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
     at = at or now()
     result = result or SyncResult()
     last_paid = as_of - dt.timedelta(days=rules.return_window_days)
-    due = select(order).where(order.c.released.is_(False), order.c.paid_on <= last_paid)
+    due = (order.c.released.is_(False)) & (order.c.paid_on <= last_paid)
     made = 0
-    while True:
+    while True:  # a batch of members per transaction, with all their due orders
         with write(engine) as conn:
-            batch = conn.execute(due.order_by(order.c.person_id, order.c.channel, order.c.order_id)
-                                 .limit(BATCH)).all()
-            if not batch:
+            persons = conn.execute(select(order.c.person_id).where(due).group_by(order.c.person_id)
+                                   .order_by(order.c.person_id).limit(RELEASE_PERSONS)).scalars().all()
+            if not persons:
                 return made
-            lock_persons(conn, {s.person_id for s in batch}, at)
-            states = [s for s in _states(conn, [(s.channel, s.order_id) for s in batch]).values()
-                      if not s.released]  # read again under the locks: a merge may have moved them
+            lock_persons(conn, persons, at)  # then read under the locks: a merge may have moved orders meanwhile
+            mine = due & one_of(conn, order.c.person_id, persons)
+            states = conn.execute(select(order).where(mine)).all()
             made += len(ledger.post_many(conn, [_release(s) for s in states if s.points], at=at))
             for s in states:
                 if s.points:
                     result.count("release")
-            conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
-                                             order.c.order_id == bindparam("b_order_id"))
-                         .values(released=True), [{"b_channel": s.channel, "b_order_id": s.order_id}
-                                                  for s in states])
+            conn.execute(update(order).where(mine).values(released=True))
 
 
 def _release(state: Any) -> ledger.NewPosting:

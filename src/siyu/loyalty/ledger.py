@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from siyu.errors import UserError
-from siyu.loyalty.db import ensure_accounts, utc
+from siyu.loyalty.db import bulk_insert, ensure_accounts, one_of, reserve_ids, utc
 from siyu.loyalty.tables import PERSON, POSTING_TYPES, SYSTEM, account, entry, lot, posting
 
 
@@ -127,7 +127,8 @@ def post_many(conn: Connection, postings: Sequence[NewPosting], *, at: dt.dateti
         raise ValueError("a bulk posting names one key twice")
     done: set[str] = set()
     for i in range(0, len(keys), KEY_CHUNK):
-        done.update(conn.execute(select(posting.c.key).where(posting.c.key.in_(keys[i:i + KEY_CHUNK]))).scalars())
+        done.update(conn.execute(select(posting.c.key).where(one_of(conn, posting.c.key, keys[i:i + KEY_CHUNK])))
+                    .scalars())
     todo = [p for p in postings if p.key not in done]
     if not todo:
         return []
@@ -137,9 +138,9 @@ def post_many(conn: Connection, postings: Sequence[NewPosting], *, at: dt.dateti
     heads = [{"key": p.key, "type": p.type, "person_id": p.person_id, "reason": p.reason, "posted_at": at,
               "channel": p.source.channel if p.source else None, "order_id": p.source.order_id if p.source else None,
               "order_version": p.source.version if p.source else None} for p in todo]
-    posting_ids = conn.execute(posting.insert().returning(posting.c.id, sort_by_parameter_order=True),
-                               heads).scalars().all()
-    conn.execute(entry.insert(), [
+    posting_ids = reserve_ids(conn, posting, len(heads))
+    bulk_insert(conn, posting, [{"id": pid, **h} for pid, h in zip(posting_ids, heads, strict=True)])
+    bulk_insert(conn, entry, [
         {"posting_id": pid, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
          "amount": leg.amount, "lot_id": leg.lot_id}
         for pid, p in zip(posting_ids, todo, strict=True) for i, leg in enumerate(p.legs)])

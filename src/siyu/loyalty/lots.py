@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, write
+from siyu.loyalty.db import lock_persons, now, within, write
 from siyu.loyalty.tables import PERSON, account, entry, lot
 
 FAR = dt.date.max
@@ -56,14 +56,14 @@ def consume(lots: list[LotBalance], amount: int) -> list[tuple[int | None, int]]
     return taken
 
 
-def redeem(engine: Engine, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
+def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
            reason: str | None = None, source: ledger.Source | None = None) -> ledger.Posting:
     """Spend `amount` points of the member, earliest-expiring lots first; never below zero. Idempotent by `key`:
     a replay returns the original posting (accepted or not, nothing new is posted)."""
     if amount <= 0:
         raise ledger.UserError(f"points to redeem must be positive, not {amount}")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
@@ -76,8 +76,8 @@ def redeem(engine: Engine, person_id: str, amount: int, key: str, *, at: dt.date
                            person_id=person_id, reason=reason, source=source)
 
 
-def adjust(engine: Engine, person_id: str, amount: int, reason: str, key: str, *, at: dt.datetime | None = None,
-           expires_on: dt.date | None = None) -> ledger.Posting:
+def adjust(engine: Engine | Connection, person_id: str, amount: int, reason: str, key: str, *,
+           at: dt.datetime | None = None, expires_on: dt.date | None = None) -> ledger.Posting:
     """An operator's correction: a credit is a new manual lot (expiring on `expires_on`, or never); a debit takes
     the earliest-expiring lots and cannot overdraw. The reason is required and kept."""
     if not reason.strip():
@@ -85,7 +85,7 @@ def adjust(engine: Engine, person_id: str, amount: int, reason: str, key: str, *
     if amount == 0:
         raise ledger.UserError("a manual adjustment of 0 points posts nothing")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
