@@ -154,7 +154,7 @@ def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElemen
     items = list(values)
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, items, type_=postgresql.ARRAY(column.type)))
-    return column.in_(items)  # type: ignore[no-any-return]
+    return column.in_(items)
 
 
 def lock_persons(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> None:
