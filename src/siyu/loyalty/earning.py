@@ -41,20 +41,21 @@ class SyncResult:
 
 
 def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySettings, as_of: dt.date, *,
-         at: dt.datetime | None = None) -> SyncResult:
-    """Post what the orders earn as of `as_of`, then release every order whose window has closed by then."""
+         at: dt.datetime | None = None, batch_size: int = BATCH) -> SyncResult:
+    """Post what the orders earn as of `as_of`, then release every order whose window has closed by then;
+    `batch_size` orders per write transaction."""
     at = at or now()
     rows = rows_from_arrow(orders) if isinstance(orders, pa.Table) else iter(orders)
     result = SyncResult()
     batch: list[OrderRow] = []
     for row in rows:
         batch.append(row)
-        if len(batch) >= BATCH:
+        if len(batch) >= batch_size:
             _post_batch(engine, batch, rules, at, result)
             batch = []
     if batch:
         _post_batch(engine, batch, rules, at, result)
-    release_due(engine, rules, as_of, at=at, result=result)
+    release_due(engine, rules, as_of, at=at, result=result, batch_size=min(batch_size, RELEASE_PERSONS))
     return result
 
 
@@ -225,7 +226,7 @@ def _key(row: OrderRow) -> str:
 
 
 def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: dt.datetime | None = None,
-                result: SyncResult | None = None) -> int:
+                result: SyncResult | None = None, batch_size: int = RELEASE_PERSONS) -> int:
     """Move the pending points of every order whose return window closed by `as_of` to available, a batch of
     orders per write transaction (each batch read again under its members' locks, then posted set-wise)."""
     at = at or now()
@@ -236,7 +237,7 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
     while True:  # a batch of members per transaction, with all their due orders
         with write(engine) as conn:
             persons = conn.execute(select(order.c.person_id).where(due).group_by(order.c.person_id)
-                                   .order_by(order.c.person_id).limit(RELEASE_PERSONS)).scalars().all()
+                                   .order_by(order.c.person_id).limit(batch_size)).scalars().all()
             if not persons:
                 return made
             lock_persons(conn, persons, at)  # then read under the locks: a merge may have moved orders meanwhile
