@@ -9,13 +9,15 @@ import datetime as dt
 import zoneinfo
 from pathlib import Path
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from siyu.config.settings import Settings
 from siyu.domain.orders import paid_sql
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal_list
-from siyu.loyalty import coupons, earning, lots, merges
+from siyu.loyalty import coupons, earning, lots, merges, tiers
+from siyu.loyalty.orders import rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, loyalty_settings
 from siyu.store import open_store, store_url
 
@@ -68,10 +70,21 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
                 merges.flag_split(store, e["other_id"], str(e["run_id"]))
         orders = engine.query(orders_sql(rules))
         result = earning.sync(store, orders, rules, as_of)
+        tiered = evaluate_tiers(store, orders, rules, as_of)
         expired = lots.expire(store, as_of)
         coupons.expire(store)
     finally:
         store.dispose()
     posted = sum(result.postings.values()) + expired + merged
     detail = ", ".join(f"{k} {v:,}" for k, v in sorted(result.postings.items())) or "nothing new"
-    return orders.num_rows, posted, f"{detail}; merges {merged}, expiries {expired}"
+    return orders.num_rows, posted, f"{detail}; merges {merged}, expiries {expired}, tier changes {tiered}"
+
+
+def evaluate_tiers(store: sa.Engine, orders: pa.Table, rules: LoyaltySettings, as_of: dt.date) -> int:
+    """Tiers from the rolling spend of the orders just posted: an upgrade at once, a downgrade only on an
+    evaluation day after the grace period. After earning, so the order that lifts a member earns at the tier
+    they held when placing it. Returns the members whose tier changed (none without `[loyalty] tiers`)."""
+    if not rules.tiers:
+        return 0
+    spend = tiers.rolling_spend(rows_from_arrow(orders), as_of, rules.tier_window_days)
+    return len(tiers.evaluate(store, spend, rules, as_of, evaluation_day=rules.is_evaluation_day(as_of)))
