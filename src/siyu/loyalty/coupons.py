@@ -101,3 +101,10 @@ def expiring(conn: Connection, at: dt.datetime, within_days: int = 3) -> list[Co
                                              coupon.c.valid_until <= at + dt.timedelta(days=within_days))
                         .order_by(coupon.c.valid_until, coupon.c.id)).all()
     return [_coupon(r) for r in rows]
+
+
+def usable(conn: Connection, at: dt.datetime) -> list[Coupon]:
+    """Issued coupons still valid at `at`, every member's (what the warehouse gets for "coupon expiring")."""
+    rows = conn.execute(select(coupon).where(coupon.c.status == "issued", coupon.c.valid_until >= at)
+                        .order_by(coupon.c.person_id, coupon.c.valid_until, coupon.c.id)).all()
+    return [_coupon(r) for r in rows]

@@ -153,3 +153,19 @@ def expiring(conn: Connection, as_of: dt.date, within_days: int = 30) -> dict[st
     for owner, _, amount in rows:
         out[owner] = out.get(owner, 0) + int(amount)
     return out
+
+
+def dated_balances(conn: Connection, as_of: dt.date) -> list[tuple[str, dt.date, int]]:
+    """(person, expiry date, points) of every member's positive lots still usable on `as_of`, summed by date:
+    what the warehouse gets for "points expiring within N days" (a few dates per member, not one row per lot)."""
+    per_lot = (select(account.c.owner.label("owner"), lot.c.expires_on.label("expires_on"),
+                      func.sum(entry.c.amount).label("amount"))
+               .select_from(entry.join(account, account.c.id == entry.c.account_id)
+                            .join(lot, lot.c.id == entry.c.lot_id))
+               .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on >= as_of)
+               .group_by(account.c.owner, entry.c.lot_id, lot.c.expires_on)
+               .having(func.sum(entry.c.amount) > 0).subquery())
+    rows = conn.execute(select(per_lot.c.owner, per_lot.c.expires_on, func.sum(per_lot.c.amount))
+                        .group_by(per_lot.c.owner, per_lot.c.expires_on)
+                        .order_by(per_lot.c.owner, per_lot.c.expires_on)).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]

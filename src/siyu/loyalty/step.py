@@ -1,6 +1,8 @@
 """The `loyalty` step of `siyu run`: after OneID, carry this warehouse's identity merges into the ledger, post
-what every identified buyer's orders earn, release what is due and expire what is past. Data crosses from the
-warehouse as Arrow; the ledger is written only through siyu.loyalty. Running it again posts nothing new.
+what every identified buyer's orders earn, release what is due, expire what is past, evaluate tiers, and write
+`loyalty_facts` back to the warehouse (siyu.loyalty.export) for the segment, tag and metrics steps after it.
+Data crosses from the warehouse as Arrow; the ledger is written only through siyu.loyalty. Running it again posts
+nothing new.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from siyu.domain.orders import paid_sql
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal_list
 from siyu.loyalty import coupons, earning, lots, merges, tiers
+from siyu.loyalty.export import ensure_facts, export_facts
 from siyu.loyalty.orders import rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, loyalty_settings
 from siyu.store import open_store, store_url
@@ -55,6 +58,7 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
     """Merges, then orders, then releases and expiry; returns (orders read, postings made, detail). A brand
     without a `[loyalty]` table in siyu.toml runs no member programme: nothing is read or written."""
     if "loyalty" not in settings.sections:
+        ensure_facts(engine)
         return 0, 0, "no [loyalty] table in siyu.toml: no member programme"
     rules = loyalty_settings(settings)
     as_of = as_of or dt.datetime.now(zoneinfo.ZoneInfo(settings.brand.timezone)).date()
@@ -73,6 +77,7 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
         tiered = evaluate_tiers(store, orders, rules, as_of)
         expired = lots.expire(store, as_of)
         coupons.expire(store)
+        export_facts(engine, store, as_of, dt.datetime.now(dt.UTC))
     finally:
         store.dispose()
     posted = sum(result.postings.values()) + expired + merged

@@ -111,3 +111,16 @@ def holders(conn: Connection) -> int:
     """Members who ever topped up (the numerator of the stored-value rate)."""
     return int(conn.execute(select(func.count(func.distinct(posting.c.person_id)))
                             .where(posting.c.type == "topup")).scalar_one())
+
+
+def holdings(conn: Connection) -> dict[str, int]:
+    """Every member who ever topped up → the stored value (principal + gift, fen) they hold now."""
+    toppers = select(posting.c.person_id).where(posting.c.type == "topup").distinct().subquery()
+    rows = conn.execute(
+        select(toppers.c.person_id, func.coalesce(func.sum(entry.c.amount), 0))
+        .select_from(toppers.outerjoin(account, (account.c.owner_type == PERSON)
+                                       & (account.c.owner == toppers.c.person_id)
+                                       & account.c.kind.in_(list(KIND.values())))
+                     .outerjoin(entry, entry.c.account_id == account.c.id))
+        .group_by(toppers.c.person_id)).all()
+    return {r[0]: int(r[1]) for r in rows}
