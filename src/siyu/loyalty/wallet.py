@@ -113,14 +113,12 @@ def holders(conn: Connection) -> int:
                             .where(posting.c.type == "topup")).scalar_one())
 
 
-def holdings(conn: Connection) -> dict[str, int]:
-    """Every member who ever topped up → the stored value (principal + gift, fen) they hold now."""
-    toppers = select(posting.c.person_id).where(posting.c.type == "topup").distinct().subquery()
-    rows = conn.execute(
-        select(toppers.c.person_id, func.coalesce(func.sum(entry.c.amount), 0))
-        .select_from(toppers.outerjoin(account, (account.c.owner_type == PERSON)
-                                       & (account.c.owner == toppers.c.person_id)
-                                       & account.c.kind.in_(list(KIND.values())))
-                     .outerjoin(entry, entry.c.account_id == account.c.id))
-        .group_by(toppers.c.person_id)).all()
-    return {r[0]: int(r[1]) for r in rows}
+def holdings(conn: Connection) -> dict[str, tuple[dt.datetime, int]]:
+    """Every member who ever topped up → (first top-up, the stored value in fen they hold now)."""
+    first = dict(conn.execute(select(posting.c.person_id, func.min(posting.c.posted_at))
+                              .where(posting.c.type == "topup").group_by(posting.c.person_id)).all())
+    held = dict(conn.execute(
+        select(account.c.owner, func.sum(entry.c.amount)).join(entry, entry.c.account_id == account.c.id)
+        .where(account.c.owner_type == PERSON, account.c.kind.in_(list(KIND.values())))
+        .group_by(account.c.owner)).all())
+    return {p: (utc(at), int(held.get(p, 0))) for p, at in first.items()}
