@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,9 @@ from siyu.errors import SiyuError
 from siyu.loyalty.tables import PERSON, PERSON_KINDS, account
 
 ACCOUNTS = "siyu.loyalty.accounts"
+# account ids known committed, per store: accounts are never deleted nor renumbered, so a member's ids are looked
+# up once per process instead of once per transaction
+_COMMITTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str, str], int]] = weakref.WeakKeyDictionary()
 BEGIN_TRIES = 12  # × the store's busy timeout (5 s): a minute before a writer gives up
 
 
@@ -33,12 +37,14 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
     """One transaction that commits on success and rolls back on any error; on SQLite it holds the write lock
     from its first statement, so what it reads cannot change before it writes. `patience_s`: give up (LedgerBusy)
     once SQLite's lock has been waited for that long (an HTTP caller answers 503 rather than hang)."""
+    committed = _COMMITTED.setdefault(engine, {})
     with engine.connect() as conn:
-        conn.info[ACCOUNTS] = {}  # account ids seen in this transaction (a rollback may undo ones created)
+        conn.info[ACCOUNTS] = dict(committed)  # + ids seen in this transaction (a rollback may undo ones created)
         try:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
                     yield conn
+                committed.update(conn.info[ACCOUNTS])
                 return
             raw: Any = conn.connection.driver_connection
             before = raw.isolation_level
@@ -51,6 +57,7 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
                     conn.rollback()
                     raise
                 conn.commit()
+                committed.update(conn.info[ACCOUNTS])
             finally:
                 raw.isolation_level = before
         finally:

@@ -67,11 +67,11 @@ def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
-        held = ledger.balance(conn, person_id, "points")
+        found = lot_balances(conn, person_id)  # the balance is the sum of its lots: one query for both
+        held = sum(b.amount for b in found)
         if held < amount:
             raise ledger.InsufficientBalance(f"member {person_id} holds {held} points, cannot redeem {amount}")
-        legs = [ledger.person(person_id, "points", -n, lot_id) for lot_id, n in
-                consume(lot_balances(conn, person_id), amount)]
+        legs = [ledger.person(person_id, "points", -n, lot_id) for lot_id, n in consume(found, amount)]
         return ledger.post(conn, key, "redeem", [*legs, ledger.system("points_redeemed", amount)], at=at,
                            person_id=person_id, reason=reason, source=source)
 
