@@ -11,7 +11,7 @@ refund takes back exactly what the order earned even if the member's tier change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -80,8 +80,9 @@ def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, a
                 move_order(conn, state, row.person_id, at)
                 result.count("transfer_split")
                 states.update(_states(conn, [(row.channel, row.order_id)]))
-        tiers = current_tiers(conn, {r.person_id for r in first if (r.channel, r.order_id) not in states})
-        plan = _Plan(rules, at, result)
+        fresh = [r for r in first if (r.channel, r.order_id) not in states]
+        tiers = current_tiers(conn, {r.person_id for r in fresh})
+        plan = _Plan(rules, at, result, iter(reserve_ids(conn, lot, len(fresh))))
         for row in first:
             plan.add(row, states.get((row.channel, row.order_id)), tiers.get(row.person_id))
         plan.write(conn)
@@ -105,63 +106,60 @@ def _states(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, s
 
 @dataclass
 class _Plan:
-    """What a batch of orders posts, gathered in one pass and written with a few multi-row statements."""
+    """What a batch of orders posts, gathered in one pass and written with a few multi-row statements. `lot_ids`:
+    ids reserved for the batch's new orders' lots, so every entry is complete when planned."""
 
     rules: LoyaltySettings
     at: dt.datetime
     result: SyncResult
+    lot_ids: Iterator[int]
     lots: list[dict[str, Any]] = field(default_factory=list)
-    orders: list[dict[str, Any]] = field(default_factory=list)  # new loyalty_order rows, lot_id still to fill
+    orders: list[dict[str, Any]] = field(default_factory=list)  # new loyalty_order rows
     changes: list[dict[str, Any]] = field(default_factory=list)  # new version of known orders
-    postings: list[tuple[ledger.NewPosting, str | None]] = field(default_factory=list)  # (posting, lot key if new)
+    postings: list[ledger.NewPosting] = field(default_factory=list)
+    rates: dict[tuple[str, str | None], int] = field(default_factory=dict)
 
     def add(self, row: OrderRow, state: Any, tier: str | None) -> None:
         self.result.orders += 1
         basis = basis_fen(row, self.rules)
         if state is None:
-            row = replace(row, version=1 if row.version is None else row.version)
-            rate = self.rules.rate_ppm(row.channel, tier)
+            version = 1 if row.version is None else row.version
+            rate = self.rates.get((row.channel, tier))
+            if rate is None:
+                rate = self.rates[(row.channel, tier)] = self.rules.rate_ppm(row.channel, tier)
             earned = points(basis, rate)
-            lot_key = f"order:{row.channel}:{row.order_id}"
-            self.lots.append({"key": lot_key, "origin": "order", "expires_on": self.rules.expires_on(row.paid_on),
-                              "created_at": self.at, "channel": row.channel, "order_id": row.order_id})
+            lot_id = next(self.lot_ids)
+            self.lots.append({"id": lot_id, "key": f"order:{row.channel}:{row.order_id}", "origin": "order",
+                              "expires_on": self.rules.expires_on(row.paid_on), "created_at": self.at,
+                              "channel": row.channel, "order_id": row.order_id})
             self.orders.append({"channel": row.channel, "order_id": row.order_id, "person_id": row.person_id,
-                                "version": row.version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
-                                "paid_on": row.paid_on, "released": False, "moves": 0, "lot_key": lot_key})
+                                "version": version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
+                                "paid_on": row.paid_on, "released": False, "lot_id": lot_id, "moves": 0})
             if earned:
-                self._post(row, "earn_pending", "points_pending", earned, None, lot_key)
+                self._post(row, version, "earn_pending", "points_pending", earned, lot_id)
             return
-        if row.version is None:
-            row = replace(row, version=state.version + 1 if basis != state.basis_fen else state.version)
-        assert row.version is not None
-        if row.version <= state.version:
+        given = row.version
+        version = (state.version + 1 if basis != state.basis_fen else state.version) if given is None else given
+        if version <= state.version:
             return
         earned = points(basis, state.rate_ppm)
         diff = earned - state.points
         if diff:
             type_ = "reverse" if diff < 0 else ("earn_available" if state.released else "earn_pending")
-            self._post(row, type_, "points" if state.released else "points_pending", diff, state.lot_id, None)
-        self.changes.append({"b_channel": row.channel, "b_order_id": row.order_id, "b_version": row.version,
+            self._post(row, version, type_, "points" if state.released else "points_pending", diff, state.lot_id)
+        self.changes.append({"b_channel": row.channel, "b_order_id": row.order_id, "b_version": version,
                              "b_basis": basis, "b_points": earned})
 
-    def _post(self, row: OrderRow, type_: str, kind: str, amount: int, lot_id: int | None,
-              lot_key: str | None) -> None:
+    def _post(self, row: OrderRow, version: int, type_: str, kind: str, amount: int, lot_id: int) -> None:
         legs = (ledger.person(row.person_id, kind, amount, lot_id), ledger.system("points_issued", -amount))
-        self.postings.append((ledger.NewPosting(_key(row), type_, legs, row.person_id, None,
-                                                ledger.Source(row.channel, row.order_id, row.version)), lot_key))
+        self.postings.append(ledger.NewPosting(f"earn:{row.channel}:{row.order_id}:v{version}", type_, legs,
+                                               row.person_id, None, ledger.Source(row.channel, row.order_id, version)))
         self.result.count(type_)
 
     def write(self, conn: Connection) -> None:
-        lot_ids: dict[str, int] = {}
-        if self.lots:
-            ids = reserve_ids(conn, lot, len(self.lots))
-            bulk_insert(conn, lot, [{"id": i, **r} for i, r in zip(ids, self.lots, strict=True)])
-            lot_ids = {r["key"]: i for r, i in zip(self.lots, ids, strict=True)}
-            bulk_insert(conn, order, [{**{k: v for k, v in o.items() if k != "lot_key"},
-                                       "lot_id": lot_ids[o["lot_key"]]} for o in self.orders])
-        ledger.post_many(conn, [
-            replace(p, legs=(replace(p.legs[0], lot_id=lot_ids[lot_key]), *p.legs[1:])) if lot_key else p
-            for p, lot_key in self.postings], at=self.at)
+        bulk_insert(conn, lot, self.lots)
+        bulk_insert(conn, order, self.orders)
+        ledger.post_many(conn, self.postings, at=self.at)
         if self.changes:
             conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
                                              order.c.order_id == bindparam("b_order_id"))
