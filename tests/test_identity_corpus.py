@@ -22,8 +22,9 @@ PRECISION = 0.95
 #: (febrl/hostile was 0.887 until the guard weighed given name, surname, birth date and id together)
 KNOWN_GAPS: dict[tuple[str, str], float] = {}
 #: recall each cell reaches now (persons=500, seed 7), kept from falling back; far from done on Chinese data
+#: (zh_channels/hostile: the threshold the model chooses, 0.999 there, costs 4 points against a fixed 0.99)
 RECALL_NOW = {("febrl", "typical"): 0.98, ("febrl", "hostile"): 0.98, ("zh_channels", "typical"): 0.75,
-              ("zh_channels", "hostile"): 0.55, ("demo_lines", "typical"): 0.93, ("demo_lines", "hostile"): 0.72,
+              ("zh_channels", "hostile"): 0.53, ("demo_lines", "typical"): 0.93, ("demo_lines", "hostile"): 0.72,
               ("mislabeled", "typical"): 0.95, ("mislabeled", "hostile"): 0.84}
 
 

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from siyu.errors import UserError
 from siyu.identity import splink_linker
 from siyu.identity.dedupe import comparisons, estimate
-from siyu.identity.dedupe.columns import recognise
+from siyu.identity.dedupe.columns import LOW, Recognised, parse_overrides, recognise_columns
 from siyu.identity.dedupe.estimate import Estimate
 from siyu.identity.dedupe.evaluation import pairwise_scores
 from siyu.identity.dedupe.guard import guarded_clusters, personal_pairs
@@ -43,6 +43,8 @@ class DedupeResult:
     warnings: list[str] = field(default_factory=list)
     #: the model's own expectation of precision and recall, at the threshold used (None: nothing compared)
     expected: Estimate | None = None
+    #: each column's role with its confidence and the reason, as reported
+    recognised: dict[str, Recognised] = field(default_factory=dict)
 
 
 def read_people(path: Path) -> pa.Table:
@@ -101,9 +103,10 @@ def _unused(data: pa.Table, sources: dict[str, str], warned: set[str]) -> tuple[
 
 
 def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, threshold: float | None = None,
-                 source: str = "input") -> DedupeResult:
+                 source: str = "input", columns: list[str] | None = None) -> DedupeResult:
     """Cluster the records of `table`; with `truth`, score the clusters pairwise against it. Without a
-    `threshold`, the one the model expects to do best (siyu.identity.dedupe.estimate)."""
+    `threshold`, the one the model expects to do best (siyu.identity.dedupe.estimate). `columns`: the user's
+    `NAME=ROLE` for columns whose role siyu should not guess."""
     t0 = time.perf_counter()
     if threshold is not None:
         _check_threshold(threshold)
@@ -117,20 +120,27 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     skip = {id_col, *([truth] if truth else [])}
     blank = [c for c in table.column_names if c not in skip and _blank(table.column(c))]
     warnings = [f"column {c!r} is empty in every record: it links nobody" for c in blank]
-    roles = recognise(table.drop_columns(blank), skip)
+    given = parse_overrides(columns or [], table.column_names, source)
+    blank = [c for c in blank if c not in given]
+    recognised = recognise_columns(table.drop_columns(blank), skip, given)
+    warnings += [f"column {c!r} read as {r.role} ({r.why}); if wrong, say --column '{c}=ROLE'"
+                 for c, r in recognised.items() if r.confidence < LOW]
+    roles = {c: r.role for c, r in recognised.items() if r.role != "ignore"}
     blocks: list[list[str]] = []
     expected: Estimate | None = None
     if table.num_rows < 2:
         assigned = _singletons(ids, id_col)
         warnings.append(f"{table.num_rows} record{'' if table.num_rows == 1 else 's'}: nothing to compare")
     else:
-        data, sources = standardise(table, id_col, roles)
+        data, sources = standardise(table.drop_columns([c for c, r in recognised.items() if r.role == "ignore"]),
+                                    id_col, roles)
         data, unused = _unused(data, sources, set(blank))
         warnings += unused
         assigned, blocks, expected = _clusters(data, id_col, threshold, source, roles)
+    roles.update({c: "ignore" for c, r in recognised.items() if r.role == "ignore"})
     roles.update({c: "empty (ignored)" for c in blank})
     result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks,
-                          assigned, warnings=warnings, expected=expected)
+                          assigned, warnings=warnings, expected=expected, recognised=recognised)
     if truth:
         truth_table = pa.table({id_col: ids.cast(pa.string()), "truth": table.column(truth)})
         result.scores = pairwise_scores(assigned, truth_table, id_col)
@@ -178,8 +188,8 @@ def _clusters(data: pa.Table, id_col: str, threshold: float | None, source: str,
 
 
 def dedupe_file(path: Path, id_col: str, truth: str | None, out: Path | None,
-                threshold: float | None = None) -> DedupeResult:
-    result = dedupe_table(read_people(path), id_col, truth, threshold, source=str(path))
+                threshold: float | None = None, columns: list[str] | None = None) -> DedupeResult:
+    result = dedupe_table(read_people(path), id_col, truth, threshold, source=str(path), columns=columns)
     if out is not None:
         if out.suffix.lower() in (".parquet", ".pq"):
             pq.write_table(result.assignment, out)
