@@ -124,3 +124,14 @@ def test_one_replaced_value_or_written_the_other_way_round_is_still_one_person()
                        ("f", "madelne", "birchby", "19761231", "2722141")])
     got = clusters(guarded_clusters(pairs(("a", "b", 0.999), ("c", "d", 0.999), ("e", "f", 0.999)), records, 0.99))
     assert got == {frozenset({"a", "b"}), frozenset({"c", "d"}), frozenset({"e", "f"})}
+
+
+def test_the_same_name_born_decades_apart_is_two_people_and_a_new_phone_is_not() -> None:
+    records = english([("a", "chloe", "bennett", "19970204", None), ("b", "chloe", "bennett", "19700304", None),
+                       ("c", "nathaniel", "wood", "19760621", None), ("d", "nathaniel", "wood", "19760621", None)])
+    phones = pa.array(["0786335552", "0459756700", "0658355805", "0262143596"])
+    mails = pa.array([None, None, "nathaniel.wood18@example.com", "nw@example.org"], pa.string())
+    records = records.set_column(records.column_names.index("email"), "email", mails).append_column("phone", phones)
+    got = clusters(guarded_clusters(pairs(("a", "b", 0.999), ("c", "d", 0.999)), records, 0.99))
+    # c and d: a new phone and another e-mail, but the same name and date of birth: one person
+    assert got == {frozenset({"a"}), frozenset({"b"}), frozenset({"c", "d"})}

@@ -3,7 +3,8 @@
 Two records contradict when both carry evidence that cannot belong to one person: two full Chinese names whose
 pinyin is more than 2 edits apart (a household on one phone: 宋婧萍 and 林枝), two visible surnames that differ
 (李* and 王丽), two full dates of birth that are neither equal, a day/month swap nor one digit apart; in other
-tables, when two of given name, surname, date (or year) of birth and national id contradict and fewer agree.
+tables, when contradictions among given name, surname, date (or year) of birth, national id, e-mail and phone
+weigh at least 2 and at least as much as what agrees (see `conflict`).
 Two clusters that share a national id or e-mail are never kept apart. A masked 王** compatible with a mother and
 her daughter joins its best match only, instead of making them one person.
 """
@@ -20,7 +21,7 @@ from siyu.engine.local import arrow_sql
 from siyu.identity.dedupe.names import soundex
 
 EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon",
-            "given", "surname", "national_id", "email")
+            "given", "surname", "national_id", "email", "phone")
 
 
 def _edits(a: str, b: str) -> int:
@@ -48,6 +49,8 @@ class _Member:
     family: str | None = None  # the surname column, to tell a swap (given ↔ surname) from another person
     ids: frozenset[str] = frozenset()  # national id and e-mail: one person's, whatever else a record got wrong
     national_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
 
 def _dob_conflict(a: str, b: str) -> bool:
@@ -83,25 +86,30 @@ def _crossed(a: _Member, b: _Member) -> bool:
 
 
 def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
-    """(contradictions, agreements) over given name, surname, date (or year) of birth and national id; the same
-    full date of birth counts twice (one person in thousands shares it: at one address, a twin at most)."""
+    """(contradictions, agreements) over given name, surname, date (or year) of birth, national id, e-mail and
+    phone. A full date of birth counts twice either way: one person in thousands shares it (at one address, a twin
+    at most), and one who does not is someone else whatever the name says (two Chloe Bennetts)."""
     swapped = _crossed(a, b)
     given = bool(a.given and b.given and not swapped and _name_conflict(a.given, b.given))
     family = bool(a.family and b.family and not swapped and _name_conflict(a.family, b.family))
-    dob = bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob)) or bool(
-        a.year and b.year and not (a.dob and b.dob) and _year_conflict(a.year, b.year))
+    dob = 2 * bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob)) or int(bool(
+        a.year and b.year and not (a.dob and b.dob) and _year_conflict(a.year, b.year)))
     nid = bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) > 2)
+    email = bool(a.email and b.email and _edits(a.email.split("@")[0], b.email.split("@")[0]) > 2)
+    phone = bool(a.phone and b.phone and _edits(a.phone, b.phone) > 2)
     agree = (_name_agree(a.given, b.given) + _name_agree(a.family, b.family) + 2 * bool(a.dob and a.dob == b.dob)
-             + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2))
-    return given + family + dob + nid, agree
+             + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
+             + bool(a.phone and a.phone == b.phone))
+    return given + family + dob + nid + email + phone, agree
 
 
 def conflict(a: _Member, b: _Member) -> bool:
     """Whether two records cannot be one person. A Chinese name or date of birth alone decides. In other tables
-    two of given name, surname, date of birth and national id must contradict, more than agree, and no id or
-    e-mail be shared: FEBRL-style exports replace one or two values of a record at times (a cluster of five such
-    records holds several), so one differing value is no proof, nor two where as many agree; two against none
-    are (a household on one address and phone: Ward and Harris, born 1960 and 1975)."""
+    what contradicts (given name, surname, date of birth counted twice, national id, e-mail, phone) must weigh 2 or
+    more and at least what agrees, and no id or e-mail be shared: FEBRL-style exports replace a value of a record
+    at times (a cluster of five such records holds several), so one differing name or id is no proof, nor two
+    where more agree; a household on one address and phone (Ward and Harris, born 1960 and 1975) and two Chloe
+    Bennetts born 27 years apart are two people."""
     two_chars = 2 in (a.chars, b.chars)
     if a.pinyin and b.pinyin and a.pinyin != b.pinyin and (two_chars or _edits(a.pinyin, b.pinyin) > 2):
         return True  # 刘丽 and 刘泽 are two people; 张伟 and 张炜 (one sound) or 林厚君 / 林厚军 may be one
@@ -114,7 +122,7 @@ def conflict(a: _Member, b: _Member) -> bool:
     if a.ids & b.ids:
         return False
     against, agree = _weighed(a, b)
-    return against >= 2 and against > agree
+    return against >= 2 and against >= agree
 
 
 @dataclass
@@ -135,10 +143,10 @@ def _members(records: pa.Table) -> dict[str, _Member]:
            for a, b in zip(col("national_id"), col("email"), strict=True)]
     return {
         uid: _Member(pinyin=py, surname=sur, dob=birth, year=y, last=last, chars=chars, given=given, family=family,
-                     ids=i, national_id=nid)
-        for uid, py, sur, birth, y, last, chars, given, family, i, nid in zip(
+                     ids=i, national_id=nid, email=mail, phone=tel)
+        for uid, py, sur, birth, y, last, chars, given, family, i, nid, mail, tel in zip(
             col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, year, col("zh_last_py"), names,
-            col("given_canon"), col("surname"), ids, col("national_id"), strict=True)
+            col("given_canon"), col("surname"), ids, col("national_id"), col("email"), col("phone"), strict=True)
     }
 
 
