@@ -135,3 +135,20 @@ def test_the_same_name_born_decades_apart_is_two_people_and_a_new_phone_is_not()
     got = clusters(guarded_clusters(pairs(("a", "b", 0.999), ("c", "d", 0.999)), records, 0.99))
     # c and d: a new phone and another e-mail, but the same name and date of birth: one person
     assert got == {frozenset({"a"}), frozenset({"b"}), frozenset({"c", "d"})}
+
+
+def test_one_building_but_another_flat_is_a_neighbour_not_the_same_household() -> None:
+    from siyu.identity.dedupe.prepare import standardise
+
+    raw = pa.table({"id": ["a", "b", "c", "d"], "name": ["john smith"] * 4,
+                    "address": ["12 high street apt 4b", "12 high street apt 7", "12 high street, apt 4b",
+                                "滨江花园9栋5单元102室"],
+                    "phone": ["0412345678", "0498765432", "0411111111", None]})
+    data, _ = standardise(raw, "id", {"name": "full_name", "address": "address", "phone": "phone"})
+    flats = dict(zip(data.column("unique_id").to_pylist(), data.column("address_flat").to_pylist(), strict=True))
+    bases = data.column("address_base").to_pylist()
+    assert flats == {"a": "4b", "b": "7", "c": "4b", "d": "5-102"}
+    assert bases[:3] == ["12 high street"] * 3 and bases[3] == "滨江花园9栋"
+    # the same name in flats 4b and 7 with other phones: two people; in 4b twice: one, a new phone or not
+    got = clusters(guarded_clusters(pairs(("a", "b", 0.999), ("a", "c", 0.998)), data, 0.99))
+    assert got == {frozenset({"a", "c"}), frozenset({"b"}), frozenset({"d"})}

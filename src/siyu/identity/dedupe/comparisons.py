@@ -95,8 +95,11 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
                 levels.append(_lv(_jw(col, 0.9), "close", 0.1))
             out.append(_cmp(col, levels, 0.1))
     if "address" in cols:
+        neighbours = "address_base_l = address_base_r AND address_flat_l <> address_flat_r"
+        flat = [_lv(neighbours, "one building, another flat (neighbours)", 0.01)] if {
+            "address_base", "address_flat"} <= cols else []
         out.append(_cmp("address", [
-            _null("address"), _lv("address_l = address_r", "exact", 0.7),
+            _null("address"), _lv("address_l = address_r", "exact", 0.7), *flat,
             _lv(_jw("address", 0.9), "close", 0.15),
             _lv(_jw("address", 0.75), "similar", 0.05),
         ], 0.1))

@@ -21,7 +21,7 @@ from siyu.engine.local import arrow_sql
 from siyu.identity.dedupe.names import soundex
 
 EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon",
-            "given", "surname", "national_id", "email", "phone")
+            "given", "surname", "national_id", "email", "phone", "address_base", "address_flat")
 
 
 def _edits(a: str, b: str) -> int:
@@ -51,6 +51,7 @@ class _Member:
     national_id: str | None = None
     email: str | None = None
     phone: str | None = None
+    flat: tuple[str, str] | None = None  # (building, flat) when the address names a flat: 滨江花园9栋, 5-102
 
 
 def _dob_conflict(a: str, b: str) -> bool:
@@ -97,10 +98,11 @@ def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
     nid = bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) > 2)
     email = bool(a.email and b.email and _edits(a.email.split("@")[0], b.email.split("@")[0]) > 2)
     phone = bool(a.phone and b.phone and _edits(a.phone, b.phone) > 2)
+    neighbours = bool(a.flat and b.flat and a.flat[0] == b.flat[0] and a.flat[1] != b.flat[1])
     agree = (_name_agree(a.given, b.given) + _name_agree(a.family, b.family) + 2 * bool(a.dob and a.dob == b.dob)
              + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
              + bool(a.phone and a.phone == b.phone))
-    return given + family + dob + nid + email + phone, agree
+    return given + family + dob + nid + email + phone + neighbours, agree
 
 
 def conflict(a: _Member, b: _Member) -> bool:
@@ -143,10 +145,11 @@ def _members(records: pa.Table) -> dict[str, _Member]:
            for a, b in zip(col("national_id"), col("email"), strict=True)]
     return {
         uid: _Member(pinyin=py, surname=sur, dob=birth, year=y, last=last, chars=chars, given=given, family=family,
-                     ids=i, national_id=nid, email=mail, phone=tel)
-        for uid, py, sur, birth, y, last, chars, given, family, i, nid, mail, tel in zip(
+                     ids=i, national_id=nid, email=mail, phone=tel, flat=(base, flat) if base and flat else None)
+        for uid, py, sur, birth, y, last, chars, given, family, i, nid, mail, tel, base, flat in zip(
             col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, year, col("zh_last_py"), names,
-            col("given_canon"), col("surname"), ids, col("national_id"), col("email"), col("phone"), strict=True)
+            col("given_canon"), col("surname"), ids, col("national_id"), col("email"), col("phone"),
+            col("address_base"), col("address_flat"), strict=True)
     }
 
 
