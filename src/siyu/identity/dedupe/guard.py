@@ -107,8 +107,8 @@ def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
 
 def conflict(a: _Member, b: _Member) -> bool:
     """Whether two records cannot be one person. A Chinese name or date of birth alone decides. In other tables
-    what contradicts (given name, surname, date of birth counted twice, national id, e-mail, phone) must weigh 2 or
-    more and at least what agrees, and no id or e-mail be shared: FEBRL-style exports replace a value of a record
+    what contradicts (given name, surname, date of birth counted twice, national id, e-mail, phone, flat) must weigh
+    2 or more and more than what agrees (on a tie, the date of birth decides), and no id or e-mail be shared: FEBRL-style exports replace a value of a record
     at times (a cluster of five such records holds several), so one differing name or id is no proof, nor two
     where more agree; a household on one address and phone (Ward and Harris, born 1960 and 1975) and two Chloe
     Bennetts born 27 years apart are two people."""
@@ -124,7 +124,11 @@ def conflict(a: _Member, b: _Member) -> bool:
     if a.ids & b.ids:
         return False
     against, agree = _weighed(a, b)
-    return against >= 2 and against >= agree
+    if against != agree:
+        return against >= 2 and against > agree
+    # a tie goes the way the date of birth goes: born on the same day is one person (a surname and an id
+    # replaced), born years apart two (namesakes)
+    return against >= 2 and not (a.dob and a.dob == b.dob)
 
 
 @dataclass
