@@ -110,8 +110,8 @@ def conflict(a: _Member, b: _Member) -> bool:
     what contradicts (given name, surname, date of birth counted twice, national id, e-mail, phone, flat) must weigh
     2 or more and more than what agrees (on a tie, the date of birth decides), and no id or e-mail be shared:
     FEBRL-style exports replace a value of a record at times (a cluster of five such records holds several), so
-    one differing name or id is no proof, nor two where more agree; a household on one address and phone (Ward and Harris, born 1960 and 1975) and two Chloe
-    Bennetts born 27 years apart are two people."""
+    one differing name or id is no proof, nor two where more agree; a household on one address and phone (Ward
+    and Harris, born 1960 and 1975) and two Chloe Bennetts born 27 years apart are two people."""
     two_chars = 2 in (a.chars, b.chars)
     if a.pinyin and b.pinyin and a.pinyin != b.pinyin and (two_chars or _edits(a.pinyin, b.pinyin) > 2):
         return True  # 刘丽 and 刘泽 are two people; 张伟 and 张炜 (one sound) or 林厚君 / 林厚军 may be one
