@@ -53,10 +53,14 @@ def child(url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, str(CHILD), url], env=env, stderr=subprocess.PIPE)
 
 
-def kill_when(engine: sa.Engine, proc: subprocess.Popen[bytes], threshold: int) -> bool:
-    """SIGKILL the child once the ledger holds `threshold` postings; False when it finished first."""
+def kill_when(engine: sa.Engine, proc: subprocess.Popen[bytes], threshold: int, delay: float) -> bool:
+    """SIGKILL the child `delay` seconds after the ledger holds `threshold` postings (so the kill lands anywhere
+    in a transaction, not just after a commit); False when it finished first."""
     while proc.poll() is None:
         if postings(engine) >= threshold:
+            time.sleep(delay)
+            if proc.poll() is not None:
+                break
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return True
@@ -71,10 +75,11 @@ def crash_and_compare(crashed_url: str, clean_url: str) -> None:
         sync_child.run(clean_url)
         expected = snapshot(clean)
         total = len({k for k, *_ in expected["entries"]})
-        points = sorted(random.Random(5).sample(range(1, total), KILLS))
+        rnd = random.Random(5)
+        points = sorted(rnd.sample(range(1, total), KILLS))
         left: list[int] = []  # postings the ledger held after each kill
         for threshold in points:
-            if kill_when(crashed, child(crashed_url), threshold):
+            if kill_when(crashed, child(crashed_url), threshold, rnd.uniform(0, 0.3)):
                 left.append(postings(crashed))
         assert len(left) >= KILLS // 2 and min(left) < total  # the kills landed mid-sync
         rerun = child(crashed_url)
