@@ -26,8 +26,9 @@ class NoTask(UserError):
 def _visible(scope: Scope) -> Any:
     cond: Any = task.c.status.in_(STAFF_STATUSES)
     if scope.limited:
-        cond = cond & sa.or_(task.c.owner_staff_id == (scope.staff_id or "\x00none"),
-                             task.c.owner_store_id == (scope.store_id or "\x00none"))
+        mine = [task.c.owner_staff_id == scope.staff_id] if scope.staff_id else []
+        mine += [task.c.owner_store_id == scope.store_id] if scope.store_id else []
+        cond = cond & (sa.or_(*mine) if mine else sa.false())  # a limited scope with neither sees no one
     return cond
 
 
