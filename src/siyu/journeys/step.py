@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+import sqlalchemy as sa
+
 from siyu.config.settings import Settings
 from siyu.engine import Engine
 from siyu.journeys.catalogue import all_journeys
@@ -25,16 +27,19 @@ def data_day(engine: Engine, settings: Settings) -> dt.date:
 
 
 def run_journeys(engine: Engine, settings: Settings, as_of: dt.date | None = None,
-                 now: dt.datetime | None = None) -> tuple[int, int, str]:
-    """Returns (entries, tasks created, detail)."""
+                 now: dt.datetime | None = None, store: sa.Engine | None = None) -> tuple[int, int, str]:
+    """Returns (entries, tasks created, detail). `store`: the operational store when the engine is a published
+    snapshot (whose path is not the warehouse's); by default the store beside the engine's warehouse."""
     if "journeys" not in settings.sections:
         return 0, 0, "no [journeys] table in siyu.toml: no journeys run"
     rules = journey_settings(settings)
-    store = open_ledger(engine, settings)
+    own = store is None
+    store = store or open_ledger(engine, settings)
     try:
         journeys = all_journeys(store, journeys_file(settings))
         out = evaluate(engine, store, journeys, rules, settings.brand.timezone, as_of or data_day(engine, settings),
                        now)
     finally:
-        store.dispose()
+        if own:
+            store.dispose()
     return out.entered, out.tasks, out.detail()

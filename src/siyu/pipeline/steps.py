@@ -19,7 +19,8 @@ from siyu.errors import UserError
 from siyu.identity import run_identity
 from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
-from siyu.journeys.settings import journey_settings
+from siyu.journeys.definition import load_journeys
+from siyu.journeys.settings import journeys_file
 from siyu.journeys.step import run_journeys
 from siyu.loyalty.rules import loyalty_settings
 from siyu.loyalty.step import run_loyalty
@@ -102,7 +103,8 @@ def check_settings(settings: Settings) -> None:
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
     loyalty_settings(settings)
-    journey_settings(settings)
+    if "journeys" in settings.sections:
+        load_journeys(journeys_file(settings))  # the brand's journeys file, as far as it can be read
     store_settings(settings)
 
 
