@@ -90,7 +90,9 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     changes: list[dict[str, Any]] = []
     new_tasks: list[dict[str, Any]] = []
     for row in sorted(active, key=lambda r: (r["entered_on"], r["id"])):
-        changes.append(_advance(ctx, by_name[row["journey"]], dict(row), new_tasks, out))
+        moved = _advance(ctx, by_name[row["journey"]], dict(row), new_tasks, out)
+        if any(moved[k] != row[k] for k in ("step", "step_since", "status")):
+            changes.append(moved)
     with store.begin() as conn:
         insert_ignore(conn, task, new_tasks)
         for c in changes:
@@ -242,24 +244,30 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
     bought, replied = events.purchases(engine, start, as_of), events.replies(engine, start, as_of)
     tz = zoneinfo.ZoneInfo(timezone)
     with store.begin() as conn:
-        tasks = conn.execute(select(task.c.id, task.c.person_id, task.c.created_at).where(
+        tasks = conn.execute(select(task.c.id, task.c.person_id, task.c.created_at, task.c.replied_at,
+                                    task.c.bought_on, task.c.revenue_fen).where(
             task.c.created_at >= dt.datetime.combine(start, dt.time(), dt.UTC))).all()
-        for t in tasks:
+        for t in tasks:  # only rows whose outcome changed are written
             at = utc(t.created_at)
             reply = min((r for r in replied.get(t.person_id, []) if _after(r, at, rules.reply_days)), default=None)
             buys = [(d, f) for d, f in bought.get(t.person_id, [])
                     if at.date() < d <= at.date() + dt.timedelta(days=rules.buy_days)]
-            conn.execute(update(task).where(task.c.id == t.id).values(
-                replied_at=reply.replace(tzinfo=tz).astimezone(dt.UTC) if reply else None,
-                bought_on=min((d for d, _ in buys), default=None), revenue_fen=sum(f for _, f in buys)))
-        entries = conn.execute(select(state.c.id, state.c.person_id, state.c.entered_on).where(
+            new = {"replied_at": reply.replace(tzinfo=tz).astimezone(dt.UTC) if reply else None,
+                   "bought_on": min((d for d, _ in buys), default=None), "revenue_fen": sum(f for _, f in buys)}
+            old = {"replied_at": utc(t.replied_at) if t.replied_at else None, "bought_on": t.bought_on,
+                   "revenue_fen": int(t.revenue_fen or 0)}
+            if new != old:
+                conn.execute(update(task).where(task.c.id == t.id).values(**new))
+        entries = conn.execute(select(state.c.id, state.c.person_id, state.c.entered_on, state.c.bought_on,
+                                      state.c.orders, state.c.revenue_fen).where(
             state.c.entered_on >= as_of - dt.timedelta(days=rules.window_days))).all()
         for e in entries:
             buys = [(d, f) for d, f in bought.get(e.person_id, [])
                     if e.entered_on < d <= e.entered_on + dt.timedelta(days=rules.window_days)]
-            conn.execute(update(state).where(state.c.id == e.id).values(
-                bought_on=min((d for d, _ in buys), default=None), orders=len(buys),
-                revenue_fen=sum(f for _, f in buys)))
+            new = {"bought_on": min((d for d, _ in buys), default=None), "orders": len(buys),
+                   "revenue_fen": sum(f for _, f in buys)}
+            if new != {"bought_on": e.bought_on, "orders": int(e.orders or 0), "revenue_fen": int(e.revenue_fen or 0)}:
+                conn.execute(update(state).where(state.c.id == e.id).values(**new))
 
 
 def _after(sent: dt.datetime, at: dt.datetime, days: int) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
-from siyu.engine.quote import literal
+from siyu.engine.quote import literal, literal_list
 from siyu.journeys.definition import Journey
 from siyu.segment.language import segment_sql
 from siyu.segment.tables import vocabulary
@@ -103,12 +103,9 @@ def profiles(engine: Engine, person_ids: set[str], fields: set[str]) -> dict[str
     have = set(engine.table_schema("person_profile").names)
     cols = sorted(({"owner_staff_id", "owner_store_id", "private_since", "name"} | fields) & have)
     select = ", ".join(["person_id", *cols])
-    out: dict[str, dict[str, Any]] = {}
-    rows = engine.query(f"SELECT {select} FROM person_profile").to_pylist()
-    for r in rows:
-        if r["person_id"] in person_ids:
-            out[str(r["person_id"])] = r
-    return out
+    where = f" WHERE person_id IN {literal_list(sorted(person_ids))}" if len(person_ids) <= 5000 else ""
+    rows = engine.query(f"SELECT {select} FROM person_profile{where}").to_pylist()
+    return {str(r["person_id"]): r for r in rows if r["person_id"] in person_ids}
 
 
 def purchases(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
