@@ -42,7 +42,7 @@ def brand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_run_twice_list_and_opt_out(brand: Path) -> None:
     first = siyu("journeys", "run", "--as-of", DAY.isoformat())
-    assert first.exit_code == 0 and "entered 40" in first.output  # seed and recipe_guide, 20 first orders
+    assert first.exit_code == 0 and "entered 40" in first.output, first.output  # seed and recipe_guide, 20 first orders
     again = siyu("journeys", "run", "--as-of", DAY.isoformat())
     assert "entered 0, tasks 0, held out 0, coupons 0" in again.output
     listed = siyu("journeys", "list")

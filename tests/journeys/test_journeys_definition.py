@@ -58,3 +58,27 @@ def test_a_valid_file_parses() -> None:
                          "[[journeys.w.steps]]\ncondition = 'is_friend'\notherwise = 'exit'\n"
                          "action = { kind = 'invite', group = '白领群', title = 't', template = '{name}' }", "x")
     assert j.params == {"factor": 1.5} and j.steps[0].action is not None and j.steps[0].action.group == "白领群"
+
+
+def test_a_bad_condition_stops_the_evaluation_naming_its_key(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.journeys.evaluate import evaluate
+    from siyu.journeys.settings import JourneySettings
+    from siyu.store import open_store
+
+    [j] = parse_journeys("[journeys.w]\ntrigger = { kind = 'first_order' }\n"
+                         "[[journeys.w.steps]]\ncondition = 'ordrs > 1'\n"
+                         "action = { kind = 'task', title = 't', template = 'hi' }", "x")
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    with DuckDBEngine(tmp_path / "w.duckdb") as engine:
+        engine.query("CREATE TABLE person_profile AS SELECT 'P1' AS person_id, DATE '2026-05-01' AS as_of, "
+                     "1 AS orders")
+        engine.query("CREATE TABLE person_map AS SELECT 'miniprogram' AS channel, 'u1' AS channel_uid, "
+                     "'P1' AS person_id")
+        engine.query("CREATE TABLE orders AS SELECT 'miniprogram' AS channel, 'o1' AS order_id, 'u1' AS channel_uid, "
+                     "DATE '2026-05-01' AS order_date, 'paid' AS status, 88.0 AS net_amount")
+        with pytest.raises(UserError, match=r"^journeys\.w\.steps\[0\]\.condition: .*ordrs"):
+            evaluate(engine, store, [j], JourneySettings(), "Asia/Shanghai", dt.date(2026, 5, 1))
+    store.dispose()

@@ -25,6 +25,7 @@ from siyu.demo.config import DemoConfig
 from siyu.engine import Engine
 from siyu.journeys import tasks
 from siyu.persons.scope import EVERYONE
+from siyu.segment.tables import PERSON_TAG
 
 ORDER_VALUE = Decimal("88.00")
 BASE_REPURCHASE = 0.3  # chance a customer buys again within BASE_DAYS of the first order, reminded or not
@@ -108,6 +109,7 @@ class Sop:
                     "owner_store_id": None, "private_since": p.joined,
                     "is_friend": not (p.removed and p.removed <= day), "orders": bought.get(p.pid, 0),
                     "preferred_category": "bra", "birthday_month": None} for p in known]
+        self.engine.ensure_table("person_tag", PERSON_TAG)  # no tags in the simulation; conditions may ask
         self.engine.write_arrow("person_map", pa.Table.from_pylist(pm), mode="replace")
         self.engine.write_arrow("contacts", pa.Table.from_pylist(contacts, schema=pa.schema([
             ("staff_id", pa.string()), ("external_userid", pa.string()), ("added_at", pa.timestamp("us")),

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ EXITS = ("bought", "friend_removed", "opted_out")
 _STEP_KEYS = {"name", "wait_days", "until", "within_days", "condition", "otherwise", "action"}
 _JOURNEY_KEYS = {"description", "trigger", "steps", "exits", "holdout", "enabled"}
 DEFAULT_FILE = "default.toml"
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")  # names go into task keys and URLs
 
 
 @dataclass(frozen=True)
@@ -134,12 +136,17 @@ def _step(raw: Any, source: str, key: str, index: int) -> Step:
     if condition is not None:
         _text(condition, source, f"{key}.condition")
     action = _action(raw["action"], source, f"{key}.action") if "action" in raw else None
-    return Step(str(raw.get("name", f"step{index + 1}")), _int(raw.get("wait_days", 0), source, f"{key}.wait_days"),
+    name = raw.get("name", f"step{index + 1}")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(source, f"{key}.name", f"use at most 40 letters, digits, '_', '-' or '.', not {name!r}")
+    return Step(name, _int(raw.get("wait_days", 0), source, f"{key}.wait_days"),
                 until, within, condition, otherwise, action)
 
 
 def parse_journey(name: str, raw: Any, source: str) -> Journey:
     key = f"journeys.{name}"
+    if not _NAME.match(name):
+        raise _fail(source, key, "a journey name is at most 40 letters, digits, '_', '-' or '.'")
     if not isinstance(raw, dict):
         raise _fail(source, key, "must be a table")
     _unknown(raw, _JOURNEY_KEYS, source, key)

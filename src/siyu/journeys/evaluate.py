@@ -26,6 +26,7 @@ from siyu.journeys.settings import JourneySettings
 from siyu.journeys.tables import optout, state, task, watermark
 from siyu.loyalty import coupons
 from siyu.loyalty.db import insert_ignore, utc
+from siyu.segment.errors import SegmentError
 
 COUNTED = ("open", "done", "skipped")  # tasks that reached staff: what the contact caps count
 
@@ -87,6 +88,8 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
     _check_fields(engine, enabled, fields)
     ctx.profile = events.profiles(engine, {str(r["person_id"]) for r in active}, fields)
+    if active:
+        ctx.predicates = _conditions(engine, enabled)
     changes: list[dict[str, Any]] = []
     new_tasks: list[dict[str, Any]] = []
     for row in sorted(active, key=lambda r: (r["entered_on"], r["id"])):
@@ -122,7 +125,10 @@ def _enter(conn: sa.Connection, engine: Engine, j: Journey, rules: JourneySettin
     since = since or as_of - dt.timedelta(days=rules.lookback_days)
     if since >= as_of:
         return 0
-    found = events.triggered(engine, j, since, as_of)
+    try:
+        found = events.triggered(engine, j, since, as_of)
+    except SegmentError as exc:
+        raise UserError(f"journeys.{j.name}.trigger.segment: {str(exc).splitlines()[0]}") from None
     active = {r[0] for r in conn.execute(select(state.c.person_id).where(
         state.c.journey == j.name, state.c.status == "active"))}
     rows = [{"journey": j.name, "person_id": str(r["person_id"]), "entry_key": str(r["entry_key"]),
@@ -164,10 +170,21 @@ def _ready(ctx: _Context, s: Step, person: str, since: dt.date) -> bool:
     return any(d >= since for d in ctx.joined.get(person, []))
 
 
+def _conditions(engine: Engine, journeys: list[Journey]) -> dict[str, set[str]]:
+    """Who satisfies each step condition now: one query per distinct predicate; a bad one names its key."""
+    out: dict[str, set[str]] = {}
+    for j in journeys:
+        for i, s in enumerate(j.steps):
+            if s.condition and s.condition not in out:
+                try:
+                    out[s.condition] = events.matching(engine, s.condition)
+                except SegmentError as exc:
+                    raise UserError(f"journeys.{j.name}.steps[{i}].condition: {str(exc).splitlines()[0]}") from None
+    return out
+
+
 def _holds(ctx: _Context, predicate: str, person: str) -> bool:
-    if predicate not in ctx.predicates:
-        ctx.predicates[predicate] = events.matching(ctx.engine, predicate)
-    return person in ctx.predicates[predicate]
+    return person in ctx.predicates.get(predicate, set())
 
 
 def _advance(ctx: _Context, j: Journey, row: dict[str, Any], new_tasks: list[dict[str, Any]],

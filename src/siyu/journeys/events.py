@@ -49,7 +49,7 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
                    WHERE {_between('day', since, until)}"""
     if kind == "order_delivered" and _have(engine, "parcels", "orders", "person_map"):
         delivered = f"{_day('pc.shipped_at')} + {int(p.get('days', 3))}"
-        return f"""SELECT m.person_id, 'order:' || min(o.channel || ':' || o.order_id) AS entry_key,
+        return f"""SELECT m.person_id, 'order:' || substr(md5(min(o.channel || ':' || o.order_id)), 1, 24) AS entry_key,
                           min({delivered}) AS day
                    FROM parcels AS pc JOIN orders AS o ON o.channel = pc.channel AND o.order_id = pc.order_id
                    JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
@@ -57,7 +57,7 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
                    GROUP BY m.person_id, {delivered}"""
     if kind == "coupon_expiring" and _have(engine, "coupons", "person_map"):
         due = f"{_day('cp.expires_at')} - {int(p.get('days', 3))}"
-        return f"""SELECT m.person_id, 'coupon:' || cp.coupon_id AS entry_key, {due} AS day
+        return f"""SELECT m.person_id, 'coupon:' || substr(md5(cp.coupon_id), 1, 24) AS entry_key, {due} AS day
                    FROM coupons AS cp JOIN person_map AS m ON m.channel = cp.channel AND m.channel_uid = cp.channel_uid
                    WHERE cp.redeemed_at IS NULL AND {_between(due, since, until)}"""
     if kind == "birthday_month" and _have(engine, "person_profile"):
