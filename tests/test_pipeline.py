@@ -17,7 +17,7 @@ from siyu.pipeline.steps import find_steps
 def test_run_logs_every_step(duck: Engine) -> None:
     report = run_pipeline(duck, Settings())
     assert report.ok
-    steps = ["normalise", "identity", "loyalty", "clv", "profile", "tags", "segments", "metrics"]
+    steps = ["normalise", "identity", "loyalty", "clv", "profile", "tags", "segments", "metrics", "journeys"]
     assert [o.step for o in report.outcomes] == steps
     log = duck.query("SELECT step, status, seconds, rows_out FROM run_log").to_pylist()
     assert [r["step"] for r in log] == [o.step for o in report.outcomes]

@@ -24,6 +24,10 @@ PERMISSIONS = {
     "loyalty:redeem": "redeem members' points and coupons (audited)",
     "loyalty:write": "adjust points, top up, spend and refund stored value, issue coupons (audited)",
     "loyalty:report": "read the stored-value liability and the coupons about to expire, over all members",
+    "journeys:read": "list journeys, read their funnel and uplift against the holdout",
+    "journeys:write": "define journeys (audited)",
+    "tasks:read": "list staff tasks (a guide: only their own customers')",
+    "tasks:act": "mark staff tasks done or skipped (a guide: only their own customers')",
 }
 
 _ALL = frozenset(PERMISSIONS)
@@ -31,12 +35,13 @@ ROLES: dict[str, frozenset[str]] = {
     "admin": _ALL,
     "analyst": frozenset({"persons:read", "pii:unmask", "segments:read", "segments:write", "segments:export",
                           "tags:read", "metrics:read", "identity:read", "runs:read", "loyalty:read",
-                          "loyalty:report"}),
+                          "loyalty:report", "journeys:read", "tasks:read"}),
     "operator": frozenset({"persons:read", "pii:unmask", "segments:read", "tags:read", "metrics:read",
                            "identity:read", "identity:decide", "runs:read", "runs:start", "imports:write",
-                           "loyalty:read", "loyalty:redeem", "loyalty:write", "loyalty:report"}),
+                           "loyalty:read", "loyalty:redeem", "loyalty:write", "loyalty:report", "journeys:read",
+                           "journeys:write", "tasks:read", "tasks:act"}),
     # a guide sees (and redeems for) only the customers they own or their store's (siyu.persons's scope)
-    "guide": frozenset({"persons:read", "tags:read", "loyalty:read", "loyalty:redeem"}),
+    "guide": frozenset({"persons:read", "tags:read", "loyalty:read", "loyalty:redeem", "tasks:read", "tasks:act"}),
     "auditor": frozenset({"audit:read", "runs:read", "metrics:read"}),
 }
 

@@ -56,6 +56,10 @@ class DemoConfig:
     coupon_redeem_rate: float = 0.7  # of coupon holders with a mini-program order in time
     stored_value_rate: float = 0.08  # of the private domain who top up
 
+    # journeys (demo/sop.py): the true effect of a reminder, so the holdout's uplift estimate can be checked
+    reminder_lift: float = 0.3  # chance a reminded customer who would not have bought again does, within days
+    task_done_rate: float = 0.8  # tasks staff actually do
+
     # identity noise
     multi_account_share: float = 0.05
     homophone_rate: float = 0.03  # name sightings with a homophone typo

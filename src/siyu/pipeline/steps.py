@@ -19,6 +19,9 @@ from siyu.errors import UserError
 from siyu.identity import run_identity
 from siyu.identity.settings import IdentitySettings
 from siyu.ingest.normalise import normalise
+from siyu.journeys.definition import load_journeys
+from siyu.journeys.settings import journeys_file
+from siyu.journeys.step import run_journeys
 from siyu.loyalty.rules import loyalty_settings
 from siyu.loyalty.step import run_loyalty
 from siyu.metrics import metrics_config, run_metrics
@@ -86,6 +89,8 @@ STEPS: list[Step] = [
     Step("tags", "built-in and user tags, with their history", _layer(run_tags)),
     Step("segments", "saved segments' members snapshotted for this run", _segments, own_transaction=True),
     Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
+    Step("journeys", "journeys (SOP): triggered persons → staff tasks and coupons, guard rails, holdout",
+         _layer(run_journeys)),
 ]
 
 
@@ -98,6 +103,8 @@ def check_settings(settings: Settings) -> None:
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read
     metrics_config(settings)
     loyalty_settings(settings)
+    if "journeys" in settings.sections:
+        load_journeys(journeys_file(settings))  # the brand's journeys file, as far as it can be read
     store_settings(settings)
 
 

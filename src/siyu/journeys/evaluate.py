@@ -1,0 +1,293 @@
+"""One evaluation of every journey for a day: enter triggered persons, take the steps that are due, score what
+happened after tasks and entries. Run by the `journeys` step of `siyu run` and by `siyu journeys run`.
+
+Reruns create nothing new: entries are unique per (journey, person, entry key), tasks and coupons carry
+idempotency keys (journey:person:entry:step), and a state moves past a step in the same transaction that
+records its task. Coupons are issued first, each under its key, so a crash between the two reissues nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import select, update
+
+from siyu.domain.masking import mask_name
+from siyu.engine import Engine
+from siyu.errors import UserError
+from siyu.journeys import events, rails
+from siyu.journeys.definition import Journey, Step, placeholders
+from siyu.journeys.settings import JourneySettings
+from siyu.journeys.tables import optout, state, task, watermark
+from siyu.loyalty import coupons
+from siyu.loyalty.db import insert_ignore, utc
+from siyu.segment.errors import SegmentError
+
+COUNTED = ("open", "done", "skipped")  # tasks that reached staff: what the contact caps count
+
+
+@dataclass
+class Outcome:
+    entered: int = 0
+    tasks: int = 0
+    held_out: int = 0
+    coupons: int = 0
+    deferred: int = 0  # steps put off by a contact cap
+    exited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def detail(self) -> str:
+        exits = ", ".join(f"{k} {v}" for k, v in sorted(self.exited.items())) or "none"
+        return (f"entered {self.entered:,}, tasks {self.tasks:,}, held out {self.held_out:,}, coupons "
+                f"{self.coupons:,}, deferred by caps {self.deferred:,}; exits: {exits}")
+
+
+@dataclass
+class _Context:
+    engine: Engine
+    store: sa.Engine
+    rules: JourneySettings
+    timezone: str
+    as_of: dt.date
+    now: dt.datetime
+    removed: set[str]
+    opted_out: set[str]
+    bought: dict[str, list[tuple[dt.date, int]]]
+    replied: dict[str, list[dt.datetime]]
+    joined: dict[str, list[dt.date]]
+    recent: dict[str, list[dt.datetime]]  # tasks per person in the last week (for the caps)
+    profile: dict[str, dict[str, Any]] = field(default_factory=dict)
+    predicates: dict[str, set[str]] = field(default_factory=dict)
+
+
+def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: JourneySettings, timezone: str,
+             as_of: dt.date, now: dt.datetime | None = None) -> Outcome:
+    """Evaluate `journeys` for `as_of` with the clock at `now` (aware; default the real clock)."""
+    now = utc(now) if now else dt.datetime.now(dt.UTC)
+    out = Outcome()
+    enabled = [j for j in journeys if j.enabled]
+    by_name = {j.name: j for j in enabled}
+    with store.begin() as conn:
+        for j in enabled:
+            out.entered += _enter(conn, engine, j, rules, as_of, now)
+        active = conn.execute(select(state).where(state.c.status == "active",
+                                                  state.c.journey.in_(list(by_name)))).mappings().all()
+        opted = {r[0] for r in conn.execute(select(optout.c.person_id))}
+        recent = conn.execute(select(task.c.person_id, task.c.created_at).where(
+            task.c.status.in_(COUNTED), task.c.created_at > now - rails.WEEK)).all()
+    first = min((r["step_since"] for r in active), default=as_of)
+    ctx = _Context(engine, store, rules, timezone, as_of, now, events.removed_friends(engine, as_of),
+                   opted | set(rules.do_not_contact), events.purchases(engine, first, as_of),
+                   events.replies(engine, first, as_of), events.group_joins(engine, first, as_of), defaultdict(list))
+    for person, at in recent:
+        ctx.recent[person].append(utc(at))
+    fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
+    _check_fields(engine, enabled, fields)
+    ctx.profile = events.profiles(engine, {str(r["person_id"]) for r in active}, fields)
+    if active:
+        ctx.predicates = _conditions(engine, enabled)
+    changes: list[dict[str, Any]] = []
+    new_tasks: list[dict[str, Any]] = []
+    for row in sorted(active, key=lambda r: (r["entered_on"], r["id"])):
+        moved = _advance(ctx, by_name[row["journey"]], dict(row), new_tasks, out)
+        if any(moved[k] != row[k] for k in ("step", "step_since", "status")):
+            changes.append(moved)
+    with store.begin() as conn:
+        insert_ignore(conn, task, new_tasks)
+        for c in changes:
+            conn.execute(update(state).where(state.c.id == c["id"]).values(
+                step=c["step"], step_since=c["step_since"], status=c["status"], exit_reason=c["exit_reason"],
+                updated_at=now))
+    score(engine, store, rules, as_of, timezone)
+    return out
+
+
+def _check_fields(engine: Engine, journeys: list[Journey], fields: set[str]) -> None:
+    if not engine.table_exists("person_profile"):
+        return
+    have = set(engine.table_schema("person_profile").names)
+    for j in journeys:
+        for i, s in enumerate(j.steps):
+            unknown = [f for f in placeholders(s.action.template, "", "") if f not in have] if s.action else []
+            if unknown:
+                raise UserError(f"journeys.{j.name}.steps[{i}].action.template: {{{unknown[0]}}} is not a profile "
+                                f"column")
+
+
+def _enter(conn: sa.Connection, engine: Engine, j: Journey, rules: JourneySettings, as_of: dt.date,
+           now: dt.datetime) -> int:
+    """Persons who entered the trigger since the journey's watermark; one active entry per person."""
+    since = conn.execute(select(watermark.c.evaluated_on).where(watermark.c.journey == j.name)).scalar()
+    since = since or as_of - dt.timedelta(days=rules.lookback_days)
+    if since >= as_of:
+        return 0
+    try:
+        found = events.triggered(engine, j, since, as_of)
+    except SegmentError as exc:
+        raise UserError(f"journeys.{j.name}.trigger.segment: {str(exc).splitlines()[0]}") from None
+    active = {r[0] for r in conn.execute(select(state.c.person_id).where(
+        state.c.journey == j.name, state.c.status == "active"))}
+    rows = [{"journey": j.name, "person_id": str(r["person_id"]), "entry_key": str(r["entry_key"]),
+             "arm": rails.arm(j.name, str(r["person_id"]), j.holdout), "entered_on": r["day"], "step": 0,
+             "step_since": r["day"], "status": "active", "orders": 0, "revenue_fen": 0, "updated_at": now}
+            for r in sorted(found, key=lambda r: (r["day"], str(r["person_id"])))
+            if str(r["person_id"]) not in active]
+    seen: set[str] = set()
+    rows = [r for r in rows if not (r["person_id"] in seen or seen.add(r["person_id"]))]  # type: ignore[func-returns-value]
+    before = conn.execute(select(sa.func.count()).select_from(state).where(state.c.journey == j.name)).scalar_one()
+    insert_ignore(conn, state, rows)
+    after = conn.execute(select(sa.func.count()).select_from(state).where(state.c.journey == j.name)).scalar_one()
+    done = conn.execute(update(watermark).where(watermark.c.journey == j.name).values(evaluated_on=as_of))
+    if done.rowcount == 0:
+        conn.execute(watermark.insert().values(journey=j.name, evaluated_on=as_of))
+    return int(after - before)
+
+
+def _exit_reason(ctx: _Context, j: Journey, row: dict[str, Any]) -> str | None:
+    person = row["person_id"]
+    if "opted_out" in j.exits and person in ctx.opted_out:
+        return "opted_out"
+    if "friend_removed" in j.exits and person in ctx.removed:
+        return "friend_removed"
+    if "bought" in j.exits and any(d > row["entered_on"] for d, _ in ctx.bought.get(person, [])):
+        return "bought"
+    return None
+
+
+def _ready(ctx: _Context, s: Step, person: str, since: dt.date) -> bool:
+    if ctx.as_of < since + dt.timedelta(days=s.wait_days):
+        return False
+    if s.until is None or ctx.as_of >= since + dt.timedelta(days=s.within_days):
+        return True
+    if s.until == "replied":
+        return any(t.date() >= since for t in ctx.replied.get(person, []))
+    if s.until == "bought":
+        return any(d >= since for d, _ in ctx.bought.get(person, []))
+    return any(d >= since for d in ctx.joined.get(person, []))
+
+
+def _conditions(engine: Engine, journeys: list[Journey]) -> dict[str, set[str]]:
+    """Who satisfies each step condition now: one query per distinct predicate; a bad one names its key."""
+    out: dict[str, set[str]] = {}
+    for j in journeys:
+        for i, s in enumerate(j.steps):
+            if s.condition and s.condition not in out:
+                try:
+                    out[s.condition] = events.matching(engine, s.condition)
+                except SegmentError as exc:
+                    raise UserError(f"journeys.{j.name}.steps[{i}].condition: {str(exc).splitlines()[0]}") from None
+    return out
+
+
+def _holds(ctx: _Context, predicate: str, person: str) -> bool:
+    return person in ctx.predicates.get(predicate, set())
+
+
+def _advance(ctx: _Context, j: Journey, row: dict[str, Any], new_tasks: list[dict[str, Any]],
+             out: Outcome) -> dict[str, Any]:
+    """Take every step of one entry that is due today; stop at the first that is not (or is capped)."""
+    person = row["person_id"]
+    reason = _exit_reason(ctx, j, row)
+    while reason is None and row["step"] < len(j.steps):
+        s = j.steps[row["step"]]
+        if not _ready(ctx, s, person, row["step_since"]):
+            break
+        act = s.action is not None
+        if s.condition and not _holds(ctx, s.condition, person):
+            if s.otherwise == "exit":
+                reason = "condition"
+                break
+            act = False
+        if act and s.action is not None and not _act(ctx, j, s, row, new_tasks, out):
+            out.deferred += 1
+            break
+        row["step"] += 1
+        row["step_since"] = ctx.as_of
+    if reason:
+        row["status"], row["exit_reason"] = "exited", reason
+        out.exited[reason] += 1
+    elif row["step"] >= len(j.steps):
+        row["status"] = "done"
+    return row
+
+
+def _act(ctx: _Context, j: Journey, s: Step, row: dict[str, Any], new_tasks: list[dict[str, Any]],
+         out: Outcome) -> bool:
+    """Record the step's action; False when a contact cap puts it off to a later day."""
+    assert s.action is not None
+    person, a = row["person_id"], s.action
+    key = f"{j.name}:{person}:{row['entry_key']}:{s.name}"
+    prof = ctx.profile.get(person, {})
+    base = {"key": key, "journey": j.name, "person_id": person, "entry_key": row["entry_key"], "step": s.name,
+            "kind": a.kind, "owner_staff_id": prof.get("owner_staff_id"), "owner_store_id": prof.get("owner_store_id"),
+            "created_at": ctx.now, "revenue_fen": 0, "coupon_id": None}
+    if row["arm"] == rails.HOLDOUT:
+        new_tasks.append({**base, "title": a.title or f"coupon ¥{a.value_fen / 100:g}", "draft": "",
+                          "due_at": ctx.now, "status": "holdout"})
+        out.held_out += 1
+        return True
+    if a.kind == "coupon":
+        c = coupons.issue(ctx.store, person, a.value_fen, a.valid_days, f"journey:{key}", at=ctx.now)
+        new_tasks.append({**base, "title": f"coupon ¥{a.value_fen / 100:g}, {a.valid_days} days", "draft": "",
+                          "coupon_id": c.id, "due_at": ctx.now, "status": "issued"})
+        out.coupons += 1
+        return True
+    since = prof.get("private_since")
+    since_day = since.date() if isinstance(since, dt.datetime) else since
+    if not rails.within_cap(ctx.recent[person], ctx.now, rails.weekly_cap(ctx.rules, since_day, ctx.as_of)):
+        return False
+    start = rails.allowed(ctx.now, ctx.rules, ctx.timezone)
+    new_tasks.append({**base, "title": a.title, "draft": _draft(a.template, prof),
+                      "due_at": start + dt.timedelta(days=a.due_days), "status": "open"})
+    ctx.recent[person].append(ctx.now)
+    out.tasks += 1
+    return True
+
+
+def _draft(template: str, prof: dict[str, Any]) -> str:
+    values = {k: ("" if v is None else v) for k, v in prof.items()}
+    values["name"] = mask_name(prof.get("name")) or ""
+    return template.format_map(defaultdict(str, values))
+
+
+def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.date, timezone: str) -> None:
+    """Replies and purchases after recent tasks, and purchases within the window after recent entries."""
+    horizon = max(rules.reply_days, rules.buy_days, rules.window_days)
+    start = as_of - dt.timedelta(days=horizon)
+    bought, replied = events.purchases(engine, start, as_of), events.replies(engine, start, as_of)
+    tz = zoneinfo.ZoneInfo(timezone)
+    with store.begin() as conn:
+        tasks = conn.execute(select(task.c.id, task.c.person_id, task.c.created_at, task.c.replied_at,
+                                    task.c.bought_on, task.c.revenue_fen).where(
+            task.c.created_at >= dt.datetime.combine(start, dt.time(), dt.UTC))).all()
+        for t in tasks:  # only rows whose outcome changed are written
+            at = utc(t.created_at)
+            reply = min((r for r in replied.get(t.person_id, []) if _after(r, at, rules.reply_days)), default=None)
+            buys = [(d, f) for d, f in bought.get(t.person_id, [])
+                    if at.date() < d <= at.date() + dt.timedelta(days=rules.buy_days)]
+            new = {"replied_at": reply.replace(tzinfo=tz).astimezone(dt.UTC) if reply else None,
+                   "bought_on": min((d for d, _ in buys), default=None), "revenue_fen": sum(f for _, f in buys)}
+            old = {"replied_at": utc(t.replied_at) if t.replied_at else None, "bought_on": t.bought_on,
+                   "revenue_fen": int(t.revenue_fen or 0)}
+            if new != old:
+                conn.execute(update(task).where(task.c.id == t.id).values(**new))
+        entries = conn.execute(select(state.c.id, state.c.person_id, state.c.entered_on, state.c.bought_on,
+                                      state.c.orders, state.c.revenue_fen).where(
+            state.c.entered_on >= as_of - dt.timedelta(days=rules.window_days))).all()
+        for e in entries:
+            buys = [(d, f) for d, f in bought.get(e.person_id, [])
+                    if e.entered_on < d <= e.entered_on + dt.timedelta(days=rules.window_days)]
+            new = {"bought_on": min((d for d, _ in buys), default=None), "orders": len(buys),
+                   "revenue_fen": sum(f for _, f in buys)}
+            if new != {"bought_on": e.bought_on, "orders": int(e.orders or 0), "revenue_fen": int(e.revenue_fen or 0)}:
+                conn.execute(update(state).where(state.c.id == e.id).values(**new))
+
+
+def _after(sent: dt.datetime, at: dt.datetime, days: int) -> bool:
+    """Message times are brand wall-clock without a zone, tasks UTC: compared by day (a reply on the task's
+    day counts)."""
+    return at.date() <= sent.date() <= at.date() + dt.timedelta(days=days)

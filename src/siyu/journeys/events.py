@@ -1,0 +1,166 @@
+"""What journeys read from the warehouse: who entered a trigger on which days, and the events that end waits,
+exit persons and score outcomes. Every query is SQL over the published tables (person_map, orders, contacts,
+messages, group_events, parcels, coupons, person_profile, person_tag_history); values go through engine.quote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from siyu.domain.orders import purchase_sql
+from siyu.engine import Engine
+from siyu.engine.quote import literal, literal_list
+from siyu.journeys.definition import Journey
+from siyu.segment.language import segment_sql
+from siyu.segment.tables import vocabulary
+
+WECOM = "m.channel = 'wecom'"
+
+
+def _day(col: str) -> str:
+    return f"CAST({col} AS DATE)"
+
+
+def _between(col: str, since: dt.date, until: dt.date) -> str:
+    """since exclusive, until inclusive: the days not yet evaluated."""
+    return f"{col} > {literal(since)} AND {col} <= {literal(until)}"
+
+
+def _have(engine: Engine, *tables: str) -> bool:
+    return all(engine.table_exists(t) for t in tables)
+
+
+def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date) -> str | None:
+    """SELECT person_id, entry_key, day: the persons who entered the trigger on a day in (since, until]; None
+    when the warehouse lacks the tables it needs (a brand without WeCom exports has no friend adds)."""
+    p, kind = journey.params, journey.trigger
+    if kind == "friend_added" and _have(engine, "contacts", "person_map"):
+        return f"""SELECT m.person_id, 'friend:' || CAST(min({_day('c.added_at')}) AS VARCHAR) AS entry_key,
+                          min({_day('c.added_at')}) AS day
+                   FROM contacts AS c JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
+                   WHERE {_between(_day('c.added_at'), since, until)} GROUP BY m.person_id"""
+    if kind == "first_order" and _have(engine, "orders", "person_map"):
+        return f"""SELECT person_id, 'first' AS entry_key, day FROM (
+                     SELECT m.person_id, min(o.order_date) AS day
+                     FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
+                     WHERE {purchase_sql('o')} GROUP BY m.person_id) AS f
+                   WHERE {_between('day', since, until)}"""
+    if kind == "order_delivered" and _have(engine, "parcels", "orders", "person_map"):
+        delivered = f"{_day('pc.shipped_at')} + {int(p.get('days', 3))}"
+        return f"""SELECT m.person_id, 'order:' || substr(md5(min(o.channel || ':' || o.order_id)), 1, 24) AS entry_key,
+                          min({delivered}) AS day
+                   FROM parcels AS pc JOIN orders AS o ON o.channel = pc.channel AND o.order_id = pc.order_id
+                   JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
+                   WHERE {_between(delivered, since, until)} AND {purchase_sql('o')}
+                   GROUP BY m.person_id, {delivered}"""
+    if kind == "coupon_expiring" and _have(engine, "coupons", "person_map"):
+        due = f"{_day('cp.expires_at')} - {int(p.get('days', 3))}"
+        return f"""SELECT m.person_id, 'coupon:' || substr(md5(cp.coupon_id), 1, 24) AS entry_key, {due} AS day
+                   FROM coupons AS cp JOIN person_map AS m ON m.channel = cp.channel AND m.channel_uid = cp.channel_uid
+                   WHERE cp.redeemed_at IS NULL AND {_between(due, since, until)}"""
+    if kind == "birthday_month" and _have(engine, "person_profile"):
+        months = sorted({(since + dt.timedelta(days=d)).replace(day=1)
+                         for d in range(1, (until - since).days + 1)})
+        firsts = [m for m in months if since < m <= until]  # the month starts within the days evaluated
+        if not firsts:
+            return None
+        parts = [f"SELECT person_id, 'birthday:{m.year}' AS entry_key, {literal(m)} AS day FROM person_profile "
+                 f"WHERE birthday_month = {m.month}" for m in firsts]
+        return " UNION ALL ".join(parts)
+    if kind == "tag_entered" and _have(engine, "person_tag_history"):
+        return f"""SELECT person_id, 'tag:' || CAST(started_on AS VARCHAR) AS entry_key, started_on AS day
+                   FROM person_tag_history WHERE tag = {literal(str(p['tag']))}
+                   AND {_between('started_on', since, until)}"""
+    if kind == "past_interval" and _have(engine, "person_profile"):
+        due = f"last_order_date + CAST(ceil({float(p.get('factor', 1.0))} * repurchase_interval_days) AS INTEGER)"
+        return f"""SELECT person_id, 'interval:' || CAST(last_order_date AS VARCHAR) AS entry_key, {due} AS day
+                   FROM person_profile WHERE last_order_date IS NOT NULL AND repurchase_interval_days IS NOT NULL
+                   AND {_between(due, since, until)}"""
+    if kind == "segment_entered" and _have(engine, "person_profile"):
+        every = int(p.get("every_days", 90))
+        period = (until - dt.date(2000, 1, 1)).days // every
+        members = segment_sql(str(p["segment"]), vocabulary(engine))
+        return f"SELECT person_id, 'segment:{period}' AS entry_key, {literal(until)} AS day FROM ({members}) AS s"
+    return None
+
+
+def triggered(engine: Engine, journey: Journey, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+    sql = trigger_sql(engine, journey, since, until)
+    return engine.query(sql).to_pylist() if sql else []
+
+
+def matching(engine: Engine, predicate: str) -> set[str]:
+    """Persons whose profile satisfies a segment predicate now."""
+    return {str(r["person_id"]) for r in engine.query(segment_sql(predicate, vocabulary(engine))).to_pylist()}
+
+
+def profiles(engine: Engine, person_ids: set[str], fields: set[str]) -> dict[str, dict[str, Any]]:
+    """Owner, relationship start and the template fields of these persons (the columns that exist)."""
+    if not person_ids or not engine.table_exists("person_profile"):
+        return {}
+    have = set(engine.table_schema("person_profile").names)
+    cols = sorted(({"owner_staff_id", "owner_store_id", "private_since", "name"} | fields) & have)
+    select = ", ".join(["person_id", *cols])
+    where = f" WHERE person_id IN {literal_list(sorted(person_ids))}" if len(person_ids) <= 5000 else ""
+    rows = engine.query(f"SELECT {select} FROM person_profile{where}").to_pylist()
+    return {str(r["person_id"]): r for r in rows if r["person_id"] in person_ids}
+
+
+def purchases(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
+    """Each person's purchase days in [since, until] with the day's net spend in fen (same-day orders count
+    once: DOMAIN.md)."""
+    if not _have(engine, "orders", "person_map"):
+        return {}
+    rows = engine.query(f"""
+        SELECT m.person_id, o.order_date AS day, CAST(round(sum(o.net_amount) * 100) AS BIGINT) AS fen
+        FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
+        WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} AND o.order_date <= {literal(until)}
+        GROUP BY m.person_id, o.order_date""").to_pylist()
+    out: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
+    for r in rows:
+        out[str(r["person_id"])].append((r["day"], int(r["fen"] or 0)))
+    return out
+
+
+def replies(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[dt.datetime]]:
+    """Times customers wrote to staff 1:1 in [since, until]."""
+    if not _have(engine, "messages", "person_map"):
+        return {}
+    rows = engine.query(f"""
+        SELECT m.person_id, g.sent_at FROM messages AS g
+        JOIN person_map AS m ON {WECOM} AND m.channel_uid = g.customer_id
+        WHERE g.sender_type = 'customer' AND g.kind = '1v1'
+        AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}""").to_pylist()
+    out: dict[str, list[dt.datetime]] = defaultdict(list)
+    for r in rows:
+        out[str(r["person_id"])].append(r["sent_at"])
+    return out
+
+
+def group_joins(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[dt.date]]:
+    if not _have(engine, "group_events", "person_map"):
+        return {}
+    rows = engine.query(f"""
+        SELECT m.person_id, {_day('e.event_at')} AS day FROM group_events AS e
+        JOIN person_map AS m ON {WECOM} AND m.channel_uid = e.member_id
+        WHERE e.event = 'join' AND {_day('e.event_at')} >= {literal(since)}
+        AND {_day('e.event_at')} <= {literal(until)}""").to_pylist()
+    out: dict[str, list[dt.date]] = defaultdict(list)
+    for r in rows:
+        out[str(r["person_id"])].append(r["day"])
+    return out
+
+
+def removed_friends(engine: Engine, as_of: dt.date) -> set[str]:
+    """Persons who were WeCom friends and have no friendship left at as_of (no task for a removed friend)."""
+    if not _have(engine, "contacts", "person_map"):
+        return set()
+    rows = engine.query(f"""
+        SELECT m.person_id FROM contacts AS c
+        JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
+        WHERE {_day('c.added_at')} <= {literal(as_of)}
+        GROUP BY m.person_id
+        HAVING bool_and(c.removed_at IS NOT NULL AND {_day('c.removed_at')} <= {literal(as_of)})""").to_pylist()
+    return {str(r["person_id"]) for r in rows}
