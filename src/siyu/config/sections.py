@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from siyu.errors import UserError
 
 CORE_TABLES = ("engine", "brand", "channels", "import")
-LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "store", "loyalty")
+LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "store", "loyalty", "guides", "koc", "referrals")
 TOP_KEYS = ("warehouse",)
 
 M = TypeVar("M", bound=BaseModel)
