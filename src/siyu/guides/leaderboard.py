@@ -50,7 +50,8 @@ def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE
             FROM buyers AS u LEFT JOIN buys AS b ON b.person_id = u.person_id AND b.ts < u.first_at
             GROUP BY u.guide_id, u.person_id
         ),
-        rep AS (SELECT guide_id, count(*) AS buyers, sum(repeat_buyer) AS repeat_buyers FROM rep_rows GROUP BY guide_id),
+        rep AS (SELECT guide_id, count(*) AS buyers, sum(repeat_buyer) AS repeat_buyers
+                FROM rep_rows GROUP BY guide_id),
         sales AS (SELECT guide_id, CAST(sum(net_amount) AS DECIMAL(18,2)) AS attributed_sales
                   FROM {table} GROUP BY guide_id),
         guides AS (SELECT guide_id FROM conv UNION SELECT guide_id FROM rep UNION SELECT guide_id FROM sales)
