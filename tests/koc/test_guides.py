@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -96,14 +94,6 @@ def test_leaderboard(brand: Engine) -> None:
     assert [(r["guide_id"], r["friends_added"], r["first_order_conversion"], r["repurchase"], r["attributed_sales"])
             for r in rows] == [("G3", 0, None, 1.0, Decimal("300.00")), ("G2", 1, 1.0, 1.0, Decimal("200.00")),
                                ("G1", 1, 0.0, 0.0, Decimal("100.00"))]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[sa.Engine]:
-    from siyu.store import open_store
-    engine = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield engine
-    engine.dispose()
 
 
 def test_owner_is_the_earliest_friend_and_handover_keeps_history(brand: Engine, store: sa.Engine) -> None:

@@ -3,9 +3,7 @@ group assignment, monthly evaluation and rotation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -29,14 +27,6 @@ CFG = KocSettings(premium_group_types=["福利群"], normal_groups_max=3)
 def brand(duck: Engine) -> Engine:
     build(duck)
     return duck
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[sa.Engine]:
-    from siyu.store import open_store
-    engine = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield engine
-    engine.dispose()
 
 
 def test_candidates_meet_every_threshold_with_evidence(brand: Engine) -> None:

@@ -16,7 +16,9 @@ code = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-STATUSES = ("linked", "rewarded", "held", "over_limit", "rejected")
+# linked: waiting for a first order; cleared: released by a reviewer after a hold; rewarded; held: a suspicious
+# pattern awaits review; over_limit: the inviter had used up their rewards; rejected: no reward will follow
+STATUSES = ("linked", "cleared", "rewarded", "held", "over_limit", "rejected")
 
 invite = Table(
     "referral", metadata,
