@@ -95,9 +95,13 @@ def attribution_sql(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date
     """
 
 
-def attribute(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date, table: str = TABLE) -> int:
-    """Write the attribution of [d0, d1] to `table` (replacing it); returns the orders attributed."""
-    return engine.create_table_as(table, attribution_sql(engine, cfg, d0, d1))
+def attribute(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date, table: str = TABLE, *,
+              temp: bool = True) -> int:
+    """Write the attribution of [d0, d1] to `table` (replacing it); returns the orders attributed. A temporary
+    table by default (a figure's working set, readable on the service's read-only snapshot); `temp=False` keeps
+    it in the warehouse for other tools to read."""
+    sql = attribution_sql(engine, cfg, d0, d1)
+    return engine.create_temp_table_as(table, sql) if temp else engine.create_table_as(table, sql)
 
 
 def revenue_share(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date, table: str = TABLE) -> dict[

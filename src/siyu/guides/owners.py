@@ -70,9 +70,11 @@ def hand_over(engine: Engine, store: sa.Engine, from_staff: str, to_staff: str, 
         to_store = engine.scalar("SELECT store_id FROM staff WHERE staff_id = $s", {"s": to_staff})
     moving = sorted(p for p, o in owners(engine, store).items() if o.guide_id == from_staff)
     with store.begin() as conn:
-        hid = conn.execute(handover.insert().values(
+        key = conn.execute(handover.insert().values(
             from_staff_id=from_staff, to_staff_id=to_staff, store_id=to_store, customers=len(moving),
-            user_name=user_name, reason=reason, at=at)).inserted_primary_key[0]
+            user_name=user_name, reason=reason, at=at)).inserted_primary_key
+        assert key is not None
+        hid = key[0]
         if moving:
             conn.execute(transfer.insert(), [{"handover_id": hid, "person_id": p, "from_staff_id": from_staff,
                                               "to_staff_id": to_staff, "at": at} for p in moving])

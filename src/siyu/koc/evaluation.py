@@ -20,6 +20,7 @@ from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.guides.commission import month_bounds
 from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.scratch import scratch_arrow
 from siyu.koc.candidates import members_sql
 from siyu.koc.groups import assignments
 from siyu.koc.roster import roster
@@ -38,8 +39,7 @@ def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date) 
     held = assignments(store)
     if not held:
         return []
-    engine.write_arrow(ASSIGN_TABLE, pa.table({"group_id": list(held), "person_id": list(held.values())}),
-                       mode="replace")
+    scratch_arrow(engine, ASSIGN_TABLE, pa.table({"group_id": list(held), "person_id": list(held.values())}))
     start, stop = _bounds(d0, d1)
     pm = person_map_sql(engine)
     try:

@@ -29,6 +29,7 @@ from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
 from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.scratch import scratch_arrow
 from siyu.loyalty import coupons, lots
 from siyu.referrals.settings import ReferralSettings
 from siyu.referrals.tables import code, invite
@@ -88,10 +89,9 @@ def _link(engine: Engine, store: sa.Engine, cfg: ReferralSettings, now: dt.datet
 
 def _orders(engine: Engine, waiting: list[Any]) -> dict[str, dict[str, Any]]:
     """Per invitee: the first paid order ever, and whether they had bought before the link."""
-    engine.write_arrow(SCRATCH, pa.table({
+    scratch_arrow(engine, SCRATCH, pa.table({
         "invitee_id": [w.invitee_id for w in waiting],
-        "linked_at": pa.array([_utc(w.linked_at).replace(tzinfo=None) for w in waiting], pa.timestamp("us"))}),
-        mode="replace")
+        "linked_at": pa.array([_utc(w.linked_at).replace(tzinfo=None) for w in waiting], pa.timestamp("us"))}))
     try:
         rows = engine.query(f"""
             SELECT * FROM (
