@@ -9,7 +9,19 @@ from siyu.api import docs_page
 from siyu.api.context import ServiceConfig
 from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
-from siyu.api.routes import analytics, audit, auth, identity, imports, loyalty, persons, runs, segments
+from siyu.api.routes import (
+    analytics,
+    audit,
+    auth,
+    guides,
+    identity,
+    imports,
+    koc,
+    loyalty,
+    persons,
+    runs,
+    segments,
+)
 from siyu.api.security import PUBLIC, TokenCache, guarded
 
 
@@ -20,7 +32,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
                               "Authenticate with `Authorization: Bearer <token>` (`siyu token create NAME`).")
     app.state.config = config
     app.state.tokens = TokenCache()
-    for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty):
+    for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty, guides, koc):
         app.include_router(module.router)
     app.include_router(docs_page.router)
 

@@ -10,6 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.errors import UserError
 from siyu.guides.attribution import attribute
 from siyu.guides.settings import GuideSettings
 
@@ -47,11 +48,11 @@ class Statement:
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """First and last day of `YYYY-MM`; a ValueError naming the text otherwise."""
+    """First and last day of `YYYY-MM`; a UserError naming the text otherwise."""
     try:
         first = dt.date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise ValueError(f"month must be YYYY-MM, not {month!r}") from None
+        raise UserError(f"month must be YYYY-MM, not {month!r}") from None
     nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return first, nxt - dt.timedelta(days=1)
 
