@@ -85,7 +85,8 @@ def build(engine: Engine, orders: list[dict[str, object]] | None = None) -> None
                        mode="replace")
 
 
-def write_messages(engine: Engine, rows: list[tuple[str, str, str | None, str | None, str, str, str]]) -> None:
+def write_messages(engine: Engine,
+                   rows: list[tuple[str, str | None, str | None, str | None, str, str, str]]) -> None:
     """(kind, conversation_id, group_id, staff_id, customer_id, sender_type, sent_at) rows as `messages`."""
     engine.write_arrow("messages", pa.table({
         "message_id": [f"msg{i}" for i in range(len(rows))], "kind": [r[0] for r in rows],
