@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from siyu.config import Settings
 from siyu.config.sections import ConfigError
 from siyu.engine import Engine
+from siyu.errors import UserError
 from siyu.guides.attribution import attribute, revenue_share
 from siyu.guides.commission import statements
 from siyu.guides.leaderboard import leaderboard
@@ -118,3 +119,12 @@ def test_guides_section_is_validated() -> None:
     with pytest.raises(ConfigError, match="tmal"):
         guide_settings(Settings(sections={"guides": {"excluded_channels": ["tmal"]}}))
     assert guide_settings(Settings(sections={"guides": {"indirect_days": 3}})).indirect_days == 3
+
+
+def test_periods_outside_the_calendar_are_refused(brand: Engine) -> None:
+    with pytest.raises(UserError, match="start 0001-01-01 is outside"):
+        attribute(brand, CFG, dt.date(1, 1, 1), dt.date(2026, 1, 1))
+    with pytest.raises(UserError, match="month must be YYYY-MM"):
+        statements(brand, CFG, "2026-3")
+    with pytest.raises(UserError, match="month 0001-01-01 is outside"):
+        statements(brand, CFG, "0001-01")

@@ -75,8 +75,8 @@ def guides_statement(staff: Annotated[str, typer.Argument(help="the guide's staf
 
 def guides_leaderboard(month: MonthOpt, warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
     """Guides ranked by attributed sales, with friends added, first-order conversion and repurchase."""
-    from siyu.guides.commission import month_bounds
     from siyu.guides.leaderboard import leaderboard
+    from siyu.guides.periods import month_bounds
     from siyu.guides.settings import guide_settings
 
     with reading(warehouse, config) as (eng, choice):

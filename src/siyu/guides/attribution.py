@@ -16,6 +16,7 @@ import datetime as dt
 from siyu.domain.orders import paid_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
+from siyu.guides.periods import check_day
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.guides.settings import RULES, GuideSettings
 
@@ -71,6 +72,8 @@ def _candidates_sql(cfg: GuideSettings) -> str:
 
 def attribution_sql(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date) -> str:
     """One row per attributed order of [d0, d1]: the guide, their store, the rule and its reason."""
+    check_day(d0, "start")
+    check_day(d1, "end")
     if not cfg.rules:
         return ("SELECT * FROM (SELECT CAST(NULL AS VARCHAR) AS channel) AS t WHERE channel IS NOT NULL")
     staff = ("LEFT JOIN staff AS s ON s.staff_id = w.guide_id" if engine.table_exists("staff")

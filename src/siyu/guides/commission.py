@@ -10,8 +10,8 @@ from decimal import ROUND_DOWN, Decimal
 
 from siyu.engine import Engine
 from siyu.engine.quote import literal
-from siyu.errors import UserError
 from siyu.guides.attribution import attribute
+from siyu.guides.periods import month_bounds
 from siyu.guides.settings import GuideSettings
 
 WORK_TABLE = "guide_attribution_statement"
@@ -45,16 +45,6 @@ class Statement:
     @property
     def total_fen(self) -> int:
         return self.earned_fen + self.clawback_fen
-
-
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """First and last day of `YYYY-MM`; a UserError naming the text otherwise."""
-    try:
-        first = dt.date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise UserError(f"month must be YYYY-MM, not {month!r}") from None
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, nxt - dt.timedelta(days=1)
 
 
 def _fen(amount: Decimal | None) -> int:

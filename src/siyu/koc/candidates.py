@@ -11,6 +11,7 @@ from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
+from siyu.guides.periods import check_day
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.koc.settings import KocSettings
 
@@ -28,6 +29,7 @@ def members_sql(engine: Engine, day: dt.date) -> str:
 
 
 def candidates_sql(engine: Engine, cfg: KocSettings, as_of: dt.date) -> str:
+    check_day(as_of, "as_of")
     d0 = as_of - dt.timedelta(days=cfg.window_days - 1)
     start, stop = dt.datetime.combine(d0, dt.time()), dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     pm = person_map_sql(engine)

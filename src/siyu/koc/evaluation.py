@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from siyu.domain.orders import purchase_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
-from siyu.guides.commission import month_bounds
+from siyu.guides.periods import month_bounds
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.guides.scratch import scratch_arrow
 from siyu.koc.candidates import members_sql

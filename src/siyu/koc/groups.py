@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
+from siyu.guides.periods import check_day
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.koc.candidates import members_sql
 from siyu.koc.roster import roster
@@ -65,6 +66,7 @@ def suggest(engine: Engine, store: sa.Engine, cfg: KocSettings, as_of: dt.date) 
     """Assignments for the groups nobody looks after yet: premium groups first (their most vocal active KOC not
     yet holding a group), then each active KOC without a premium group takes the normal groups they speak in
     most, up to the maximum. Existing assignments stay as they are."""
+    check_day(as_of, "as_of")
     active = set(roster(store, "active"))
     held = assignments(store)
     types = _group_types(engine)

@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from siyu.api.security import config, guarded, user_of
 from siyu.auth import audit
 from siyu.guides.attribution import attribute, revenue_share
-from siyu.guides.commission import Statement, month_bounds, statements
+from siyu.guides.commission import Statement, statements
 from siyu.guides.leaderboard import leaderboard
 from siyu.guides.owners import hand_over
+from siyu.guides.periods import month_bounds
 from siyu.guides.settings import guide_settings
 
 router = APIRouter(prefix="/guides", tags=["guides"])
