@@ -54,10 +54,12 @@ ORDERS = [
     order("store", "O7", "s2", "2026-02-20 12:00", "partially_refunded", "500", "100", "2026-03-02 10:00",
           store="S2", staff="G3"),
     order("miniprogram", "O8", "m1", "2026-03-07 12:00", "pending", "80", share="G1"),
+    order("store", "O9", "s9", "2026-01-15 12:00", "paid", "80", store="S2", staff="G3"),
 ]
 
 PERSONS = [("wecom", "w1", "P1"), ("miniprogram", "m1", "P1"), ("tmall", "t1", "P1"), ("wecom", "w2", "P2"),
-           ("store", "s2", "P2"), ("tmall", "t3", "P3"), ("wecom", "w4", "P4"), ("jd", "j4", "P4")]
+           ("store", "s2", "P2"), ("tmall", "t3", "P3"), ("wecom", "w4", "P4"), ("jd", "j4", "P4"),
+           ("store", "s9", "P9")]
 
 CONTACTS = [("G1", "w1", "2026-01-05 10:00", None, None), ("G2", "w1", "2026-02-01 10:00", None, None),
             ("G2", "w2", "2026-03-02 10:00", None, None), ("G1", "w4", "2026-03-10 10:00", None, "ref-P1")]

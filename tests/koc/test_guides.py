@@ -98,14 +98,16 @@ def test_leaderboard(brand: Engine) -> None:
 
 
 def test_owner_is_the_earliest_friend_and_handover_keeps_history(brand: Engine, store: sa.Engine) -> None:
+    # P2 also buys at store S2's till, but G2 added them: G2's store; P9 only buys at S2: S2's, no guide
     assert {p: (o.guide_id, o.store_id) for p, o in owners(brand, store).items()} == {
-        "P1": ("G1", "S1"), "P2": ("G2", "S1"), "P4": ("G1", "S1")}
+        "P1": ("G1", "S1"), "P2": ("G2", "S1"), "P4": ("G1", "S1"), "P9": (None, "S2")}
     first = hand_over(brand, store, "G1", "G2", "lead", "G1 left the company")
-    assert {p: o.guide_id for p, o in owners(brand, store).items()} == {"P1": "G2", "P2": "G2", "P4": "G2"}
+    assert {p: o.guide_id for p, o in owners(brand, store).items()} == {"P1": "G2", "P2": "G2", "P4": "G2",
+                                                                        "P9": None}
     hand_over(brand, store, "G2", "G3", "lead", "store S1 closed")
     now = owners(brand, store)
     assert {p: (o.guide_id, o.store_id) for p, o in now.items()} == {
-        "P1": ("G3", "S2"), "P2": ("G3", "S2"), "P4": ("G3", "S2")}
+        "P1": ("G3", "S2"), "P2": ("G3", "S2"), "P4": ("G3", "S2"), "P9": (None, "S2")}
     assert [(t["from_staff_id"], t["to_staff_id"]) for t in transfers_of(store, "P1")] == [("G1", "G2"),
                                                                                            ("G2", "G3")]
     assert now["P1"].since != f"handover {first}"

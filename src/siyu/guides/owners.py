@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from siyu.domain.orders import paid_sql
 from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.guides.persons import person_expr, person_map_sql
@@ -22,9 +23,9 @@ from siyu.guides.tables import handover, transfer
 @dataclass(frozen=True)
 class Owner:
     person_id: str
-    guide_id: str
+    guide_id: str | None  # None: a store member no guide has added
     store_id: str | None
-    since: str  # "wecom add" or "handover <id>"
+    since: str  # "wecom add", "store member" or "handover <id>"
 
 
 def _friend_owners_sql(engine: Engine) -> str:
@@ -44,10 +45,27 @@ def _friend_owners_sql(engine: Engine) -> str:
     """
 
 
+def _store_members_sql(engine: Engine) -> str:
+    """Each store buyer's store: where they last paid at a till."""
+    return f"""
+        SELECT person_id, store_id FROM (
+            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id, o.store_id,
+                   row_number() OVER (PARTITION BY {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')}
+                                      ORDER BY coalesce(o.paid_at, o.created_at) DESC, o.order_id) AS rk
+            FROM orders AS o LEFT JOIN ({person_map_sql(engine)}) AS pm
+              ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
+            WHERE o.channel = 'store' AND o.store_id IS NOT NULL AND {paid_sql('o')}
+        ) AS m WHERE rk = 1
+    """
+
+
 def owners(engine: Engine, store: sa.Engine) -> dict[str, Owner]:
-    """Every owned person's guide and store, handovers applied, by person id."""
+    """Every owned person's guide and store, handovers applied, by person id; a store member no guide has added
+    has their store and no guide."""
     out = {r["person_id"]: Owner(r["person_id"], r["guide_id"], r["store_id"], "wecom add")
            for r in engine.query(_friend_owners_sql(engine)).to_pylist()}
+    for r in engine.query(_store_members_sql(engine)).to_pylist():
+        out.setdefault(r["person_id"], Owner(r["person_id"], None, r["store_id"], "store member"))
     with store.connect() as conn:
         moves = conn.execute(sa.select(transfer.c.person_id, transfer.c.to_staff_id, transfer.c.handover_id,
                                        handover.c.store_id)
