@@ -18,7 +18,7 @@ from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.guides.periods import check_day
 from siyu.guides.persons import person_expr, person_map_sql
-from siyu.guides.settings import RULES, GuideSettings
+from siyu.guides.settings import DIRECT_RULES, RULES, GuideSettings
 
 TABLE = "guide_attribution"
 
@@ -91,7 +91,7 @@ def attribution_sql(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date
         w AS (SELECT * FROM ranked WHERE rk = 1)
         SELECT ao.channel, ao.order_id, ao.order_date, ao.ts AS ordered_at, ao.person_id, w.guide_id,
                coalesce(s.store_id, ao.store_id) AS guide_store_id, w.rule,
-               CASE WHEN w.rule IN ('share', 'till') THEN 'direct' ELSE 'indirect' END AS kind,
+               CASE WHEN w.rule IN {literal_list(DIRECT_RULES)} THEN 'direct' ELSE 'indirect' END AS kind,
                w.reason, w.evidence_at, ao.status, ao.amount_paid, ao.refund_amount, ao.net_amount, ao.refunded_at
         FROM w JOIN ao ON ao.channel = w.channel AND ao.order_id = w.order_id
         {staff}

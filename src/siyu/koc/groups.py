@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -41,7 +42,7 @@ def _group_types(engine: Engine) -> dict[str, str | None]:
             engine.query("SELECT group_id, group_type FROM chat_groups").to_pylist()}
 
 
-def _activity(engine: Engine, as_of: dt.date) -> list[dict[str, object]]:
+def _activity(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
     """(group_id, person_id, messages) of every member at `as_of` with their speech there in the last 90 days."""
     start = dt.datetime.combine(as_of - dt.timedelta(days=ACTIVITY_DAYS - 1), dt.time())
     stop = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
@@ -85,7 +86,7 @@ def suggest(engine: Engine, store: sa.Engine, cfg: KocSettings, as_of: dt.date) 
             continue
         held[g] = p
         load[p] = [g]
-        out.append(Suggestion(g, p, True, int(r["messages"])))  # type: ignore[call-overload]
+        out.append(Suggestion(g, p, True, int(r["messages"])))
     for r in rows:
         g, p = str(r["group_id"]), str(r["person_id"])
         mine = load.get(p, [])
@@ -93,7 +94,7 @@ def suggest(engine: Engine, store: sa.Engine, cfg: KocSettings, as_of: dt.date) 
             continue
         held[g] = p
         load[p] = [*mine, g]
-        out.append(Suggestion(g, p, False, int(r["messages"])))  # type: ignore[call-overload]
+        out.append(Suggestion(g, p, False, int(r["messages"])))
     return out
 
 

@@ -4,6 +4,7 @@ function and answers; every change is audited with its reason."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -27,7 +28,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S", descr
 
 
 def _json(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if hasattr(v, "as_tuple") else v) for k, v in row.items()}  # decimals as strings
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}  # money as decimal strings
 
 
 @router.get("/koc/candidates", **guarded("koc:read"))
