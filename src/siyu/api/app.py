@@ -9,7 +9,20 @@ from siyu.api import docs_page
 from siyu.api.context import ServiceConfig
 from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
-from siyu.api.routes import analytics, audit, auth, identity, imports, journeys, loyalty, persons, runs, segments
+from siyu.api.routes import (
+    analytics,
+    audit,
+    auth,
+    guides,
+    identity,
+    imports,
+    journeys,
+    koc,
+    loyalty,
+    persons,
+    runs,
+    segments,
+)
 from siyu.api.security import PUBLIC, TokenCache, guarded
 
 
@@ -20,7 +33,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
                               "Authenticate with `Authorization: Bearer <token>` (`siyu token create NAME`).")
     app.state.config = config
     app.state.tokens = TokenCache()
-    for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty, journeys):
+    for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty, journeys, guides, koc):
         app.include_router(module.router)
     app.include_router(docs_page.router)
 

@@ -28,6 +28,13 @@ PERMISSIONS = {
     "journeys:write": "define journeys (audited)",
     "tasks:read": "list staff tasks (a guide: only their own customers')",
     "tasks:act": "mark staff tasks done or skipped (a guide: only their own customers')",
+    "guides:read": "read order attribution, the revenue share and the guide leaderboard",
+    "guides:statement": "read a guide's monthly commission statement (a guide: only their own)",
+    "guides:handover": "hand a leaving guide's customers over to a colleague (audited)",
+    "koc:read": "read KOC candidates, the roster and its history, group suggestions, evaluation and rotation",
+    "koc:write": "change a KOC's state and assign groups (audited)",
+    "referrals:read": "read referral invitations and their status",
+    "referrals:review": "clear or reject invitations held as suspicious (audited)",
 }
 
 _ALL = frozenset(PERMISSIONS)
@@ -35,13 +42,16 @@ ROLES: dict[str, frozenset[str]] = {
     "admin": _ALL,
     "analyst": frozenset({"persons:read", "pii:unmask", "segments:read", "segments:write", "segments:export",
                           "tags:read", "metrics:read", "identity:read", "runs:read", "loyalty:read",
-                          "loyalty:report", "journeys:read", "tasks:read"}),
+                          "loyalty:report", "journeys:read", "tasks:read", "guides:read", "guides:statement",
+                          "koc:read", "referrals:read"}),
     "operator": frozenset({"persons:read", "pii:unmask", "segments:read", "tags:read", "metrics:read",
                            "identity:read", "identity:decide", "runs:read", "runs:start", "imports:write",
                            "loyalty:read", "loyalty:redeem", "loyalty:write", "loyalty:report", "journeys:read",
-                           "journeys:write", "tasks:read", "tasks:act"}),
+                           "journeys:write", "tasks:read", "tasks:act", "guides:read", "guides:statement",
+                           "guides:handover", "koc:read", "koc:write", "referrals:read", "referrals:review"}),
     # a guide sees (and redeems for) only the customers they own or their store's (siyu.persons's scope)
-    "guide": frozenset({"persons:read", "tags:read", "loyalty:read", "loyalty:redeem", "tasks:read", "tasks:act"}),
+    "guide": frozenset({"persons:read", "tags:read", "loyalty:read", "loyalty:redeem", "tasks:read", "tasks:act",
+                        "guides:statement"}),
     "auditor": frozenset({"audit:read", "runs:read", "metrics:read"}),
 }
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import clv, demo, identity, importing, journeys, loyalty, metrics, project, segment
+from siyu.cli import clv, demo, guides, identity, importing, journeys, loyalty, metrics, project, segment
 from siyu.cli import service as service_cli
 from siyu.cli.common import EXIT_PARTIAL, ConfigOpt, EngineOpt, WarehouseOpt, console, friendly, reading, writing
 
@@ -105,5 +105,5 @@ def migrate(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: En
         console.print(f"{eng.describe()}: schema version {SCHEMA_VERSION}")
 
 
-for _group in (project, importing, demo, identity, clv, segment, metrics, service_cli, loyalty, journeys):
+for _group in (project, importing, demo, guides, identity, clv, segment, metrics, service_cli, loyalty, journeys):
     _group.register(app)

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ValidationError
 from siyu.errors import UserError
 
 CORE_TABLES = ("engine", "brand", "channels", "import")
-LAYER_TABLES = ("identity", "clv", "metrics", "profile", "tags", "store", "loyalty", "journeys")
+LAYER_TABLES = (
+    "identity", "clv", "metrics", "profile", "tags", "store", "loyalty", "journeys", "guides", "koc", "referrals",
+)
 TOP_KEYS = ("warehouse",)
 
 M = TypeVar("M", bound=BaseModel)

@@ -1,0 +1,37 @@
+"""`siyu guides`, `siyu koc` and `siyu referrals` as a user runs them: answers on the hand-built brand, one-line
+errors with exit 2 and no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.schema import migrate
+
+from .brand import build
+
+
+def siyu(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SIYU_WAREHOUSE"} | {"COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "siyu", *args, "--warehouse", "w.duckdb"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_statement_handover_and_koc_state(tmp_path: Path) -> None:
+    eng = DuckDBEngine(str(tmp_path / "w.duckdb"))
+    migrate(eng)
+    build(eng)
+    eng.close()
+    st = siyu("guides", "statement", "G1", "--month", "2026-03", cwd=tmp_path)
+    assert st.returncode == 0, st.stderr
+    assert "earned 13.00, clawed back -8.00, total 5.00" in st.stdout
+    bad = siyu("guides", "statement", "G1", "--month", "2026-3", cwd=tmp_path)
+    assert bad.returncode == 2 and "month must be YYYY-MM" in bad.stderr and "Traceback" not in bad.stderr
+    moved = siyu("guides", "handover", "G1", "G2", "--reason", "left", cwd=tmp_path)
+    assert moved.returncode == 0 and "G1's customers now belong to G2" in moved.stdout
+    assert siyu("koc", "state", "P1", "candidate", "--reason", "rule", cwd=tmp_path).returncode == 0
+    skip = siyu("koc", "state", "P1", "active", "--reason", "no quiz", cwd=tmp_path)
+    assert skip.returncode == 2 and "can become approved, retired" in skip.stderr and "Traceback" not in skip.stderr

@@ -1,0 +1,66 @@
+"""Guides, KOC and referral routes over real HTTP on the demo warehouse: a guide reads only their own
+statement (another guide's is 404), roles without the permission are refused, KOC state changes follow the
+programme's paths and are audited."""
+
+from __future__ import annotations
+
+import duckdb
+import httpx
+import sqlalchemy as sa
+
+from service.conftest import Served
+from siyu.store.tables import audit
+
+
+def _month(api: Served) -> str:
+    with duckdb.connect(str(api.warehouse), read_only=True) as con:
+        last = con.execute("SELECT max(order_date) FROM orders").fetchone()[0]  # type: ignore[index]
+    return f"{last:%Y-%m}"
+
+
+def get(api: Served, role: str, path: str, **params: str) -> httpx.Response:
+    return httpx.get(api.url + path, headers=api.headers(role), params=params, timeout=120)
+
+
+def test_a_guide_sees_only_their_own_statement(served: Served) -> None:
+    month = _month(served)
+    own = get(served, "guide", f"/guides/{served.guide_staff}/statement", month=month)
+    assert own.status_code == 200 and own.json()["guide_id"] == served.guide_staff
+    body = own.json()
+    assert sum(int(ln["commission"].replace(".", "")) for ln in body["lines"]) == int(body["total"].replace(".", ""))
+    other = get(served, "guide", "/guides/NOT-ME/statement", month=month)
+    assert other.status_code == 404 and set(other.json()) == {"detail"}
+    assert get(served, "analyst", "/guides/NOT-ME/statement", month=month).status_code == 200
+    assert get(served, "guide", "/guides/leaderboard", month=month).status_code == 403
+    assert get(served, "guide", f"/guides/{served.guide_staff}/statement", month="2026-13").status_code == 400
+
+
+def test_attribution_share_and_leaderboard(served: Served) -> None:
+    month = _month(served)
+    r = get(served, "analyst", "/guides/attribution", start=f"{month}-01", end=f"{month}-28")
+    assert r.status_code == 200
+    share = r.json()
+    assert 0 <= share["share"] <= 1 and share["direct"] + share["indirect"] <= share["net_sales"] + 0.01
+    board = get(served, "operator", "/guides/leaderboard", month=month).json()["guides"]
+    sales = [float(g["attributed_sales"]) for g in board]
+    assert sales == sorted(sales, reverse=True)
+
+
+def test_koc_state_changes_follow_the_paths_and_are_audited(served: Served) -> None:
+    person = "P-api-koc-1"
+    post = lambda state, reason="quiz": httpx.post(  # noqa: E731
+        served.url + f"/koc/{person}/state", headers=served.headers("operator"),
+        json={"state": state, "reason": reason}, timeout=30)
+    assert post("candidate").status_code == 200
+    refused = post("active")
+    assert refused.status_code == 400 and "can become approved" in refused.json()["detail"]
+    assert post("approved", "passed the quiz").json() == {"person_id": person, "from": "candidate",
+                                                          "to": "approved"}
+    hist = get(served, "analyst", f"/koc/{person}/history").json()["history"]
+    assert [(h["from"], h["to"], h["user"]) for h in hist] == [(None, "candidate", "operator"),
+                                                             ("candidate", "approved", "operator")]
+    assert get(served, "analyst", "/koc/nobody/history").status_code == 404
+    assert get(served, "auditor", "/koc/roster").status_code == 403
+    with served.store.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.target).where(audit.c.action == "koc.state")).scalars().all()
+    assert f"{person}: candidate → approved" in rows
