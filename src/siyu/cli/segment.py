@@ -18,7 +18,7 @@ def count(
     warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: EngineOpt = None,
 ) -> None:
     """How many persons match an expression."""
-    from siyu.segment.store import count as count_members
+    from siyu.segment.vocabulary import count as count_members
 
     with reading(warehouse, config, engine) as (eng, _):
         console.print(f"{count_members(eng, expression):,}")
