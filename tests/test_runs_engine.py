@@ -7,13 +7,22 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.engine.lock import writer_lock
-from siyu.engine.snapshot import current_snapshot, publish, snapshot_version
+from siyu.engine.snapshot import (
+    GRACE_SECONDS,
+    KEEP_GENERATIONS,
+    current_snapshot,
+    generations,
+    prune_lake,
+    publish,
+    snapshot_version,
+)
 from siyu.errors import WarehouseBusy
 from siyu.schema import migrate
 
@@ -93,7 +102,33 @@ def test_the_lake_snapshot_is_hard_linked_and_survives_a_rewrite(tmp_path: Path)
     assert (first / "orders" / "part-0.parquet").read_bytes() == b"one"
     publish(lake)
     assert sorted(p.name for p in (link / "orders").iterdir()) == ["part-1.parquet"]
-    assert not first.exists()
+    assert (first / "orders" / "part-0.parquet").read_bytes() == b"one"  # a reader may still be listing it
+
+
+def test_an_old_lake_generation_outlives_a_reader_that_may_still_list_it(tmp_path: Path) -> None:
+    """A Spark reader resolves `<lake>.published` and lists the generation's folders later: publishing again
+    (twice, quickly) must not delete what it lists. Only a generation with two newer ones, replaced more than
+    GRACE_SECONDS ago, goes."""
+    lake = tmp_path / "lake"
+    (lake / "orders").mkdir(parents=True)
+    (lake / "orders" / "part-0.parquet").write_bytes(b"0")
+    reader = publish(lake).resolve()  # what a reader resolved, before it lists
+    made = [reader]
+    for i in (1, 2, 3):
+        (lake / "orders" / f"part-{i - 1}.parquet").unlink()
+        (lake / "orders" / f"part-{i}.parquet").write_bytes(str(i).encode())
+        made.append(publish(lake).resolve())
+    assert generations(lake) == made  # three publications within the grace period: nothing deleted
+    assert [p.name for p in (reader / "orders").iterdir()] == ["part-0.parquet"]
+    assert (reader / "orders" / "part-0.parquet").read_bytes() == b"0"
+    assert prune_lake(lake, now=time.time() + GRACE_SECONDS - 5) == []  # its successor is not old enough yet
+    gone = prune_lake(lake, now=time.time() + GRACE_SECONDS + 1)
+    assert gone == made[:-KEEP_GENERATIONS] and generations(lake) == made[-KEEP_GENERATIONS:]
+    assert not reader.exists()
+    link = lake.with_name("lake.published")
+    assert link.resolve() == made[-1] and (link / "orders" / "part-3.parquet").read_bytes() == b"3"
+    assert (made[-2] / "orders" / "part-2.parquet").read_bytes() == b"2"  # the one before stays, whatever the time
+    assert prune_lake(lake, now=time.time() + 100 * GRACE_SECONDS) == []
 
 
 def test_a_writer_publishes_a_snapshot_with_the_services_lookup_indexes(tmp_path: Path) -> None:
