@@ -17,6 +17,7 @@ from siyu.engine.lock import writer_lock
 from siyu.engine.snapshot import (
     GRACE_SECONDS,
     KEEP_GENERATIONS,
+    copy_file,
     current_snapshot,
     generations,
     prune_lake,
@@ -158,3 +159,15 @@ def test_a_writer_publishes_a_snapshot_with_the_services_lookup_indexes(tmp_path
     assert indexes(published) == {"serve_person_profile_person_id", "serve_person_profile_owner_staff_id",
                                   "serve_person_profile_owner_store_id"}
     assert indexes(warehouse) == set()
+
+
+def test_publishing_copies_the_file_whole_by_sharing_blocks_where_it_can(tmp_path: Path) -> None:
+    """The snapshot copy shares the warehouse's blocks on a file system that clones (no second copy on disk),
+    else is an ordinary copy; either way it is the same bytes."""
+    source = tmp_path / "w.duckdb"
+    source.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    how = copy_file(source, tmp_path / "copy.duckdb")
+    assert how in ("clone", "copy")
+    assert (tmp_path / "copy.duckdb").read_bytes() == source.read_bytes()
+    source.write_bytes(b"changed")  # a clone is copy-on-write: the copy keeps its bytes
+    assert (tmp_path / "copy.duckdb").stat().st_size == 3 * 1024 * 1024 + 17
