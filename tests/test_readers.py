@@ -60,10 +60,10 @@ def _direct_count(path: Path) -> int:
 # --- segment count without pyarrow -------------------------------------------------------------------------
 
 
-def test_segment_count_answers_without_loading_pyarrow_or_typers_parser(demo: Path) -> None:
+def test_segment_count_answers_without_loading_pyarrow_typer_or_rich(demo: Path) -> None:
     probe = ("import sys; from siyu.cli.entry import main\n"
              "try:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n    print('EXIT', exc.code)\n"
-             "heavy = [m for m in ('pyarrow', 'numpy', 'typer._adapters', 'splink') if m in sys.modules]\n"
+             "heavy = [m for m in ('pyarrow', 'numpy', 'typer', 'rich', 'splink') if m in sys.modules]\n"
              "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", probe, "segment", "count", EXPRESSION, "-w", str(demo)],
                          cwd=demo.parent, env=_env(), capture_output=True, text=True, timeout=120)

@@ -19,15 +19,13 @@ def main(argv: list[str] | None = None) -> None:
         args = args[1:]
     from siyu.cli.quick import answer
 
-    if args == ["version"]:  # before anything else loads (siyu.cli.quick)
-        sys.exit(answer(args))
-    from siyu.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, debugging, say_error
+    status = answer(args)  # `version` and `segment count` without typer and rich (siyu.cli.quick)
+    if status is not None:
+        sys.exit(status)
+    from siyu.cli.outcome import EXIT_INTERNAL, EXIT_INTERRUPTED, debugging, say_error
     from siyu.errors import SiyuError
 
     try:
-        status = answer(args)  # `segment count` without typer's parser (siyu.cli.quick)
-        if status is not None:
-            sys.exit(status)
         from siyu.cli.main import app
 
         # standalone: usage errors print click's message and exit 2; every command is wrapped in `friendly`,

@@ -1,14 +1,15 @@
-"""The commands answered without typer's parser: `siyu version` and `siyu segment count`.
+"""The commands answered without typer and rich: `siyu version` and `siyu segment count`.
 
-Typer coerces every parameter through a pydantic TypeAdapter, which imports pydantic (about 0.07 s) the moment
-any command is invoked: more than `segment count` spends on its query over 1M persons (issue 18 §7 asks for
-≤ 0.4 s). These two commands take only plain text options, so the entry point reads them here and calls the
-very same command function; anything else in their arguments (--help, an option they do not have, a missing
-or second expression) is left to typer, which prints its usual usage message.
+Loading typer and rich costs about 0.06 s of CPU, and typer then coerces every parameter through a pydantic
+TypeAdapter: together more than `segment count` spends on its query over 1M persons (issue 18 §7 asks for
+≤ 0.4 s). These two commands take only plain text options, so the entry point reads them here; `siyu segment
+count` under typer (its --help) runs the same `count_now`. Anything else in their arguments (--help, an option
+they do not have, a missing or second expression) is left to typer, which prints its usual usage message.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 _COUNT_OPTIONS = {"-w": "warehouse", "--warehouse": "warehouse", "-c": "config", "--config": "config",
@@ -49,15 +50,25 @@ def answer(args: list[str]) -> int | None:
     found = count_arguments(args[2:])
     if found is None:
         return None
-    import typer
-
-    from siyu.cli.common import friendly
-    from siyu.cli.segment import count
+    from siyu.cli.outcome import exit_status
 
     config = found.get("config")
     try:
-        friendly(count)(found["expression"], found.get("warehouse"), Path(config) if config else None,
-                        found.get("engine"))
-    except typer.Exit as exc:  # how a command ends with a status (friendly turns failures into one)
-        return int(exc.exit_code)
+        members = count_now(found["expression"], found.get("warehouse"), Path(config) if config else None,
+                            found.get("engine"))
+    except (Exception, KeyboardInterrupt) as exc:
+        return exit_status(exc)
+    print(f"{members:,}", flush=True)
     return 0
+
+
+def count_now(expression: str, warehouse: str | None, config: Path | None, engine: str | None) -> int:
+    """How many persons match, from the last published snapshot; says on stderr which warehouse it read."""
+    from siyu.config import locate_warehouse
+    from siyu.pipeline.access import open_reader
+    from siyu.segment.vocabulary import count
+
+    choice = locate_warehouse(warehouse, config)
+    print(f"warehouse: {choice.path} ({choice.reason})", file=sys.stderr, flush=True)
+    with open_reader(choice.settings, choice.path, engine) as eng:
+        return count(eng, expression)
