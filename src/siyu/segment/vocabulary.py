@@ -17,13 +17,14 @@ from siyu.segment.language import Vocabulary, segment_sql
 def vocabulary(engine: Engine, src: Sources | None = None) -> Vocabulary:
     """The profile's columns and as-of day; a clear message when the profile has not been built yet."""
     src = src or Sources()
-    if not engine.table_exists(src.profile):
+    have = set(engine.tables())  # once: each look costs a catalogue query
+    if src.profile not in have:
         raise UserError(f"no {src.profile} table yet: run `siyu run` (steps normalise, identity, profile) first")
     kinds = engine.column_kinds(src.profile)
     as_of = engine.scalar(f"SELECT max(as_of) FROM {src.profile}")
     if not isinstance(as_of, dt.date):
         as_of = dt.date.today()  # an empty profile: no person will match anyway
-    if not engine.table_exists(src.tags):
+    if src.tags not in have:
         from siyu.segment.tables import PERSON_TAG
 
         engine.ensure_table(src.tags, PERSON_TAG)
