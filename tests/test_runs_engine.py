@@ -4,6 +4,7 @@ the last published warehouse whatever a writer is doing."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.engine.lock import writer_lock
 from siyu.engine.snapshot import (
@@ -171,3 +173,35 @@ def test_publishing_copies_the_file_whole_by_sharing_blocks_where_it_can(tmp_pat
     assert (tmp_path / "copy.duckdb").read_bytes() == source.read_bytes()
     source.write_bytes(b"changed")  # a clone is copy-on-write: the copy keeps its bytes
     assert (tmp_path / "copy.duckdb").stat().st_size == 3 * 1024 * 1024 + 17
+
+
+def test_a_spark_reader_of_an_old_generation_still_reads_it_after_two_publications(
+    spark: Engine, tmp_path: Path
+) -> None:
+    """A Spark reader lists a generation's files when it opens and reads them when it queries; two publications
+    in between (a run, then a `segment save`) must leave it able to read what it opened."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from siyu.engine.spark_engine import SparkEngine
+
+    lake = tmp_path / "w-lake"
+
+    def write(values: list[int]) -> None:  # as the writer does: a fresh folder swapped in for the table
+        staged = lake / f"_staging_{len(values)}"
+        staged.mkdir(parents=True)
+        pq.write_table(pa.table({"x": values}), staged / "part-0.parquet")
+        if (lake / "t").exists():
+            (lake / "t").rename(lake / f"_trash_{len(values)}")
+            shutil.rmtree(lake / f"_trash_{len(values)}")
+        staged.rename(lake / "t")
+
+    write([1, 2, 3])
+    reader = SparkEngine(publish(lake).resolve())  # resolved the link, listed the files
+    try:
+        for values in ([10, 20], [100, 200, 300, 400]):
+            write(values)
+            publish(lake)
+        assert reader.scalar("SELECT sum(x) FROM t") == 6  # its generation is still there, unchanged
+    finally:
+        reader.close()
