@@ -6,9 +6,12 @@ SQLite file, and with `--pg URL` (or SIYU_TEST_PG_URL) a fresh PostgreSQL schema
 are measured twice: straight to siyu.loyalty, and through the HTTP API (`POST /loyalty/persons/{id}/redeem` on a
 real uvicorn on loopback, each client its own keep-alive connection, each request with its Idempotency-Key, token
 check and audit row; the clients share the server's process and its GIL, so the HTTP figures are a lower bound).
-Prints one line per store with the load average.
+Prints one line per store with the load average. `--before` also times the first sync the way it was posted
+before the bulk path (one posting statement per order and per release, 500 orders per transaction) on a fresh
+store, for a before/after at the same size and load; `--sync-only` skips the delta and the redemptions.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
+                                 [--before] [--sync-only]
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from siyu.store import open_store
 
 RULES = LoyaltySettings(channel_multipliers={"miniprogram": Decimal(2)})
 TODAY = dt.date(2026, 6, 30)
+TODAY_AT = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 
 
 def orders(n: int, seed: int = 7) -> list[OrderRow]:
@@ -55,6 +59,31 @@ def delta(rows: list[OrderRow], seed: int = 8) -> list[OrderRow]:
     new = [OrderRow(f"P{rnd.randrange(len(rows) // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
            for i in range(max(len(rows) // 2000, 1))]
     return changed + new
+
+
+def sync_row_by_row(engine: sa.Engine, rows: list[OrderRow], as_of: dt.date) -> None:
+    """The first sync as it ran before the bulk path: per order a state read and posting, per release a posting."""
+    from siyu.loyalty.db import lock_persons, write
+    from siyu.loyalty.tables import order
+
+    for i in range(0, len(rows), 500):
+        batch = rows[i:i + 500]
+        with write(engine) as conn:
+            lock_persons(conn, [r.person_id for r in batch], TODAY_AT)
+            for row in batch:
+                earning.post_order(conn, row, RULES, TODAY_AT)
+    last_paid = as_of - dt.timedelta(days=RULES.return_window_days)
+    with write(engine) as conn:
+        due = conn.execute(sa.select(order).where(order.c.released.is_(False), order.c.paid_on <= last_paid)).all()
+        lock_persons(conn, {s.person_id for s in due}, TODAY_AT)
+        for s in due:
+            if s.points:
+                ledger.post(conn, f"release:{s.channel}:{s.order_id}", "release", [
+                    ledger.person(s.person_id, "points_pending", -s.points, s.lot_id),
+                    ledger.person(s.person_id, "points", s.points, s.lot_id)], at=TODAY_AT, person_id=s.person_id,
+                    new=True)
+            conn.execute(sa.update(order).where(order.c.channel == s.channel, order.c.order_id == s.order_id)
+                         .values(released=True))
 
 
 def stores(pg: str | None) -> Iterator[tuple[str, sa.Engine]]:
@@ -180,13 +209,28 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--redemptions", type=int, default=50, help="per client")
     ap.add_argument("--pg", default=os.environ.get("SIYU_TEST_PG_URL"))
+    ap.add_argument("--before", action="store_true", help="also time the row-by-row first sync")
+    ap.add_argument("--sync-only", action="store_true", help="first sync only")
     args = ap.parse_args()
     rows = orders(args.orders)
     day = delta(rows)
+    if args.before:
+        for name, engine in stores(args.pg):
+            t = time.perf_counter()
+            sync_row_by_row(engine, rows, TODAY)
+            before = time.perf_counter() - t
+            load = os.getloadavg()
+            print(f"{name:10} BEFORE (row by row) first sync {len(rows):,} orders {before:6.1f} s "
+                  f"({len(rows) / before:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
     for name, engine in stores(args.pg):
         t = time.perf_counter()
         earning.sync(engine, rows, RULES, TODAY)
         first = time.perf_counter() - t
+        if args.sync_only:
+            load = os.getloadavg()
+            print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s "
+                  f"({len(rows) / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+            continue
         changed = {(r.channel, r.order_id): r for r in rows} | {(r.channel, r.order_id): r for r in day}
         t = time.perf_counter()
         earning.sync(engine, list(changed.values()), RULES, TODAY + dt.timedelta(days=1))
@@ -194,11 +238,11 @@ def main() -> None:
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
         http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions)
         load = os.getloadavg()
-        print(f"{name:10} first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
+        print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
               f"day's delta {len(day):,} changes among {len(changed):,} rows {daily:5.1f} s | "
               f"redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
               f"HTTP {http_rate:,.0f}/s p99 {http_p99:.0f} ms ({http_refused} refused) | "
-              f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+              f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,13 @@ from test_metrics_data import AS_OF, build
 from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.loyalty import wallet
+from siyu.loyalty.export import export_facts
 from siyu.metrics import build_base, compute, metrics_config
 from siyu.metrics.cohort import cohorts
 from siyu.metrics.periods import Window
 from siyu.schema import migrate
+from siyu.store import open_store
 
 JAN, FEB = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
 MONTHS = Window("month", JAN, dt.date(2026, 2, 28))
@@ -181,3 +185,25 @@ def test_unknown_setting_is_an_error() -> None:
 def test_a_metric_that_cannot_be_sliced_so(brand: Engine) -> None:
     with pytest.raises(ValueError, match="cannot be sliced by 'group'"):
         compute(brand, metrics_config(config()).settings, ["average_order_value"], MONTHS, "group")
+
+
+def test_the_stored_value_rate_counts_the_ledgers_top_ups(tmp_path: Path) -> None:
+    """B tops up through the member ledger in January (not in any channel export): the loyalty step's
+    loyalty_facts makes B a holder from that day, so January's rate is A and B of A, B, D."""
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    try:
+        migrate(engine)
+        build(engine)
+        build_base(engine, metrics_config(config()))
+        before = values(engine, w=MONTHS)[("stored_value_rate", JAN, "all")]
+        wallet.topup(store, "pB", 10_000, 1_000, "card-1", at=dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC))
+        export_facts(engine, store, AS_OF, dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+        build_base(engine, metrics_config(config()))
+        after = values(engine, w=MONTHS)
+    finally:
+        engine.close()
+        store.dispose()
+    assert before == pytest.approx(1 / 3)
+    assert after[("stored_value_rate", JAN, "all")] == pytest.approx(2 / 3)
+    assert after[("stored_value_rate", FEB, "all")] == pytest.approx(2 / 2)  # A and B, the domain at Feb's end

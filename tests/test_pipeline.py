@@ -17,7 +17,7 @@ from siyu.pipeline.steps import find_steps
 def test_run_logs_every_step(duck: Engine) -> None:
     report = run_pipeline(duck, Settings())
     assert report.ok
-    steps = ["normalise", "identity", "clv", "profile", "tags", "segments", "metrics", "loyalty"]
+    steps = ["normalise", "identity", "loyalty", "clv", "profile", "tags", "segments", "metrics"]
     assert [o.step for o in report.outcomes] == steps
     log = duck.query("SELECT step, status, seconds, rows_out FROM run_log").to_pylist()
     assert [r["step"] for r in log] == [o.step for o in report.outcomes]
@@ -40,5 +40,5 @@ def test_failed_step_is_logged_and_raised(duck: Engine) -> None:
 
 
 def test_unknown_step_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="known steps: normalise, identity, clv"):
+    with pytest.raises(ValueError, match="known steps: normalise, identity, loyalty, clv"):
         find_steps(["normalize"])

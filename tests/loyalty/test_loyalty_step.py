@@ -29,6 +29,7 @@ def test_the_step_posts_every_identified_order_once(duck: Engine, tmp_path: Path
     write_direct(duck, generate(DemoConfig(persons=120, seed=5)).exports.items())
     assert run_pipeline(duck, Settings(), steps=["normalise", "identity", "loyalty"]).ok
     assert not (tmp_path / "test.duckdb.store.sqlite").exists()  # no [loyalty] table: no programme
+    assert duck.row_count("loyalty_facts") == 0  # only the empty table the segment helpers read
     programme = Settings(sections={"loyalty": {}})
     assert run_pipeline(duck, programme, steps=["loyalty"]).ok
     assert (tmp_path / "test.duckdb.store.sqlite").exists()
@@ -43,6 +44,11 @@ def test_the_step_posts_every_identified_order_once(duck: Engine, tmp_path: Path
             assert posted == len(rows) > 0
             assert reconcile(conn, rows, rules, as_of) == []
             assert ledger.trial_balance(conn) == 0
+            held = {p: n for (p, kind), n in ledger.all_balances(conn).items() if kind == "points"}
+        facts = duck.query("SELECT person_id, sum(amount) AS n FROM loyalty_facts WHERE kind = 'points' "
+                           "GROUP BY person_id").to_pylist()
+        usable = {f["person_id"]: int(f["n"]) for f in facts}
+        assert usable and all(0 < n <= held[p] for p, n in usable.items())  # available points, unexpired
         for _ in range(3):
             assert run_loyalty(duck, programme)[1] == 0
         with store.connect() as conn:

@@ -250,3 +250,57 @@ def test_50_parallel_redemptions_never_overdraw(api: Served) -> None:
     assert codes.count(201) == 30
     assert postings(api.store, person, "redeem") == 30
     assert points(api, person) == 0
+
+
+def _sqlite_path(api: Served) -> str:
+    if api.store.dialect.name != "sqlite":
+        pytest.skip("only SQLite locks the whole store; PostgreSQL writers wait on row locks")
+    return str(api.store.url.database)
+
+
+def test_a_store_locked_past_the_wait_is_503_with_retry_after_and_nothing_is_kept(api: Served) -> None:
+    import sqlite3
+
+    person, k = new_person(), key()
+    credit(api, person, 10)
+    holder = sqlite3.connect(_sqlite_path(api), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the store past the API's patience
+        r = write(api, "operator", f"/persons/{person}/redeem", {"points": 4}, k)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.status_code == 503 and r.headers["Retry-After"] == "1" and "busy" in r.json()["detail"]
+    assert postings(api.store, person, "redeem") == 0
+    again = write(api, "operator", f"/persons/{person}/redeem", {"points": 4}, k)  # the key was not kept either
+    assert again.status_code == 201 and points(api, person) == 6
+
+
+def test_the_audit_row_commits_with_its_posting_or_neither_does(api: Served) -> None:
+    person, k = new_person(), key()
+    credit(api, person, 10)
+    trigger = "siyu_test_audit_down"
+    if api.store.dialect.name == "sqlite":
+        down = [f"CREATE TRIGGER {trigger} BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit is down'); END"]
+        up = [f"DROP TRIGGER {trigger}"]
+    else:
+        down = [f"CREATE FUNCTION {trigger}() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit is down'; END $$ "
+                f"LANGUAGE plpgsql",
+                f"CREATE TRIGGER {trigger} BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION {trigger}()"]
+        up = [f"DROP TRIGGER {trigger} ON audit", f"DROP FUNCTION {trigger}()"]
+    with api.store.begin() as conn:  # the audit table refuses rows: the posting must not survive alone
+        for sql in down:
+            conn.exec_driver_sql(sql)
+    try:
+        failed = write(api, "operator", f"/persons/{person}/redeem", {"points": 3, "reason": "gift"}, k)
+    finally:
+        with api.store.begin() as conn:
+            for sql in up:
+                conn.exec_driver_sql(sql)
+    assert failed.status_code == 500
+    assert postings(api.store, person, "redeem") == 0 and points(api, person) == 10
+    done = write(api, "operator", f"/persons/{person}/redeem", {"points": 3, "reason": "gift"}, k)
+    assert done.status_code == 201 and points(api, person) == 7
+    rows = httpx.get(api.url + "/audit", headers=api.headers("auditor"),
+                     params={"action": "points.redeem", "limit": 500}, timeout=30).json()["items"]
+    assert len([r for r in rows if r["target"].startswith(f"{person} -3")]) == 1

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.errors import UserError
-from siyu.loyalty.db import now, utc, write
+from siyu.loyalty.db import now, utc, within, write
 from siyu.loyalty.tables import coupon
 
 
@@ -31,13 +31,13 @@ def _coupon(r: Any) -> Coupon:
     return Coupon(r.id, r.person_id, int(r.value_fen), utc(r.valid_until), r.status, r.order_id)
 
 
-def issue(engine: Engine, person_id: str, value_fen: int, valid_days: int, key: str, *,
+def issue(engine: Engine | Connection, person_id: str, value_fen: int, valid_days: int, key: str, *,
           at: dt.datetime | None = None) -> Coupon:
     """Issue a coupon valid for `valid_days` from `at`; idempotent by `key`."""
     if value_fen <= 0 or valid_days <= 0:
         raise UserError(f"a coupon needs a positive value and validity, not {value_fen} fen for {valid_days} days")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         found = conn.execute(select(coupon).where(coupon.c.key == key)).one_or_none()
         if found is None:
             conn.execute(coupon.insert().values(key=key, person_id=person_id, value_fen=value_fen, issued_at=at,
@@ -64,11 +64,12 @@ def held(conn: Connection, person_id: str) -> list[Coupon]:
     return [_coupon(r) for r in rows]
 
 
-def redeem(engine: Engine, coupon_id: int, channel: str, order_id: str, *, at: dt.datetime | None = None) -> Coupon:
+def redeem(engine: Engine | Connection, coupon_id: int, channel: str, order_id: str, *,
+           at: dt.datetime | None = None) -> Coupon:
     """Use the coupon on an order. Redeeming it again for the same order returns it; anything else that is not a
     valid issued coupon is refused."""
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         row = conn.execute(select(coupon).where(coupon.c.id == coupon_id)).one_or_none()
         if row is None:
             raise UserError(f"no coupon {coupon_id}")
@@ -99,4 +100,11 @@ def expiring(conn: Connection, at: dt.datetime, within_days: int = 3) -> list[Co
     rows = conn.execute(select(coupon).where(coupon.c.status == "issued", coupon.c.valid_until >= at,
                                              coupon.c.valid_until <= at + dt.timedelta(days=within_days))
                         .order_by(coupon.c.valid_until, coupon.c.id)).all()
+    return [_coupon(r) for r in rows]
+
+
+def usable(conn: Connection, at: dt.datetime) -> list[Coupon]:
+    """Issued coupons still valid at `at`, every member's (what the warehouse gets for "coupon expiring")."""
+    rows = conn.execute(select(coupon).where(coupon.c.status == "issued", coupon.c.valid_until >= at)
+                        .order_by(coupon.c.person_id, coupon.c.valid_until, coupon.c.id)).all()
     return [_coupon(r) for r in rows]

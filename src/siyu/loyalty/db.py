@@ -7,61 +7,90 @@ A balance check and the posting it allows must see the same state; these make th
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from siyu.errors import SiyuError
 from siyu.loyalty.tables import PERSON, PERSON_KINDS, account
 
 ACCOUNTS = "siyu.loyalty.accounts"
+# account ids known committed, per store: accounts are never deleted nor renumbered, so a member's ids are looked
+# up once per process instead of once per transaction
+_COMMITTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str, str], int]] = weakref.WeakKeyDictionary()
 BEGIN_TRIES = 12  # × the store's busy timeout (5 s): a minute before a writer gives up
 
 
+class LedgerBusy(SiyuError):
+    """Other writers held the store longer than the caller was willing to wait; nothing was done."""
+
+
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
+def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connection]:
     """One transaction that commits on success and rolls back on any error; on SQLite it holds the write lock
-    from its first statement, so what it reads cannot change before it writes."""
+    from its first statement, so what it reads cannot change before it writes. `patience_s`: give up (LedgerBusy)
+    once SQLite's lock has been waited for that long (an HTTP caller answers 503 rather than hang)."""
+    committed = _COMMITTED.setdefault(engine, {})
     with engine.connect() as conn:
-        conn.info[ACCOUNTS] = {}  # account ids seen in this transaction (a rollback may undo ones created)
+        conn.info[ACCOUNTS] = dict(committed)  # + ids seen in this transaction (a rollback may undo ones created)
         try:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
                     yield conn
+                committed.update(conn.info[ACCOUNTS])
                 return
             raw: Any = conn.connection.driver_connection
             before = raw.isolation_level
             raw.isolation_level = None  # pysqlite must not open its own deferred transaction
             try:
-                _begin_immediate(conn)
+                _begin_immediate(conn, patience_s)
                 try:
                     yield conn
                 except BaseException:
                     conn.rollback()
                     raise
                 conn.commit()
+                committed.update(conn.info[ACCOUNTS])
             finally:
                 raw.isolation_level = before
         finally:
             conn.info.pop(ACCOUNTS, None)
 
 
-def _begin_immediate(conn: Connection) -> None:
+@contextmanager
+def within(bind: Engine | Connection) -> Iterator[Connection]:
+    """The caller's write transaction when given a connection opened by `write` (several steps, one commit: an
+    API request's key claim, posting and audit row), else a new `write` transaction of its own."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with write(bind) as conn:
+        yield conn
+
+
+def _begin_immediate(conn: Connection, patience_s: float | None = None) -> None:
     """BEGIN IMMEDIATE, tried again while another writer holds the database past the busy timeout: SQLite's busy
     handler is not fair, so under many writers one can wait longer than the timeout. Nothing has been done in the
     transaction yet, so trying again is safe."""
+    start = time.monotonic()
     for attempt in range(BEGIN_TRIES):
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return
         except OperationalError as exc:
             conn.rollback()
-            if "locked" not in str(exc) or attempt == BEGIN_TRIES - 1:
+            if "locked" not in str(exc):
                 raise
+            if attempt == BEGIN_TRIES - 1 or (patience_s is not None and time.monotonic() - start >= patience_s):
+                raise LedgerBusy(f"the ledger's store stayed locked by other writers for "
+                                 f"{time.monotonic() - start:.0f} s") from None
 
 
 def now() -> dt.datetime:
@@ -92,9 +121,50 @@ def ensure_accounts(conn: Connection, keys: Iterable[tuple[str, str, str]], at: 
                                       for t, o, k in missing])
         owners = {o for _, o, _ in missing}
         rows = conn.execute(select(account.c.id, account.c.owner_type, account.c.owner, account.c.kind)
-                            .where(account.c.owner.in_(owners))).all()
+                            .where(one_of(conn, account.c.owner, owners))).all()
         known.update({(r.owner_type, r.owner, r.kind): r.id for r in rows})
     return {k: known[k] for k in wanted}
+
+
+def reserve_ids(conn: Connection, table: Any, n: int) -> list[int]:
+    """`n` new ids of `table`'s integer key, for rows about to be bulk-inserted with their ids given: from its
+    sequence on PostgreSQL; on SQLite the ids after the largest, which no one else can take while this
+    transaction holds the write lock (`write` takes it at BEGIN)."""
+    if n <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return [int(i) for i in conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table.name, "n": n}).scalars()]
+    top = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+    return list(range(top + 1, top + n + 1))
+
+
+def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (all with the same keys): COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = ", ".join(f'"{n}"' for n in names)  # our own tables' column names, not input
+    if conn.dialect.name != "postgresql":  # the driver's executemany, values converted as SQLAlchemy would
+        binds = [table.c[n].type.bind_processor(conn.dialect) for n in names]
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})',
+                             [tuple(row[n] if b is None else b(row[n]) for n, b in zip(names, binds, strict=True))
+                              for row in rows])
+        return
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[n] for n in names])
+
+
+def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one bound array, so a list of thousands
+    neither bloats the statement nor slows its planning."""
+    items = list(values)
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, items, type_=postgresql.ARRAY(column.type)))
+    return column.in_(items)
 
 
 def lock_persons(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> None:
@@ -104,5 +174,5 @@ def lock_persons(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -
     persons = sorted(set(person_ids))
     ids = ensure_accounts(conn, [(PERSON, p, k) for p in persons for k in PERSON_KINDS], at)
     if conn.dialect.name == "postgresql" and ids:
-        conn.execute(select(account.c.id).where(account.c.id.in_(list(ids.values())))
+        conn.execute(select(account.c.id).where(one_of(conn, account.c.id, ids.values()))
                      .order_by(account.c.id).with_for_update())

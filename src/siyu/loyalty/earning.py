@@ -11,23 +11,24 @@ refund takes back exactly what the order earned even if the member's tier change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, write
+from siyu.loyalty.db import bulk_insert, lock_persons, now, one_of, reserve_ids, write
 from siyu.loyalty.merges import move_order
 from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, points
 from siyu.loyalty.tables import lot, order
-from siyu.loyalty.tiers import current_tier
+from siyu.loyalty.tiers import current_tier, current_tiers
 
-BATCH = 500
+BATCH = 5_000  # orders per write transaction
+RELEASE_PERSONS = 2_000  # members whose due orders one release transaction takes
 
 
 @dataclass
@@ -40,35 +41,130 @@ class SyncResult:
 
 
 def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySettings, as_of: dt.date, *,
-         at: dt.datetime | None = None) -> SyncResult:
-    """Post what the orders earn as of `as_of`, then release every order whose window has closed by then."""
+         at: dt.datetime | None = None, batch_size: int = BATCH) -> SyncResult:
+    """Post what the orders earn as of `as_of`, then release every order whose window has closed by then;
+    `batch_size` orders per write transaction."""
     at = at or now()
     rows = rows_from_arrow(orders) if isinstance(orders, pa.Table) else iter(orders)
     result = SyncResult()
     batch: list[OrderRow] = []
     for row in rows:
         batch.append(row)
-        if len(batch) >= BATCH:
+        if len(batch) >= batch_size:
             _post_batch(engine, batch, rules, at, result)
             batch = []
     if batch:
         _post_batch(engine, batch, rules, at, result)
-    release_due(engine, rules, as_of, at=at, result=result)
+    release_due(engine, rules, as_of, at=at, result=result, batch_size=min(batch_size, RELEASE_PERSONS))
     return result
 
 
 def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, at: dt.datetime,
                 result: SyncResult) -> None:
+    """One write transaction for the batch: its orders' states read with one query, what each earns computed in
+    Python, then written with a few multi-row INSERTs (`_Plan`). A batch commits whole or not at all, so a sync
+    killed anywhere leaves each order either fully posted at a version or untouched, and a rerun finishes it."""
     with write(engine) as conn:
         lock_persons(conn, [r.person_id for r in batch], at)
-        pairs = sorted({(r.channel, r.order_id) for r in batch})
-        states = {(s.channel, s.order_id): s for s in conn.execute(
-            select(order).where(tuple_(order.c.channel, order.c.order_id).in_(pairs))).all()}
+        states = _states(conn, sorted({(r.channel, r.order_id) for r in batch}))
+        first: list[OrderRow] = []
+        again: list[OrderRow] = []  # a second row of an order in the batch: posted after, on the state it leaves
         seen: set[tuple[str, str]] = set()
         for row in batch:
-            pair = (row.channel, row.order_id)  # a second row of the same order reads its state afresh
-            post_order(conn, row, rules, at, result, MISSING if pair in seen else states.get(pair))
+            pair = (row.channel, row.order_id)
+            (again if pair in seen else first).append(row)
             seen.add(pair)
+        for row in first:  # OneID gave an order to someone else: its points follow it (rare; one by one)
+            state = states.get((row.channel, row.order_id))
+            if state is not None and state.person_id != row.person_id:
+                move_order(conn, state, row.person_id, at)
+                result.count("transfer_split")
+                states.update(_states(conn, [(row.channel, row.order_id)]))
+        fresh = [r for r in first if (r.channel, r.order_id) not in states]
+        tiers = current_tiers(conn, {r.person_id for r in fresh})
+        plan = _Plan(rules, at, result, iter(reserve_ids(conn, lot, len(fresh))))
+        for row in first:
+            plan.add(row, states.get((row.channel, row.order_id)), tiers.get(row.person_id))
+        plan.write(conn)
+        for row in again:
+            post_order(conn, row, rules, at, result)
+
+
+def _states(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """`loyalty_order` rows of these orders, by (channel, order_id): one query per channel and few thousand."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, order_id in pairs:
+        by_channel.setdefault(channel, []).append(order_id)
+    found: dict[tuple[str, str], Any] = {}
+    for channel, ids in sorted(by_channel.items()):
+        for i in range(0, len(ids), ledger.KEY_CHUNK):
+            found.update({(s.channel, s.order_id): s for s in conn.execute(
+                select(order).where(order.c.channel == channel,
+                                    one_of(conn, order.c.order_id, ids[i:i + ledger.KEY_CHUNK]))).all()})
+    return found
+
+
+@dataclass
+class _Plan:
+    """What a batch of orders posts, gathered in one pass and written with a few multi-row statements. `lot_ids`:
+    ids reserved for the batch's new orders' lots, so every entry is complete when planned."""
+
+    rules: LoyaltySettings
+    at: dt.datetime
+    result: SyncResult
+    lot_ids: Iterator[int]
+    lots: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)  # new loyalty_order rows
+    changes: list[dict[str, Any]] = field(default_factory=list)  # new version of known orders
+    postings: list[ledger.NewPosting] = field(default_factory=list)
+    rates: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+    def add(self, row: OrderRow, state: Any, tier: str | None) -> None:
+        self.result.orders += 1
+        basis = basis_fen(row, self.rules)
+        if state is None:
+            version = 1 if row.version is None else row.version
+            rate = self.rates.get((row.channel, tier))
+            if rate is None:
+                rate = self.rates[(row.channel, tier)] = self.rules.rate_ppm(row.channel, tier)
+            earned = points(basis, rate)
+            lot_id = next(self.lot_ids)
+            self.lots.append({"id": lot_id, "key": f"order:{row.channel}:{row.order_id}", "origin": "order",
+                              "expires_on": self.rules.expires_on(row.paid_on), "created_at": self.at,
+                              "channel": row.channel, "order_id": row.order_id})
+            self.orders.append({"channel": row.channel, "order_id": row.order_id, "person_id": row.person_id,
+                                "version": version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
+                                "paid_on": row.paid_on, "released": False, "lot_id": lot_id, "moves": 0})
+            if earned:
+                self._post(row, version, "earn_pending", "points_pending", earned, lot_id)
+            return
+        given = row.version
+        version = (state.version + 1 if basis != state.basis_fen else state.version) if given is None else given
+        if version <= state.version:
+            return
+        earned = points(basis, state.rate_ppm)
+        diff = earned - state.points
+        if diff:
+            type_ = "reverse" if diff < 0 else ("earn_available" if state.released else "earn_pending")
+            self._post(row, version, type_, "points" if state.released else "points_pending", diff, state.lot_id)
+        self.changes.append({"b_channel": row.channel, "b_order_id": row.order_id, "b_version": version,
+                             "b_basis": basis, "b_points": earned})
+
+    def _post(self, row: OrderRow, version: int, type_: str, kind: str, amount: int, lot_id: int) -> None:
+        legs = (ledger.person(row.person_id, kind, amount, lot_id), ledger.system("points_issued", -amount))
+        self.postings.append(ledger.NewPosting(f"earn:{row.channel}:{row.order_id}:v{version}", type_, legs,
+                                               row.person_id, None, ledger.Source(row.channel, row.order_id, version)))
+        self.result.count(type_)
+
+    def write(self, conn: Connection) -> None:
+        bulk_insert(conn, lot, self.lots)
+        bulk_insert(conn, order, self.orders)
+        ledger.post_many(conn, self.postings, at=self.at)
+        if self.changes:
+            conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
+                                             order.c.order_id == bindparam("b_order_id"))
+                         .values(version=bindparam("b_version"), basis_fen=bindparam("b_basis"),
+                                 points=bindparam("b_points")), self.changes)
 
 
 MISSING: Any = object()
@@ -128,31 +224,34 @@ def _key(row: OrderRow) -> str:
 
 
 def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: dt.datetime | None = None,
-                result: SyncResult | None = None) -> int:
-    """Move the pending points of every order whose return window closed by `as_of` to available."""
+                result: SyncResult | None = None, batch_size: int = RELEASE_PERSONS) -> int:
+    """Move the pending points of every order whose return window closed by `as_of` to available, a batch of
+    orders per write transaction (each batch read again under its members' locks, then posted set-wise)."""
     at = at or now()
     result = result or SyncResult()
     last_paid = as_of - dt.timedelta(days=rules.return_window_days)
+    due = (order.c.released.is_(False)) & (order.c.paid_on <= last_paid)
     made = 0
-    with write(engine) as conn:
-        due = select(order).where(order.c.released.is_(False), order.c.paid_on <= last_paid)
-        lock_persons(conn, {s.person_id for s in conn.execute(due).all()}, at)
-        for state in conn.execute(due.order_by(order.c.person_id, order.c.channel, order.c.order_id)).all():
-            made += _release(conn, state, at, result)  # read again under the locks
-    return made
+    while True:  # a batch of members per transaction, with all their due orders
+        with write(engine) as conn:
+            persons = conn.execute(select(order.c.person_id).where(due).group_by(order.c.person_id)
+                                   .order_by(order.c.person_id).limit(batch_size)).scalars().all()
+            if not persons:
+                return made
+            lock_persons(conn, persons, at)  # then read under the locks: a merge may have moved orders meanwhile
+            mine = due & one_of(conn, order.c.person_id, persons)
+            states = conn.execute(select(order).where(mine)).all()
+            made += len(ledger.post_many(conn, [_release(s) for s in states if s.points], at=at))
+            for s in states:
+                if s.points:
+                    result.count("release")
+            conn.execute(update(order).where(mine).values(released=True))
 
 
-def _release(conn: Connection, state: Any, at: dt.datetime, result: SyncResult) -> int:
+def _release(state: Any) -> ledger.NewPosting:
     """Until release an order's pending points are exactly `state.points`, all on its holder (earning moves
     pending by differences, a transfer moves the whole lot), and its release key is unused."""
-    made = 0
-    if state.points:
-        p = ledger.post(conn, f"release:{state.channel}:{state.order_id}", "release", [
-            ledger.person(state.person_id, "points_pending", -state.points, state.lot_id),
-            ledger.person(state.person_id, "points", state.points, state.lot_id)], at=at, person_id=state.person_id,
-            source=ledger.Source(state.channel, state.order_id), new=True)
-        made = int(p.created)
-        result.count("release")
-    conn.execute(update(order).where(order.c.channel == state.channel, order.c.order_id == state.order_id)
-                 .values(released=True))
-    return made
+    return ledger.NewPosting(f"release:{state.channel}:{state.order_id}", "release", (
+        ledger.person(state.person_id, "points_pending", -state.points, state.lot_id),
+        ledger.person(state.person_id, "points", state.points, state.lot_id)), state.person_id, None,
+        ledger.Source(state.channel, state.order_id))

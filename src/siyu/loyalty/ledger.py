@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from siyu.errors import UserError
-from siyu.loyalty.db import ensure_accounts, utc
+from siyu.loyalty.db import bulk_insert, ensure_accounts, one_of, reserve_ids, utc
 from siyu.loyalty.tables import PERSON, POSTING_TYPES, SYSTEM, account, entry, lot, posting
 
 
@@ -101,6 +101,64 @@ def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.
         {"posting_id": posting_id, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
          "amount": leg.amount, "lot_id": leg.lot_id} for i, leg in enumerate(legs)])
     return Posting(posting_id, key, type_, person_id, reason, at, tuple(legs), True)
+
+
+@dataclass(frozen=True)
+class NewPosting:
+    """One posting of a bulk write (`post_many`)."""
+
+    key: str
+    type: str
+    legs: tuple[Leg, ...]
+    person_id: str | None = None
+    reason: str | None = None
+    source: Source | None = None
+
+
+def post_many(conn: Connection, postings: Sequence[NewPosting], *, at: dt.datetime) -> list[str]:
+    """Post many postings set-wise: keys checked with one query (those already posted are skipped, as `post`
+    does one by one), then one multi-row INSERT for the postings and one for their entries. Returns the keys
+    posted. Each posting is checked as `post` checks it; one bad posting fails them all (the caller's
+    transaction rolls back)."""
+    if not postings:
+        return []
+    keys = [p.key for p in postings]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a bulk posting names one key twice")
+    done: set[str] = set()
+    for i in range(0, len(keys), KEY_CHUNK):
+        done.update(conn.execute(select(posting.c.key).where(one_of(conn, posting.c.key, keys[i:i + KEY_CHUNK])))
+                    .scalars())
+    todo = [p for p in postings if p.key not in done]
+    if not todo:
+        return []
+    for p in todo:
+        _check(p.key, p.type, p.legs, p.reason)
+    ids = ensure_accounts(conn, {(leg.owner_type, leg.owner, leg.kind) for p in todo for leg in p.legs}, at)
+    heads = [{"key": p.key, "type": p.type, "person_id": p.person_id, "reason": p.reason, "posted_at": at,
+              "channel": p.source.channel if p.source else None, "order_id": p.source.order_id if p.source else None,
+              "order_version": p.source.version if p.source else None} for p in todo]
+    posting_ids = reserve_ids(conn, posting, len(heads))
+    bulk_insert(conn, posting, [{"id": pid, **h} for pid, h in zip(posting_ids, heads, strict=True)])
+    bulk_insert(conn, entry, [
+        {"posting_id": pid, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
+         "amount": leg.amount, "lot_id": leg.lot_id}
+        for pid, p in zip(posting_ids, todo, strict=True) for i, leg in enumerate(p.legs)])
+    return [p.key for p in todo]
+
+
+KEY_CHUNK = 5_000  # keys per IN (…) list: below SQLite's and psycopg's bound-parameter limits
+
+
+def _check(key: str, type_: str, legs: Sequence[Leg], reason: str | None) -> None:
+    if type_ not in POSTING_TYPES:
+        raise ValueError(f"unknown posting type {type_!r}")
+    if not legs or any(leg.amount == 0 for leg in legs):
+        raise ValueError(f"posting {key!r} has no entry, or an entry of 0")
+    if sum(leg.amount for leg in legs) != 0:
+        raise ValueError(f"posting {key!r} does not balance: {legs}")
+    if type_ == "manual_adjust" and not (reason or "").strip():
+        raise UserError("a manual adjustment needs a reason")
 
 
 def balance(conn: Connection, person_id: str, kind: str) -> int:

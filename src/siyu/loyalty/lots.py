@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, write
+from siyu.loyalty.db import lock_persons, now, within, write
 from siyu.loyalty.tables import PERSON, account, entry, lot
 
 FAR = dt.date.max
@@ -56,28 +56,28 @@ def consume(lots: list[LotBalance], amount: int) -> list[tuple[int | None, int]]
     return taken
 
 
-def redeem(engine: Engine, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
+def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
            reason: str | None = None, source: ledger.Source | None = None) -> ledger.Posting:
     """Spend `amount` points of the member, earliest-expiring lots first; never below zero. Idempotent by `key`:
     a replay returns the original posting (accepted or not, nothing new is posted)."""
     if amount <= 0:
         raise ledger.UserError(f"points to redeem must be positive, not {amount}")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
-        held = ledger.balance(conn, person_id, "points")
+        found = lot_balances(conn, person_id)  # the balance is the sum of its lots: one query for both
+        held = sum(b.amount for b in found)
         if held < amount:
             raise ledger.InsufficientBalance(f"member {person_id} holds {held} points, cannot redeem {amount}")
-        legs = [ledger.person(person_id, "points", -n, lot_id) for lot_id, n in
-                consume(lot_balances(conn, person_id), amount)]
+        legs = [ledger.person(person_id, "points", -n, lot_id) for lot_id, n in consume(found, amount)]
         return ledger.post(conn, key, "redeem", [*legs, ledger.system("points_redeemed", amount)], at=at,
                            person_id=person_id, reason=reason, source=source)
 
 
-def adjust(engine: Engine, person_id: str, amount: int, reason: str, key: str, *, at: dt.datetime | None = None,
-           expires_on: dt.date | None = None) -> ledger.Posting:
+def adjust(engine: Engine | Connection, person_id: str, amount: int, reason: str, key: str, *,
+           at: dt.datetime | None = None, expires_on: dt.date | None = None) -> ledger.Posting:
     """An operator's correction: a credit is a new manual lot (expiring on `expires_on`, or never); a debit takes
     the earliest-expiring lots and cannot overdraw. The reason is required and kept."""
     if not reason.strip():
@@ -85,7 +85,7 @@ def adjust(engine: Engine, person_id: str, amount: int, reason: str, key: str, *
     if amount == 0:
         raise ledger.UserError("a manual adjustment of 0 points posts nothing")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
@@ -153,3 +153,19 @@ def expiring(conn: Connection, as_of: dt.date, within_days: int = 30) -> dict[st
     for owner, _, amount in rows:
         out[owner] = out.get(owner, 0) + int(amount)
     return out
+
+
+def dated_balances(conn: Connection, as_of: dt.date) -> list[tuple[str, dt.date, int]]:
+    """(person, expiry date, points) of every member's positive lots still usable on `as_of`, summed by date:
+    what the warehouse gets for "points expiring within N days" (a few dates per member, not one row per lot)."""
+    per_lot = (select(account.c.owner.label("owner"), lot.c.expires_on.label("expires_on"),
+                      func.sum(entry.c.amount).label("amount"))
+               .select_from(entry.join(account, account.c.id == entry.c.account_id)
+                            .join(lot, lot.c.id == entry.c.lot_id))
+               .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on >= as_of)
+               .group_by(account.c.owner, entry.c.lot_id, lot.c.expires_on)
+               .having(func.sum(entry.c.amount) > 0).subquery())
+    rows = conn.execute(select(per_lot.c.owner, per_lot.c.expires_on, func.sum(per_lot.c.amount))
+                        .group_by(per_lot.c.owner, per_lot.c.expires_on)
+                        .order_by(per_lot.c.owner, per_lot.c.expires_on)).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from siyu.errors import UserError
-from siyu.loyalty.db import now, write
+from siyu.loyalty.db import now, within
 from siyu.loyalty.tables import request
 
 
@@ -31,11 +31,11 @@ def fingerprint(operation: str, subject: str, body: Mapping[str, object]) -> str
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def claim(engine: Engine, key: str, digest: str, at: dt.datetime | None = None) -> bool:
+def claim(engine: Engine | Connection, key: str, digest: str, at: dt.datetime | None = None) -> bool:
     """Bind `key` to `digest`: True when the key is new, False when it was used before for the same request;
     KeyReused when it was used for another. Its own short write transaction (taken the ledger's way, so on a busy
     SQLite it waits its turn like a posting does), committed before the posting is tried."""
-    with write(engine) as conn:
+    with within(engine) as conn:
         mod: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         added = conn.execute(mod.insert(request).values(key=key, fingerprint=digest, created_at=at or now())
                              .on_conflict_do_nothing().returning(request.c.key)).first() is not None

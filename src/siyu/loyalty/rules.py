@@ -44,6 +44,8 @@ class LoyaltySettings(_Strict):
     tiers: list[Tier] = Field(default_factory=list)
     tier_window_days: int = Field(default=365, gt=0)
     downgrade_grace_days: int = Field(default=30, ge=0)
+    tier_evaluation_days: list[str] = Field(default_factory=lambda: ["01-01"],
+                                            description="MM-DD days of the year on which downgrades apply")
     stored_value_order: tuple[Literal["principal", "gift"], ...] = ("principal", "gift")
     forfeit_gift_on_refund: bool = True
 
@@ -54,6 +56,16 @@ class LoyaltySettings(_Strict):
         if unknown:
             raise ValueError(f"unknown order status {unknown[0]!r} (one of {', '.join(ORDER_STATUSES)})")
         return names
+
+    @field_validator("tier_evaluation_days")
+    @classmethod
+    def _month_days(cls, days: list[str]) -> list[str]:
+        for day in days:
+            try:
+                dt.date.fromisoformat(f"2000-{day}")  # a leap year, so 02-29 is a day
+            except ValueError:
+                raise ValueError(f"tier evaluation day {day!r} is not MM-DD") from None
+        return days
 
     @field_validator("channel_multipliers")
     @classmethod
@@ -87,6 +99,10 @@ class LoyaltySettings(_Strict):
     def expires_on(self, paid_on: dt.date) -> dt.date | None:
         """The last day a lot earned on `paid_on` can be used: 31 December of the following year, or never."""
         return None if self.expiry == "never" else dt.date(paid_on.year + 1, 12, 31)
+
+    def is_evaluation_day(self, day: dt.date) -> bool:
+        """Whether downgrades apply on `day` (one of `tier_evaluation_days`)."""
+        return f"{day:%m-%d}" in self.tier_evaluation_days
 
     def release_on(self, paid_on: dt.date) -> dt.date:
         """The first day an order's points are available: the day its return window has closed."""

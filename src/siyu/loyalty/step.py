@@ -1,6 +1,8 @@
 """The `loyalty` step of `siyu run`: after OneID, carry this warehouse's identity merges into the ledger, post
-what every identified buyer's orders earn, release what is due and expire what is past. Data crosses from the
-warehouse as Arrow; the ledger is written only through siyu.loyalty. Running it again posts nothing new.
+what every identified buyer's orders earn, release what is due, expire what is past, evaluate tiers, and write
+`loyalty_facts` back to the warehouse (siyu.loyalty.export) for the segment, tag and metrics steps after it.
+Data crosses from the warehouse as Arrow; the ledger is written only through siyu.loyalty. Running it again posts
+nothing new.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ import datetime as dt
 import zoneinfo
 from pathlib import Path
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from siyu.config.settings import Settings
 from siyu.domain.orders import paid_sql
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal_list
-from siyu.loyalty import coupons, earning, lots, merges
+from siyu.loyalty import coupons, earning, lots, merges, tiers
+from siyu.loyalty.export import ensure_facts, export_facts
+from siyu.loyalty.orders import rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, loyalty_settings
 from siyu.store import open_store, store_url
 
@@ -53,6 +58,7 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
     """Merges, then orders, then releases and expiry; returns (orders read, postings made, detail). A brand
     without a `[loyalty]` table in siyu.toml runs no member programme: nothing is read or written."""
     if "loyalty" not in settings.sections:
+        ensure_facts(engine)
         return 0, 0, "no [loyalty] table in siyu.toml: no member programme"
     rules = loyalty_settings(settings)
     as_of = as_of or dt.datetime.now(zoneinfo.ZoneInfo(settings.brand.timezone)).date()
@@ -68,10 +74,22 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
                 merges.flag_split(store, e["other_id"], str(e["run_id"]))
         orders = engine.query(orders_sql(rules))
         result = earning.sync(store, orders, rules, as_of)
+        tiered = evaluate_tiers(store, orders, rules, as_of)
         expired = lots.expire(store, as_of)
         coupons.expire(store)
+        export_facts(engine, store, as_of, dt.datetime.now(dt.UTC))
     finally:
         store.dispose()
     posted = sum(result.postings.values()) + expired + merged
     detail = ", ".join(f"{k} {v:,}" for k, v in sorted(result.postings.items())) or "nothing new"
-    return orders.num_rows, posted, f"{detail}; merges {merged}, expiries {expired}"
+    return orders.num_rows, posted, f"{detail}; merges {merged}, expiries {expired}, tier changes {tiered}"
+
+
+def evaluate_tiers(store: sa.Engine, orders: pa.Table, rules: LoyaltySettings, as_of: dt.date) -> int:
+    """Tiers from the rolling spend of the orders just posted: an upgrade at once, a downgrade only on an
+    evaluation day after the grace period. After earning, so the order that lifts a member earns at the tier
+    they held when placing it. Returns the members whose tier changed (none without `[loyalty] tiers`)."""
+    if not rules.tiers:
+        return 0
+    spend = tiers.rolling_spend(rows_from_arrow(orders), as_of, rules.tier_window_days)
+    return len(tiers.evaluate(store, spend, rules, as_of, evaluation_day=rules.is_evaluation_day(as_of)))

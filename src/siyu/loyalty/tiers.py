@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.domain.orders import is_purchase
@@ -22,6 +22,19 @@ def current_tier(conn: Connection, person_id: str) -> str | None:
     """The member's tier now (None before any evaluation placed them)."""
     return conn.execute(select(tier_history.c.tier).where(tier_history.c.person_id == person_id)
                         .order_by(tier_history.c.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def current_tiers(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]:
+    """The tier now of each of these members that has one (one query per few thousand members)."""
+    persons = sorted(set(person_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i:i + 5_000]
+        latest = (select(func.max(tier_history.c.id)).where(tier_history.c.person_id.in_(chunk))
+                  .group_by(tier_history.c.person_id))
+        out.update({r.person_id: r.tier for r in conn.execute(
+            select(tier_history.c.person_id, tier_history.c.tier).where(tier_history.c.id.in_(latest))).all()})
+    return out
 
 
 def rolling_spend(orders: Iterable[OrderRow], as_of: dt.date, window_days: int) -> dict[str, int]:
@@ -42,15 +55,21 @@ def target_tier(rules: LoyaltySettings, spend_fen: int) -> str | None:
 
 def evaluate(engine: Engine, spend: Mapping[str, int], rules: LoyaltySettings, as_of: dt.date, *,
              evaluation_day: bool, at: dt.datetime | None = None) -> dict[str, str]:
-    """Apply the tier rules to each member's rolling spend; returns the members whose tier changed → new tier."""
+    """Apply the tier rules to each member's rolling spend (a member holding a tier but absent from `spend` spent
+    nothing); returns the members whose tier changed → new tier. One read of every member's latest tier, one
+    multi-row insert of the changes."""
     at = at or now()
     rank = {t.name: i for i, t in enumerate(rules.tiers)}
     changed: dict[str, str] = {}
+    rows: list[dict[str, object]] = []
     with write(engine) as conn:
-        for person_id in sorted(spend):
-            last = conn.execute(select(tier_history).where(tier_history.c.person_id == person_id)
-                                .order_by(tier_history.c.id.desc()).limit(1)).one_or_none()
-            target = target_tier(rules, spend[person_id])
+        latest = select(func.max(tier_history.c.id)).group_by(tier_history.c.person_id)
+        held = {r.person_id: r for r in conn.execute(
+            select(tier_history.c.person_id, tier_history.c.tier, tier_history.c.since)
+            .where(tier_history.c.id.in_(latest))).all()}
+        for person_id in sorted(set(spend) | set(held)):
+            last, fen = held.get(person_id), spend.get(person_id, 0)
+            target = target_tier(rules, fen)
             now_rank = rank.get(last.tier, -1) if last else -1
             new_rank = rank.get(target, -1) if target else -1
             if new_rank > now_rank and target:
@@ -61,7 +80,9 @@ def evaluate(engine: Engine, spend: Mapping[str, int], rules: LoyaltySettings, a
             else:
                 continue
             tier = target or "none"
-            conn.execute(tier_history.insert().values(person_id=person_id, tier=tier, since=as_of,
-                                                      spend_fen=spend[person_id], reason=reason, decided_at=at))
+            rows.append({"person_id": person_id, "tier": tier, "since": as_of, "spend_fen": fen, "reason": reason,
+                         "decided_at": at})
             changed[person_id] = tier
+        if rows:
+            conn.execute(tier_history.insert(), rows)
     return changed

@@ -13,19 +13,19 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, utc, write
+from siyu.loyalty.db import lock_persons, now, utc, within
 from siyu.loyalty.tables import PERSON, account, entry, posting
 
 KIND = {"principal": "sv_principal", "gift": "sv_gift"}
 
 
-def topup(engine: Engine, person_id: str, principal_fen: int, gift_fen: int, key: str, *,
+def topup(engine: Engine | Connection, person_id: str, principal_fen: int, gift_fen: int, key: str, *,
           at: dt.datetime | None = None, source: ledger.Source | None = None) -> ledger.Posting:
     """Credit a paid top-up and its bonus; idempotent by `key`."""
     if principal_fen <= 0 or gift_fen < 0:
         raise ledger.UserError(f"a top-up needs principal > 0 and gift ≥ 0 fen, not {principal_fen} and {gift_fen}")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         return ledger.post(conn, key, "topup", [
             ledger.person(person_id, "sv_principal", principal_fen), ledger.system("sv_cash", -principal_fen),
@@ -33,14 +33,15 @@ def topup(engine: Engine, person_id: str, principal_fen: int, gift_fen: int, key
             at=at, person_id=person_id, source=source)
 
 
-def spend(engine: Engine, person_id: str, amount_fen: int, key: str, *, order: Sequence[str] = ("principal", "gift"),
-          at: dt.datetime | None = None, source: ledger.Source | None = None) -> ledger.Posting:
+def spend(engine: Engine | Connection, person_id: str, amount_fen: int, key: str, *,
+          order: Sequence[str] = ("principal", "gift"), at: dt.datetime | None = None,
+          source: ledger.Source | None = None) -> ledger.Posting:
     """Pay `amount_fen` from stored value, taking principal and gift in `order`; refused when the member holds
     less. Idempotent by `key`."""
     if amount_fen <= 0:
         raise ledger.UserError(f"an amount to spend must be positive, not {amount_fen}")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
@@ -57,14 +58,14 @@ def spend(engine: Engine, person_id: str, amount_fen: int, key: str, *, order: S
                            person_id=person_id, source=source)
 
 
-def refund(engine: Engine, person_id: str, principal_fen: int, key: str, *, forfeit_gift: bool = True,
+def refund(engine: Engine | Connection, person_id: str, principal_fen: int, key: str, *, forfeit_gift: bool = True,
            at: dt.datetime | None = None) -> ledger.Posting:
     """Pay back `principal_fen` of unused principal; with `forfeit_gift`, the gift goes in the same proportion
     (rounded down), so refunding all principal forfeits all gift. Idempotent by `key`."""
     if principal_fen <= 0:
         raise ledger.UserError(f"an amount to refund must be positive, not {principal_fen}")
     at = at or now()
-    with write(engine) as conn:
+    with within(engine) as conn:
         lock_persons(conn, [person_id], at)
         if (done := ledger.find(conn, key)) is not None:
             return done
@@ -110,3 +111,14 @@ def holders(conn: Connection) -> int:
     """Members who ever topped up (the numerator of the stored-value rate)."""
     return int(conn.execute(select(func.count(func.distinct(posting.c.person_id)))
                             .where(posting.c.type == "topup")).scalar_one())
+
+
+def holdings(conn: Connection) -> dict[str, tuple[dt.datetime, int]]:
+    """Every member who ever topped up → (first top-up, the stored value in fen they hold now)."""
+    first = dict(conn.execute(select(posting.c.person_id, func.min(posting.c.posted_at))
+                              .where(posting.c.type == "topup").group_by(posting.c.person_id)).all())
+    held = dict(conn.execute(
+        select(account.c.owner, func.sum(entry.c.amount)).join(entry, entry.c.account_id == account.c.id)
+        .where(account.c.owner_type == PERSON, account.c.kind.in_(list(KIND.values())))
+        .group_by(account.c.owner)).all())
+    return {p: (utc(at), int(held.get(p, 0))) for p, at in first.items()}

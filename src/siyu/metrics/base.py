@@ -108,11 +108,22 @@ def _friends_sql(days: int, stop: dt.date) -> str:
     """
 
 
-def _topups_sql() -> str:
-    return f"""
+def _topups_sql(ledger: bool) -> str:
+    """Each holder's first top-up: in the channels' stored-value exports, or (`ledger`) in the member ledger's
+    top-ups that the loyalty step wrote to `loyalty_facts`, whichever came first."""
+    exported = f"""
         SELECT {person('v.channel', 'v.channel_uid')} AS person_id, min(v.txn_at) AS first_topup_at
         FROM stored_value AS v {pm_join('v.channel', 'v.channel_uid')}
         WHERE v.kind = 'topup' AND v.channel_uid IS NOT NULL GROUP BY 1
+    """
+    if not ledger:
+        return exported
+    return f"""
+        SELECT person_id, min(first_topup_at) AS first_topup_at FROM (
+            {exported}
+            UNION ALL
+            SELECT person_id, since FROM loyalty_facts WHERE kind = 'stored_value' AND since IS NOT NULL
+        ) AS t GROUP BY person_id
     """
 
 
@@ -166,7 +177,8 @@ def build_base(engine: Engine, cfg: MetricsConfig) -> Base:
     for name, sql in steps:
         engine.create_temp_table_as(name, sql)
     engine.insert_select("mx_spells", add_source_spells_sql())
-    for name, sql in [("mx_active", active_sql(cfg.settings.activity_days)), ("mx_topups", _topups_sql()),
+    topups = _topups_sql(engine.table_exists("loyalty_facts"))
+    for name, sql in [("mx_active", active_sql(cfg.settings.activity_days)), ("mx_topups", topups),
                       ("mx_active_spells", active_spells_sql()), ("mx_holder_spells", holder_spells_sql()),
                       ("mx_chat", chat_sql()), ("mx_replies", replies_sql()), ("mx_script", script_sql()),
                       ("mx_core", CORE_EMPTY), ("mx_buy_days", buy_days_sql(False)),

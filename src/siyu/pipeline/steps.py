@@ -79,13 +79,13 @@ def _segments(ctx: StepContext) -> StepResult:
 STEPS: list[Step] = [
     Step("normalise", "raw channel rows → one clean row per order, identity, contact, message …", _normalise),
     Step("identity", "channel identities → persons (OneID): hard keys, Splink, stable ids", _layer(run_identity)),
+    Step("loyalty", "identified buyers' orders → the points ledger; loyalty_facts back", _layer(run_loyalty)),
     Step("clv", "BG/NBD / Pareto/NBD + Gamma-Gamma: P(alive), expected orders, predicted value", _layer(run_clv),
          outputs=("clv_score", "clv_model")),
     Step("profile", "one row per person: orders, spend, channels, preferences, private domain", _layer(run_profile)),
     Step("tags", "built-in and user tags, with their history", _layer(run_tags)),
     Step("segments", "saved segments' members snapshotted for this run", _segments, own_transaction=True),
     Step("metrics", "private-domain metrics by day/week/month, funnel, health", _layer(run_metrics)),
-    Step("loyalty", "identified buyers' orders → the points ledger in the operational store", _layer(run_loyalty)),
 ]
 
 

@@ -25,6 +25,7 @@ class Sources:
     orders: str = "person_orders"
     groups: str = "person_groups"
     friends: str = "person_friends"
+    loyalty: str = "loyalty_facts"  # written by the loyalty step from the member ledger
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ HELPERS: dict[str, Helper] = {
     "in_group": Helper({"group": str, "type": str, "ever": bool}, ("group",), doc="in_group('白领群')"),
     "friend_of": Helper({"staff": str, "ever": bool}, ("staff",), doc="friend_of(staff := 'S001')"),
     "has_tag": Helper({"tag": str}, ("tag",), many=True, doc="has_tag('sleeping')"),
+    "points_expiring": Helper({"within_days": int, "at_least": int}, ("within_days",),
+                              doc="points_expiring(30, at_least := 100): ledger points whose lots expire soon"),
+    "coupon_expiring": Helper({"within_days": int}, ("within_days",),
+                              doc="coupon_expiring(3): a ledger coupon still valid whose last day is near"),
 }
 
 
@@ -93,6 +98,22 @@ def _has_tag(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
     return f"EXISTS (SELECT 1 FROM {src.tags} AS t WHERE t.person_key = p.person_key AND t.tag IN ({tags}))"
 
 
+def _soon(kind: str, args: dict[str, list[Value]], src: Sources, as_of: dt.date, days: int, least: int) -> str:
+    until = as_of + dt.timedelta(days=int(args.get("within_days", [days])[0]))
+    return (f"(SELECT coalesce(sum(l.amount), 0) FROM {src.loyalty} AS l WHERE l.person_id = p.person_id "
+            f"AND l.kind = {literal(kind)} AND l.expires_on BETWEEN {literal(as_of)} AND {literal(until)}) "
+            f">= {literal(max(int(args.get('at_least', [least])[0]), 1))}")
+
+
+def _points_expiring(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
+    return _soon("points", args, src, as_of, 30, 1)
+
+
+def _coupon_expiring(args: dict[str, list[Value]], src: Sources, as_of: dt.date) -> str:
+    return _soon("coupon", args, src, as_of, 3, 1)
+
+
 RENDER: dict[str, Callable[[dict[str, list[Value]], Sources, dt.date], str]] = {
     "bought": _bought, "in_group": _in_group, "friend_of": _friend_of, "has_tag": _has_tag,
+    "points_expiring": _points_expiring, "coupon_expiring": _coupon_expiring,
 }

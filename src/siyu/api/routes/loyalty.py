@@ -9,17 +9,22 @@ redeems only for their own or their store's customers; anyone else is 404, as in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from siyu.api.context import ServiceConfig
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, scope_of, user_of
 from siyu.auth import audit
 from siyu.loyalty import coupons, ledger, lots, requests, wallet
+from siyu.loyalty.db import LedgerBusy, write
 from siyu.loyalty.rules import loyalty_settings
 from siyu.persons import visible
 
@@ -37,6 +42,7 @@ Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$"
 OrderId = Annotated[str, Field(min_length=1, max_length=128, examples=["SO20260601001"])]
 MONEY_KINDS = frozenset(wallet.KIND.values())
 KEY_PREFIX = "api:"  # ledger keys of API writes (the CLI's are cli:…)
+WRITE_PATIENCE_S = 8.0  # how long a write waits for SQLite's lock before answering 503
 
 
 def fen(money: str) -> int:
@@ -107,10 +113,29 @@ def member(request: Request, person_id: str) -> ServiceConfig:
     return cfg
 
 
-def claimed(cfg: ServiceConfig, key: str, operation: str, subject: str, body: BaseModel) -> str:
+@contextmanager
+def ledger_write(cfg: ServiceConfig) -> Iterator[Connection]:
+    """The request's one write transaction: key claim, posting and audit row commit together or not at all.
+    A store kept locked by other writers past WRITE_PATIENCE_S is 503 with Retry-After, never 500."""
+    try:
+        with write(cfg.store, patience_s=WRITE_PATIENCE_S) as conn:
+            yield conn
+    except LedgerBusy:
+        raise busy() from None
+    except OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise busy() from None
+        raise
+
+
+def busy() -> HTTPException:
+    return HTTPException(503, "the ledger is busy with other writes; try again", headers={"Retry-After": "1"})
+
+
+def claimed(conn: Connection, key: str, operation: str, subject: str, body: BaseModel) -> str:
     """The ledger key for the caller's key, bound to this request (409 when it was used for another)."""
     try:
-        requests.claim(cfg.store, KEY_PREFIX + key, requests.fingerprint(operation, subject, body.model_dump()))
+        requests.claim(conn, KEY_PREFIX + key, requests.fingerprint(operation, subject, body.model_dump()))
     except requests.KeyReused as exc:
         raise HTTPException(409, str(exc)) from None
     return KEY_PREFIX + key
@@ -134,11 +159,15 @@ def coupon_json(c: coupons.Coupon) -> dict[str, Any]:
             "valid_until": c.valid_until.isoformat(), "status": c.status, "order_id": c.order_id}
 
 
-def posted(request: Request, response: Response, p: ledger.Posting, action: str, target: str,
-           reason: str | None = None) -> dict[str, Any]:
-    """Audit a new posting (a replay was audited the first time) and answer it."""
+def audited(conn: Connection, request: Request, p: ledger.Posting, action: str, target: str,
+            reason: str | None = None) -> ledger.Posting:
+    """Audit a new posting in its own transaction (a replay was audited the first time)."""
     if p.created:
-        audit.record(config(request).store, user_of(request), action, f"{target} (posting {p.id})", reason or "")
+        audit.record(conn, user_of(request), action, f"{target} (posting {p.id})", reason or "")
+    return p
+
+
+def posted(response: Response, p: ledger.Posting) -> dict[str, Any]:
     return answer(response, p.created, posting_json(p))
 
 
@@ -209,13 +238,15 @@ def redeem(request: Request, response: Response, person_id: PersonId, body: Rede
            idempotency_key: IdempotencyKey) -> dict[str, Any]:
     """Spend points, earliest-expiring lots first; 409 when the member holds fewer."""
     cfg = member(request, person_id)
-    key = claimed(cfg, idempotency_key, "redeem", person_id, body)
-    try:
-        p = lots.redeem(cfg.store, person_id, body.points, key, reason=body.reason,
-                        source=source(body.channel, body.order_id))
-    except ledger.InsufficientBalance as exc:
-        raise overdraw(exc) from None
-    return posted(request, response, p, "points.redeem", f"{person_id} -{body.points}", body.reason)
+    with ledger_write(cfg) as conn:
+        key = claimed(conn, idempotency_key, "redeem", person_id, body)
+        try:
+            p = lots.redeem(conn, person_id, body.points, key, reason=body.reason,
+                            source=source(body.channel, body.order_id))
+        except ledger.InsufficientBalance as exc:
+            raise overdraw(exc) from None
+        audited(conn, request, p, "points.redeem", f"{person_id} -{body.points}", body.reason)
+    return posted(response, p)
 
 
 @router.post("/persons/{person_id}/adjust", status_code=201, **guarded("loyalty:write"))
@@ -225,12 +256,14 @@ def adjust(request: Request, response: Response, person_id: PersonId, body: Adju
     if body.points == 0:
         raise HTTPException(422, "an adjustment of 0 points posts nothing")
     cfg = member(request, person_id)
-    key = claimed(cfg, idempotency_key, "adjust", person_id, body)
-    try:
-        p = lots.adjust(cfg.store, person_id, body.points, body.reason, key, expires_on=body.expires_on)
-    except ledger.InsufficientBalance as exc:
-        raise overdraw(exc) from None
-    return posted(request, response, p, "points.adjust", f"{person_id} {body.points:+}", body.reason)
+    with ledger_write(cfg) as conn:
+        key = claimed(conn, idempotency_key, "adjust", person_id, body)
+        try:
+            p = lots.adjust(conn, person_id, body.points, body.reason, key, expires_on=body.expires_on)
+        except ledger.InsufficientBalance as exc:
+            raise overdraw(exc) from None
+        audited(conn, request, p, "points.adjust", f"{person_id} {body.points:+}", body.reason)
+    return posted(response, p)
 
 
 @router.post("/persons/{person_id}/wallet/topup", status_code=201, **guarded("loyalty:write"))
@@ -240,9 +273,11 @@ def topup(request: Request, response: Response, person_id: PersonId, body: TopUp
     if fen(body.principal) <= 0:
         raise HTTPException(422, "a top-up needs a principal above 0")
     cfg = member(request, person_id)
-    key = claimed(cfg, idempotency_key, "topup", person_id, body)
-    p = wallet.topup(cfg.store, person_id, fen(body.principal), fen(body.gift), key)
-    return posted(request, response, p, "wallet.topup", f"{person_id} +{body.principal}+{body.gift}")
+    with ledger_write(cfg) as conn:
+        key = claimed(conn, idempotency_key, "topup", person_id, body)
+        p = wallet.topup(conn, person_id, fen(body.principal), fen(body.gift), key)
+        audited(conn, request, p, "wallet.topup", f"{person_id} +{body.principal}+{body.gift}")
+    return posted(response, p)
 
 
 @router.post("/persons/{person_id}/wallet/spend", status_code=201, **guarded("loyalty:write"))
@@ -252,14 +287,16 @@ def spend(request: Request, response: Response, person_id: PersonId, body: Spend
     if fen(body.amount) <= 0:
         raise HTTPException(422, "an amount to spend must be above 0")
     cfg = member(request, person_id)
-    key = claimed(cfg, idempotency_key, "spend", person_id, body)
     order = loyalty_settings(cfg.settings).stored_value_order
-    try:
-        p = wallet.spend(cfg.store, person_id, fen(body.amount), key, order=order,
-                         source=source(body.channel, body.order_id))
-    except ledger.InsufficientBalance as exc:
-        raise overdraw(exc) from None
-    return posted(request, response, p, "wallet.spend", f"{person_id} -{body.amount}")
+    with ledger_write(cfg) as conn:
+        key = claimed(conn, idempotency_key, "spend", person_id, body)
+        try:
+            p = wallet.spend(conn, person_id, fen(body.amount), key, order=order,
+                             source=source(body.channel, body.order_id))
+        except ledger.InsufficientBalance as exc:
+            raise overdraw(exc) from None
+        audited(conn, request, p, "wallet.spend", f"{person_id} -{body.amount}")
+    return posted(response, p)
 
 
 @router.post("/persons/{person_id}/wallet/refund", status_code=201, **guarded("loyalty:write"))
@@ -270,13 +307,15 @@ def refund(request: Request, response: Response, person_id: PersonId, body: Refu
     if fen(body.principal) <= 0:
         raise HTTPException(422, "an amount to refund must be above 0")
     cfg = member(request, person_id)
-    key = claimed(cfg, idempotency_key, "refund", person_id, body)
     forfeit = loyalty_settings(cfg.settings).forfeit_gift_on_refund
-    try:
-        p = wallet.refund(cfg.store, person_id, fen(body.principal), key, forfeit_gift=forfeit)
-    except ledger.InsufficientBalance as exc:
-        raise overdraw(exc) from None
-    return posted(request, response, p, "wallet.refund", f"{person_id} -{body.principal}", body.reason)
+    with ledger_write(cfg) as conn:
+        key = claimed(conn, idempotency_key, "refund", person_id, body)
+        try:
+            p = wallet.refund(conn, person_id, fen(body.principal), key, forfeit_gift=forfeit)
+        except ledger.InsufficientBalance as exc:
+            raise overdraw(exc) from None
+        audited(conn, request, p, "wallet.refund", f"{person_id} -{body.principal}", body.reason)
+    return posted(response, p)
 
 
 @router.post("/persons/{person_id}/coupons", status_code=201, **guarded("loyalty:write"))
@@ -286,12 +325,12 @@ def issue_coupon(request: Request, response: Response, person_id: PersonId, body
     if fen(body.value) <= 0:
         raise HTTPException(422, "a coupon's value must be above 0")
     cfg = member(request, person_id)
-    key = claimed(cfg, idempotency_key, "coupon-issue", person_id, body)
-    with cfg.store.connect() as conn:
+    with ledger_write(cfg) as conn:
+        key = claimed(conn, idempotency_key, "coupon-issue", person_id, body)
         before = coupons.find(conn, key) is None
-    c = coupons.issue(cfg.store, person_id, fen(body.value), body.valid_days, key)
-    if before:
-        audit.record(cfg.store, user_of(request), "coupon.issue", f"{person_id} coupon {c.id} {body.value}")
+        c = coupons.issue(conn, person_id, fen(body.value), body.valid_days, key)
+        if before:
+            audit.record(conn, user_of(request), "coupon.issue", f"{person_id} coupon {c.id} {body.value}")
     return answer(response, before, coupon_json(c))
 
 
@@ -301,17 +340,17 @@ def redeem_coupon(request: Request, response: Response, person_id: PersonId,
                   idempotency_key: IdempotencyKey) -> dict[str, Any]:
     """Use the member's coupon on an order; 409 when it is used or expired, 404 when it is not theirs."""
     cfg = member(request, person_id)
-    with cfg.store.connect() as conn:
+    with ledger_write(cfg) as conn:
         found = coupons.get(conn, coupon_id)
-    if found is None or found.person_id != person_id:
-        raise HTTPException(404, "no such coupon for this person")
-    claimed(cfg, idempotency_key, "coupon-redeem", f"{person_id}/{coupon_id}", body)
-    try:
-        c = coupons.redeem(cfg.store, coupon_id, body.channel, body.order_id)
-    except ledger.UserError as exc:
-        raise HTTPException(409, str(exc).splitlines()[0]) from None
-    created = found.status == "issued"
-    if created:
-        audit.record(cfg.store, user_of(request), "coupon.redeem",
-                     f"{person_id} coupon {coupon_id} on {body.channel}:{body.order_id}")
+        if found is None or found.person_id != person_id:
+            raise HTTPException(404, "no such coupon for this person")
+        claimed(conn, idempotency_key, "coupon-redeem", f"{person_id}/{coupon_id}", body)
+        try:
+            c = coupons.redeem(conn, coupon_id, body.channel, body.order_id)
+        except ledger.UserError as exc:
+            raise HTTPException(409, str(exc).splitlines()[0]) from None
+        created = found.status == "issued"
+        if created:
+            audit.record(conn, user_of(request), "coupon.redeem",
+                         f"{person_id} coupon {coupon_id} on {body.channel}:{body.order_id}")
     return answer(response, created, coupon_json(c))
