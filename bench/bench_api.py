@@ -70,7 +70,7 @@ def floor(path: Path, ids: list[str], phones: list[str], per_kind: int) -> dict[
     from siyu.persons import Query, person_360, search
     from siyu.persons.scope import Scope
     from siyu.segment.language import segment_sql
-    from siyu.segment.tables import vocabulary
+    from siyu.segment.vocabulary import vocabulary
 
     serving = Serving(path)
     out: dict[str, list[float]] = {}

@@ -176,6 +176,38 @@ def test_a_step_without_results_makes_the_run_partial_and_the_rest_still_run(tmp
     assert status.returncode == 0 and "partial" in status.stdout and "one order" in status.stdout
 
 
+def test_strangers_with_nothing_to_learn_are_linked_by_keys_alone_and_the_run_goes_on(tmp_path: Path) -> None:
+    """40 strangers share nothing Splink's EM sessions block on, so no model can be estimated: identity falls
+    back to the hard-key links, says so in one line and on the run, and every later step still runs."""
+    export = _one_order_each(tmp_path)
+    store = tmp_path / "store.csv"  # two member cards with one phone: a hard-key link the fallback must keep
+    head = ("单据号,会员卡号,会员手机,会员姓名,性别,生日,门店编号,导购编号,销售时间,实收金额,折扣金额,单据类型,"
+            "商品编码,商品名称,数量,单价")
+    sale = ("XS{i},880000000000{i},17863695651,王瑞雪,女,,MD0001,DG0001,2024-03-0{i} 10:00:00,49.00,0.00,销售,"
+            "SKU1,袜子,1,49.00")
+    store.write_text("\n".join([head, sale.format(i=1), sale.format(i=2)]) + "\n", encoding="utf-8")
+    for source, path in (("tmall", export), ("store", store)):
+        assert siyu("import", "-s", source, str(path), "-w", "w.duckdb", cwd=tmp_path).returncode == 0
+    run = siyu("run", "-w", "w.duckdb", cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr  # partial for CLV only (one order)
+    notes = [x for x in run.stdout.splitlines() if x.startswith("note:")]
+    assert len(notes) == 1 and "identity: deterministic key links only" in notes[0], notes
+    assert "these 42 records" in notes[0]
+    assert notes[0].endswith("or more records")  # one line, not wrapped
+    log = dict(content(tmp_path / "w.duckdb", "run_log", "step, status"))
+    assert log == {**dict.fromkeys(STEPS, "ok"), "clv": "unavailable"}
+    (reason,) = content(tmp_path / "w.duckdb", "pipeline_run", "reason")
+    assert "identity: deterministic key links only" in str(reason[0])
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        persons = con.sql("SELECT count(DISTINCT person_id), count(*) FROM person_map").fetchall()[0]
+        assert persons == (41, 42)  # 40 strangers and the two cards of one phone
+        assert con.sql("SELECT count(*) FROM person_profile").fetchall()[0][0] == 41
+        saved = con.sql("SELECT * FROM information_schema.tables WHERE table_name = 'identity_model'").fetchall()
+        assert not saved  # no model was learnt, none saved: the next run tries again
+    status = siyu("status", "-w", "w.duckdb", cwd=tmp_path)
+    assert status.returncode == 0 and "deterministic key links only" in status.stdout
+
+
 def test_a_stored_segment_that_fails_when_run_is_skipped_and_the_run_goes_on(tmp_path: Path) -> None:
     """The segment step pre-runs each saved segment; one failing in the engine must not abort the step's work
     (a failed statement would abort an enclosing DuckDB transaction) nor stop the steps after it."""

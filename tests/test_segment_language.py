@@ -14,7 +14,7 @@ from siyu.profile import run_profile
 from siyu.segment import SegmentError, run_tags
 from siyu.segment.language import Vocabulary, compile_predicate
 from siyu.segment.store import count
-from siyu.segment.tables import vocabulary
+from siyu.segment.vocabulary import vocabulary
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from siyu.profile import run_profile
 from siyu.profile.facts import INPUTS
 from siyu.segment import run_segments, run_tags, segment_sql
 from siyu.segment.store import save_segment
-from siyu.segment.tables import vocabulary
+from siyu.segment.vocabulary import vocabulary
 
 EXPRESSIONS = [
     "orders >= 2 and preferred_material = '冰丝'",

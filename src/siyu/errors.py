@@ -32,3 +32,9 @@ class Interrupted(SiyuError):
 class NoResult(SiyuError):
     """A step cannot produce its results from the data there is (no CLV model can be fitted when every customer
     has one order): the run records why, skips what needs them and carries on with the rest."""
+
+
+class Degraded(UserWarning):
+    """A step produced its results a lesser way and says how (identity with key links only, when Splink finds
+    nothing to learn in a tiny warehouse). Issued as a warning so any layer can raise it without changing what
+    it returns: the runner records it in the run log and on the run, and `siyu run` and `siyu status` print it."""

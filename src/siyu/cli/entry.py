@@ -17,7 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["--debug"]:  # handled here, not as a typer option: parsing one costs every command 0.08 s
         os.environ["SIYU_DEBUG"] = "1"
         args = args[1:]
-    from siyu.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, debugging, say_error
+    from siyu.cli.quick import answer
+
+    status = answer(args)  # `version` and `segment count` without typer and rich (siyu.cli.quick)
+    if status is not None:
+        sys.exit(status)
+    from siyu.cli.outcome import EXIT_INTERNAL, EXIT_INTERRUPTED, debugging, say_error
     from siyu.errors import SiyuError
 
     try:

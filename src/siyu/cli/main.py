@@ -60,6 +60,8 @@ def run(
         for o in report.outcomes:
             table.add_row(o.step, f"{o.rows_in:,}", f"{o.rows_out:,}", f"{o.seconds:.2f}", o.status, o.message)
         console.print(table)
+    for note in report.notes:  # a step that got its results a lesser way (siyu.errors.Degraded)
+        console.print(f"note: {note}", style="yellow", soft_wrap=True)
     if report.partial:
         missing = ", ".join(o.step for o in report.outcomes if o.status == "unavailable")
         console.print(f"partial run: {missing} could not produce results (see detail); the other steps did",
@@ -93,6 +95,8 @@ def status(warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: Eng
     console.print(runs)
     if last.status == "partial":
         console.print(f"the last run was partial: {last.reason}", style="yellow")
+    elif last.status == "ok" and last.reason:
+        console.print(f"note: {last.reason}", style="yellow", soft_wrap=True)
 
 
 @app.command()

@@ -18,10 +18,9 @@ def count(
     warehouse: WarehouseOpt = None, config: ConfigOpt = None, engine: EngineOpt = None,
 ) -> None:
     """How many persons match an expression."""
-    from siyu.segment.store import count as count_members
+    from siyu.cli.quick import count_now  # `siyu segment count` is usually answered there, before typer loads
 
-    with reading(warehouse, config, engine) as (eng, _):
-        console.print(f"{count_members(eng, expression):,}")
+    console.print(f"{count_now(expression, warehouse, config, engine):,}")
 
 
 def save(

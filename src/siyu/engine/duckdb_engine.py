@@ -6,13 +6,16 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from siyu.engine.base import BATCH_ROWS, BatchFn, Engine, EngineError, Params
 from siyu.engine.quote import literal
 from siyu.engine.warehouse_file import check_file
+
+if TYPE_CHECKING:  # loaded where Arrow data is made: `siyu segment count` answers without it (issue 18 §7)
+    import pyarrow as pa
 
 _ids = itertools.count()
 NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
@@ -26,6 +29,20 @@ def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
     table: pa.Table = fetch()
     return table
+
+
+_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+            "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+
+def _kind(sql_type: str) -> str:
+    """A DuckDB column type as Engine.column_kinds names it (the same reading as Arrow's type tests)."""
+    base = sql_type.split("(")[0].strip().upper()
+    if base == "BOOLEAN":
+        return "boolean"
+    if base == "VARCHAR":
+        return "text"
+    return "number" if base in _NUMBERS else "other"
 
 
 class DuckDBEngine(Engine):
@@ -79,7 +96,11 @@ class DuckDBEngine(Engine):
     def query(self, sql: str, params: Params = None) -> pa.Table:
         try:
             relation = self.con.sql(sql, params=dict(params)) if params else self.con.sql(sql)
-            return _to_arrow(relation) if relation is not None else pa.table({})
+            if relation is None:
+                import pyarrow as pa
+
+                return pa.table({})
+            return _to_arrow(relation)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
@@ -88,6 +109,11 @@ class DuckDBEngine(Engine):
             raise
         except duckdb.Error as exc:
             raise EngineError("query", sql, exc) from exc
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """Fetched as a Python value, not through Arrow."""
+        rows = self._run("query", sql, params)
+        return rows[0][0] if rows and rows[0] else None
 
     def create_table_as(self, name: str, select_sql: str, params: Params = None) -> int:
         self._run(f"building table {name}", f"CREATE OR REPLACE TABLE {name} AS {select_sql}", params)
@@ -124,6 +150,8 @@ class DuckDBEngine(Engine):
                 self._run(f"adding {name}.{field.name}", f"ALTER TABLE {name} ADD COLUMN {field.name} {sql_type}")
 
     def _sql_type(self, arrow_type: pa.DataType) -> str:
+        import pyarrow as pa
+
         view = self._register(pa.table({"x": pa.array([None], type=arrow_type)}))
         try:
             rows = self._run("type probe", f"SELECT typeof(x) FROM {view}")
@@ -133,6 +161,15 @@ class DuckDBEngine(Engine):
 
     def table_schema(self, name: str) -> pa.Schema:
         return self.query(f"SELECT * FROM {name} LIMIT 0").schema
+
+    def column_kinds(self, name: str) -> dict[str, str]:
+        rows = self._run(
+            f"reading the columns of {name}",
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = $name ORDER BY ordinal_position",
+            {"name": name},
+        )
+        return {str(column): _kind(str(sql_type)) for column, sql_type in rows}
 
     def create_temp_table(self, name: str, schema: pa.Schema) -> None:
         view = self._register(schema.empty_table())
@@ -207,6 +244,8 @@ class DuckDBEngine(Engine):
     def map_batches(self, select_sql: str, fn: BatchFn, schema: pa.Schema, target: str) -> int:
         """Streams the SELECT from a second connection (a cursor) while this one writes, so memory stays at a
         few batches; inside a transaction the cursor could not see uncommitted rows, so the input is read whole."""
+        import pyarrow as pa
+
         if self._depth:
             source: pa.RecordBatchReader = self.query(select_sql).to_reader(max_chunksize=BATCH_ROWS)
             cursor = None

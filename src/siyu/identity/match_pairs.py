@@ -10,11 +10,13 @@ that model would score, without re-scoring millions of unchanged ones. Retrain n
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from siyu.engine import Engine
+from siyu.errors import Degraded
 from siyu.identity import match_comparisons, splink_linker
 from siyu.identity.match_features import FEATURES
 from siyu.identity.settings import IdentitySettings
@@ -24,6 +26,7 @@ SNAPSHOT = "identity_snapshot"  # each identity's feature fingerprint at the las
 MODEL_TABLE = "identity_model"
 MODEL_SCHEMA = pa.schema([("run_id", pa.string()), ("at", pa.timestamp("us")), ("model_json", pa.string())])
 PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("probability", pa.float64())])
+KEYS_ONLY = "deterministic key links only"
 
 
 def latest_model(engine: Engine) -> str | None:
@@ -69,14 +72,26 @@ def score(engine: Engine, data: pa.Table, cfg: IdentitySettings, run_id: str) ->
         pairs = _pairs(splink_linker.predict(splink_linker.linker_from_json(data, saved), cfg.match_threshold))
         how = "full run with the saved model"
     else:
-        settings = match_comparisons.splink_settings(cfg.blocking)
-        linker = splink_linker.train(data, settings, cfg.max_pairs_for_u, match_comparisons.TRAINING_BLOCKS,
-                                    match_comparisons.DETERMINISTIC_RULES)
-        _save_model(engine, run_id, splink_linker.model_json(linker))
-        pairs, how = _pairs(splink_linker.predict(linker, cfg.match_threshold)), "model trained on this data"
+        pairs, how = _trained(engine, data, cfg, run_id)
     engine.write_arrow(PAIRS, pairs, mode="replace")
     engine.create_table_as(SNAPSHOT, _fingerprint_sql())
     return pairs, how
+
+
+def _trained(engine: Engine, data: pa.Table, cfg: IdentitySettings, run_id: str) -> tuple[pa.Table, str]:
+    """Pairs from a model trained on this data; none, with a Degraded warning, when there is nothing to learn
+    (a tiny or degenerate warehouse): the run goes on with the key links alone, and no model is saved, so the
+    next run trains again."""
+    settings = match_comparisons.splink_settings(cfg.blocking)
+    try:
+        linker = splink_linker.train(data, settings, cfg.max_pairs_for_u, match_comparisons.TRAINING_BLOCKS,
+                                     match_comparisons.DETERMINISTIC_RULES)
+    except splink_linker.NothingToLearn as exc:
+        how = KEYS_ONLY
+        warnings.warn(Degraded(f"{how}: {exc}"), stacklevel=2)
+        return PAIR_SCHEMA.empty_table(), how
+    _save_model(engine, run_id, splink_linker.model_json(linker))
+    return _pairs(splink_linker.predict(linker, cfg.match_threshold)), "model trained on this data"
 
 
 def _affected(engine: Engine) -> list[str] | None:

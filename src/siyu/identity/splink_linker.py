@@ -32,6 +32,11 @@ MEMORY_LIMIT = "4GB"
 MIN_PAIRS_FOR_U = 1_000
 
 
+class NothingToLearn(UserError):
+    """Every EM session failed (a tiny or degenerate set of identities: no two of them share what a session
+    blocks on), so no model can be estimated. The identity step then links by keys alone (match_pairs)."""
+
+
 def _database() -> splink.DuckDBAPI:
     check_installed()
     return splink.DuckDBAPI(connection=duckdb.connect(config={"memory_limit": MEMORY_LIMIT}))
@@ -77,6 +82,7 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=42,
                                                        min_count_per_level=None, num_chunks=1)
     trained = 0
+    skipped: list[str] = []
     for block in training_blocks:
         before = copy.deepcopy(linker)  # Splink's own copy: same database, independent model
         try:
@@ -85,10 +91,13 @@ def train(data: pa.Table, settings: dict[str, Any], max_pairs_for_u: float,
         except TRAINING_FAILED as exc:  # EM drove a parameter to 0, or found no pairs: keep what
             # the other sessions learnt
             linker = before  # a failed session leaves the model half-changed
-            log.warning("EM blocked on %s skipped: %s", ", ".join(block), str(exc).splitlines()[0])
+            skipped.append(f"EM blocked on {', '.join(block)} skipped: {str(exc).splitlines()[0]}")
     if training_blocks and not trained:
-        raise UserError("Splink could not estimate the model from this data (every EM session failed): "
-                        "add columns that tell people apart, or more records")
+        raise NothingToLearn(f"Splink could not estimate the model from these {n:,} records (all {len(skipped)} "
+                             "EM sessions failed: no two records share what a session compares): add columns "
+                             "that tell people apart, or more records")
+    for reason in skipped:
+        log.warning("%s", reason)
     return linker
 
 

@@ -6,7 +6,9 @@
 
 A step that cannot produce its results (NoResult: no CLV model when every customer has one order) is recorded
 as `unavailable` with the reason, its output tables are dropped, and the steps after it still run: the run is
-`partial`. Any other failure stops the run; the steps before it keep their committed results.
+`partial`. Any other failure stops the run; the steps before it keep their committed results. A step that
+produced its results a lesser way (a `Degraded` warning: identity by key links alone when Splink has nothing
+to learn) is ok; what it said is kept as its outcome's `note`, in its run_log message and in the run's reason.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import datetime as dt
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -23,9 +26,9 @@ import pyarrow as pa
 
 from siyu.config import Settings
 from siyu.engine import Engine
-from siyu.errors import NoResult
+from siyu.errors import Degraded, NoResult
 from siyu.pipeline.interrupts import StepsInterrupted, pause_point
-from siyu.pipeline.steps import Step, StepContext, check_settings, find_steps
+from siyu.pipeline.steps import Step, StepContext, StepResult, check_settings, find_steps
 from siyu.schema import migrate
 from siyu.schema.tables import SYSTEM_TABLES
 
@@ -40,6 +43,7 @@ class StepOutcome:
     seconds: float
     status: str
     message: str = ""
+    note: str = ""  # how the step fell short while still producing its results (a Degraded warning)
 
 
 @dataclass
@@ -62,6 +66,10 @@ class RunReport:
         return "partial" if self.partial else "ok"
 
     @property
+    def notes(self) -> list[str]:
+        return [f"{o.step}: {o.note}" for o in self.outcomes if o.note]
+
+    @property
     def seconds(self) -> float:
         return sum(o.seconds for o in self.outcomes)
 
@@ -76,7 +84,7 @@ def _log(engine: Engine, run_id: str, started: dt.datetime, outcome: StepOutcome
         "run_id": run_id, "step": outcome.step, "engine": engine.name, "started_at": started,
         "finished_at": started + dt.timedelta(seconds=outcome.seconds), "seconds": outcome.seconds,
         "rows_in": outcome.rows_in, "rows_out": outcome.rows_out, "status": outcome.status,
-        "message": outcome.message,
+        "message": "; ".join(m for m in (outcome.message, outcome.note) if m),
     }
     engine.write_arrow("run_log", pa.Table.from_pylist([row], schema=SYSTEM_TABLES["run_log"]))
 
@@ -92,6 +100,20 @@ def _mark(engine: Engine, run_id: str, started: dt.datetime, status: str, reason
         engine.write_arrow("pipeline_run", pa.concat_tables([keep, new]), mode="replace")
 
 
+def _noting(ctx: StepContext, step: Step) -> tuple[StepResult, str]:
+    """Run the step's work; what it said with a Degraded warning comes back as one note, other warnings pass."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", Degraded)
+        result = step.run(ctx)
+    notes = []
+    for w in caught:
+        if issubclass(w.category, Degraded):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result, "; ".join(notes)
+
+
 def _run_step(ctx: StepContext, step: Step) -> StepOutcome:
     """Run one step with its run_log row in one transaction (where the engine can hold a step in one, see
     `Engine.step_transactions`); NoResult → `unavailable`, its outputs dropped."""
@@ -101,15 +123,15 @@ def _run_step(ctx: StepContext, step: Step) -> StepOutcome:
     try:
         if step.own_transaction or not engine.step_transactions:
             pause_point(step.name)
-            result = step.run(ctx)
+            result, note = _noting(ctx, step)
             outcome = StepOutcome(step.name, result.rows_in, result.rows_out, time.perf_counter() - t0, OK,
-                                  result.message)
+                                  result.message, note)
             _log(engine, ctx.run_id, started, outcome)
             return outcome
         with engine.transaction():
-            result = step.run(ctx)
+            result, note = _noting(ctx, step)
             outcome = StepOutcome(step.name, result.rows_in, result.rows_out, time.perf_counter() - t0, OK,
-                                  result.message)
+                                  result.message, note)
             _log(engine, ctx.run_id, started, outcome)
             pause_point(step.name)  # tests kill the process here: the step's writes are not yet committed
         return outcome
@@ -156,8 +178,8 @@ def run_pipeline(
             _log(engine, run_id, _now(), outcome)
             _finish(engine, run_id, run_started, FAILED, f"step {step.name}: {str(exc)[:500]}")
             raise
-    reasons = "; ".join(f"{o.step}: {o.message}" for o in report.outcomes if o.status == UNAVAILABLE)
-    _finish(engine, run_id, run_started, report.status, reasons)
+    reasons = [f"{o.step}: {o.message}" for o in report.outcomes if o.status == UNAVAILABLE]
+    _finish(engine, run_id, run_started, report.status, "; ".join(reasons + report.notes))
     return report
 
 

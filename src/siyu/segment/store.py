@@ -11,15 +11,10 @@ from siyu.engine import Engine, EngineError
 from siyu.errors import UserError
 from siyu.segment.errors import SegmentError, closest
 from siyu.segment.language import Vocabulary, segment_sql
-from siyu.segment.tables import SEGMENT, SEGMENT_SNAPSHOT, ensure_tables, now, vocabulary
+from siyu.segment.tables import SEGMENT, SEGMENT_SNAPSHOT, ensure_tables, now
+from siyu.segment.vocabulary import count, vocabulary
 
 _NAME = re.compile(r"^[\w\-.]{1,64}$")
-
-
-def count(engine: Engine, expression: str) -> int:
-    """How many persons match an expression now."""
-    vocab = vocabulary(engine)
-    return int(engine.scalar(f"SELECT count(*) FROM ({segment_sql(expression, vocab)}) AS s") or 0)
 
 
 def list_segments(engine: Engine) -> list[dict[str, object]]:

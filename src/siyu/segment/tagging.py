@@ -20,7 +20,8 @@ from siyu.profile.tags import BUILTIN_TAGS, builtin_tags_sql, thresholds
 from siyu.segment.errors import SegmentError
 from siyu.segment.helpers import Sources
 from siyu.segment.language import compile_predicate
-from siyu.segment.tables import ensure_tables, vocabulary
+from siyu.segment.tables import ensure_tables
+from siyu.segment.vocabulary import vocabulary
 
 RULE_KEYS = ("name", "description", "predicate")
 

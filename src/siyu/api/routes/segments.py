@@ -21,7 +21,7 @@ from siyu.auth import audit
 from siyu.auth.roles import may
 from siyu.segment.export import member_columns
 from siyu.segment.language import segment_sql
-from siyu.segment.tables import vocabulary
+from siyu.segment.vocabulary import vocabulary
 from siyu.store.tables import export_jobs, saved_segments
 
 router = APIRouter(tags=["segments"])
