@@ -137,7 +137,8 @@ def test_import_started_on_one_worker_is_followed_from_the_other_and_a_retry_add
     result = done["result"]
     assert isinstance(result, dict)
     assert (result["rows_read"], result["rows_loaded"], result["rows_quarantined"]) == (3, 2, 1)
-    assert [(q["row"], q["field"]) for q in result["quarantine"]] == [(4, "订单创建时间")]  # the header, as the operator knows it
+    # the header, as the operator knows it
+    assert [(q["row"], q["field"]) for q in result["quarantine"]] == [(4, "订单创建时间")]
     for answer in from_both(workers, f"/imports/jobs/{job}").values():
         assert answer["status"] == "done" and answer["result"] == result
     again = call(workers, "POST", "/imports", json=body)  # the same request retried: the same job, no new import
