@@ -50,7 +50,8 @@ KINDS = {"run": run_pipeline, "import": run_import}
 
 def main(job_id: str) -> int:
     store = open_store(os.environ[jobs.STORE_ENV], migrate=False)
-    code, result = 1, {}
+    code = 1
+    result: dict[str, Any] = {}
     try:
         args = jobs.mark_running(store, job_id)
         code, result = KINDS[args.pop("kind")](args)
