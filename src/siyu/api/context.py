@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from siyu.api.warehouse import Serving
 from siyu.config.settings import Settings
+from siyu.engine.factory import store_path
 from siyu.store import open_store, store_url
 
 
@@ -28,4 +29,5 @@ def service_config(warehouse: Path, settings: Settings, store: sa.Engine | None 
     files = warehouse.with_name(warehouse.name + ".service")
     files.mkdir(parents=True, exist_ok=True)
     url = str(store.url.render_as_string(hide_password=False)) if store is not None else store_url(settings, warehouse)
-    return ServiceConfig(warehouse, settings, store or open_store(url, migrate), Serving(warehouse), files, url)
+    served = store_path(settings, warehouse)  # the DuckDB file, or a Spark project's lake folder
+    return ServiceConfig(warehouse, settings, store or open_store(url, migrate), Serving(served), files, url)

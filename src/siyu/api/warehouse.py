@@ -3,6 +3,11 @@
 A run never half-shows: requests read the snapshot path in force when they start; when a newer one appears, new
 requests open it and old ones finish on theirs. Before the first publication the warehouse file itself is opened
 read-only.
+
+A Spark project's published lake (a folder of Parquet tables) is served the same way: an in-memory DuckDB with one
+view per table over that publication's files, which are never rewritten (the next publication links new ones
+into a new folder). It has no serving indexes, so lookups read the Parquet files' statistics and matching row
+groups rather than an index.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.engine.duckdb_engine import NO_DOWNLOADS, DuckDBEngine
+from siyu.engine.quote import ident, literal
 from siyu.engine.snapshot import current_snapshot
 from siyu.errors import WarehouseBusy
 
@@ -25,6 +31,17 @@ def serving_path(warehouse: Path) -> Path:
     return current_snapshot(warehouse) or warehouse
 
 
+def lake_connection(lake: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB reading a published Spark lake: one view per table folder, over its Parquet files."""
+    con = duckdb.connect(":memory:", config=NO_DOWNLOADS)
+    for folder in sorted(p for p in lake.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        files = sorted(str(f) for f in folder.rglob("*.parquet") if not f.name.startswith((".", "_")))
+        if files:
+            con.execute(f"CREATE VIEW {ident(folder.name)} AS SELECT * FROM read_parquet("
+                        f"[{', '.join(literal(f) for f in files)}], union_by_name = true)")
+    return con
+
+
 class Reader(DuckDBEngine):
     """A DuckDBEngine over one cursor of a shared read-only connection: one per request, safe across threads."""
 
@@ -32,6 +49,15 @@ class Reader(DuckDBEngine):
         self.path = str(path)
         self.con = cursor
         self._depth = 0
+        self._lake = path.is_dir()
+
+    def tables(self) -> list[str]:
+        """A lake's tables are views over its Parquet files."""
+        if not self._lake:
+            return super().tables()
+        rows = self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                                "ORDER BY 1").fetchall()
+        return [str(r[0]) for r in rows]
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
@@ -59,8 +85,8 @@ class Serving:
         self._link: Path | None = None
 
     def _pin(self, path: Path, key: tuple[str, int, int]) -> Path:
-        if path == self.warehouse or not key[1]:
-            return path  # nothing published: the warehouse itself
+        if path == self.warehouse or not key[1] or path.is_dir():
+            return path  # nothing published: the warehouse itself; a lake's views name its files
         link = path.with_name(f".{path.name}.serving-{key[1]}-{key[2]}{path.suffix}")
         with suppress(FileExistsError):
             os.link(path, link)
@@ -82,8 +108,9 @@ class Serving:
             if self._con is None or key != self._key:
                 pinned = self._pin(path, key)
                 try:
-                    con = duckdb.connect(str(pinned), read_only=True)
-                except duckdb.Error as exc:
+                    con = (lake_connection(pinned.resolve()) if pinned.is_dir()
+                           else duckdb.connect(str(pinned), read_only=True))
+                except (duckdb.Error, OSError) as exc:
                     if pinned != path:
                         self._unpin(pinned)
                     raise WarehouseBusy(f"the warehouse cannot be read now: {str(exc).splitlines()[0]}") from None

@@ -38,10 +38,12 @@ def serve(
     from siyu.api.app import CONFIG_ENV, WAREHOUSE_ENV, create_app
     from siyu.api.context import service_config
     from siyu.api.logs import run_server, run_workers
+    from siyu.engine.factory import store_path
 
     choice = choose(warehouse, config)
-    if not choice.path.exists():
-        raise FileNotFoundError(f"no warehouse at {choice.path}; run `siyu demo` or `siyu import` first")
+    served = store_path(choice.settings, choice.path)  # the DuckDB file, or a Spark project's lake folder
+    if not served.exists():
+        raise FileNotFoundError(f"no warehouse at {served}; run `siyu demo` or `siyu import` first")
     count = workers or os.cpu_count() or 1
     cfg = service_config(choice.path, choice.settings)  # migrates the store once, before any worker starts
     console.print(f"serving {choice.path} on http://{host}:{port} with {count} worker(s) (docs: /docs)")
