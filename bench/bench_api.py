@@ -87,8 +87,10 @@ def floor(path: Path, ids: list[str], phones: list[str], per_kind: int) -> dict[
 
     run("search", lambda e, i: search(e, Query(phone=phones[i % len(phones)]), Scope()))
     run("360", lambda e, i: person_360(e, ids[i % len(ids)], Scope()))
+    with serving.reader() as eng:  # read once per snapshot, as the service does
+        words = vocabulary(eng)
     run("segment count", lambda e, i: e.scalar(
-        f"SELECT count(*) FROM ({segment_sql(SEGMENTS[i % len(SEGMENTS)], vocabulary(e))}) s"))
+        f"SELECT count(*) FROM ({segment_sql(SEGMENTS[i % len(SEGMENTS)], words)}) s"))
     run("metrics", lambda e, i: e.query(
         "SELECT * FROM metric_value WHERE grain = 'month' AND slice = 'channel' ORDER BY metric, slice_value, "
         "period LIMIT 100").num_rows)

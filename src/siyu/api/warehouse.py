@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -45,11 +46,12 @@ def lake_connection(lake: Path) -> duckdb.DuckDBPyConnection:
 class Reader(DuckDBEngine):
     """A DuckDBEngine over one cursor of a shared read-only connection: one per request, safe across threads."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, path: Path, memo: dict[str, Any] | None = None) -> None:
         self.path = str(path)
         self.con = cursor
         self._depth = 0
         self._lake = path.is_dir()
+        self.memo = {} if memo is None else memo  # values computed once per snapshot (see Serving.reader)
 
     def tables(self) -> list[str]:
         """A lake's tables are views over its Parquet files."""
@@ -83,6 +85,7 @@ class Serving:
         self._key: tuple[str, int, int] | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._link: Path | None = None
+        self._memo: dict[str, Any] = {}
 
     def _pin(self, path: Path, key: tuple[str, int, int]) -> Path:
         if path == self.warehouse or not key[1] or path.is_dir():
@@ -101,7 +104,7 @@ class Serving:
             Path(f"{link}.wal").unlink(missing_ok=True)
             link.unlink(missing_ok=True)
 
-    def _connection(self) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    def _connection(self) -> tuple[duckdb.DuckDBPyConnection, Path, dict[str, Any]]:
         path = serving_path(self.warehouse)
         key = _identity(path)
         with self._lock:
@@ -118,14 +121,16 @@ class Serving:
                     self._unpin(self._link)  # readers of the old snapshot keep their open file
                 self._con, self._key = con, key  # the old connection closes once its last cursor is gone
                 self._link = pinned if pinned != path else None
-            return self._con, path
+                self._memo = {}
+            return self._con, path, self._memo
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:
-        con, path = self._connection()
+        """A reader of the current snapshot; its `memo` holds what requests computed once for that snapshot."""
+        con, path, memo = self._connection()
         cursor = con.cursor()
         try:
-            yield Reader(cursor, path)
+            yield Reader(cursor, path, memo)
         finally:
             cursor.close()
 
@@ -134,4 +139,4 @@ class Serving:
             if self._con is not None:
                 self._con.close()
             self._unpin(self._link)
-            self._con, self._key, self._link = None, None, None
+            self._con, self._key, self._link, self._memo = None, None, None, {}
