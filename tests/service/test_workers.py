@@ -176,3 +176,23 @@ def test_run_started_on_one_worker_is_followed_from_the_other(workers: Workers) 
     assert set(busy) <= {409, 202} and 409 in busy
     for answer in from_both(workers, "/runs/current").values():
         assert answer["id"] == run and answer["status"] == "done" and answer["exit_code"] == 0
+
+
+def test_export_started_on_one_worker_is_followed_and_downloaded_from_the_other(workers: Workers) -> None:
+    r = call(workers, "PUT", "/segments/big-spenders", "an", json={"expression": "net_spend > 1000"})
+    assert r.status_code == 200, r.text
+    size = r.json()["count"]
+    r = call(workers, "POST", "/segments/big-spenders/exports", "an", json={})
+    assert r.status_code == 202, r.text
+    job = r.json()["job_id"]
+    wait_done(workers, f"/exports/{job}", "an")
+    for answer in from_both(workers, f"/exports/{job}", "an").values():
+        assert answer["status"] == "done" and answer["rows"] == size
+    served_by = set()
+    for _ in range(40):
+        r = call(workers, "GET", f"/exports/{job}/download", "an")
+        assert r.status_code == 200 and r.content.decode("utf-8-sig").count("\n") == size + 1
+        served_by.add(r.headers["x-siyu-worker"])
+        if len(served_by) == 2:
+            break
+    assert len(served_by) == 2
