@@ -42,7 +42,8 @@ def _list(columns: str, source: str, where: str, order: str, limit: int | None =
 
 
 def _first(columns: str, source: str, where: str) -> str:
-    return f"(SELECT t FROM (SELECT {columns} FROM {source} WHERE {where} LIMIT 1) AS t)"
+    """The one matching row as a struct (an aggregate: a correlated LIMIT 1 would be planned as a window)."""
+    return f"(SELECT first(t) FROM (SELECT {columns} FROM {source} WHERE {where}) AS t)"
 
 
 def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = False) -> dict[str, Any] | None:
