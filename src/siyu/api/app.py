@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from siyu import __version__
 from siyu.api import docs_page
-from siyu.api.context import ServiceConfig
+from siyu.api.context import ServiceConfig, service_config
 from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
 from siyu.api.routes import (
@@ -24,6 +28,8 @@ from siyu.api.routes import (
     segments,
 )
 from siyu.api.security import PUBLIC, TokenCache, guarded
+
+WAREHOUSE_ENV, CONFIG_ENV = "SIYU_SERVE_WAREHOUSE", "SIYU_SERVE_CONFIG"  # what each worker of `siyu serve` serves
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -45,3 +51,14 @@ def create_app(config: ServiceConfig) -> FastAPI:
     install_error_handlers(app)
     install_access_log(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of `siyu serve --workers N` (uvicorn starts each with this factory). The parent
+    process migrated the store; everything shared between workers lives in it or in the warehouse."""
+    from siyu.config.settings import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = os.environ.get(CONFIG_ENV)
+    return create_app(service_config(Path(os.environ[WAREHOUSE_ENV]), load_settings(Path(config) if config else None),
+                                     migrate=False))

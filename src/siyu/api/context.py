@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from siyu.api.warehouse import Serving
 from siyu.config.settings import Settings
+from siyu.engine.factory import store_path
 from siyu.store import open_store, store_url
 
 
@@ -18,12 +19,15 @@ class ServiceConfig:
     settings: Settings
     store: sa.Engine
     serving: Serving
-    files: Path  # exports and uploads, beside the warehouse
-    runs: dict[str, object] = field(default_factory=dict)
+    files: Path  # exports, uploads and job logs, beside the warehouse
+    store_url: str  # for the background jobs' own processes
 
 
-def service_config(warehouse: Path, settings: Settings, store: sa.Engine | None = None) -> ServiceConfig:
+def service_config(warehouse: Path, settings: Settings, store: sa.Engine | None = None,
+                   migrate: bool = True) -> ServiceConfig:
+    """What a worker serves; `migrate=False` in the workers of `siyu serve --workers N` (the parent migrated)."""
     files = warehouse.with_name(warehouse.name + ".service")
     files.mkdir(parents=True, exist_ok=True)
-    return ServiceConfig(warehouse, settings, store or open_store(store_url(settings, warehouse)),
-                         Serving(warehouse), files)
+    url = str(store.url.render_as_string(hide_password=False)) if store is not None else store_url(settings, warehouse)
+    served = store_path(settings, warehouse)  # the DuckDB file, or a Spark project's lake folder
+    return ServiceConfig(warehouse, settings, store or open_store(url, migrate), Serving(served), files, url)

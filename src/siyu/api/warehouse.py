@@ -3,6 +3,11 @@
 A run never half-shows: requests read the snapshot path in force when they start; when a newer one appears, new
 requests open it and old ones finish on theirs. Before the first publication the warehouse file itself is opened
 read-only.
+
+A Spark project's published lake (a folder of Parquet tables) is served the same way: an in-memory DuckDB with one
+view per table over that publication's files, which are never rewritten (the next publication links new ones
+into a new folder). It has no serving indexes, so lookups read the Parquet files' statistics and matching row
+groups rather than an index.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.engine.duckdb_engine import NO_DOWNLOADS, DuckDBEngine
+from siyu.engine.quote import ident, literal
 from siyu.engine.snapshot import current_snapshot
 from siyu.errors import WarehouseBusy
 
@@ -25,13 +32,34 @@ def serving_path(warehouse: Path) -> Path:
     return current_snapshot(warehouse) or warehouse
 
 
+def lake_connection(lake: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB reading a published Spark lake: one view per table folder, over its Parquet files."""
+    con = duckdb.connect(":memory:", config=NO_DOWNLOADS)
+    for folder in sorted(p for p in lake.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        files = sorted(str(f) for f in folder.rglob("*.parquet") if not f.name.startswith((".", "_")))
+        if files:
+            con.execute(f"CREATE VIEW {ident(folder.name)} AS SELECT * FROM read_parquet("
+                        f"[{', '.join(literal(f) for f in files)}], union_by_name = true)")
+    return con
+
+
 class Reader(DuckDBEngine):
     """A DuckDBEngine over one cursor of a shared read-only connection: one per request, safe across threads."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, path: Path, memo: dict[str, Any] | None = None) -> None:
         self.path = str(path)
         self.con = cursor
         self._depth = 0
+        self._lake = path.is_dir()
+        self.memo = {} if memo is None else memo  # values computed once per snapshot (see Serving.reader)
+
+    def tables(self) -> list[str]:
+        """A lake's tables are views over its Parquet files."""
+        if not self._lake:
+            return super().tables()
+        rows = self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                                "ORDER BY 1").fetchall()
+        return [str(r[0]) for r in rows]
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
@@ -57,10 +85,11 @@ class Serving:
         self._key: tuple[str, int, int] | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._link: Path | None = None
+        self._memo: dict[str, Any] = {}
 
     def _pin(self, path: Path, key: tuple[str, int, int]) -> Path:
-        if path == self.warehouse or not key[1]:
-            return path  # nothing published: the warehouse itself
+        if path == self.warehouse or not key[1] or path.is_dir():
+            return path  # nothing published: the warehouse itself; a lake's views name its files
         link = path.with_name(f".{path.name}.serving-{key[1]}-{key[2]}{path.suffix}")
         with suppress(FileExistsError):
             os.link(path, link)
@@ -75,15 +104,16 @@ class Serving:
             Path(f"{link}.wal").unlink(missing_ok=True)
             link.unlink(missing_ok=True)
 
-    def _connection(self) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    def _connection(self) -> tuple[duckdb.DuckDBPyConnection, Path, dict[str, Any]]:
         path = serving_path(self.warehouse)
         key = _identity(path)
         with self._lock:
             if self._con is None or key != self._key:
                 pinned = self._pin(path, key)
                 try:
-                    con = duckdb.connect(str(pinned), read_only=True)
-                except duckdb.Error as exc:
+                    con = (lake_connection(pinned.resolve()) if pinned.is_dir()
+                           else duckdb.connect(str(pinned), read_only=True))
+                except (duckdb.Error, OSError) as exc:
                     if pinned != path:
                         self._unpin(pinned)
                     raise WarehouseBusy(f"the warehouse cannot be read now: {str(exc).splitlines()[0]}") from None
@@ -91,14 +121,16 @@ class Serving:
                     self._unpin(self._link)  # readers of the old snapshot keep their open file
                 self._con, self._key = con, key  # the old connection closes once its last cursor is gone
                 self._link = pinned if pinned != path else None
-            return self._con, path
+                self._memo = {}
+            return self._con, path, self._memo
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:
-        con, path = self._connection()
+        """A reader of the current snapshot; its `memo` holds what requests computed once for that snapshot."""
+        con, path, memo = self._connection()
         cursor = con.cursor()
         try:
-            yield Reader(cursor, path)
+            yield Reader(cursor, path, memo)
         finally:
             cursor.close()
 
@@ -107,4 +139,4 @@ class Serving:
             if self._con is not None:
                 self._con.close()
             self._unpin(self._link)
-            self._con, self._key, self._link = None, None, None
+            self._con, self._key, self._link, self._memo = None, None, None, {}

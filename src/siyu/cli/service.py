@@ -28,19 +28,33 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on (put a TLS reverse proxy in front for others)")] = (
         "127.0.0.1"),
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="worker processes (default: the number of cores); each answers any request")] = None,
     warehouse: WarehouseOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) on the warehouse, read-only."""
-    from siyu.api.app import create_app
+    import os
+
+    from siyu.api.app import CONFIG_ENV, WAREHOUSE_ENV, create_app
     from siyu.api.context import service_config
-    from siyu.api.logs import run_server
+    from siyu.api.logs import run_server, run_workers
+    from siyu.engine.factory import store_path
 
     choice = choose(warehouse, config)
-    if not choice.path.exists():
-        raise FileNotFoundError(f"no warehouse at {choice.path}; run `siyu demo` or `siyu import` first")
-    app = create_app(service_config(choice.path, choice.settings))
-    console.print(f"serving {choice.path} on http://{host}:{port} (docs: /docs)")
-    run_server(app, host, port)
+    served = store_path(choice.settings, choice.path)  # the DuckDB file, or a Spark project's lake folder
+    if not served.exists():
+        raise FileNotFoundError(f"no warehouse at {served}; run `siyu demo` or `siyu import` first")
+    count = workers or os.cpu_count() or 1
+    cfg = service_config(choice.path, choice.settings)  # migrates the store once, before any worker starts
+    console.print(f"serving {choice.path} on http://{host}:{port} with {count} worker(s) (docs: /docs)")
+    if count == 1:
+        run_server(create_app(cfg), host, port)
+        return
+    cfg.store.dispose()
+    os.environ[WAREHOUSE_ENV] = str(choice.path.resolve())
+    if choice.settings.source:
+        os.environ[CONFIG_ENV] = str(choice.settings.source.resolve())
+    run_workers("siyu.api.app:app_from_env", host, port, count)
 
 
 def user_add(

@@ -26,6 +26,7 @@ from siyu.engine import Engine, open_engine
 from siyu.engine.factory import engine_name, store_path
 from siyu.engine.lock import writer_lock
 from siyu.engine.snapshot import publish
+from siyu.persons.indexes import index_snapshot
 from siyu.pipeline.runner import RunReport, run_pipeline
 from siyu.schema import migrate
 
@@ -144,7 +145,8 @@ def build_demo(
     store = store_path(settings, warehouse, engine)
     with writer_lock(store):
         result = _build(warehouse, config, files_dir, direct, engine, settings, step)
-        publish(store)  # readers (`siyu status`, the service) see the finished demo
+        # readers (`siyu status`, the service) see the finished demo, with the service's lookup indexes
+        publish(store, prepare=index_snapshot)
     return result
 
 

@@ -8,6 +8,11 @@
 - Email: the first character of the local part, then ***, then the domain.
 - Free text (chat messages): the mobiles, e-mails and ID card numbers inside it masked as above (an ID card shows
   only its last 4 characters), every other character left as typed, so the message stays readable.
+- Free text about a known person (`mask_message`): also that person's own names and address details wherever they
+  occur. A full name is masked like a name (王丽华 → 王**); a Chinese given name said alone (丽华) is starred whole.
+  An address detail line is cut at its numbers (人民路123号 / 阳光花园12栋 / 3单元 / 1201室): the line, each
+  piece, its name part (人民路, 阳光花园) and its numbered part (123号) are starred whole. Parts shorter than 2
+  characters, and names a platform already masked (张**), are left alone: one character is not an identifier.
 
 The SQL forms mask inside the engine, before a row leaves it; tests check they agree with the Python forms.
 """
@@ -15,7 +20,7 @@ The SQL forms mask inside the engine, before a row leaves it; tests check they a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from siyu.domain.zh_phones import national_digits
 
@@ -84,6 +89,58 @@ def mask_text(text: str | None) -> str | None:
     text = _replace(text, _ID_CARD, _mask_id_card)
     text = _replace(text, _MOBILE_IN_TEXT, lambda n: mask_phone(national_digits(n)) or "")
     return _replace(text, _EMAIL_IN_TEXT, lambda e: mask_email(e) or "")
+
+
+_CJK = re.compile(r"^[\u3400-\u9fff]+$")
+_ADDRESS_PIECE = re.compile(r"(\D*?)(\d+(?:号楼|号|栋|幢|座|单元|楼|层|室|弄|巷)?)")
+_NUMBERED = re.compile(r"^\d+\D+$")  # 123号, 3单元: a bare number alone (1201) could be a price
+
+
+def _name_masks(name: str) -> dict[str, str]:
+    name = name.strip()
+    if len(name) < 2 or "*" in name:
+        return {}
+    masks = {name: mask_name(name) or ""}
+    if len(name) >= 3 and _CJK.match(name):
+        masks[name[1:]] = "*" * (len(name) - 1)  # the given name, as friends and the customer write it
+    return masks
+
+
+def _address_masks(address: str) -> dict[str, str]:
+    address = address.strip()
+    if "*" in address:
+        return {}
+    pieces = {address}
+    end = 0
+    for m in _ADDRESS_PIECE.finditer(address):
+        pieces |= {m.group(0).strip(), m.group(1).strip()}
+        if _NUMBERED.match(m.group(2)):
+            pieces.add(m.group(2))
+        end = m.end()
+    pieces.add(address[end:].strip())
+    return {p: "*" * len(p) for p in pieces if len(p) >= 2}
+
+
+def mask_known(text: str | None, names: Iterable[str | None], addresses: Iterable[str | None]) -> str | None:
+    """`text` with a known person's own names and address details masked (the rule above), longest first."""
+    if text is None:
+        return None
+    masks: dict[str, str] = {}
+    for name in names:
+        masks |= _name_masks(name) if name else {}
+    for address in addresses:
+        masks |= _address_masks(address) if address else {}
+    if not masks:
+        return text
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(masks, key=len, reverse=True)))
+    return pattern.sub(lambda m: masks[m.group()], text)
+
+
+def mask_message(text: str | None, names: Iterable[str | None] = (),
+                 addresses: Iterable[str | None] = ()) -> str | None:
+    """A chat message from or to a known person, for a reader who may not see it in full: the person's names and
+    address details, and any mobile, e-mail or ID card, masked."""
+    return mask_text(mask_known(text, names, addresses))
 
 
 def masked_phone_sql(col: str) -> str:

@@ -1,13 +1,14 @@
 """The 360 view of one person: profile, identities, orders, messages, groups, tags with history, CLV, owner.
 
-PII is masked unless the caller unmasks, chat text included: customers type phones and e-mails into chats."""
+PII is masked unless the caller unmasks, chat text included: customers type phones, e-mails, their names and
+addresses into chats (siyu.domain.masking.mask_message)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from siyu.domain.masking import mask_text
+from siyu.domain.masking import mask_message
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.persons.columns import pii
@@ -27,54 +28,87 @@ def visible(engine: Engine, person_id: str, scope: Scope) -> bool:
                       {**params, "pid": person_id}))
 
 
+def _list(columns: str, source: str, where: str, order: str, limit: int | None = None) -> str:
+    """A scalar subquery: the matching rows as a list of structs, in order (empty list, not NULL, for none).
+
+    With a limit the matching rows are materialized first: DuckDB would otherwise plan ORDER BY … LIMIT as a
+    top-N over a whole-table scan (late materialization), not an index lookup."""
+    if limit:
+        rows = (f"(WITH m AS MATERIALIZED (SELECT {columns} FROM {source} WHERE {where}) "
+                f"SELECT * FROM m ORDER BY {order} LIMIT {int(limit)})")
+    else:
+        rows = f"(SELECT {columns} FROM {source} WHERE {where})"
+    return f"(SELECT coalesce(list(t ORDER BY {order}), []) FROM {rows} AS t)"
+
+
+def _first(columns: str, source: str, where: str) -> str:
+    """The one matching row as a struct (an aggregate: a correlated LIMIT 1 would be planned as a window)."""
+    return f"(SELECT first(t) FROM (SELECT {columns} FROM {source} WHERE {where}) AS t)"
+
+
 def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = False) -> dict[str, Any] | None:
-    """The person as one document, or None when unknown *or outside the scope* (the API answers 404 to both)."""
+    """The person as one document, or None when unknown *or outside the scope* (the API answers 404 to both).
+
+    Two round trips: everything keyed by the person id (with the scope check), then what is keyed by values
+    the first one found (channel ids, the person key) as literals, so each lookup uses a serving index; a join
+    or a correlated subquery would scan identities, messages and orders whole."""
     where, params = scope.where("p")
-    params = {**params, "pid": person_id}
     birthday = "p.birthday" if unmask else "CAST(NULL AS DATE) AS birthday"  # the month stays, for greetings
-    head = _rows(engine, f"SELECT p.* EXCLUDE (name, phone, birthday), {pii('p.name', 'name', unmask)}, "
-                         f"{pii('p.phone', 'phone', unmask)}, {birthday} FROM person_profile AS p "
-                         f"WHERE p.person_id = $pid AND {where}", params)
-    if not head:
+    by_pid = "person_id = $pid"
+    keyed = {
+        "_own": _list("channel, channel_uid", "person_map", by_pid, "channel, channel_uid"),
+        "_groups": _list("group_id, group_name, group_type, joined_at, left_at, is_member", "person_groups", by_pid,
+                         "joined_at, group_id"),
+        "_tags": _list("tag, family, source", "person_tag", by_pid, "tag"),
+        "_tag_history": _list("tag, family, source, started_on, ended_on", "person_tag_history", by_pid,
+                              "started_on, tag"),
+        "_clv": _first("p_alive, expected_orders_90d, expected_aov, clv, model, scored_at", "clv_score", by_pid),
+        "_staff": _first("staff_id, name, store_id, role", "staff", "staff_id = p.owner_staff_id"),
+        "_store": _first("store_id, name, province, city, district", "stores", "store_id = p.owner_store_id"),
+        "_name": "p.name",  # in full, only to mask it in chat text; never returned
+    }
+    first = _rows(engine, (
+        f"SELECT p.* EXCLUDE (name, phone, birthday), {pii('p.name', 'name', unmask)}, "
+        f"{pii('p.phone', 'phone', unmask)}, {birthday}, {', '.join(f'{sql} AS {k}' for k, sql in keyed.items())} "
+        f"FROM person_profile AS p WHERE p.person_id = $pid AND {where}"), {**params, "pid": person_id})
+    if not first:
         return None
-    profile = head[0]
-    key: dict[str, object] = {"key": profile.pop("person_key")}
-    pid: dict[str, object] = {"pid": person_id}
-    own = _rows(engine, "SELECT channel, channel_uid FROM person_map WHERE person_id = $pid", pid)
-    # lookups by literal lists use the serving indexes; a join would scan identities and messages whole
-    uids = literal_list(sorted({str(r["channel_uid"]) for r in own}))
+    profile = first[0]
+    sections = {k: profile.pop(k) for k in keyed}
+    own = sections["_own"]
     wecom = [str(r["channel_uid"]) for r in own if r["channel"] == "wecom"]
     pairs = {(r["channel"], r["channel_uid"]) for r in own}
-    identities = [r for r in _rows(engine, (
-        f"SELECT i.channel, i.channel_uid, {pii('i.name', 'name', unmask)}, {pii('i.phone', 'phone', unmask)}, "
-        f"i.gender, i.province, i.city, i.district, {pii('i.address', 'address', unmask)}, i.first_seen_at, "
-        f"i.last_seen_at FROM identities AS i WHERE i.channel_uid IN {uids} ORDER BY i.channel, i.channel_uid"),
-        {}) if (r["channel"], r["channel_uid"]) in pairs]
-    messages = _rows(engine, (
-        f"SELECT message_id, kind, staff_id, sender_type, sent_at, content FROM messages "
-        f"WHERE customer_id IN {literal_list(wecom)} ORDER BY sent_at DESC LIMIT {RECENT}"), {}) if wecom else []
+    identity_columns = (f"channel, channel_uid, {pii('name', 'name', unmask)}, {pii('phone', 'phone', unmask)}, "
+                        f"gender, province, city, district, {pii('address', 'address', unmask)}, first_seen_at, "
+                        f"last_seen_at")
+    by_uid = f"channel_uid IN {literal_list(sorted({str(r['channel_uid']) for r in own}))}"
+    by_value = {
+        "identities": _list(identity_columns, "identities", by_uid, "channel, channel_uid"),
+        "known": _list("channel, channel_uid, name, address", "identities", by_uid, "channel, channel_uid")
+        if wecom and not unmask else "[]",  # in full, only to mask them in chat text; never returned
+        "orders": _list("channel, order_id, created_at, status, amount_paid, refund_amount, net_amount, store_id, "
+                        "is_purchase", "person_orders", "person_key = $key", "created_at DESC, order_id", RECENT),
+        "messages": _list("message_id, kind, staff_id, sender_type, sent_at, content", "messages",
+                          f"customer_id IN {literal_list(wecom)}", "sent_at DESC, message_id", RECENT)
+        if wecom else "[]",
+    }
+    second = _rows(engine, f"SELECT {', '.join(f'{sql} AS {k}' for k, sql in by_value.items())}",
+                   {"key": profile.pop("person_key")})[0]
+    messages = second["messages"]
     if not unmask:  # in Python, on the few rows shown: the rule needs look-arounds DuckDB's regexes lack
+        known = [r for r in second["known"] if (r["channel"], r["channel_uid"]) in pairs]
+        names = [sections["_name"], *(r["name"] for r in known)]
         for message in messages:
-            message["content"] = mask_text(message["content"])
+            message["content"] = mask_message(message["content"], names, (r["address"] for r in known))
     return {
         "person_id": person_id,
         "profile": profile,
-        "identities": identities,
-        "orders": _rows(engine, (
-            f"SELECT channel, order_id, created_at, status, amount_paid, refund_amount, net_amount, store_id, "
-            f"is_purchase FROM person_orders WHERE person_key = $key ORDER BY created_at DESC LIMIT {RECENT}"), key),
+        "identities": [r for r in second["identities"] if (r["channel"], r["channel_uid"]) in pairs],
+        "orders": second["orders"],
         "messages": messages,
-        "groups": _rows(engine, "SELECT group_id, group_name, group_type, joined_at, left_at, is_member "
-                                "FROM person_groups WHERE person_id = $pid ORDER BY joined_at", pid),
-        "tags": _rows(engine, "SELECT tag, family, source FROM person_tag WHERE person_id = $pid ORDER BY tag", pid),
-        "tag_history": _rows(engine, "SELECT tag, family, source, started_on, ended_on FROM person_tag_history "
-                                     "WHERE person_id = $pid ORDER BY started_on, tag", pid),
-        "clv": next(iter(_rows(engine, "SELECT p_alive, expected_orders_90d, expected_aov, clv, model, scored_at "
-                                       "FROM clv_score WHERE person_id = $pid", pid)), None),
-        "owner": {
-            "staff": next(iter(_rows(engine, "SELECT staff_id, name, store_id, role FROM staff WHERE staff_id = $s",
-                                     {"s": profile.get("owner_staff_id")})), None),
-            "store": next(iter(_rows(engine, "SELECT store_id, name, province, city, district FROM stores "
-                                             "WHERE store_id = $s", {"s": profile.get("owner_store_id")})), None),
-        },
+        "groups": sections["_groups"],
+        "tags": sections["_tags"],
+        "tag_history": sections["_tag_history"],
+        "clv": sections["_clv"],
+        "owner": {"staff": sections["_staff"], "store": sections["_store"]},
     }

@@ -89,3 +89,21 @@ export_jobs = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime),
 )
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # run | import
+    sa.Column("user_name", sa.String(120), nullable=False),
+    # set while queued or running, NULL once finished: unique, so one warehouse writer at a time across workers
+    sa.Column("slot", sa.String(40), unique=True),
+    sa.Column("key", sa.String(255), index=True),  # what a retry is recognised by (import: the upload's name)
+    sa.Column("args", sa.Text, nullable=False, default="{}"),  # JSON
+    sa.Column("status", sa.String(20), nullable=False),  # queued | running | done | failed
+    sa.Column("pid", sa.Integer),  # the job's own process, on this host
+    sa.Column("log", sa.Text),
+    sa.Column("exit_code", sa.Integer),
+    sa.Column("result", sa.Text),  # JSON
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+)

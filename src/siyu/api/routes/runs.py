@@ -1,16 +1,13 @@
-"""Start a pipeline run in another process, follow it, and read the history."""
+"""Start a pipeline run in another process, follow it from any worker, and read the history."""
 
 from __future__ import annotations
 
-import datetime as dt
-import subprocess
-import sys
-import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from siyu.api.context import ServiceConfig
+from siyu.api import jobs
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, user_of
 from siyu.auth import audit
@@ -19,45 +16,33 @@ router = APIRouter(tags=["runs"])
 TAIL = 40
 
 
-def _current(cfg: ServiceConfig) -> dict[str, Any] | None:
-    return cfg.runs.get("current")  # type: ignore[return-value]
-
-
 def _status(run: dict[str, Any]) -> dict[str, Any]:
-    proc: subprocess.Popen[bytes] = run["process"]
-    code = proc.poll()
-    lines = run["log"].read_text(encoding="utf-8", errors="replace").splitlines()[-TAIL:]
-    return {"id": run["id"], "started_at": run["started_at"], "started_by": run["user"],
-            "running": code is None, "exit_code": code, "output": lines}
+    log = Path(run["log"] or "")
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-TAIL:] if log.is_file() else []
+    return {"id": run["id"], "started_at": run["created_at"], "started_by": run["user_name"],
+            "running": run["status"] in ("queued", "running"), "status": run["status"],
+            "exit_code": run["exit_code"], "finished_at": run["finished_at"], "output": lines}
 
 
 @router.post("/runs", status_code=202, **guarded("runs:start"))
 def start_run(request: Request) -> dict[str, Any]:
-    """Start `siyu run` on the warehouse in a separate process; 409 while one is running."""
+    """Start `siyu run` on the warehouse in a separate process; 409 while a run or an import is in progress."""
     cfg, user = config(request), user_of(request)
-    current = _current(cfg)
-    if current and current["process"].poll() is None:
-        raise HTTPException(409, "a run is already in progress")
-    run_id = uuid.uuid4().hex[:12]
-    log = cfg.files / "runs" / f"{run_id}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "siyu", "run", "--warehouse", str(cfg.warehouse)]
-    if cfg.settings.source:
-        cmd += ["--config", str(cfg.settings.source)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    cfg.runs["current"] = {"id": run_id, "process": proc, "log": log, "user": user.name,
-                           "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
+    args = {"warehouse": str(cfg.warehouse), "config": str(cfg.settings.source) if cfg.settings.source else None}
+    try:
+        run_id = jobs.start(cfg.store, cfg.store_url, "run", user.name, args, cfg.files / "runs")
+    except jobs.JobRunning as exc:
+        raise HTTPException(409, str(exc)) from None
     audit.record(cfg.store, user, "run", run_id, "")
     return {"id": run_id, "status": "started"}
 
 
 @router.get("/runs/current", **guarded("runs:read"))
 def current_run(request: Request) -> dict[str, Any]:
-    """The run this server started last: running or not, exit code, the tail of its output."""
-    current = _current(config(request))
+    """The last run started through the API (by any worker): running or not, exit code, the tail of its output."""
+    current = jobs.latest(config(request).store, "run")
     if current is None:
-        raise HTTPException(404, "no run started by this server")
+        raise HTTPException(404, "no run started through the API")
     return _status(current)
 
 

@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field
 from siyu.api.context import ServiceConfig
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, unmasking, user_of
+from siyu.api.warehouse import Reader
 from siyu.auth import audit
 from siyu.auth.roles import may
 from siyu.segment.export import member_columns
-from siyu.segment.language import segment_sql
+from siyu.segment.language import Vocabulary, segment_sql
 from siyu.segment.vocabulary import vocabulary
 from siyu.store.tables import export_jobs, saved_segments
 
@@ -46,14 +47,23 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _vocabulary(eng: Reader) -> Vocabulary:
+    """The profile's columns and as-of day, read once per published snapshot (it cannot change within one; the
+    as-of day alone is a scan of the profile)."""
+    if "vocabulary" not in eng.memo:
+        eng.memo["vocabulary"] = vocabulary(eng)
+    found: Vocabulary = eng.memo["vocabulary"]
+    return found
+
+
 def _count(cfg: ServiceConfig, expression: str) -> int:
     with cfg.serving.reader() as eng:
-        return int(eng.scalar(f"SELECT count(*) FROM ({segment_sql(expression, vocabulary(eng))}) s") or 0)
+        return int(eng.scalar(f"SELECT count(*) FROM ({segment_sql(expression, _vocabulary(eng))}) s") or 0)
 
 
 def _members(cfg: ServiceConfig, expression: str, unmask: bool, limit: int, offset: int) -> list[dict[str, Any]]:
     with cfg.serving.reader() as eng:
-        sql = segment_sql(expression, vocabulary(eng), select=member_columns(unmask))
+        sql = segment_sql(expression, _vocabulary(eng), select=member_columns(unmask))
         return eng.query(f"SELECT * FROM ({sql}) m ORDER BY person_id LIMIT {int(limit)} OFFSET {int(offset)}"
                          ).to_pylist()
 
@@ -70,7 +80,7 @@ def _saved(cfg: ServiceConfig, name: str) -> dict[str, Any]:
 def validate(body: Expression, request: Request) -> dict[str, object]:
     """Whether the expression is a valid segment; a mistake is 422 with its position (start, end)."""
     with config(request).serving.reader() as eng:
-        segment_sql(body.expression, vocabulary(eng))
+        segment_sql(body.expression, _vocabulary(eng))
     return {"valid": True}
 
 
@@ -131,7 +141,7 @@ def _export(cfg: ServiceConfig, job_id: str, expression: str, unmask: bool) -> N
         con.execute(update.values(status="running"))
     try:
         with cfg.serving.reader() as eng:
-            sql = segment_sql(expression, vocabulary(eng), select=member_columns(unmask))
+            sql = segment_sql(expression, _vocabulary(eng), select=member_columns(unmask))
             table = eng.query(f"SELECT * FROM ({sql}) m ORDER BY person_id")
         with path.open("wb") as f:
             f.write("\ufeff".encode())
