@@ -14,7 +14,7 @@ from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.journeys.definition import Journey
 from siyu.segment.language import segment_sql
-from siyu.segment.tables import vocabulary
+from siyu.segment.vocabulary import vocabulary
 
 WECOM = "m.channel = 'wecom'"
 
