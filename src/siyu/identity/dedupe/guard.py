@@ -136,10 +136,12 @@ def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
     neighbours = bool(a.flat and b.flat and a.flat[0] == b.flat[0] and a.flat[1] != b.flat[1])
     names = (_name_agree(a.given, b.family) + _name_agree(a.family, b.given) if swapped
              else _name_agree(a.given, b.given) + _name_agree(a.family, b.family))
-    agree = (names + born_for + 2 * (names == 2 and _same_place(a, b))
-             + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
+    agree = (names + born_for + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
              + bool(a.phone and a.phone == b.phone))
-    return given + family + born_against + nid + email + phone + neighbours, agree
+    against = given + family + born_against + nid + email + phone + neighbours
+    if against >= 2 and names == 2 and _same_place(a, b):  # only where it can matter: streets are long to compare
+        agree += 2
+    return against, agree
 
 
 def conflict(a: _Member, b: _Member) -> bool:
