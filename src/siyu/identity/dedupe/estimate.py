@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 
 from siyu.engine.local import arrow_sql
 
-#: the thresholds tried, lowest first
-GRID = (0.9, 0.95, 0.99, 0.995, 0.999)
+#: the thresholds tried, lowest first (a low one is kept only where the model expects it precise enough)
+GRID = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999)
 #: the estimated precision a threshold must keep (issue 17's bar)
 PRECISION = 0.95
 #: pairs scored below this are not worth predicting: they hardly add to the mass
