@@ -25,11 +25,16 @@ def assigned(*clusters: str) -> pa.Table:
     return pa.table({"unique_id": [u for c in clusters for u in c], "cluster_id": [c for c in clusters for _ in c]})
 
 
-def test_the_estimate_sums_the_scores_and_a_chain_counts_for_nothing() -> None:
-    scored = pairs(("a", "b", 0.9), ("b", "c", 0.8), ("d", "e", 0.5))
-    got = estimate(assigned("abc", "d", "e"), scored, 0.7)
-    # 3 pairs inside {a, b, c}, a-c never scored: 1.7 expected true pairs of 3; of 2.2 in all the scores
-    assert got.precision == pytest.approx(1.7 / 3) and got.recall == pytest.approx(1.7 / 2.2)
+def test_the_estimate_sums_the_scores_and_a_chain_counts_as_its_weakest_link() -> None:
+    scored = pairs(("a", "b", 0.9), ("b", "c", 0.8), ("d", "e", 0.5), ("f", "g", 0.99), ("g", "h", 0.3),
+                   ("h", "i", 0.99))
+    got = estimate(assigned("abc", "d", "e", "f", "g", "h", "i"), scored, 0.7)
+    # 3 pairs inside {a, b, c}, a-c never scored: as likely as b-c (0.8), 2.5 expected true pairs of 3; recall:
+    # 1.7 of the 4.48 in all the scores
+    assert got.precision == pytest.approx(2.5 / 3) and got.recall == pytest.approx(1.7 / 4.48)
+    # a chain through a doubtful link: f-h, f-i and g-i count as that link (0.3), not as the strong ones
+    chained = estimate(assigned("abc", "d", "e", "fghi"), scored, 0.3)
+    assert chained.precision == pytest.approx((2.5 + 0.99 + 0.3 + 0.99 + 3 * 0.3) / 9)
     assert got.threshold == 0.7
     assert estimate(assigned("ab", "c", "de"), scored, 0.5).precision == pytest.approx((0.9 + 0.5) / 2)
 

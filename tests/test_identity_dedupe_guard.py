@@ -81,14 +81,23 @@ def test_english_records_differing_in_given_name_and_birth_date_are_two_people()
     assert clusters(got) == {frozenset({"a", "c"}), frozenset({"b"})}
 
 
+def _parse(digits: str | None) -> dt.date | None:
+    """yyyymmdd or yyyy as `siyu dedupe` parses it; an impossible date (19800230) is no date."""
+    if not digits:
+        return None
+    try:
+        return dt.date(int(digits), 1, 1) if len(digits) == 4 else dt.date(
+            int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+
+
 def english(rows: list[tuple[str, str | None, str | None, str | None, str | None]]) -> pa.Table:
     """(id, given name, surname, date of birth as written, national id) → the columns the guard reads."""
     def col(i: int) -> pa.Array:
         return pa.array([r[i] for r in rows], pa.string())
 
-    digits = [r[3] for r in rows]
-    parsed = [dt.date(int(d[:4]), int(d[4:6]), int(d[6:])) if d and len(d) == 8 and d[4:6] <= "12" and d[6:] <= "31"
-              else dt.date(int(d), 1, 1) if d and len(d) == 4 else None for d in digits]
+    parsed = [_parse(r[3]) for r in rows]
     return pa.table({"unique_id": col(0), "given_canon": col(1), "surname": col(2), "dob_str": col(3),
                      "dob": pa.array(parsed, pa.date32()), "national_id": col(4),
                      "email": pa.array([None] * len(rows), pa.string())})
@@ -152,3 +161,50 @@ def test_one_building_but_another_flat_is_a_neighbour_not_the_same_household() -
     # the same name in flats 4b and 7 with other phones: two people; in 4b twice: one, a new phone or not
     got = clusters(guarded_clusters(pairs(("a", "b", 0.999), ("a", "c", 0.998)), data, 0.99))
     assert got == {frozenset({"a", "c"}), frozenset({"b"}), frozenset({"d"})}
+
+
+def test_an_impossible_birth_date_counts_against_by_its_year_only() -> None:
+    # 1980-02-30 (no such day) lost its day and month: with the same name and year and another id, one person;
+    # a year 2 digits off still counts against
+    records = english([("a", "benjamin", "taylor", "19800230", "1187147"),
+                       ("b", "benjamin", "taylor", "19800425", "9195663"),
+                       ("c", "nathan", "morris", "19650230", "2722141"), ("d", "joel", "morris", "19810425", None)])
+    got = clusters(guarded_clusters(pairs(("a", "b", 0.999), ("c", "d", 0.999)), records, 0.99))
+    assert got == {frozenset({"a", "b"}), frozenset({"c"}), frozenset({"d"})}
+
+
+def test_an_id_or_a_birth_date_one_slip_apart_is_the_same_persons() -> None:
+    # another given name and birth date, but the id one digit off (a typo; two ids differ in more); a surname and
+    # id replaced with a date one digit off; two ids 3 digits apart and other birth dates are still two people
+    records = english([("a", "breeanne", "dibben", "19830905", "6261894"),
+                       ("b", "mia", "dibben", "19241203", "6261895"),
+                       ("c", "thomas", "petersen", "19211030", "9215248"),
+                       ("d", "thomas", "tuckwell", "19211430", "8702265"),
+                       ("e", "lucy", "collins", "19760117", "5512348"), ("f", "gregory", "collins", "19490623",
+                                                                          "5518848")])
+    links = pairs(("a", "b", 0.999), ("c", "d", 0.999), ("e", "f", 0.999))
+    got = clusters(guarded_clusters(links, records, 0.99))
+    assert got == {frozenset({"a", "b"}), frozenset({"c", "d"}), frozenset({"e"}), frozenset({"f"})}
+
+
+def test_names_written_the_other_way_round_agree() -> None:
+    # campbell joshua / joshua campbel: the names agree crossed, with an id two slips apart, against another date
+    records = english([("a", "campbell", "joshua", "19801008", "6114246"),
+                       ("b", "joshua", "campbel", "19670227", "6114462")])
+    assert clusters(guarded_clusters(pairs(("a", "b", 0.999)), records, 0.99)) == {frozenset({"a", "b"})}
+
+
+def test_one_full_name_at_one_place_outweighs_a_replaced_birth_date_and_id() -> None:
+    # lachlan hayam twice on one street and postcode (written with a slip and spaces): one person whatever the
+    # date and id say; his household (another given name) and a namesake elsewhere stay apart
+    records = english([("a", "lachlan", "hayam", "19030930", "4827200"),
+                       ("b", "lachlan", "hayam", "19670831", "3083874"),
+                       ("c", "grace", "hayam", "19700412", "1180452"),
+                       ("d", "lachlan", "hayam", "19881205", "7001234")])
+    records = records.append_column("address_base", pa.array(["lexcen avenue horseshoe bend",
+                                                              "lexcen avenue horseshoebend", "lexcen avenue "
+                                                              "horseshoe bend", "high street"]))
+    records = records.append_column("postcode", pa.array(["2161", "2161", "2161", "2161"]))
+    links = pairs(("a", "b", 0.999), ("a", "c", 0.999), ("a", "d", 0.999))
+    got = clusters(guarded_clusters(links, records, 0.99))
+    assert got == {frozenset({"a", "b"}), frozenset({"c"}), frozenset({"d"})}

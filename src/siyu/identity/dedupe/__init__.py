@@ -179,8 +179,14 @@ def _clusters(data: pa.Table, id_col: str, threshold: float | None, source: str,
     personal = personal_pairs(estimate.above(pairs, min(grid)), data)
     nearby = estimate.above(pairs, min(CANDIDATES, *grid)) if "zh_pinyin" in data.column_names else None
 
+    done: dict[int, pa.Table] = {}
+
     def cluster(at: float) -> pa.Table:
-        return guarded_clusters(personal, data, at, candidates=nearby)
+        # two thresholds with no pair between them cluster alike: the guard runs once for both
+        links = pc.sum(pc.greater_equal(personal.column("match_probability"), at)).as_py() or 0
+        if links not in done:
+            done[links] = guarded_clusters(personal, data, at, candidates=nearby)
+        return done[links]
 
     assigned, chosen, _ = estimate.choose(pairs, cluster, grid)
     return pa.table({id_col: assigned.column("unique_id").cast(pa.string()),

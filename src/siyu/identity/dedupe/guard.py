@@ -11,6 +11,7 @@ her daughter joins its best match only, instead of making them one person.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from siyu.engine.local import arrow_sql
 from siyu.identity.dedupe.names import soundex
 
 EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon",
-            "given", "surname", "national_id", "email", "phone", "address_base", "address_flat")
+            "given", "surname", "national_id", "email", "phone", "address_base", "address_flat", "postcode", "city")
 
 
 def _edits(a: str, b: str) -> int:
@@ -44,6 +45,7 @@ class _Member:
     last: str | None = None  # the pinyin of the last character, a full name's or the one a mask left
     surname: str | None = None  # the pinyin of a visible surname
     dob: str | None = None  # a full date of birth as digits (yyyymmdd), valid or one a typo made impossible
+    spoilt: bool = False  # `dob` is an impossible date (1980-02-30): its day and month say nothing against
     year: str | None = None  # the year of birth, also when only the year was written
     given: str | None = None
     family: str | None = None  # the surname column, to tell a swap (given ↔ surname) from another person
@@ -52,6 +54,8 @@ class _Member:
     email: str | None = None
     phone: str | None = None
     flat: tuple[str, str] | None = None  # (building, flat) when the address names a flat: 滨江花园9栋, 5-102
+    street: str | None = None  # the address without its flat and spaces ('lexcenavenue')
+    area: str | None = None  # the postcode, else the city
 
 
 def _dob_conflict(a: str, b: str) -> bool:
@@ -86,29 +90,65 @@ def _crossed(a: _Member, b: _Member) -> bool:
     return _name_agree(a.given, b.family) or _name_agree(a.family, b.given)
 
 
+def _one_slip(a: str, b: str) -> bool:
+    """Two values one typing slip apart: one character changed, or two neighbours swapped."""
+    return a != b and len(a) == len(b) and _edits(a, b) == 1
+
+
+def _same_place(a: _Member, b: _Member) -> bool:
+    """One street in one postcode (or city), written with slips, spaces, words in another order or a word more
+    ('plantroad blck 1089' / 'plant road blck 1089', 2086 / 2068)."""
+    if not (a.street and b.street and a.area and b.area) or _edits(a.area, b.area) > 1:
+        return False
+    if a.street in b.street or b.street in a.street or _edits(a.street, b.street) <= 2:
+        return True
+    letters = Counter(a.street)
+    letters.subtract(b.street)
+    return sum(map(abs, letters.values())) <= 2  # words in another order ('cherry place pinecroft'), a slip
+
+
+def _births(a: _Member, b: _Member) -> tuple[int, int]:
+    """(against, for) the dates of birth weigh. A full date counts twice either way: one person in thousands
+    shares it, and one who does not is someone else whatever the name says (two Chloe Bennetts). A date a slip
+    apart (1921-10-30 / 19211430) counts once for; an impossible date (1980-02-30) has lost its day and month,
+    so only its year can count against, as a year-only date's does."""
+    if a.dob and b.dob:
+        if a.dob == b.dob:
+            return 0, 2
+        if _one_slip(a.dob, b.dob):
+            return 0, 1
+        if not (a.spoilt or b.spoilt):
+            return 2 * _dob_conflict(a.dob, b.dob), 0
+    return int(bool(a.year and b.year and _year_conflict(a.year, b.year))), 0
+
+
 def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
-    """(contradictions, agreements) over given name, surname, date (or year) of birth, national id, e-mail and
-    phone. A full date of birth counts twice either way: one person in thousands shares it (at one address, a twin
-    at most), and one who does not is someone else whatever the name says (two Chloe Bennetts)."""
+    """(contradictions, agreements) over given name, surname, date (or year) of birth, national id, e-mail,
+    phone, flat and place. Names written the other way round agree crossed; a full name at one place (street and
+    postcode) weighs 2 more for: households share the place, rarely the full name."""
     swapped = _crossed(a, b)
     given = bool(a.given and b.given and not swapped and _name_conflict(a.given, b.given))
     family = bool(a.family and b.family and not swapped and _name_conflict(a.family, b.family))
-    dob = 2 * bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob)) or int(bool(
-        a.year and b.year and not (a.dob and b.dob) and _year_conflict(a.year, b.year)))
+    born_against, born_for = _births(a, b)
     nid = bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) > 2)
     email = bool(a.email and b.email and _edits(a.email.split("@")[0], b.email.split("@")[0]) > 2)
     phone = bool(a.phone and b.phone and _edits(a.phone, b.phone) > 2)
     neighbours = bool(a.flat and b.flat and a.flat[0] == b.flat[0] and a.flat[1] != b.flat[1])
-    agree = (_name_agree(a.given, b.given) + _name_agree(a.family, b.family) + 2 * bool(a.dob and a.dob == b.dob)
-             + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
+    names = (_name_agree(a.given, b.family) + _name_agree(a.family, b.given) if swapped
+             else _name_agree(a.given, b.given) + _name_agree(a.family, b.family))
+    agree = (names + born_for + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
              + bool(a.phone and a.phone == b.phone))
-    return given + family + dob + nid + email + phone + neighbours, agree
+    against = given + family + born_against + nid + email + phone + neighbours
+    if against >= 2 and names == 2 and _same_place(a, b):  # only where it can matter: streets are long to compare
+        agree += 2
+    return against, agree
 
 
 def conflict(a: _Member, b: _Member) -> bool:
     """Whether two records cannot be one person. A Chinese name or date of birth alone decides. In other tables
     what contradicts (given name, surname, date of birth counted twice, national id, e-mail, phone, flat) must weigh
-    2 or more and more than what agrees (on a tie, the date of birth decides), and no id or e-mail be shared:
+    2 or more and more than what agrees (on a tie, the date of birth decides), and no id or e-mail be shared, nor a
+    national id one slip apart (a typo: two people's ids differ in more, and a checksummed id never by one):
     FEBRL-style exports replace a value of a record at times (a cluster of five such records holds several), so
     one differing name or id is no proof, nor two where more agree; a household on one address and phone (Ward
     and Harris, born 1960 and 1975) and two Chloe Bennetts born 27 years apart are two people."""
@@ -120,15 +160,15 @@ def conflict(a: _Member, b: _Member) -> bool:
     if a.surname and b.surname and a.surname != b.surname:
         return True
     if a.surname or b.surname:
-        return bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob))
-    if a.ids & b.ids:
+        return bool(a.dob and b.dob and not (a.spoilt or b.spoilt) and _dob_conflict(a.dob, b.dob))
+    if a.ids & b.ids or (a.national_id and b.national_id and _one_slip(a.national_id, b.national_id)):
         return False
     against, agree = _weighed(a, b)
     if against != agree:
         return against >= 2 and against > agree
-    # a tie goes the way the date of birth goes: born on the same day is one person (a surname and an id
-    # replaced), born years apart two (namesakes)
-    return against >= 2 and not (a.dob and a.dob == b.dob)
+    # a tie goes the way the date of birth goes: born on the same day (or a slip apart) is one person (a surname
+    # and an id replaced), born years apart two (namesakes)
+    return against >= 2 and not (a.dob and b.dob and (a.dob == b.dob or _one_slip(a.dob, b.dob)))
 
 
 @dataclass
@@ -143,17 +183,20 @@ def _members(records: pa.Table) -> dict[str, _Member]:
     def col(name: str) -> list[Any]:
         return records.column(name).to_pylist() if name in records.column_names else [None] * n
 
-    dob, year = _births(records)
+    dob, year, spoilt = _dates(records)
+    streets = [x.replace(" ", "") if x else None for x in col("address_base")]
+    areas = [p or c for p, c in zip(col("postcode"), col("city"), strict=True)]
     names = [len(x or "") for x in col("zh_name")]
     ids = [frozenset(x for x in (a and f"id:{a}", b and f"email:{b}") if x) if a or b else frozenset()
            for a, b in zip(col("national_id"), col("email"), strict=True)]
     return {
-        uid: _Member(pinyin=py, surname=sur, dob=birth, year=y, last=last, chars=chars, given=given, family=family,
-                     ids=i, national_id=nid, email=mail, phone=tel, flat=(base, flat) if base and flat else None)
-        for uid, py, sur, birth, y, last, chars, given, family, i, nid, mail, tel, base, flat in zip(
-            col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, year, col("zh_last_py"), names,
+        uid: _Member(pinyin=py, surname=sur, dob=birth, spoilt=bad, year=y, last=last, chars=chars, given=given,
+                     family=family, ids=i, national_id=nid, email=mail, phone=tel,
+                     flat=(base, flat) if base and flat else None, street=street, area=area)
+        for uid, py, sur, birth, bad, y, last, chars, given, family, i, nid, mail, tel, base, flat, street, area in zip(
+            col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, spoilt, year, col("zh_last_py"), names,
             col("given_canon"), col("surname"), ids, col("national_id"), col("email"), col("phone"),
-            col("address_base"), col("address_flat"), strict=True)
+            col("address_base"), col("address_flat"), streets, areas, strict=True)
     }
 
 
@@ -161,9 +204,10 @@ def _members(records: pa.Table) -> dict[str, _Member]:
 _SPOILT_DATE = r"^(19|20)[0-9]{2}[01][0-9][0-3][0-9]$"
 
 
-def _births(records: pa.Table) -> tuple[list[str | None], list[str | None]]:
+def _dates(records: pa.Table) -> tuple[list[str | None], list[str | None], list[bool]]:
     """Per record: the full date of birth as yyyymmdd (a parsed date, else the digits of an impossible one;
-    not a year-only date, which reads as 1 January) and the year of birth (a year-only date's too)."""
+    not a year-only date, which reads as 1 January), the year of birth (a year-only date's too) and whether the
+    full date is an impossible one."""
     n = records.num_rows
     cols = records.column_names
     empty = pa.nulls(n, pa.string())
@@ -172,13 +216,13 @@ def _births(records: pa.Table) -> tuple[list[str | None], list[str | None]]:
     year = pc.if_else(pc.match_substring_regex(digits, r"^(19|20)[0-9]{2}"), pc.utf8_slice_codeunits(digits, 0, 4),
                       None)
     if "dob" not in cols:
-        return spoilt.to_pylist(), year.to_pylist()
+        return spoilt.to_pylist(), year.to_pylist(), pc.is_valid(spoilt).to_pylist()
     d = records.column("dob").combine_chunks()
     first_of_january = pc.and_(pc.equal(pc.month(d), 1), pc.equal(pc.day(d), 1))  # a year-only date
     full = pc.if_else(first_of_january, None, pc.strftime(d, format="%Y%m%d"))
     full = pc.if_else(pc.is_null(d), spoilt, full)
     year = pc.if_else(pc.is_null(d), year, pc.strftime(d, format="%Y"))
-    return full.to_pylist(), year.to_pylist()
+    return full.to_pylist(), year.to_pylist(), pc.and_(pc.is_null(d), pc.is_valid(spoilt)).to_pylist()
 
 
 #: agreements that belong to one person, not to a household (an address, a surname and a member card are shared)
