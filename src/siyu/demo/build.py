@@ -78,13 +78,14 @@ def write_truth(brand: DemoBrand, warehouse: Path) -> Path:
 def _fresh_engine(settings: Settings, warehouse: Path, engine: str | None) -> Engine:
     """Open an empty warehouse: the demo replaces whatever was there.
 
-    DuckDB gets a memory cap (2 GB at most, unless siyu.toml sets one) so a million-person demo
-    spills to disk instead of competing with the generator's own arrays.
+    DuckDB gets a memory cap (a quarter of the machine's memory, at least 2 GB, unless siyu.toml sets one) so a
+    million-person demo spills to disk instead of competing with the generator's own arrays; 2 GB was too little
+    for the identities table at 1M persons (out of memory after 30 minutes on a 24 GiB machine).
     """
     name = engine or settings.engine.name
     if name == "duckdb" and settings.engine.memory_limit is None:
         settings = settings.model_copy(deep=True)
-        settings.engine.memory_limit = f"{min(2, max(1, psutil.virtual_memory().total // 4 // 2**30))}GB"
+        settings.engine.memory_limit = f"{max(2, psutil.virtual_memory().total // 4 // 2**30)}GB"
     if name == "duckdb":
         for path in (warehouse, Path(f"{warehouse}.wal")):
             path.unlink(missing_ok=True)
