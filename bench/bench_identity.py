@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 
-WORK = Path("/tmp/siyu-bench")
+WORK = Path(os.environ.get("SIYU_BENCH_WORK", "/tmp/siyu-bench"))  # a branch benches its own demo
 #: the lead's ready 1M-person warehouse (raw + clean tables): copied, never opened for writing
 BASE_1M = Path("/work/bench-data/demo-1m-base.duckdb")
 MEMORY = "4GB"  # DuckDB memory limit of the warehouse and of every Splink connection (spills past it)
