@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow.compute as pc
 import pytest
 
@@ -105,3 +106,21 @@ def test_config_rejects_bad_values() -> None:
         DemoConfig(acquisition_rate=1.5)
     with pytest.raises(ValueError, match="persons"):
         DemoConfig(persons=1)
+
+
+def test_channel_uids_say_nothing_about_the_person(brand: DemoBrand) -> None:
+    """No id's digits follow the person's index or another of the person's ids, so a matcher cannot link
+    identities by arithmetic on their uids (the old ids were one affine map of the index per channel)."""
+    acc = brand.world.accounts
+    kinds = {"tmall": acc.tmall[1], "jd": acc.jd, "douyin": acc.douyin[0], "openid": acc.openid,
+             "unionid": acc.unionid, "external_userid": acc.external_userid, "member_no": acc.member_no}
+    digits = {k: np.array([int(re.search(r"\d+$", u).group()) for u in v.to_pylist()])  # type: ignore[union-attr]
+              for k, v in kinds.items()}
+    index = np.arange(brand.world.persons.n)
+    for kind, d in digits.items():
+        assert len(np.unique(d)) == len(d), kind
+        assert abs(np.corrcoef(index, d)[0, 1]) < 0.1, kind
+        assert abs(np.corrcoef(index, d % 1000)[0, 1]) < 0.1, kind
+    for a, b in [("openid", "unionid"), ("unionid", "external_userid"), ("jd", "member_no")]:
+        gaps = digits[a] % 10**9 - digits[b] % 10**9
+        assert len(np.unique(gaps)) > 0.99 * len(gaps), (a, b)
