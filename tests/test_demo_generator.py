@@ -124,3 +124,18 @@ def test_channel_uids_say_nothing_about_the_person(brand: DemoBrand) -> None:
     for a, b in [("openid", "unionid"), ("unionid", "external_userid"), ("jd", "member_no")]:
         gaps = digits[a] % 10**9 - digits[b] % 10**9
         assert len(np.unique(gaps)) > 0.99 * len(gaps), (a, b)
+
+
+def test_coupon_only_mini_program_holders_carry_evidence(brand: DemoBrand) -> None:
+    """A mini-program openid seen only on a coupon is an identity of its own: the coupon mapping gives it the
+    holder's unionid, which their WeCom friendship shows too, so it can be linked rather than left alone."""
+    from siyu.demo.direct import raw_tables
+
+    ex = brand.exports
+    ordered = set(ex["miniprogram"].column("channel_uid").to_pylist())
+    rows = dict(raw_tables("coupons", ex["coupons"]))["raw_identity"]
+    only = [(u, x) for u, x in zip(rows.column("channel_uid").to_pylist(), rows.column("unionid").to_pylist(),
+                                   strict=True) if u not in ordered]
+    assert len(only) > 50
+    wecom = set(ex["wecom-contacts"].column("unionid").to_pylist())
+    assert sum(x in wecom for _, x in only) > 0.8 * len(only)

@@ -354,6 +354,7 @@ class Shaper:
             "coupon_id": concat("CP", ints(np.arange(1, c.n + 1), 9)),
             "channel": pa.repeat(pa.scalar("miniprogram"), c.n),
             "channel_uid": self.seen("miniprogram", _take(w.accounts.openid, c.person), c.person),
+            "unionid": self.missing(_take(w.accounts.unionid, c.person), 0.1),  # claimed by a logged-in user
             "campaign": pa.repeat(pa.scalar("加好友福利券"), c.n),
             "value": money(np.full(c.n, w.cfg.coupon_value)), "min_spend": money(np.full(c.n, 99.0)),
             "issued_at": timestamps(w.cfg.start, c.issued), "expires_at": timestamps(w.cfg.start, c.expires),
