@@ -139,3 +139,28 @@ def test_coupon_only_mini_program_holders_carry_evidence(brand: DemoBrand) -> No
     assert len(only) > 50
     wecom = set(ex["wecom-contacts"].column("unionid").to_pylist())
     assert sum(x in wecom for _, x in only) > 0.8 * len(only)
+
+
+def test_per_order_card_code_points_at_the_friends_own_order(brand: DemoBrand) -> None:
+    """About `order_code_share` of package cards carry the order's own code; a WeCom add through one shows
+    that code, and the order it was printed for was placed by the same person."""
+    ex, truth = brand.exports, brand.truth
+    owner = dict(zip(zip(truth.column("channel").to_pylist(), truth.column("channel_uid").to_pylist(),
+                         strict=True), truth.column("person_key").to_pylist(), strict=True))
+    buyer: dict[tuple[str, str], str] = {}
+    for source in ("tmall", "jd", "douyin", "miniprogram"):
+        t = ex[source]
+        for oid, uid in zip(t.column("order_id").to_pylist(), t.column("channel_uid").to_pylist(), strict=True):
+            buyer[(source, oid)] = owner[(source, uid)]
+    parcels = ex["parcels"].filter(pc.is_valid(ex["parcels"].column("card_code")))
+    codes = parcels.column("card_code").to_pylist()
+    own = [c.startswith("DC") for c in codes]
+    assert 0.45 < sum(own) / len(own) < 0.55
+    order_of = {c: (ch, o) for c, ch, o, x in zip(codes, parcels.column("channel").to_pylist(),
+                                                  parcels.column("order_id").to_pylist(), own, strict=True) if x}
+    assert len(order_of) == sum(own)  # one parcel per code
+    wecom = ex["wecom-contacts"]
+    adds = [(s, u) for s, u in zip(wecom.column("state").to_pylist(), wecom.column("external_userid").to_pylist(),
+                                   strict=True) if s and s.startswith("DC")]
+    assert len(adds) > 20
+    assert all(buyer[order_of[s]] == owner[("wecom", u)] for s, u in adds)

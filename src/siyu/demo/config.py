@@ -39,6 +39,7 @@ class DemoConfig:
 
     # the funnel
     card_share: float = 0.9  # parcels shipped with a package card
+    order_code_share: float = 0.5  # of package cards: printed with a per-order code (一单一码) instead of the run's
     acquisition_rate: float = 0.08  # chance a card parcel to a non-friend makes them add the WeCom friend
     store_add_rate: float = 0.1  # chance a store sale ends with the guide adding the customer
     other_add_rate: float = 0.02  # persons added by search / card share / group over the period
