@@ -179,6 +179,15 @@ def test_old_keys_and_wecom_contacts_link(duck: Engine) -> None:
 def test_per_order_card_code_links_the_wecom_add_to_the_buyer(duck: Engine) -> None:
     """一单一码: a card code printed on one parcel links the WeCom friend whose add carried it to that order's
     buyer; a print run's code, on many parcels, links nobody however few friends carry it."""
+    _card_code_case(duck)
+
+
+@pytest.mark.spark
+def test_per_order_card_code_on_spark(spark: Engine) -> None:
+    _card_code_case(spark)
+
+
+def _card_code_case(duck: Engine) -> None:
     load(duck, [
         {"channel": "tmall", "channel_uid": "buyer1", "name": "王**"},
         {"channel": "tmall", "channel_uid": "buyer2", "name": "李**"},
