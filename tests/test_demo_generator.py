@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow.compute as pc
 import pytest
 
@@ -105,3 +106,61 @@ def test_config_rejects_bad_values() -> None:
         DemoConfig(acquisition_rate=1.5)
     with pytest.raises(ValueError, match="persons"):
         DemoConfig(persons=1)
+
+
+def test_channel_uids_say_nothing_about_the_person(brand: DemoBrand) -> None:
+    """No id's digits follow the person's index or another of the person's ids, so a matcher cannot link
+    identities by arithmetic on their uids (the old ids were one affine map of the index per channel)."""
+    acc = brand.world.accounts
+    kinds = {"tmall": acc.tmall[1], "jd": acc.jd, "douyin": acc.douyin[0], "openid": acc.openid,
+             "unionid": acc.unionid, "external_userid": acc.external_userid, "member_no": acc.member_no}
+    digits = {k: np.array([int(re.search(r"\d+$", u).group()) for u in v.to_pylist()])  # type: ignore[union-attr]
+              for k, v in kinds.items()}
+    index = np.arange(brand.world.persons.n)
+    for kind, d in digits.items():
+        assert len(np.unique(d)) == len(d), kind
+        assert abs(np.corrcoef(index, d)[0, 1]) < 0.1, kind
+        assert abs(np.corrcoef(index, d % 1000)[0, 1]) < 0.1, kind
+    for a, b in [("openid", "unionid"), ("unionid", "external_userid"), ("jd", "member_no")]:
+        gaps = digits[a] % 10**9 - digits[b] % 10**9
+        assert len(np.unique(gaps)) > 0.99 * len(gaps), (a, b)
+
+
+def test_coupon_only_mini_program_holders_carry_evidence(brand: DemoBrand) -> None:
+    """A mini-program openid seen only on a coupon is an identity of its own: the coupon mapping gives it the
+    holder's unionid, which their WeCom friendship shows too, so it can be linked rather than left alone."""
+    from siyu.demo.direct import raw_tables
+
+    ex = brand.exports
+    ordered = set(ex["miniprogram"].column("channel_uid").to_pylist())
+    rows = dict(raw_tables("coupons", ex["coupons"]))["raw_identity"]
+    only = [(u, x) for u, x in zip(rows.column("channel_uid").to_pylist(), rows.column("unionid").to_pylist(),
+                                   strict=True) if u not in ordered]
+    assert len(only) > 50
+    wecom = set(ex["wecom-contacts"].column("unionid").to_pylist())
+    assert sum(x in wecom for _, x in only) > 0.8 * len(only)
+
+
+def test_per_order_card_code_points_at_the_friends_own_order(brand: DemoBrand) -> None:
+    """About `order_code_share` of package cards carry the order's own code; a WeCom add through one shows
+    that code, and the order it was printed for was placed by the same person."""
+    ex, truth = brand.exports, brand.truth
+    owner = dict(zip(zip(truth.column("channel").to_pylist(), truth.column("channel_uid").to_pylist(),
+                         strict=True), truth.column("person_key").to_pylist(), strict=True))
+    buyer: dict[tuple[str, str], str] = {}
+    for source in ("tmall", "jd", "douyin", "miniprogram"):
+        t = ex[source]
+        for oid, uid in zip(t.column("order_id").to_pylist(), t.column("channel_uid").to_pylist(), strict=True):
+            buyer[(source, oid)] = owner[(source, uid)]
+    parcels = ex["parcels"].filter(pc.is_valid(ex["parcels"].column("card_code")))
+    codes = parcels.column("card_code").to_pylist()
+    own = [c.startswith("DC") for c in codes]
+    assert 0.45 < sum(own) / len(own) < 0.55
+    order_of = {c: (ch, o) for c, ch, o, x in zip(codes, parcels.column("channel").to_pylist(),
+                                                  parcels.column("order_id").to_pylist(), own, strict=True) if x}
+    assert len(order_of) == sum(own)  # one parcel per code
+    wecom = ex["wecom-contacts"]
+    adds = [(s, u) for s, u in zip(wecom.column("state").to_pylist(), wecom.column("external_userid").to_pylist(),
+                                   strict=True) if s and s.startswith("DC")]
+    assert len(adds) > 20
+    assert all(buyer[order_of[s]] == owner[("wecom", u)] for s, u in adds)

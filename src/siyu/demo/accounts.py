@@ -1,5 +1,9 @@
 """Each person's ids on each channel, shaped like the real ones (Taobao nick, JD pin, Douyin buyer id,
-WeChat openid/unionid, WeCom external_userid, store member card) and guaranteed unique across persons."""
+WeChat openid/unionid, WeCom external_userid, store member card) and guaranteed unique across persons.
+
+The digits are drawn at random for each kind of id, independently: nothing in one id says anything about the
+person's index or their ids elsewhere, so a matcher can only link identities by the evidence the exports show.
+"""
 
 from __future__ import annotations
 
@@ -32,20 +36,32 @@ class Accounts:
     member_no: pa.Array
 
 
+def unique_numbers(rng: np.random.Generator, n: int, digits: int) -> np.ndarray:
+    """n distinct random numbers below 10**digits (drawn again where two collide), in random order."""
+    mod = 10**digits
+    out = rng.integers(mod // 10, mod, n, dtype=np.int64)
+    while True:
+        _, first = np.unique(out, return_index=True)
+        repeat = np.setdiff1d(np.arange(n), first)
+        if not len(repeat):
+            return out
+        out[repeat] = rng.integers(mod // 10, mod, len(repeat), dtype=np.int64)
+
+
 def make_accounts(persons: Persons, rng: np.random.Generator) -> Accounts:
     n = persons.n
-    idx = np.arange(n)
+
+    def num(digits: int) -> pa.Array:
+        return ints(unique_numbers(rng, n, digits), digits)
+
     nick_style = rng.random(n) < 0.5
-    tb_plain = concat("tb", ints(scramble(idx, 11, 10), 10))
-    tb_named = concat(persons.nickname, "_", ints(scramble(idx, 29), 9))
-    tmall0 = pc.if_else(pa.array(nick_style), tb_named, tb_plain)
-    tmall1 = concat("tb", ints(scramble(idx + n, 11, 10), 10))
+    tmall0 = pc.if_else(pa.array(nick_style), concat(persons.nickname, "_", num(9)), concat("tb", num(10)))
     return Accounts(
-        tmall=(tmall0, tmall1),
-        jd=concat("jd_", random_tokens(rng, n, 4), ints(scramble(idx, 37), 9)),
-        douyin=(concat("DY", ints(scramble(idx, 41, 12), 12)), concat("DY", ints(scramble(idx + n, 41, 12), 12))),
-        openid=concat("oQx5", random_tokens(rng, n, 14, "b64"), ints(scramble(idx, 53), 10)),
-        unionid=concat("oU7b", random_tokens(rng, n, 14, "b64"), ints(scramble(idx, 59), 10)),
-        external_userid=concat("wmA1", random_tokens(rng, n, 16, "b64"), ints(scramble(idx, 61), 10)),
-        member_no=concat("8800", ints(scramble(idx, 67), 9)),
+        tmall=(tmall0, concat("tb", num(10))),
+        jd=concat("jd_", random_tokens(rng, n, 4), num(9)),
+        douyin=(concat("DY", num(12)), concat("DY", num(12))),
+        openid=concat("oQx5", random_tokens(rng, n, 14, "b64"), num(10)),
+        unionid=concat("oU7b", random_tokens(rng, n, 14, "b64"), num(10)),
+        external_userid=concat("wmA1", random_tokens(rng, n, 16, "b64"), num(10)),
+        member_no=concat("8800", num(9)),
     )

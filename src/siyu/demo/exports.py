@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from siyu.demo.accounts import scramble
+from siyu.demo.accounts import scramble, unique_numbers
 from siyu.demo.funnel import ADD_LABELS, shipped
 from siyu.demo.orders import CHANNELS as CHANNEL_CODES
 from siyu.demo.orders import CLOSED, DOUYIN, JD, MINI, PARTIAL, PENDING, REFUNDED, STORE, TMALL
@@ -41,6 +41,15 @@ def _opt_ts(w: World, days: np.ndarray) -> pa.Array:
     """Timestamps with nulls where `days` is nan."""
     missing = np.isnan(days)
     return with_nulls(timestamps(w.cfg.start, np.where(missing, 0, days)), missing)
+
+
+def _order_codes(w: World) -> pa.Array:
+    """Per order: the per-order code printed on its package card (一单一码), null for cards of a print run and
+    orders without a card. Drawn from a generator of its own, so the share changes nothing else in the brand."""
+    rng = np.random.default_rng([w.cfg.seed, 52])
+    o = w.orders
+    coded = o.with_card & (rng.random(o.n) < w.cfg.order_code_share)
+    return with_nulls(concat("DC", ints(unique_numbers(rng, o.n, 10), 10)), ~coded)
 
 
 SOURCES = [
@@ -71,6 +80,7 @@ class Shaper:
                                   pc.if_else(pa.array(o.channel == MINI), concat("MP", ints(scramble(i, 19, 10), 10)),
                                              concat("XS", ints(scramble(i, 23, 10), 10))))))
         self.first_line = np.searchsorted(w.lines.order, i)
+        self.order_code = _order_codes(w)
         self.sightings: dict[str, list[Sighting]] = {}  # per source: every identity it shows, for the truth
 
     def build(self, source: str) -> pa.Table:
@@ -285,13 +295,16 @@ class Shaper:
         })
 
     def _card_code(self, order: np.ndarray) -> pa.Array:
-        """The package card's QR parameter: one per channel and month (a card print run)."""
+        """The package card's QR parameter: the order's own code (一单一码) when its card was printed with one,
+        else one per channel and month (a card print run)."""
         o = self.w.orders
         base = np.datetime64(self.w.cfg.start.isoformat(), "D")
         month = (base + np.floor(o.t[order]).astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64)
         yymm = (month // 12 + 1970) % 100 * 100 + month % 12 + 1
         code = pick(["TM", "JD", "DY", "MP", "MD"], o.channel[order])
-        return concat("PK-", code, "-", ints(yymm, 4))
+        run = concat("PK-", code, "-", ints(yymm, 4))
+        own = _take(self.order_code, order)
+        return pc.if_else(pc.is_valid(own), own, run)
 
     def groups(self) -> pa.Table:
         w, g = self.w, self.w.groups
@@ -354,6 +367,7 @@ class Shaper:
             "coupon_id": concat("CP", ints(np.arange(1, c.n + 1), 9)),
             "channel": pa.repeat(pa.scalar("miniprogram"), c.n),
             "channel_uid": self.seen("miniprogram", _take(w.accounts.openid, c.person), c.person),
+            "unionid": self.missing(_take(w.accounts.unionid, c.person), 0.1),  # claimed by a logged-in user
             "campaign": pa.repeat(pa.scalar("加好友福利券"), c.n),
             "value": money(np.full(c.n, w.cfg.coupon_value)), "min_spend": money(np.full(c.n, 99.0)),
             "issued_at": timestamps(w.cfg.start, c.issued), "expires_at": timestamps(w.cfg.start, c.expires),

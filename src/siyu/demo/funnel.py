@@ -110,9 +110,20 @@ def apply_joins(cfg: DemoConfig, persons: Persons, orders: Orders, friends: Frie
                    rng.random(k) < cfg.card_share)
     merged = Orders(*(np.r_[getattr(base, f), getattr(extra, f)] for f in ("person", "t", "channel", "status",
                     "first_after_join", "account", "walk_in", "store", "staff", "ship_delay", "with_card")))
-    keep = merged.t < days - 0.001
-    merged = merged.take(np.flatnonzero(keep))
-    return merged.take(np.lexsort((merged.t, merged.person)))
+    keep = np.flatnonzero(merged.t < days - 0.001)
+    merged = merged.take(keep)
+    final = np.lexsort((merged.t, merged.person))
+    _follow_orders(friends, keep[final], orders.n)
+    return merged.take(final)
+
+
+def _follow_orders(friends: Friends, origin: np.ndarray, n_before: int) -> None:
+    """Point each friend's card or store order at its new index: `origin[i]` is the old index of order i, so
+    a card's code and the order it was printed for stay the same order in the exports."""
+    new_index = np.full(n_before, -1)
+    old = origin < n_before
+    new_index[origin[old]] = np.flatnonzero(old)
+    friends.order = np.where(friends.order >= 0, new_index[np.maximum(friends.order, 0)], -1)
 
 
 def assign_places(cfg: DemoConfig, persons: Persons, orders: Orders, friends: Friends, org: Org,

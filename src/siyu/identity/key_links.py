@@ -1,4 +1,5 @@
-"""Deterministic links: identities sharing a hard key (unionid, full phone, member number, email …).
+"""Deterministic links: identities sharing a hard key (unionid, full phone, member number, email, the code of a
+package card printed for one order …).
 
 A key value shared by more identities than `superkey_threshold` (a store's phone typed for walk-ins, a
 family phone) links none of them: it is written to `superkey` for review instead. Edges are a star from
@@ -15,6 +16,8 @@ from siyu.identity.match_names import NAMES, name_columns_sql, name_joins_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
+#: the key a per-order package-card code gives (not a column of identities: see `order_code_parts`)
+ORDER_CODE = "order_code"
 
 
 def _normalised(key: str) -> str:
@@ -29,6 +32,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
+    derived = [k for k in keys if k == ORDER_CODE]
+    keys = [k for k in keys if k != ORDER_CODE]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
     if missing:
@@ -54,6 +59,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
             f"FROM contacts WHERE {ident(k)} IS NOT NULL AND external_userid IS NOT NULL"
             for k in ("unionid", "phone") if k in keys
         ]
+    if derived:
+        parts += order_code_parts(engine)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -71,6 +78,29 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name, n.surname, n.last FROM ({union}) q "
         f"LEFT JOIN ({names}) n ON n.node = q.node WHERE q.key_value <> ''",
     )
+
+
+def order_code_parts(engine: Engine) -> list[str]:
+    """The per-order code (一单一码) as a key: a package-card code printed on one parcel only is that order's
+    code, so the order's buyer and the WeCom friend whose add carried it (`state`) hold the same value.
+
+    A card code on several parcels is a print run's and is no key at all. Needs `parcels`, `orders` and
+    `contacts`, as the parcels and WeCom contacts mappings import them; without them it adds nothing.
+    """
+    if not all(engine.table_exists(t) for t in ("parcels", "orders", "contacts")):
+        return []
+    codes = (
+        "SELECT trim(card_code) AS code, min(channel) AS channel, min(order_id) AS order_id FROM parcels "
+        "WHERE card_code IS NOT NULL AND trim(card_code) <> '' "
+        "GROUP BY trim(card_code) HAVING count(DISTINCT channel || ':' || order_id) = 1"
+    )
+    key = literal(ORDER_CODE)
+    return [
+        f"SELECT {node_sql('o')} AS node, {key} AS key_name, c.code AS key_value FROM ({codes}) c "
+        f"JOIN orders o ON o.channel = c.channel AND o.order_id = c.order_id",
+        f"SELECT 'wecom:' || t.external_userid AS node, {key} AS key_name, c.code AS key_value FROM ({codes}) c "
+        f"JOIN contacts t ON trim(t.state) = c.code WHERE t.external_userid IS NOT NULL",
+    ]
 
 
 def nodes_sql() -> str:

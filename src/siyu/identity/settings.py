@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-#: Columns of `identities` that prove two identities are one person when equal (issue 4, point 1).
-DEFAULT_KEYS = ["unionid", "phone", "member_no", "email", "openid"]
+#: Columns of `identities` that prove two identities are one person when equal (issue 4, point 1), and
+#: `order_code`: a package card's per-order code shared by an order and the WeCom add it led to.
+DEFAULT_KEYS = ["unionid", "phone", "member_no", "email", "openid", "order_code"]
 
 #: Blocking rules for probabilistic matching: each is a list of columns that must be equal for a pair
 #: to be scored. Several rules so a pair is still found when one key is missing or misspelt.
