@@ -11,6 +11,7 @@ from siyu.api.errors import install_error_handlers
 from siyu.api.logs import install_access_log
 from siyu.api.routes import analytics, audit, auth, identity, imports, loyalty, persons, runs, segments
 from siyu.api.security import PUBLIC, TokenCache, guarded
+from siyu.web.pages import router as console
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -23,6 +24,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty):
         app.include_router(module.router)
     app.include_router(docs_page.router)
+    app.include_router(console)
 
     @app.get("/health", tags=["service"], **guarded(PUBLIC))
     def health() -> dict[str, str]:
