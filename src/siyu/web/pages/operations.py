@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from siyu.api.routes import imports, runs
 from siyu.ingest.mapping import list_sources
 from siyu.web.pages.serve import serve
-from siyu.web.render import Viewer, attempt, page
+from siyu.web.render import PageFailed, Viewer, attempt, page
 
 router = APIRouter()
 
@@ -20,7 +20,12 @@ router = APIRouter()
 def run_page(request: Request) -> Response:
     def body(who: Viewer) -> Response:
         history = attempt(runs.history, request, limit=20, offset=0)
-        return page(request, "runs.html", {"history": history, "may_start": who.may("runs:start")}, who)
+        try:
+            current = attempt(runs.current_run, request)
+        except PageFailed:  # this server has not started a run
+            current = None
+        return page(request, "runs.html", {"history": history, "run_now": current,
+                                           "may_start": who.may("runs:start")}, who)
 
     return serve(request, "runs:read", body)
 

@@ -55,10 +55,10 @@
     function show(text, start, end) {
       echo.textContent = "";
       if (start === null || start === undefined || end === null || end === undefined) { return; }
+      var stop = Math.max(end + 1, start + 1);  // the API's end is the token's last character
       echo.appendChild(document.createTextNode(text.slice(0, start)));
-      var m = el("mark", text.slice(start, Math.max(end, start + 1)) || " ", {"data-testid": "error-token"});
-      echo.appendChild(m);
-      echo.appendChild(document.createTextNode(text.slice(Math.max(end, start + 1))));
+      echo.appendChild(el("mark", text.slice(start, stop) || " ", {"data-testid": "error-token"}));
+      echo.appendChild(document.createTextNode(text.slice(stop)));
     }
 
     function check() {
@@ -181,7 +181,7 @@
         });
       });
     }
-    follow();
+    if (root.dataset.current) { follow(); }
   }
 
   // --- imports: upload and see the mapping --------------------------------------------------------------------
