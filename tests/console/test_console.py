@@ -289,3 +289,39 @@ def test_palette_contrast_is_at_least_4_5(browser: Any, console: Console) -> Non
             assert len(pairs) > 20
             low += [f"{path} {tag}: {contrast(fg, bg):.2f}" for tag, fg, bg in pairs if contrast(fg, bg) < 4.5]
         assert low == []
+
+
+def test_a_saved_segment_exports_its_members(browser: Any, console: Console) -> None:
+    expression = "orders >= 3"
+    with logged_in(browser, console, "analyst") as (page, errors):
+        page.goto(f"{console.url}/console/segments?expression={expression}&name=three_orders")
+        page.click("#save button[type=submit]")
+        page.wait_for_selector("#save-out.ok")
+        page.goto(console.url + "/console/segments/three_orders")
+        members = cli_count(console, expression)
+        assert page.text_content("[data-testid=total]") == f"{members} members now"
+        page.click("#export-start")
+        link = page.locator("#export-out a")
+        link.wait_for()
+        assert link.text_content() == f"download ({members})"
+        with page.expect_download() as got:
+            link.click()
+        lines = (got.value.path().read_text(encoding="utf-8-sig")).strip().splitlines()
+        assert len(lines) == members + 1  # a header and one row per member
+        assert errors == []
+
+
+def test_an_upload_shows_which_column_each_field_reads(browser: Any, console: Console, tmp_path: Any) -> None:
+    export = tmp_path / "staff.csv"
+    export.write_text("员工ID,姓名,门店编号,备注\nKF900,王芳,MD0001,新人\n", encoding="utf-8")
+    with logged_in(browser, console, "operator", "zh") as (page, errors):
+        page.goto(console.url + "/console/imports")
+        page.select_option("#up-source", "staff")
+        page.set_input_files("#up-file", str(export))
+        page.click("#upload button[type=submit]")
+        page.wait_for_selector("#upload-out table")
+        text = page.text_content("#upload-out") or ""
+        assert "员工ID" in text and "备注" in text  # a field's header, and the header nothing reads
+        assert "王芳" not in text  # no row values: they may be personal data
+        shoot(page, console, "imports-upload-zh")
+        assert errors == []
