@@ -46,6 +46,21 @@ def _wait(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError("siyu serve did not answer within 60 s")
 
 
+TRACKED = ("sleepers", "has_tag('sleeping')")
+
+
+def track_runs(warehouse: Path) -> None:
+    """A segment saved in the warehouse and snapshotted by two runs (what `siyu run`'s segments step does)."""
+    from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.segment.store import save_segment, snapshot
+
+    engine = DuckDBEngine(str(warehouse))
+    save_segment(engine, *TRACKED)
+    snapshot(engine, "run-one")
+    snapshot(engine, "run-two")
+    engine.close()
+
+
 @pytest.fixture(scope="module")
 def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:  # noqa: F811
     """`siyu serve` on loopback over its own copy of the demo (its own operational store), one user per role
@@ -59,6 +74,7 @@ def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     folder = tmp_path_factory.mktemp("console")
     warehouse = folder / "demo.duckdb"
     shutil.copy(demo_warehouse, warehouse)
+    track_runs(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         staff = con.execute("SELECT owner_staff_id FROM person_profile WHERE owner_staff_id IS NOT NULL "
                             "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]  # type: ignore[index]

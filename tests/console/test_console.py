@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from console.conftest import SRC, Console
+from console.conftest import SRC, TRACKED, Console
 from siyu.config.settings import load_settings
 from siyu.store import open_store, store_url
 from siyu.store.tables import audit
@@ -177,6 +177,8 @@ def test_unmasking_asks_for_a_reason_and_shows_the_phone(browser: Any, console: 
     with logged_in(browser, console, "operator") as (page, errors):
         page.goto(console.url + "/console/customers/P0000000002")
         assert "****" in (page.text_content("[data-testid=phone]") or "")
+        because = page.locator("table[aria-labelledby=h-links] tbody td:nth-child(3)").all_text_contents()
+        assert "the same phone" in because or "the same unionid" in because  # why the identities are one
         page.click("details summary")
         page.click("details button[type=submit]")  # no reason: the browser refuses the form
         assert "unmask=true" not in page.url
@@ -324,4 +326,17 @@ def test_an_upload_shows_which_column_each_field_reads(browser: Any, console: Co
         assert "员工ID" in text and "备注" in text  # a field's header, and the header nothing reads
         assert "王芳" not in text  # no row values: they may be personal data
         shoot(page, console, "imports-upload-zh")
+        assert errors == []
+
+
+def test_a_segment_every_run_evaluates_shows_its_size_over_time(browser: Any, console: Console) -> None:
+    name, expression = TRACKED
+    with logged_in(browser, console, "analyst") as (page, errors):
+        page.goto(console.url + "/console/segments")
+        page.click(f"#h-tracked ~ .scroll a[href$='/tracked/{name}']")
+        assert page.locator(".chart [data-chart=line]").count() == 1
+        rows = page.locator("#h-size ~ .scroll tbody tr")
+        assert [rows.nth(i).locator("td").first.text_content() for i in range(rows.count())] == ["run-one", "run-two"]
+        assert rows.nth(1).locator("td").nth(2).text_content() == str(cli_count(console, expression))
+        shoot(page, console, "segment-size-en")
         assert errors == []

@@ -50,6 +50,12 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
         f"i.gender, i.province, i.city, i.district, {pii('i.address', 'address', unmask)}, i.first_seen_at, "
         f"i.last_seen_at FROM identities AS i WHERE i.channel_uid IN {uids} ORDER BY i.channel, i.channel_uid"),
         {}) if (r["channel"], r["channel_uid"]) in pairs]
+    refs = literal_list(sorted(f"{c}:{u}" for c, u in pairs))
+    # why the identities are one person: the edges among them (a hard key's name, never its value, or the model's
+    # probability, or an operator's override)
+    links = _rows(engine, f"SELECT a, b, kind, key_name, probability FROM identity_edge WHERE a IN {refs} "
+                          f"AND b IN {refs} ORDER BY kind, key_name, a, b", {}) \
+        if pairs and engine.table_exists("identity_edge") else []
     messages = _rows(engine, (
         f"SELECT message_id, kind, staff_id, sender_type, sent_at, content FROM messages "
         f"WHERE customer_id IN {literal_list(wecom)} ORDER BY sent_at DESC LIMIT {RECENT}"), {}) if wecom else []
@@ -60,6 +66,7 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
         "person_id": person_id,
         "profile": profile,
         "identities": identities,
+        "links": links,
         "orders": _rows(engine, (
             f"SELECT channel, order_id, created_at, status, amount_paid, refund_amount, net_amount, store_id, "
             f"is_purchase FROM person_orders WHERE person_key = $key ORDER BY created_at DESC LIMIT {RECENT}"), key),

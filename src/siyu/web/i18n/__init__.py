@@ -40,7 +40,7 @@ def language(request: Request) -> str:
 def translator(lang: str) -> Callable[..., str]:
     catalog = CATALOGS[lang]
 
-    def t(key: str, **values: object) -> str:
+    def t(key: str, /, **values: object) -> str:
         text = catalog.get(key, key)
         return text.format(**values) if values else text
 

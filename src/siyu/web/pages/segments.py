@@ -12,6 +12,7 @@ from siyu.api.routes import analytics, segments
 from siyu.api.security import config
 from siyu.segment.helpers import HELPERS
 from siyu.segment.tables import vocabulary
+from siyu.web import charts
 from siyu.web.pages.serve import serve
 from siyu.web.render import Viewer, attempt, page
 
@@ -33,9 +34,10 @@ def builder(request: Request, expression: Annotated[str, Query(max_length=4000)]
     def body(who: Viewer) -> Response:
         saved = attempt(segments.list_segments, request, limit=200, offset=0).items
         tags = attempt(analytics.tags, request, family=None, limit=200, offset=0).items
+        runs = attempt(segments.tracked_segments, request)["items"]
         return page(request, "segments.html", {
             "expression": expression or EXAMPLE, "name": name, "fields": _fields(request),
-            "helpers": sorted(HELPERS), "tags": tags, "saved": saved,
+            "helpers": sorted(HELPERS), "tags": tags, "saved": saved, "tracked": runs,
             "may_save": who.may("segments:write"), "may_export": who.may("segments:export")}, who)
 
     return serve(request, "segments:read", body)
@@ -49,5 +51,17 @@ def members(request: Request, name: str, offset: Annotated[int, Query(ge=0)] = 0
                       if s["name"] == name), None)
         return page(request, "segment.html", {"name": name, "result": result, "saved": saved, "offset": offset,
                                               "may_export": who.may("segments:export")}, who)
+
+    return serve(request, "segments:read", body)
+
+
+@router.get("/segments/tracked/{name}")
+def size_over_time(request: Request, name: str) -> Response:
+    def body(who: Viewer) -> Response:
+        found = attempt(segments.tracked_history, name, request)
+        sized = [r for r in found["items"] if r["members"] is not None]
+        chart = charts.trend([{"period": r["snapshot_at"], "value": r["members"]} for r in sized], "count",
+                             who.t("no_data"))
+        return page(request, "tracked.html", {"name": name, "history": found["items"], "chart": chart}, who)
 
     return serve(request, "segments:read", body)
