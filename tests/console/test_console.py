@@ -106,6 +106,9 @@ def test_home_names_the_worst_health_components_and_switches_language(browser: A
         assert page.text_content("h1") == "Diagnose"
         page.goto(console.url + "/console/?slice=channel&metric=acquisition_rate")
         assert page.locator(".chart [data-chart=bars]").count() == 1
+        page.goto(console.url + "/console/?grain=week")  # the data stop on a Saturday: that week is unfinished
+        note = page.text_content("[data-testid=unfinished]") or ""
+        assert note.startswith("The period from 2026-10-26 is not shown")
         assert errors == []
 
 
@@ -177,6 +180,8 @@ def test_unmasking_asks_for_a_reason_and_shows_the_phone(browser: Any, console: 
     with logged_in(browser, console, "operator") as (page, errors):
         page.goto(console.url + "/console/customers/P0000000002")
         assert "****" in (page.text_content("[data-testid=phone]") or "")
+        held = page.request.get(console.url + "/loyalty/persons/P0000000002").json()["points"]  # the session's
+        assert page.text_content("[data-testid=points]") == f"{held} points"
         because = page.locator("table[aria-labelledby=h-links] tbody td:nth-child(3)").all_text_contents()
         assert "the same phone" in because or "the same unionid" in because  # why the identities are one
         page.click("details summary")

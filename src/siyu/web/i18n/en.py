@@ -187,4 +187,11 @@ MESSAGES: dict[str, str] = {
     'entered': 'entered',
     'exited': 'left',
     'skipped': 'skipped because',
+    'points_and_coupons': 'Points and coupons',
+    'points_held': '{n} points',
+    'points_pending': '{n} pending',
+    'stored_value': 'stored value',
+    'coupon': 'coupon',
+    'value': 'value',
+    'valid_until': 'valid until',
 }

@@ -182,4 +182,11 @@ MESSAGES: dict[str, str] = {
     'entered': '新进入',
     'exited': '离开',
     'skipped': '跳过原因',
+    'points_and_coupons': '积分与优惠券',
+    'points_held': '{n} 积分',
+    'points_pending': '{n} 待生效',
+    'stored_value': '储值',
+    'coupon': '优惠券',
+    'value': '面额',
+    'valid_until': '有效期至',
 }

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from siyu.api.routes import persons
+from siyu.api.routes import loyalty, persons
 from siyu.web.pages.serve import serve
 from siyu.web.render import PageFailed, Viewer, attempt, page
 
@@ -45,7 +45,9 @@ def customer(request: Request, person_id: str, unmask: bool = False,
                 raise PageFailed(404, who.t("no_customer", person_id=person_id)) from None
             raise
         timeline = sorted(found["orders"], key=lambda o: str(o["created_at"] or ""), reverse=True)
+        wallet = attempt(loyalty.balances, request, person_id) if who.may("loyalty:read") else None
         return page(request, "customer.html", {"p": found, "profile": found["profile"], "timeline": timeline,
+                                               "wallet": wallet,
                                                "unmasked": unmask, "may_unmask": who.may("pii:unmask")}, who)
 
     return serve(request, "persons:read", body)
