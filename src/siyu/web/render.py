@@ -14,7 +14,7 @@ from siyu.api.security import SESSION_COOKIE, config
 from siyu.auth.roles import User, may
 from siyu.auth.users import user_for_session
 from siyu.engine import EngineError
-from siyu.errors import SiyuError
+from siyu.errors import SiyuError, WarehouseBusy
 from siyu.web.i18n import language, translator
 
 BASE = "/console"
@@ -88,6 +88,8 @@ def attempt(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(*args, **kwargs)
     except HTTPException as exc:
         raise PageFailed(exc.status_code, str(exc.detail)) from None
+    except WarehouseBusy as exc:
+        raise PageFailed(503, str(exc).splitlines()[0]) from None
     except EngineError:
         raise PageFailed(503, "the warehouse could not answer; has `siyu run` finished once?") from None
     except SiyuError as exc:
