@@ -328,7 +328,9 @@ def test_an_upload_shows_which_column_each_field_reads(browser: Any, console: Co
         page.click("#upload button[type=submit]")
         page.wait_for_selector("#upload-out table")
         text = page.text_content("#upload-out") or ""
-        assert "员工ID" in text and "备注" in text  # a field's header, and the header nothing reads
+        assert "员工ID" in text  # the column staff_id reads
+        assert page.text_content("[data-testid=unused]") == "未被读取的列： 备注"
+        assert page.text_content("[data-testid=missing]") == "缺少的必填字段： 无"
         assert "王芳" not in text  # no row values: they may be personal data
         shoot(page, console, "imports-upload-zh")
         assert errors == []

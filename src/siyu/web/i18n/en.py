@@ -194,4 +194,9 @@ MESSAGES: dict[str, str] = {
     'coupon': 'coupon',
     'value': 'value',
     'valid_until': 'valid until',
+    'upload_kept': 'Kept on the server as',
+    'missing_required': 'Required fields missing:',
+    'unused_headers': 'Headers nothing reads:',
+    'header_read': 'column it reads',
+    'required': 'required',
 }

@@ -189,4 +189,9 @@ MESSAGES: dict[str, str] = {
     'coupon': '优惠券',
     'value': '面额',
     'valid_until': '有效期至',
+    'upload_kept': '已保存在服务器：',
+    'missing_required': '缺少的必填字段：',
+    'unused_headers': '未被读取的列：',
+    'header_read': '读取的列',
+    'required': '必填',
 }

@@ -192,11 +192,16 @@
       api("POST", "/imports/uploads", new FormData(form), true).then(function (r) {
         out.textContent = "";
         if (!r.ok) { out.appendChild(el("p", r.data.detail, {"class": "error", role: "alert"})); return; }
-        var rows = Object.keys(r.data).filter(function (k) { return k !== "fields"; }).map(function (k) {
-          return {key: k, value: r.data[k]};
-        });
-        out.appendChild(table(rows));
-        if (Array.isArray(r.data.fields)) { out.appendChild(table(r.data.fields)); }
+        var d = form.dataset, none = d.msgNone;
+        var list = function (xs) { return xs && xs.length ? xs.join(", ") : none; };
+        out.appendChild(el("p", d.msgKept + " " + r.data.upload + " (" + r.data.bytes + " B, " + r.data.encoding + ")"));
+        out.appendChild(el("p", d.msgMissing + " " + list(r.data.missing_required),
+                           {"class": r.data.missing_required.length ? "error" : "ok", "data-testid": "missing"}));
+        out.appendChild(el("p", d.msgUnused + " " + list(r.data.unused_headers), {"data-testid": "unused"}));
+        out.appendChild(table(r.data.fields.map(function (f) {
+          var row = {}; row[d.msgField] = f.field; row[d.msgHeader] = f.header || "–";
+          row[d.msgRequired] = f.required ? "✓" : ""; return row;
+        })));
       });
     });
   }
