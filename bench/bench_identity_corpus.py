@@ -115,15 +115,18 @@ def main() -> None:
     args = parser.parse_args()
     with open("/proc/loadavg") as f:
         print(f"load average at start: {f.read().split()[:3]}")
-    print("| schema | profile | records | siyu dedupe P / R / F1 | time | naive rule P / R / F1 | ECM P / R / F1 |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| schema | profile | records | siyu dedupe P / R / F1 | threshold, model's estimate P / R | time | "
+          "naive rule P / R / F1 | ECM P / R / F1 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for schema in args.schema or sorted(SCHEMAS):
         for profile in args.profile or ["typical", "hostile"]:
             table = make_corpus(schema, profile, args.persons, args.seed)
             t0 = time.perf_counter()
             result = dedupe_table(table, "rec_id", "truth")
             took = time.perf_counter() - t0
-            print(f"| {schema} | {profile} | {table.num_rows} | {_fmt(result.scores)} | {took:.1f} s | "
+            e = result.expected
+            guess = "—" if e is None else f"{e.threshold:g}: {e.precision:.4f} / {e.recall:.4f}"
+            print(f"| {schema} | {profile} | {table.num_rows} | {_fmt(result.scores)} | {guess} | {took:.1f} s | "
                   f"{_fmt(naive(table, schema))} | {_fmt(ecm(table))} |", flush=True)
     with open("/proc/loadavg") as f:
         print(f"load average at end: {f.read().split()[:3]}")

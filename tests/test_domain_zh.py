@@ -50,6 +50,14 @@ def test_a_mask_keeps_the_last_character_it_shows() -> None:
     assert parse_name("李*波").last == "波" and parse_name("李**").last is None and parse_name("李博杰").last == "杰"
 
 
+def test_a_name_ending_like_a_street_or_an_estate_is_a_name_unless_the_cell_has_another() -> None:
+    # 园 / 苑 / 路 end given names as often as estates and streets: alone in a name cell they are the name
+    assert [parse_name(t).name for t in ("李园", "田韵苑", "王路", "李园(老客)")] == ["李园", "田韵苑", "王路", "李园"]
+    # beside a surname with an honorific, the street is the street; a district is never a name
+    assert (parse_name("张姐-黄河路").surname, parse_name("张姐-黄河路").partial) == ("张", True)
+    assert parse_name("南山区").name is None and parse_name("刘欣妍-翠湖苑").name == "刘欣妍"
+
+
 def test_a_remark_carries_a_city_and_a_full_name_beats_a_partial_one() -> None:
     assert parse_name("张姐-深圳").city == "深圳"
     assert parse_name("张姐-刘欣妍").name == "刘欣妍"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import re
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -251,3 +252,14 @@ def test_family_phone_with_unlike_names_stays_two_people(duck: Engine) -> None:
     resolve(duck, IdentitySettings())
     persons = person_of(duck)
     assert persons["store:mum"] != persons["miniprogram:son"]
+
+
+def test_the_run_log_says_what_the_model_expects_of_its_links(duck: Engine) -> None:
+    rows, _ = brand(300, seed=4)
+    duck.write_arrow("identities", identities_table(rows), mode="replace")
+    _, _, message = resolve(duck, IdentitySettings())
+    found = re.search(r"the model expects precision ([0-9.]+) of its links and ([0-9.]+)% of the matches", message)
+    assert found, message
+    precision, kept = float(found.group(1)), float(found.group(2))
+    # the demo brand's links are right 99.5% of the time (test above); the model's belief is of that order
+    assert 0.95 <= precision <= 1.0 and 50.0 <= kept <= 100.0, message

@@ -117,19 +117,31 @@ def dedupe(
     id_col: Annotated[str, typer.Option("--id", help="column holding each record's id")],
     truth: Annotated[str | None, typer.Option("--truth", help="column with the true entity, to score")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write record id → cluster id here (.csv/.parquet)")] = None,
-    threshold: Annotated[float, typer.Option("--threshold", help="match probability to link")] = 0.99,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", help="match probability to link (default: the one the model expects to do best)")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        "--column", metavar="NAME=ROLE", help="what a column holds, instead of siyu's guess (repeatable); roles: "
+        "given_name surname full_name dob email phone postcode city district street_number address state gender "
+        "occupation national_id member_no category text ignore")] = None,
 ) -> None:
     """Deduplicate any table of people: columns recognised by name and values, Splink configured from them."""
     from siyu.identity.dedupe import dedupe_file
 
-    result = dedupe_file(input_file, id_col, truth, out, threshold)
-    cols = Table("column", "recognised as", title=escape(f"{input_file.name}: {result.rows:,} records"))
+    result = dedupe_file(input_file, id_col, truth, out, threshold, column)
+    cols = Table("column", "recognised as", "confidence", "why",
+                 title=escape(f"{input_file.name}: {result.rows:,} records"))
     for col, kind in result.columns.items():
-        cols.add_row(escape(col), kind)
+        seen = result.recognised.get(col)
+        cols.add_row(escape(col), kind, f"{seen.confidence:.2f}" if seen else "", escape(seen.why) if seen else "")
     console.print(cols)
     for warning in result.warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"{result.clusters:,} clusters from {result.rows:,} records in {result.seconds:.1f}s")
+    if result.expected:
+        e = result.expected
+        how = "given" if threshold is not None else "chosen from the model's estimate"
+        console.print(f"threshold {e.threshold:g} ({how}); the model expects precision {e.precision:.3f}  "
+                      f"recall {e.recall:.3f}", markup=False, highlight=False, soft_wrap=True)
     if result.scores:
         s = result.scores
         console.print(f"pairwise precision {s['precision']:.4f}  recall {s['recall']:.4f}  F1 {s['f1']:.4f}  "

@@ -29,6 +29,8 @@ SURNAMES = frozenset(
     "窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查"
     "麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴"
 )
+#: the ten most frequent surnames (about 40% of people): one of them agreeing says little
+COMMON_SURNAMES = tuple("王李张刘陈杨黄赵吴周")
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "夏侯", "长孙",
                      "宇文", "司徒", "申屠", "端木", "独孤", "南宫", "钟离", "轩辕")
 #: what follows a surname when staff or a form knows only that much: 张先生, 崔小姐, 李总, 张姐
@@ -51,8 +53,11 @@ _CITIES = frozenset(PROVINCES) | frozenset(" ".join([
 ]).split())
 
 
-#: a token ending so is a place or a street, not a name (南山区, 黄河路)
-_PLACE_ENDINGS = ("省", "市", "区", "县", "镇", "乡", "村", "路", "街", "号", "州", "旗", "苑", "园")
+#: a token ending so is a place or a street, not a name (南山区, 黄河街)
+_PLACE_ENDINGS = ("省", "市", "区", "县", "镇", "乡", "村", "街", "号", "州", "旗")
+#: endings of streets and estates that are also given names (黄河路, 翠湖苑; 李园, 田韵苑, 王路): such a token is
+#: the name only when no other part of the cell reads as one (张姐-黄河路 is 张)
+_PLACE_OR_NAME_ENDINGS = ("路", "苑", "园")
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,14 @@ def _cjk_token(token: str) -> ChineseName | None:
     return None
 
 
+def _rank(found: ChineseName, token: str) -> int:
+    """Which reading of a cell's tokens is its name: a full name, then a surname alone, then a full name that could
+    be a street or an estate (黄河路)."""
+    if found.partial:
+        return 1
+    return 0 if token.endswith(_PLACE_OR_NAME_ENDINGS) else 2
+
+
 @lru_cache(maxsize=262144)
 def parse_name(text: str | None) -> ChineseName:
     """What a name, nickname or staff remark says about a Chinese person's name (see the module doc)."""
@@ -149,12 +162,13 @@ def parse_name(text: str | None) -> ChineseName:
     tokens = [w for t in tokens for w in (["".join(t.split())] if _CJK.match("".join(t.split())) else t.split())]
     city = next((t.removesuffix("市") for t in tokens if t.removesuffix("市") in _CITIES), None)
     best: ChineseName | None = None
+    best_token = ""
     for token in tokens:
         if _TAGS.match(token) or token.removesuffix("市") in _CITIES or not _CJK.match(token):
             continue
         found = _cjk_token(token)
-        if found and (best is None or (best.partial and not found.partial)):
-            best = found
+        if found and (best is None or _rank(found, token) > _rank(best, best_token)):
+            best, best_token = found, token
     if best is None:
         return ChineseName(None, None, None, False, city)
     return ChineseName(best.name, best.surname, best.pinyin, best.partial, city, best.last)

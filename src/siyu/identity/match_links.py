@@ -49,9 +49,26 @@ def match_edges(
         f"JOIN {FEATURES} fb ON fb.unique_id = s.b WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false)",
     )
     n, all_kept = guard_chains(engine, cfg, run_id, nodes)
+    how = f"{how}; {expectation(engine)}"
     for name in (SCORED, RAW) if all_kept else (SCORED, RAW, CLUSTERS):
         engine.drop_table(name)
     return n, how, CLUSTERS if all_kept else None
+
+
+def expectation(engine: Engine) -> str:
+    """What the model expects of the links it kept, in words for the run log: their precision (the mean match
+    probability of the kept links) and the share of the matches it expects over the threshold that were kept
+    (the scores summed; a pair the guard refused still counts). Below the threshold nothing is scored, so this is
+    no recall against every true pair: see siyu.identity.dedupe.estimate for the whole-table estimate."""
+    row = engine.query(
+        f"SELECT (SELECT count(*) FROM {EDGES}) AS n, (SELECT sum(probability) FROM {EDGES}) AS kept, "
+        f"(SELECT sum(probability) FROM {SCORED}) AS scored"
+    ).to_pylist()[0]
+    if not row["n"]:
+        return "no probabilistic link kept"
+    precision, kept = row["kept"] / row["n"], row["kept"] / row["scored"]
+    return f"the model expects precision {precision:.3f} of its links and {kept:.1%} of the matches it scored " \
+           f"over the threshold kept"
 
 
 def _disagree_sql(x: str, y: str) -> str:

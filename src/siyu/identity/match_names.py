@@ -47,7 +47,7 @@ def _read(raw: str) -> dict[str, object]:
     if p.surname is None and p.pinyin is None:
         plain = " ".join(raw.split())
         if _PLAIN.fullmatch(plain) and len(plain.replace(" ", "")) >= 2:
-            # a rare surname, a Western name, a name zh_names takes for a place (田韵苑): as written
+            # a rare surname, a Western name, a name zh_names does not read: as written
             row.update(name_full=plain, pinyin=pinyin_of(plain))
             sur = surname_of(plain) if 2 <= len(plain) <= 4 else None
             if sur and len(sur) < len(plain):

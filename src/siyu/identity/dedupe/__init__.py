@@ -20,8 +20,9 @@ import pyarrow.parquet as pq
 
 from siyu.errors import UserError
 from siyu.identity import splink_linker
-from siyu.identity.dedupe import comparisons
-from siyu.identity.dedupe.columns import recognise
+from siyu.identity.dedupe import comparisons, estimate
+from siyu.identity.dedupe.columns import LOW, Recognised, parse_overrides, recognise_columns
+from siyu.identity.dedupe.estimate import Estimate
 from siyu.identity.dedupe.evaluation import pairwise_scores
 from siyu.identity.dedupe.guard import guarded_clusters, personal_pairs
 from siyu.identity.dedupe.prepare import standardise
@@ -40,6 +41,10 @@ class DedupeResult:
     assignment: pa.Table  # (id, cluster_id)
     scores: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: the model's own expectation of precision and recall, at the threshold used (None: nothing compared)
+    expected: Estimate | None = None
+    #: each column's role with its confidence and the reason, as reported
+    recognised: dict[str, Recognised] = field(default_factory=dict)
 
 
 def read_people(path: Path) -> pa.Table:
@@ -90,17 +95,21 @@ def _unused(data: pa.Table, sources: dict[str, str], warned: set[str]) -> tuple[
     """`data` without its all-NULL standard columns; a warning for each source column that gave nothing."""
     empty = [c for c in data.column_names if c != "unique_id" and data.column(c).null_count == data.num_rows]
     warnings = []
+    kept = {sources[c] for c in data.column_names if c in sources and c not in empty}
     for source in dict.fromkeys(sources[c] for c in empty if c in sources):
-        if source not in warned:
+        if source not in warned and source not in kept:  # a phone with no masked number still links
             warnings.append(f"column {source!r} has no value siyu can compare: it links nobody")
     return data.drop_columns(empty), warnings
 
 
-def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, threshold: float = 0.99,
-                 source: str = "input") -> DedupeResult:
-    """Cluster the records of `table`; with `truth`, score the clusters pairwise against it."""
+def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, threshold: float | None = None,
+                 source: str = "input", columns: list[str] | None = None) -> DedupeResult:
+    """Cluster the records of `table`; with `truth`, score the clusters pairwise against it. Without a
+    `threshold`, the one the model expects to do best (siyu.identity.dedupe.estimate). `columns`: the user's
+    `NAME=ROLE` for columns whose role siyu should not guess."""
     t0 = time.perf_counter()
-    _check_threshold(threshold)
+    if threshold is not None:
+        _check_threshold(threshold)
     _refuse_duplicate_headers(table.column_names, source)
     for col, opt in ((id_col, "--id"), (truth, "--truth")):
         if col is not None and col not in table.column_names:
@@ -111,19 +120,27 @@ def dedupe_table(table: pa.Table, id_col: str, truth: str | None = None, thresho
     skip = {id_col, *([truth] if truth else [])}
     blank = [c for c in table.column_names if c not in skip and _blank(table.column(c))]
     warnings = [f"column {c!r} is empty in every record: it links nobody" for c in blank]
-    roles = recognise(table.drop_columns(blank), skip)
+    given = parse_overrides(columns or [], table.column_names, source)
+    blank = [c for c in blank if c not in given]
+    recognised = recognise_columns(table.drop_columns(blank), skip, given)
+    warnings += [f"column {c!r} read as {r.role} ({r.why}); if wrong, say --column '{c}=ROLE'"
+                 for c, r in recognised.items() if r.confidence < LOW]
+    roles = {c: r.role for c, r in recognised.items() if r.role != "ignore"}
     blocks: list[list[str]] = []
+    expected: Estimate | None = None
     if table.num_rows < 2:
         assigned = _singletons(ids, id_col)
         warnings.append(f"{table.num_rows} record{'' if table.num_rows == 1 else 's'}: nothing to compare")
     else:
-        data, sources = standardise(table, id_col, roles)
+        data, sources = standardise(table.drop_columns([c for c, r in recognised.items() if r.role == "ignore"]),
+                                    id_col, roles)
         data, unused = _unused(data, sources, set(blank))
         warnings += unused
-        assigned, blocks = _clusters(data, id_col, threshold, source, roles)
+        assigned, blocks, expected = _clusters(data, id_col, threshold, source, roles)
+    roles.update({c: "ignore" for c, r in recognised.items() if r.role == "ignore"})
     roles.update({c: "empty (ignored)" for c in blank})
     result = DedupeResult(table.num_rows, len(assigned.column("cluster_id").unique()), 0.0, roles, blocks,
-                          assigned, warnings=warnings)
+                          assigned, warnings=warnings, expected=expected, recognised=recognised)
     if truth:
         truth_table = pa.table({id_col: ids.cast(pa.string()), "truth": table.column(truth)})
         result.scores = pairwise_scores(assigned, truth_table, id_col)
@@ -136,9 +153,10 @@ def _budget(rows: int) -> int:
     return max(2_000_000, 50 * rows)
 
 
-def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
-              roles: dict[str, str]) -> tuple[pa.Table, list[list[str]]]:
-    """(id, cluster_id) of the standardised records, by a model trained on them; and the blocking rules."""
+def _clusters(data: pa.Table, id_col: str, threshold: float | None, source: str,
+              roles: dict[str, str]) -> tuple[pa.Table, list[list[str]], Estimate]:
+    """(id, cluster_id) of the standardised records, by a model trained on them; the blocking rules; and what the
+    model expects of the clustering (at `threshold`, or at the threshold chosen from that expectation)."""
     budget = _budget(data.num_rows)
     blocks = comparisons.choose_blocks(data, budget)
     if not blocks:
@@ -152,17 +170,26 @@ def _clusters(data: pa.Table, id_col: str, threshold: float, source: str,
         linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
     except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
-    # pairs well below the threshold too, for Chinese names: they show a masked record close to two relatives
-    lowest = min(threshold, CANDIDATES) if "zh_pinyin" in data.column_names else threshold
-    predictions = linker.inference.predict(threshold_match_probability=lowest, warning_mode="never")
+    # every pair worth a score: the estimates sum them; for Chinese names those from 0.5 also show a masked
+    # record close to two relatives
+    grid = estimate.GRID if threshold is None else (threshold,)
+    predictions = linker.inference.predict(threshold_match_probability=min(estimate.FLOOR, *grid),
+                                           warning_mode="never")
     pairs = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability"])
-    assigned = guarded_clusters(personal_pairs(pairs, data), data, threshold, candidates=pairs)
+    personal = personal_pairs(estimate.above(pairs, min(grid)), data)
+    nearby = estimate.above(pairs, min(CANDIDATES, *grid)) if "zh_pinyin" in data.column_names else None
+
+    def cluster(at: float) -> pa.Table:
+        return guarded_clusters(personal, data, at, candidates=nearby)
+
+    assigned, chosen, _ = estimate.choose(pairs, cluster, grid)
     return pa.table({id_col: assigned.column("unique_id").cast(pa.string()),
-                     "cluster_id": assigned.column("cluster_id").cast(pa.string())}), blocks
+                     "cluster_id": assigned.column("cluster_id").cast(pa.string())}), blocks, chosen
 
 
-def dedupe_file(path: Path, id_col: str, truth: str | None, out: Path | None, threshold: float) -> DedupeResult:
-    result = dedupe_table(read_people(path), id_col, truth, threshold, source=str(path))
+def dedupe_file(path: Path, id_col: str, truth: str | None, out: Path | None,
+                threshold: float | None = None, columns: list[str] | None = None) -> DedupeResult:
+    result = dedupe_table(read_people(path), id_col, truth, threshold, source=str(path), columns=columns)
     if out is not None:
         if out.suffix.lower() in (".parquet", ".pq"):
             pq.write_table(result.assignment, out)

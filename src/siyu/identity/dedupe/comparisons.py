@@ -10,7 +10,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from siyu.domain.zh_names import COMMON_SURNAMES
 from siyu.engine.local import arrow_sql
+from siyu.engine.quote import literal_list
 from siyu.identity.match_comparisons import blocking_sql
 
 
@@ -93,8 +95,12 @@ def comparisons(cols: set[str]) -> list[dict[str, Any]]:
                 levels.append(_lv(_jw(col, 0.9), "close", 0.1))
             out.append(_cmp(col, levels, 0.1))
     if "address" in cols:
+        neighbours = "address_base_l = address_base_r AND address_flat_l <> address_flat_r"
+        flat = [_lv(neighbours, "one building, another flat (neighbours)", 0.01)] if {
+            "address_base", "address_flat"} <= cols else []
         out.append(_cmp("address", [
-            _null("address"), _lv("address_l = address_r", "exact", 0.7), _lv(_jw("address", 0.9), "close", 0.15),
+            _null("address"), _lv("address_l = address_r", "exact", 0.7), *flat,
+            _lv(_jw("address", 0.9), "close", 0.15),
             _lv(_jw("address", 0.75), "similar", 0.05),
         ], 0.1))
     if "national_id" in cols:
@@ -122,13 +128,18 @@ def chinese_name() -> dict[str, Any]:
     some = "(zh_name_{s} IS NOT NULL OR zh_pinyin_{s} IS NOT NULL OR zh_surname_{s} IS NOT NULL)"
     same_surname = ("(zh_surname_l = zh_surname_r OR starts_with(zh_pinyin_l, zh_surname_py_r) "
                     "OR starts_with(zh_pinyin_r, zh_surname_py_l))")
+    common = literal_list(COMMON_SURNAMES)
     return {"output_column_name": "zh_name", "comparison_description": "zh_name", "comparison_levels": [
         _lv(f"NOT {some.format(s='l')} OR NOT {some.format(s='r')}", "null", null=True),
         _lv("zh_name_l = zh_name_r", "exact", 0.6, tf="zh_name"),
         _lv("zh_pinyin_l = zh_pinyin_r", "same pinyin (homophone, or written in pinyin)", 0.15),
         _lv("(length(zh_name_l) = length(zh_name_r) AND length(zh_name_l) >= 3 AND levenshtein(zh_name_l, zh_name_r)"
             " = 1) OR jaro_winkler_similarity(zh_pinyin_l, zh_pinyin_r) >= 0.92", "one character off", 0.06),
-        _lv(f"(zh_partial_l OR zh_partial_r) AND {same_surname}", "only a surname known, the same", 0.12),
+        # a common surname agreeing says less (王 vs 岑): a level of its own, whose weight EM learns (Splink's term
+        # frequencies adjust a level only against an exact level of the same column, which a surname has not)
+        _lv(f"(zh_partial_l OR zh_partial_r) AND {same_surname} AND zh_surname_l IN {common}",
+            "only a surname known, the same, a common one", 0.06),
+        _lv(f"(zh_partial_l OR zh_partial_r) AND {same_surname}", "only a surname known, the same", 0.06),
         _lv("zh_partial_l OR zh_partial_r OR zh_pinyin_l IS NULL OR zh_pinyin_r IS NULL",
             "only a surname known, another", 0.02),
         _lv("ELSE", "all other", 0.05),
@@ -143,6 +154,8 @@ def phone(cols: set[str]) -> dict[str, Any]:
     missing = " AND ".join(c + "_{s} IS NULL" for c in ("phone", "phone_suffix") if c in cols)
     levels = [{"sql_condition": f"({missing.format(s='l')}) OR ({missing.format(s='r')})"}]
     if full:
+        # no term frequencies on a phone, e-mail or address: a person's own records make theirs look common (a
+        # shop's number many names hold is no phone at all: chinese.unshare_phones)
         levels.append(_lv("phone_l = phone_r", "exact", 0.7))
     if masked:
         levels.append(_lv("(phone_masked_l OR phone_masked_r) AND phone_prefix_l = phone_prefix_r AND "

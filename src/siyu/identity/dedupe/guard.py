@@ -2,8 +2,10 @@
 
 Two records contradict when both carry evidence that cannot belong to one person: two full Chinese names whose
 pinyin is more than 2 edits apart (a household on one phone: 宋婧萍 and 林枝), two visible surnames that differ
-(李* and 王丽), two full dates of birth that are neither equal, a day/month swap nor one digit apart, or two given
-names that are neither the same by nickname nor close in spelling. A masked 王** compatible with a mother and
+(李* and 王丽), two full dates of birth that are neither equal, a day/month swap nor one digit apart; in other
+tables, when contradictions among given name, surname, date (or year) of birth, national id, e-mail and phone
+weigh at least 2 and at least as much as what agrees (see `conflict`).
+Two clusters that share a national id or e-mail are never kept apart. A masked 王** compatible with a mother and
 her daughter joins its best match only, instead of making them one person.
 """
 
@@ -19,18 +21,18 @@ from siyu.engine.local import arrow_sql
 from siyu.identity.dedupe.names import soundex
 
 EVIDENCE = ("zh_pinyin", "zh_surname_py", "zh_partial", "zh_last_py", "zh_name", "dob_str", "dob", "given_canon",
-            "given", "surname", "national_id", "email")
+            "given", "surname", "national_id", "email", "phone", "address_base", "address_flat")
 
 
 def _edits(a: str, b: str) -> int:
-    """Levenshtein distance (short strings)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    """Edit distance where swapping two neighbours is one slip (optimal string alignment; short strings)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
 
 
 @dataclass
@@ -41,10 +43,15 @@ class _Member:
     chars: int = 0  # how many characters the full Chinese name has (0: none known)
     last: str | None = None  # the pinyin of the last character, a full name's or the one a mask left
     surname: str | None = None  # the pinyin of a visible surname
-    dob: str | None = None  # a full, valid date of birth as digits (yyyymmdd)
+    dob: str | None = None  # a full date of birth as digits (yyyymmdd), valid or one a typo made impossible
+    year: str | None = None  # the year of birth, also when only the year was written
     given: str | None = None
     family: str | None = None  # the surname column, to tell a swap (given ↔ surname) from another person
     ids: frozenset[str] = frozenset()  # national id and e-mail: one person's, whatever else a record got wrong
+    national_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    flat: tuple[str, str] | None = None  # (building, flat) when the address names a flat: 滨江花园9栋, 5-102
 
 
 def _dob_conflict(a: str, b: str) -> bool:
@@ -55,18 +62,56 @@ def _dob_conflict(a: str, b: str) -> bool:
     return not (a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6])
 
 
-def _given_conflict(a: str, b: str) -> bool:
-    """Two given names that share neither a start, a sound nor most letters (rebecca / henry, not jon / john)."""
+def _year_conflict(a: str, b: str) -> bool:
+    """Two years of birth that differ in two digits or more (1957 / 1972; a slip makes 1957 / 1967)."""
+    return sum(x != y for x, y in zip(a, b, strict=False)) >= 2
+
+
+def _name_conflict(a: str, b: str) -> bool:
+    """Two given names (or surnames) that share neither a start, a sound nor most letters (rebecca / henry,
+    ward / harris; not jon / john, cook / coko)."""
     if a == b or a.startswith(b) or b.startswith(a) or soundex(a) == soundex(b):
         return False
     return _edits(a, b) > max(3, 0.6 * max(len(a), len(b)))
 
 
+def _name_agree(a: str | None, b: str | None) -> bool:
+    """The same name, or a slip or two apart in a longer one (madeline / madelne, thorpe / thopre)."""
+    return bool(a and b and (a == b or _edits(a, b) <= (2 if min(len(a), len(b)) >= 5 else 1)))
+
+
+def _crossed(a: _Member, b: _Member) -> bool:
+    """A given name of one is the surname of the other: written the other way round, in part or whole (smith
+    john / john smith; ryan joel / emily ryan)."""
+    return _name_agree(a.given, b.family) or _name_agree(a.family, b.given)
+
+
+def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
+    """(contradictions, agreements) over given name, surname, date (or year) of birth, national id, e-mail and
+    phone. A full date of birth counts twice either way: one person in thousands shares it (at one address, a twin
+    at most), and one who does not is someone else whatever the name says (two Chloe Bennetts)."""
+    swapped = _crossed(a, b)
+    given = bool(a.given and b.given and not swapped and _name_conflict(a.given, b.given))
+    family = bool(a.family and b.family and not swapped and _name_conflict(a.family, b.family))
+    dob = 2 * bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob)) or int(bool(
+        a.year and b.year and not (a.dob and b.dob) and _year_conflict(a.year, b.year)))
+    nid = bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) > 2)
+    email = bool(a.email and b.email and _edits(a.email.split("@")[0], b.email.split("@")[0]) > 2)
+    phone = bool(a.phone and b.phone and _edits(a.phone, b.phone) > 2)
+    neighbours = bool(a.flat and b.flat and a.flat[0] == b.flat[0] and a.flat[1] != b.flat[1])
+    agree = (_name_agree(a.given, b.given) + _name_agree(a.family, b.family) + 2 * bool(a.dob and a.dob == b.dob)
+             + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
+             + bool(a.phone and a.phone == b.phone))
+    return given + family + dob + nid + email + phone + neighbours, agree
+
+
 def conflict(a: _Member, b: _Member) -> bool:
     """Whether two records cannot be one person. A Chinese name or date of birth alone decides. In other tables
-    the given name and the date of birth must both differ, and no id or e-mail be shared: FEBRL-style exports
-    replace a value of a record at times (a cluster of five such records holds several), and a national id that
-    differs is no proof either (FEBRL replaces those too; counting it cost FEBRL 1-4 up to 2 points of recall)."""
+    what contradicts (given name, surname, date of birth counted twice, national id, e-mail, phone, flat) must weigh
+    2 or more and more than what agrees (on a tie, the date of birth decides), and no id or e-mail be shared:
+    FEBRL-style exports replace a value of a record at times (a cluster of five such records holds several), so
+    one differing name or id is no proof, nor two where more agree; a household on one address and phone (Ward
+    and Harris, born 1960 and 1975) and two Chloe Bennetts born 27 years apart are two people."""
     two_chars = 2 in (a.chars, b.chars)
     if a.pinyin and b.pinyin and a.pinyin != b.pinyin and (two_chars or _edits(a.pinyin, b.pinyin) > 2):
         return True  # 刘丽 and 刘泽 are two people; 张伟 and 张炜 (one sound) or 林厚君 / 林厚军 may be one
@@ -74,14 +119,16 @@ def conflict(a: _Member, b: _Member) -> bool:
         return True  # 王*锦 is not 王达星
     if a.surname and b.surname and a.surname != b.surname:
         return True
-    dob = bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob))
     if a.surname or b.surname:
-        return dob
+        return bool(a.dob and b.dob and _dob_conflict(a.dob, b.dob))
     if a.ids & b.ids:
         return False
-    swapped = a.given in (b.family, b.given) or b.given in (a.family, a.given)
-    given = bool(a.given and b.given and not swapped and _given_conflict(a.given, b.given))
-    return dob and given
+    against, agree = _weighed(a, b)
+    if against != agree:
+        return against >= 2 and against > agree
+    # a tie goes the way the date of birth goes: born on the same day is one person (a surname and an id
+    # replaced), born years apart two (namesakes)
+    return against >= 2 and not (a.dob and a.dob == b.dob)
 
 
 @dataclass
@@ -96,20 +143,42 @@ def _members(records: pa.Table) -> dict[str, _Member]:
     def col(name: str) -> list[Any]:
         return records.column(name).to_pylist() if name in records.column_names else [None] * n
 
-    dob: list[Any] = [None] * n
-    if "dob" in records.column_names:
-        d = records.column("dob")
-        first_of_january = pc.and_(pc.equal(pc.month(d), 1), pc.equal(pc.day(d), 1))  # a year-only date
-        dob = pc.if_else(first_of_january, None, pc.strftime(d, format="%Y%m%d")).to_pylist()
+    dob, year = _births(records)
     names = [len(x or "") for x in col("zh_name")]
     ids = [frozenset(x for x in (a and f"id:{a}", b and f"email:{b}") if x) if a or b else frozenset()
            for a, b in zip(col("national_id"), col("email"), strict=True)]
     return {
-        uid: _Member(pinyin=py, surname=sur, dob=birth, last=last, chars=chars, given=given, family=family, ids=i)
-        for uid, py, sur, birth, last, chars, given, family, i in zip(
-            col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, col("zh_last_py"), names,
-            col("given_canon"), col("surname"), ids, strict=True)
+        uid: _Member(pinyin=py, surname=sur, dob=birth, year=y, last=last, chars=chars, given=given, family=family,
+                     ids=i, national_id=nid, email=mail, phone=tel, flat=(base, flat) if base and flat else None)
+        for uid, py, sur, birth, y, last, chars, given, family, i, nid, mail, tel, base, flat in zip(
+            col("unique_id"), col("zh_pinyin"), col("zh_surname_py"), dob, year, col("zh_last_py"), names,
+            col("given_canon"), col("surname"), ids, col("national_id"), col("email"), col("phone"),
+            col("address_base"), col("address_flat"), strict=True)
     }
+
+
+#: digits of a date written yyyymmdd that did not parse (1992-12-32, 19651319): still a date a typo spoilt
+_SPOILT_DATE = r"^(19|20)[0-9]{2}[01][0-9][0-3][0-9]$"
+
+
+def _births(records: pa.Table) -> tuple[list[str | None], list[str | None]]:
+    """Per record: the full date of birth as yyyymmdd (a parsed date, else the digits of an impossible one;
+    not a year-only date, which reads as 1 January) and the year of birth (a year-only date's too)."""
+    n = records.num_rows
+    cols = records.column_names
+    empty = pa.nulls(n, pa.string())
+    digits = records.column("dob_str").combine_chunks() if "dob_str" in cols else empty
+    spoilt = pc.if_else(pc.match_substring_regex(digits, _SPOILT_DATE), digits, None)
+    year = pc.if_else(pc.match_substring_regex(digits, r"^(19|20)[0-9]{2}"), pc.utf8_slice_codeunits(digits, 0, 4),
+                      None)
+    if "dob" not in cols:
+        return spoilt.to_pylist(), year.to_pylist()
+    d = records.column("dob").combine_chunks()
+    first_of_january = pc.and_(pc.equal(pc.month(d), 1), pc.equal(pc.day(d), 1))  # a year-only date
+    full = pc.if_else(first_of_january, None, pc.strftime(d, format="%Y%m%d"))
+    full = pc.if_else(pc.is_null(d), spoilt, full)
+    year = pc.if_else(pc.is_null(d), year, pc.strftime(d, format="%Y"))
+    return full.to_pylist(), year.to_pylist()
 
 
 #: agreements that belong to one person, not to a household (an address, a surname and a member card are shared)
@@ -159,7 +228,10 @@ class _Clusters:
         return x
 
     def contradict(self, a: str, b: str) -> bool:
-        return any(conflict(x, y) for x in self.members[a] for y in self.members[b])
+        """Some two records of the clusters contradict, and the clusters share no national id or e-mail (a
+        record with a replaced surname and id still joins through a relative record that kept the id)."""
+        shared = set().union(*(m.ids for m in self.members[a])) & set().union(*(m.ids for m in self.members[b]))
+        return not shared and any(conflict(x, y) for x in self.members[a] for y in self.members[b])
 
     def join(self, left: str, right: str) -> None:
         a, b = self.find(left), self.find(right)

@@ -117,7 +117,35 @@ def standardise(table: pa.Table, id_col: str, roles: dict[str, str]) -> tuple[pa
             out = out.append_column(name, values)
             sources[name] = zh_name
     out = _add_name_keys(out)
+    if "address" in out.column_names:
+        out = _add_flat(out)
+        sources.update({c: sources["address"] for c in ("address_base", "address_flat")})
     return chinese.unshare_phones(out, "zh_name" if zh_name else "name_sorted"), sources
+
+
+#: the flat inside a building: 5单元102室, 1502房, Apt 4B, Unit 12, Flat 3, #7 (the building, 9栋, stays in the base)
+FLAT_ZH = "[0-9]+ *(单元|室|房|户)"
+FLAT_EN = "\\b(apt|apartment|unit|flat|suite|ste|#) *\\.? *[0-9]+[a-z]?\\b|#[0-9]+[a-z]?"
+
+
+def _add_flat(table: pa.Table) -> pa.Table:
+    """`address_base` (the address without its flat) and `address_flat` (unit and room, e.g. '5-102'), so that one
+    building but another flat can count against a match: neighbours, not one household."""
+    words = "[^0-9a-z]|apt|apartment|unit|flat|suite|ste"
+    english = f"regexp_replace(regexp_extract(address, '{FLAT_EN}', 0), '{words}', '', 'g')"
+    sql = f"""
+        SELECT nullif(trim(regexp_replace(regexp_replace(address, '{FLAT_ZH}', '', 'g'), '{FLAT_EN}', '', 'g'),
+                           ' ,;'), '')
+                   AS address_base,
+               nullif(concat_ws('-', nullif(regexp_extract(address, '([0-9]+) *单元', 1), ''),
+                                nullif(regexp_extract(address, '([0-9]+) *(室|房|户)', 1), ''),
+                                nullif({english}, '')), '')
+                   AS address_flat
+        FROM t
+    """
+    flat = arrow_sql(sql, t=table.select(["address"]))
+    return table.append_column("address_base", flat.column("address_base")).append_column(
+        "address_flat", flat.column("address_flat"))
 
 
 def _chinese_places(table: pa.Table, by_role: dict[str, list[str]]) -> dict[str, str]:
