@@ -10,6 +10,10 @@ number of cores); the clients are one asyncio process with 20 connections, each 
 requests per kind. Prints p50/p95 per kind for the API and for the floor, and the load average beside each
 (other work on the machine slows a run down).
 Targets from issue 10 at 1M persons: 360 view p95 <= 100 ms, search p95 <= 50 ms, segment count p95 <= 300 ms.
+
+The web console (issue 12): one logged-in browser session, one request at a time, times the server's whole
+answer for the home page, a customer 360 page and the builder's live count (POST /segments/count with the session
+cookie and the CSRF header, as the page's script sends it).
 """
 
 from __future__ import annotations
@@ -129,6 +133,30 @@ async def load(url: str, token: str, ids: list[str], phones: list[str], per_kind
     return out
 
 
+CONSOLE_USER, CONSOLE_PASSWORD = "bench-console", "bench-console-pw"
+
+
+def console(url: str, ids: list[str], per_kind: int) -> dict[str, list[float]]:
+    """Console pages as a logged-in browser gets them, one at a time: the server's time to the last byte."""
+    out: dict[str, list[float]] = {"console home": [], "console 360": [], "console segment count": []}
+    with httpx.Client(base_url=url, timeout=120) as client:
+        login = client.post("/auth/login", json={"name": CONSOLE_USER, "password": CONSOLE_PASSWORD})
+        login.raise_for_status()
+        csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+        for i in range(per_kind):
+            for kind, method, path, kw in (
+                    ("console home", "GET", "/console/", {}),
+                    ("console 360", "GET", f"/console/customers/{ids[i % len(ids)]}", {}),
+                    ("console segment count", "POST", "/segments/count",
+                     {"json": {"expression": SEGMENTS[i % len(SEGMENTS)]}, "headers": csrf})):
+                t0 = time.perf_counter()
+                r = client.request(method, path, **kw)
+                out[kind].append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:200]}")
+    return out
+
+
 def serve(path: Path, port: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     from siyu.auth.users import add_user, create_token, get_user
     from siyu.config.settings import load_settings
@@ -140,6 +168,10 @@ def serve(path: Path, port: int, workers: int) -> tuple[subprocess.Popen[bytes],
         get_user(store, "bench")
     except UserError:
         add_user(store, "bench", "analyst")
+    try:
+        get_user(store, CONSOLE_USER)
+    except UserError:
+        add_user(store, CONSOLE_USER, "analyst", password=CONSOLE_PASSWORD)
     token = create_token(store, "bench", "bench_api")
     proc = subprocess.Popen([sys.executable, "-m", "siyu", "serve", "--warehouse", str(path), "--port", str(port),
                              "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -191,11 +223,14 @@ def main() -> None:
         print(f"load before {workers} worker(s): {load_average()}")
         try:
             results = asyncio.run(load(f"http://127.0.0.1:{port}", token, ids, phones, args.requests))
+            pages = console(f"http://127.0.0.1:{port}", ids, min(args.requests, 100)) if workers == 1 else {}
         finally:
             proc.terminate()
             proc.wait(30)
         for kind, times in results.items():
             report(f"API, {CLIENTS} clients, {workers} worker(s): {kind}", times)
+        for kind, times in pages.items():
+            report(f"1 browser: {kind}", times)
         print(f"load after {workers} worker(s): {load_average()}")
 
 

@@ -17,7 +17,7 @@ def test_step_writes_metric_tables(duck: Engine) -> None:
     build(duck)
     rows_in, rows_out, message = run_metrics(duck, SETTINGS)
     written = ("metric_value", "metric_cohort", "metric_health", "metric_staff_conversion", "metric_script_dropoff",
-               "metric_funnel")
+               "metric_script_staff", "metric_funnel")
     tables = set(duck.tables())
     assert set(written) <= tables
     # it reports what it read and wrote: the clean rows measured, every row of every metric table
@@ -25,6 +25,9 @@ def test_step_writes_metric_tables(duck: Engine) -> None:
     assert rows_out == sum(duck.row_count(t) for t in written) > duck.row_count("metric_value")
     assert message.startswith(f"{duck.row_count('metric_value'):,} metric values to {AS_OF}; health ")
     assert not [t for t in tables if t.startswith("mx_")]
+    # each staff member's script lines (the console's drill-down) never say more than the team's
+    assert duck.scalar("SELECT count(*) FROM metric_script_staff s JOIN metric_script_dropoff t "
+                       "USING (script_line_id) WHERE s.sent > t.sent OR s.replied > t.replied") == 0
     value = duck.scalar(
         "SELECT value FROM metric_value WHERE metric = 'average_order_value' AND grain = 'month' "
         "AND slice = 'channel' AND slice_value = 'jd' AND period = DATE '2026-02-01'"

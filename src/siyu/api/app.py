@@ -28,6 +28,7 @@ from siyu.api.routes import (
     segments,
 )
 from siyu.api.security import PUBLIC, TokenCache, guarded
+from siyu.web.pages import router as console
 
 WAREHOUSE_ENV, CONFIG_ENV = "SIYU_SERVE_WAREHOUSE", "SIYU_SERVE_CONFIG"  # what each worker of `siyu serve` serves
 
@@ -42,6 +43,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     for module in (auth, persons, segments, analytics, identity, runs, imports, audit, loyalty, journeys, guides, koc):
         app.include_router(module.router)
     app.include_router(docs_page.router)
+    app.include_router(console)
 
     @app.get("/health", tags=["service"], **guarded(PUBLIC))
     def health() -> dict[str, str]:

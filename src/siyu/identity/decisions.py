@@ -36,6 +36,20 @@ def decide(store: sa.Engine, user: User, kind: str, a: str, b: str | None, note:
         return int(key[0])
 
 
+def undo(store: sa.Engine, decision_id: int) -> dict[str, object]:
+    """Withdraw a decision no run has applied yet; returns it. One already applied is undone by the opposite
+    decision (a split after a merge), so the warehouse's history stays true."""
+    with store.begin() as con:
+        row = con.execute(sa.select(identity_decisions).where(identity_decisions.c.id == decision_id)).first()
+        if row is None:
+            raise UserError(f"no identity decision #{decision_id}")
+        if row.applied_run is not None:
+            raise UserError(f"decision #{decision_id} was applied by run {row.applied_run}; "
+                            f"record the opposite decision instead")
+        con.execute(identity_decisions.delete().where(identity_decisions.c.id == decision_id))
+        return dict(row._mapping)
+
+
 def decisions(store: sa.Engine, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, object]], int]:
     """(a page of decisions, newest first; how many in all)."""
     q = sa.select(identity_decisions).order_by(identity_decisions.c.id.desc()).limit(limit).offset(offset)

@@ -103,10 +103,22 @@ def health(engine: Engine, cfg: MetricsSettings, as_of: dt.date, first_day: dt.d
             value = r.get("value")
         target = float(getattr(cfg.targets, name))
         comps.append(Component(name, value, target, _score(name, value, target), float(getattr(cfg.weights, name))))
+    return Health(start, as_of, weighted_score(comps), comps)
+
+
+def weighted_score(comps: list[Component]) -> float | None:
+    """The weighted mean of the components that have data (None when none has)."""
     scored = [c for c in comps if c.score is not None and c.weight > 0]
     total_w = sum(c.weight for c in scored)
-    score = sum((c.score or 0.0) * c.weight for c in scored) / total_w if total_w else None
-    return Health(start, as_of, score, comps)
+    return sum((c.score or 0.0) * c.weight for c in scored) / total_w if total_w else None
+
+
+def stored_health(rows: list[dict[str, Any]], start: dt.date, end: dt.date) -> Health:
+    """The health of a run from its `metric_health` rows (name, value, target, score, weight), for readers of the
+    warehouse that cannot recompute it (the service)."""
+    comps = [Component(str(r["name"]), r["value"], float(r["target"]), r["score"], float(r["weight"]))
+             for r in rows if r["name"] in COMPONENTS]
+    return Health(start, end, weighted_score(comps), comps)
 
 
 def _size_before(day: dt.date) -> str:

@@ -1,7 +1,8 @@
 """The `metrics` step of `siyu run`: materialise the metric tables the report, the API and BI tools read.
 
 Tables: `metric_value` (every metric by day and week for the whole brand, by month for every slice),
-`metric_cohort`, `metric_health`, `metric_staff_conversion`, `metric_script_dropoff`, `metric_funnel`.
+`metric_cohort`, `metric_health`, `metric_staff_conversion`, `metric_script_dropoff` (the team's),
+`metric_script_staff` (each staff member's), `metric_funnel`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from siyu.engine import Engine
 from siyu.metrics.base import REQUIRED, Base, build_base, data_days, drop_base
 from siyu.metrics.cohort import cohorts
 from siyu.metrics.compute import SCHEMA, compute
+from siyu.metrics.funnel import script_dropoff
 from siyu.metrics.periods import Window
 from siyu.metrics.settings import MetricsConfig, metrics_config
-from siyu.metrics.summary import TREND_METRICS, collect
+from siyu.metrics.summary import TREND_METRICS, collect, default_comparison
 
 
 def _values(engine: Engine, cfg: MetricsConfig, base: Base) -> pa.Table:
@@ -38,6 +40,7 @@ STAFF = pa.schema([("staff_id", pa.string()), ("name", pa.string()), ("store_id"
                    ("low", pa.float64()), ("high", pa.float64()), ("team", pa.float64()), ("flag", pa.string())])
 SCRIPT = pa.schema([("script_line_id", pa.string()), ("sent", pa.int64()), ("replied", pa.int64()),
                     ("rate", pa.float64()), ("drop", pa.float64())])
+SCRIPT_STAFF = pa.schema([("staff_id", pa.string()), *SCRIPT])
 COHORT = pa.schema([("cohort", pa.date32()), ("month", pa.int64()), ("persons", pa.int64()),
                     ("ordering", pa.int64()), ("rate", pa.float64())])
 HEALTH = pa.schema([("name", pa.string()), ("value", pa.float64()), ("target", pa.float64()),
@@ -61,11 +64,15 @@ def run_metrics(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     trends = monthly.filter(pc.is_in(monthly["metric"], pa.array(TREND_METRICS))).to_pylist()
     cohort_rows = cohorts(engine, cfg.settings.cohort_months, base.as_of)
     data = collect(engine, cfg.settings, base, trends=trends, cohort_rows=cohort_rows)
+    after = default_comparison(base, cfg.settings).after
+    by_staff = [{"staff_id": s["staff_id"], **line} for s in data["staff"]
+                for line in script_dropoff(engine, s["staff_id"], *after)]
     tables = {
         "metric_cohort": _table(cohort_rows, COHORT),
         "metric_health": _table(data["health"]["components"], HEALTH),
         "metric_staff_conversion": _table(data["staff"], STAFF),
         "metric_script_dropoff": _table(data["team_script"], SCRIPT),
+        "metric_script_staff": _table(by_staff, SCRIPT_STAFF),
         "metric_funnel": pa.table({"as_of": [base.as_of], "funnel": [json.dumps(data["funnel"], default=str)]}),
     }
     written = values.num_rows

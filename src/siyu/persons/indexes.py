@@ -17,6 +17,7 @@ SERVING_INDEXES = {
     "person_groups": ["person_id"],
     "messages": ["customer_id"],
     "clv_score": ["person_id"],
+    "identity_edge": ["a"],
 }
 
 

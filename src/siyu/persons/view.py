@@ -78,6 +78,7 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
     own = sections["_own"]
     wecom = [str(r["channel_uid"]) for r in own if r["channel"] == "wecom"]
     pairs = {(r["channel"], r["channel_uid"]) for r in own}
+    refs = literal_list(sorted(f"{c}:{u}" for c, u in pairs))
     identity_columns = (f"channel, channel_uid, {pii('name', 'name', unmask)}, {pii('phone', 'phone', unmask)}, "
                         f"gender, province, city, district, {pii('address', 'address', unmask)}, first_seen_at, "
                         f"last_seen_at")
@@ -88,6 +89,10 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
         if wecom and not unmask else "[]",  # in full, only to mask them in chat text; never returned
         "orders": _list("channel, order_id, created_at, status, amount_paid, refund_amount, net_amount, store_id, "
                         "is_purchase", "person_orders", "person_key = $key", "created_at DESC, order_id", RECENT),
+        # why the identities are one person: the edges among them (a hard key's name, never its value, or the
+        # model's probability, or an operator's override)
+        "links": _list("a, b, kind, key_name, probability", "identity_edge", f"a IN {refs} AND b IN {refs}",
+                       "kind, key_name, a, b") if pairs else "[]",  # the identity step writes it before the profile
         "messages": _list("message_id, kind, staff_id, sender_type, sent_at, content", "messages",
                           f"customer_id IN {literal_list(wecom)}", "sent_at DESC, message_id", RECENT)
         if wecom else "[]",
@@ -104,6 +109,7 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
         "person_id": person_id,
         "profile": profile,
         "identities": [r for r in second["identities"] if (r["channel"], r["channel_uid"]) in pairs],
+        "links": second["links"],
         "orders": second["orders"],
         "messages": messages,
         "groups": sections["_groups"],

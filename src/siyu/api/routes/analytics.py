@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded
+from siyu.metrics.health import stored_health
+from siyu.metrics.settings import metrics_config
 
 router = APIRouter(tags=["analytics"])
 
@@ -72,3 +75,45 @@ def funnel(request: Request) -> dict[str, Any]:
     if not rows:
         raise HTTPException(404, "no funnel yet: run `siyu run`")
     return {"as_of": rows[0]["as_of"], **json.loads(rows[0]["funnel"])}
+
+
+def _as_of(request: Request) -> dt.date:
+    with config(request).serving.reader() as eng:
+        as_of = eng.scalar("SELECT max(as_of) FROM metric_funnel") if eng.table_exists("metric_funnel") else None
+    if not isinstance(as_of, dt.date):
+        raise HTTPException(404, "no metrics yet: run `siyu run`")
+    return as_of
+
+
+@router.get("/metrics/health", **guarded("metrics:read"))
+def health_score(request: Request) -> dict[str, Any]:
+    """The health score of the last run: each component against its target, the three worst in words."""
+    as_of = _as_of(request)
+    days = metrics_config(config(request).settings).settings.health_days
+    with config(request).serving.reader() as eng:
+        rows = eng.query("SELECT name, value, target, score, weight FROM metric_health").to_pylist()
+    h = stored_health(rows, as_of - dt.timedelta(days=days - 1), as_of)
+    return {"as_of": as_of, "days": days, **h.as_dict()}
+
+
+@router.get("/funnel/staff", **guarded("metrics:read"))
+def funnel_staff(request: Request) -> dict[str, Any]:
+    """First-order conversion of each staff member against the team's, with 95 % intervals (last run's
+    comparison period), lowest first; `flag` is below/above only when the team lies outside the interval."""
+    with config(request).serving.reader() as eng:
+        items = eng.query("SELECT * FROM metric_staff_conversion ORDER BY rate, staff_id").to_pylist()
+    return {"items": items}
+
+
+@router.get("/funnel/script", **guarded("metrics:read"))
+def funnel_script(request: Request,
+                  staff_id: Annotated[str | None, Query(max_length=40, description="one staff member")] = None
+                  ) -> dict[str, Any]:
+    """The reply rate after each script line, for one staff member or the whole team, with the team's beside."""
+    with config(request).serving.reader() as eng:
+        team = eng.query("SELECT * FROM metric_script_dropoff ORDER BY script_line_id").to_pylist()
+        mine: list[dict[str, Any]] = []
+        if staff_id and eng.table_exists("metric_script_staff"):
+            mine = eng.query("SELECT script_line_id, sent, replied, rate, drop FROM metric_script_staff "
+                             "WHERE staff_id = $staff ORDER BY script_line_id", {"staff": staff_id}).to_pylist()
+    return {"staff_id": staff_id, "items": mine if staff_id else team, "team": team}

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, user_of
 from siyu.auth import audit
-from siyu.identity.decisions import decide, decisions
+from siyu.identity.decisions import decide, decisions, undo
 from siyu.identity.queue import review_queue
 from siyu.identity.settings import identity_settings
 
@@ -45,6 +45,16 @@ def make_decision(body: Decision, request: Request) -> dict[str, object]:
     decision_id = decide(cfg.store, user, body.kind, body.a, body.b, body.note)
     audit.record(cfg.store, user, f"identity-{body.kind}", f"{body.a} {body.b or ''}".strip(), body.note)
     return {"id": decision_id, "status": "pending: applied by the next run"}
+
+
+@router.delete("/identity/decisions/{decision_id}", **guarded("identity:decide"))
+def withdraw_decision(decision_id: int, request: Request) -> dict[str, object]:
+    """Undo a decision the next run has not applied yet (400 once applied: record the opposite one)."""
+    cfg, user = config(request), user_of(request)
+    row = undo(cfg.store, decision_id)
+    audit.record(cfg.store, user, "identity-undo", f"#{decision_id} {row['kind']} {row['a']} {row['b'] or ''}".strip(),
+                 "")
+    return {"id": decision_id, "status": "withdrawn"}
 
 
 @router.get("/identity/decisions", response_model=Page, **guarded("identity:read"))

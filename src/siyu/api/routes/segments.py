@@ -20,6 +20,8 @@ from siyu.api.security import config, guarded, unmasking, user_of
 from siyu.api.warehouse import Reader
 from siyu.auth import audit
 from siyu.auth.roles import may
+from siyu.errors import UserError
+from siyu.segment import store as tracked
 from siyu.segment.export import member_columns
 from siyu.segment.language import Vocabulary, segment_sql
 from siyu.segment.vocabulary import vocabulary
@@ -105,6 +107,28 @@ def list_segments(request: Request, limit: Limit = 50, offset: Offset = 0) -> Pa
         total = con.execute(sa.select(sa.func.count()).select_from(saved_segments)).scalar_one()
         rows = con.execute(sa.select(saved_segments).order_by(saved_segments.c.name).limit(limit).offset(offset))
         return Page(items=[dict(r._mapping) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/segments/tracked", **guarded("segments:read"))
+def tracked_segments(request: Request) -> dict[str, Any]:
+    """Segments saved in the warehouse (`siyu segment save`), which every run re-evaluates, with their size at the
+    last run."""
+    with config(request).serving.reader() as eng:
+        sizes = tracked.last_sizes(eng)
+        items = [s | {"members": sizes.get(str(s["name"]), {}).get("members"),
+                      "as_of": sizes.get(str(s["name"]), {}).get("as_of")} for s in tracked.list_segments(eng)]
+    return {"items": items}
+
+
+@router.get("/segments/tracked/{name}/history", **guarded("segments:read"))
+def tracked_history(name: str, request: Request) -> dict[str, Any]:
+    """A warehouse segment's size at each run, with how many entered and left since the run before."""
+    with config(request).serving.reader() as eng:
+        try:
+            items = tracked.history(eng, name)
+        except UserError as exc:
+            raise HTTPException(404, str(exc).splitlines()[0]) from None
+    return {"name": name, "items": items}
 
 
 @router.put("/segments/{name}", **guarded("segments:write"))
