@@ -173,11 +173,12 @@ def test_ctrl_c_during_a_run_names_the_steps_whose_results_are_current(tmp_path:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     line = next(x for x in err.splitlines() if x.startswith("error:"))
-    assert "interrupted during step profile" in line and "normalise, identity, clv (unavailable) finished" in line
+    assert "interrupted during step profile" in line
+    assert "normalise, identity, loyalty, clv (unavailable) finished" in line
     assert "profile, tags, segments, metrics" in line and "previous run" in line
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         log = con.sql("SELECT step, status FROM run_log ORDER BY started_at").fetchall()
-        assert log == [("normalise", "ok"), ("identity", "ok"), ("clv", "unavailable")]
+        assert log == [("normalise", "ok"), ("identity", "ok"), ("loyalty", "ok"), ("clv", "unavailable")]
         assert con.sql("SELECT status FROM pipeline_run").fetchall() == [("interrupted",)]
         assert not con.sql("SELECT * FROM information_schema.tables WHERE table_name = 'person_profile'").fetchall()
 

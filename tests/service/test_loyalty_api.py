@@ -252,18 +252,16 @@ def test_50_parallel_redemptions_never_overdraw(api: Served) -> None:
     assert points(api, person) == 0
 
 
-def _sqlite_path(api: Served) -> str:
-    if api.store.dialect.name != "sqlite":
-        pytest.skip("only SQLite locks the whole store; PostgreSQL writers wait on row locks")
-    return str(api.store.url.database)
-
-
-def test_a_store_locked_past_the_wait_is_503_with_retry_after_and_nothing_is_kept(api: Served) -> None:
+def test_a_store_locked_past_the_wait_is_503_with_retry_after_and_nothing_is_kept(served: Served) -> None:
+    """SQLite only (the session's store): it locks the whole store; PostgreSQL writers wait on row locks."""
     import sqlite3
+
+    api = served
+    assert api.store.dialect.name == "sqlite"
 
     person, k = new_person(), key()
     credit(api, person, 10)
-    holder = sqlite3.connect(_sqlite_path(api), isolation_level=None)
+    holder = sqlite3.connect(str(api.store.url.database), isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another writer holds the store past the API's patience
         r = write(api, "operator", f"/persons/{person}/redeem", {"points": 4}, k)
