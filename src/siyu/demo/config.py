@@ -22,10 +22,9 @@ class DemoConfig:
     start: dt.date = dt.date(2024, 11, 1)
     end: dt.date = dt.date(2026, 10, 31)
 
-    # orders: heterogeneous buy-till-you-die (Poisson rate ~ Gamma(r, alpha), dropout p ~ Beta(a, b)); apparel
-    # buyers come back every two to four months: about 2.6 orders in two years, median repurchase gap ~65 days
-    orders_per_person: float = 2.6
-    rate_shape_r: float = 3.0
+    # orders: heterogeneous buy-till-you-die (Poisson rate ~ Gamma(r, alpha), dropout p ~ Beta(a, b))
+    orders_per_person: float = 10.0
+    rate_shape_r: float = 1.0
     dropout_a: float = 1.2
     dropout_b: float = 6.0
     public_channel_mix: tuple[float, float, float] = (0.5, 0.2, 0.3)  # tmall, jd, douyin
