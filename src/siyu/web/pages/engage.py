@@ -14,7 +14,7 @@ from siyu.web.render import Viewer, attempt, page
 
 router = APIRouter()
 SHOWN = ("open", "overdue", "done", "skipped")
-PER_PAGE = 50
+PER_PAGE = 20
 
 
 @router.get("/tasks")
