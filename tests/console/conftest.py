@@ -61,10 +61,40 @@ def track_runs(warehouse: Path) -> None:
     engine.close()
 
 
+def seed_engagement(warehouse: Path, store: object, folder: Path) -> None:
+    """What `siyu run`'s journeys step leaves after three months of the demo (evaluated every fifth day, the
+    clock frozen at each day's 10:00 Shanghai), and a KOC roster: the rule's first candidate approved, the
+    second active."""
+    import datetime as dt
+
+    from siyu.config.settings import load_settings
+    from siyu.engine.duckdb_engine import DuckDBEngine
+    from siyu.journeys.step import run_journeys
+    from siyu.koc import roster
+    from siyu.koc.candidates import candidates
+    from siyu.koc.settings import koc_settings
+
+    (folder / "siyu.toml").write_text("[journeys]\n", encoding="utf-8")
+    settings = load_settings(folder / "siyu.toml")
+    engine = DuckDBEngine(str(warehouse))
+    day = dt.date(2026, 8, 1)
+    while day <= dt.date(2026, 10, 31):
+        run_journeys(engine, settings, day, dt.datetime.combine(day, dt.time(2), dt.UTC), store=store)  # type: ignore[arg-type]
+        day += dt.timedelta(days=5)
+    found = [c["person_id"] for c in candidates(engine, koc_settings(settings), dt.date(2026, 10, 31))]
+    engine.close()
+    for person, path in zip(found[:2], (("candidate", "approved"), ("candidate", "approved", "active")),
+                            strict=True):
+        for state in path:
+            roster.change(store, person, state, "admin", "seeded for the console tests")  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
-def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:  # noqa: F811
+def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+            request: pytest.FixtureRequest) -> Iterator[Console]:
     """`siyu serve` on loopback over its own copy of the demo (its own operational store), one user per role
-    with a password; the guide is the staff member who owns the most customers."""
+    with a password; the guide is the staff member who owns the most customers. A module with
+    `SEED_ENGAGEMENT = True` also gets journeys' tasks and a KOC roster (seed_engagement)."""
     import duckdb
 
     from siyu.auth.users import add_user
@@ -81,6 +111,8 @@ def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     store = open_store(store_url(load_settings(None), warehouse))
     for role in ROLES:
         add_user(store, role, role, password=f"{role}-console-pw", staff_id=staff if role == "guide" else None)
+    if getattr(request.module, "SEED_ENGAGEMENT", False):
+        seed_engagement(warehouse, store, folder)
     store.dispose()
     port = free_port()
     log = folder / "serve.log"

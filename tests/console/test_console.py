@@ -210,7 +210,7 @@ def test_a_guide_cannot_open_another_stores_customer(browser: Any, console: Cons
                             {"s": console.guide_staff, "st": own_store or ""}).fetchone()[0]  # type: ignore[index]
     with logged_in(browser, console, "guide", "zh", width=390) as (page, _):
         assert page.url.endswith("/console/customers")  # a guide lands on their customers
-        assert [a.text_content() for a in page.locator("nav a").all()] == ["客户"]
+        assert [a.text_content() for a in page.locator("nav a").all()] == ["客户", "任务", "我的看板"]
         ok = page.goto(f"{console.url}/console/customers/{mine}")
         assert ok.status == 200 and page.text_content("h1 .muted") == mine
         shoot(page, console, "customer-guide-phone-zh")

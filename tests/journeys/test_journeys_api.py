@@ -53,6 +53,9 @@ def test_a_guide_sees_and_acts_on_only_their_own_tasks(api: tuple[str, dict[str,
     other = next(t["task_id"] for t in httpx.get(f"{url}/tasks", headers=heads["operator"]).json()["items"]
                  if t["person_id"] == "P2")
     assert httpx.post(f"{url}/tasks/{other}/done", headers=heads["guide"]).status_code == 404
+    assert httpx.get(f"{url}/tasks/{other}", headers=heads["guide"]).status_code == 404
+    one = httpx.get(f"{url}/tasks/{other}", headers=heads["operator"]).json()
+    assert (one["person_id"], one["draft"], one["status"]) == ("P2", "您好", "open")
     own = mine["items"][0]["task_id"]
     assert httpx.post(f"{url}/tasks/{own}/skip", headers=heads["guide"], json={"reason": " "}).status_code == 422
     done = httpx.post(f"{url}/tasks/{own}/done", headers=heads["guide"])

@@ -35,6 +35,22 @@ def test_a_guide_sees_only_their_own_statement(served: Served) -> None:
     assert get(served, "guide", f"/guides/{served.guide_staff}/statement", month="2026-13").status_code == 400
 
 
+def test_a_guide_reads_only_their_own_leaderboard_row(served: Served) -> None:
+    month = _month(served)
+    board = get(served, "operator", "/guides/leaderboard", month=month).json()["guides"]
+    own = get(served, "guide", f"/guides/{served.guide_staff}/summary", month=month)
+    assert own.status_code == 200
+    row = own.json()
+    if row["rank"] is None:  # no line this month: zeros, not another guide's row
+        assert row["guide_id"] == served.guide_staff and row["attributed_sales"] == "0"
+    else:
+        assert board[row["rank"] - 1] == {k: row[k] for k in board[0]} and row["guides"] == len(board)
+    other = board[0]["guide_id"] if board[0]["guide_id"] != served.guide_staff else board[1]["guide_id"]
+    assert get(served, "guide", f"/guides/{other}/summary", month=month).status_code == 404
+    top = get(served, "operator", f"/guides/{board[0]['guide_id']}/summary", month=month).json()
+    assert top["rank"] == 1 and top["attributed_sales"] == board[0]["attributed_sales"]
+
+
 def test_attribution_share_and_leaderboard(served: Served) -> None:
     month = _month(served)
     r = get(served, "analyst", "/guides/attribution", start=f"{month}-01", end=f"{month}-28")

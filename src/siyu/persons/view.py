@@ -62,7 +62,9 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
         "_tags": _list("tag, family, source", "person_tag", by_pid, "tag"),
         "_tag_history": _list("tag, family, source, started_on, ended_on", "person_tag_history", by_pid,
                               "started_on, tag"),
-        "_clv": _first("p_alive, expected_orders_90d, expected_aov, clv, model, scored_at", "clv_score", by_pid),
+        # no clv_score when the clv step could fit no model reliably (it says so and writes nothing)
+        "_clv": _first("p_alive, expected_orders_90d, expected_aov, clv, model, scored_at", "clv_score", by_pid)
+        if engine.table_exists("clv_score") else "NULL",
         "_staff": _first("staff_id, name, store_id, role", "staff", "staff_id = p.owner_staff_id"),
         "_store": _first("store_id, name, province, city, district", "stores", "store_id = p.owner_store_id"),
         "_name": "p.name",  # in full, only to mask it in chat text; never returned

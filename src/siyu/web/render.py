@@ -25,7 +25,9 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';
 NAV = (("/", "nav_home", "metrics:read"), ("/diagnose", "nav_diagnose", "metrics:read"),
        ("/customers", "nav_customers", "persons:read"), ("/segments", "nav_segments", "segments:read"),
        ("/identity", "nav_identity", "identity:read"), ("/runs", "nav_runs", "runs:read"),
-       ("/imports", "nav_imports", "imports:write"))
+       ("/imports", "nav_imports", "imports:write"), ("/tasks", "nav_tasks", "tasks:read"),
+       ("/journeys", "nav_journeys", "journeys:read"), ("/guides", "nav_guides", "guides:read"),
+       ("/guides/me", "nav_my_guide", "guides:statement"), ("/koc", "nav_koc", "koc:read"))
 
 ENV = Environment(loader=PackageLoader("siyu.web", "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
@@ -45,7 +47,9 @@ class Viewer:
         return may(self.user, permission)
 
     def nav(self) -> list[tuple[str, str]]:
-        return [(BASE + path, self.t(key)) for path, key, perm in NAV if self.may(perm)]
+        mine = f"/guides/{self.user.staff_id}"  # a guide's own dashboard; those without a staff id have none
+        return [(BASE + (mine if path == "/guides/me" else path), self.t(key)) for path, key, perm in NAV
+                if self.may(perm) and (path != "/guides/me" or self.user.staff_id)]
 
 
 class LoginNeeded(Exception):

@@ -73,6 +73,23 @@ def statement(request: Request, staff_id: StaffId, month: Month) -> dict[str, An
     return statement_json(found.get(staff_id, Statement(staff_id, month)))
 
 
+@router.get("/{staff_id}/summary", **guarded("guides:statement"))
+def summary(request: Request, staff_id: StaffId, month: Month) -> dict[str, Any]:
+    """The guide's own leaderboard row for the month (friends added, conversion, repurchase, attributed sales)
+    and their place on it; a guide reads only their own (anyone else's is 404)."""
+    user = user_of(request)
+    if user.scoped and user.staff_id != staff_id:
+        raise HTTPException(404, "no such guide")
+    cfg = config(request)
+    with cfg.serving.reader() as eng:
+        rows = leaderboard(eng, guide_settings(cfg.settings), *month_bounds(month))
+    place = next((i for i, r in enumerate(rows, 1) if r["guide_id"] == staff_id), None)
+    row = rows[place - 1] if place else {"guide_id": staff_id, "friends_added": 0, "first_order_conversion": None,
+                                         "repurchase": None, "attributed_sales": 0}
+    return {"month": month, "rank": place, "guides": len(rows),
+            **{**row, "attributed_sales": str(row["attributed_sales"])}}
+
+
 class Handover(BaseModel):
     to_staff_id: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:-]+$")
     reason: str = Field(min_length=1, max_length=500, pattern=r"\S")

@@ -55,6 +55,15 @@ def list_tasks(request: Request, status: Annotated[str | None, Query(pattern="^(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
+@router.get("/tasks/{task_id}", **guarded("tasks:read"))
+def one_task(request: Request, task_id: TaskId) -> dict[str, Any]:
+    """One task with its drafted message; a task the caller may not see is 404, as if it did not exist."""
+    try:
+        return tasks.get_task(config(request).store, task_id, scope_of(user_of(request)))
+    except tasks.NoTask:
+        raise HTTPException(404, "no such task") from None
+
+
 def _act(request: Request, task_id: int, outcome: str, reason: str | None) -> dict[str, Any]:
     cfg, user = config(request), user_of(request)
     try:

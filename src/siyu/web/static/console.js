@@ -206,7 +206,64 @@
     });
   }
 
+  function detail(r) {
+    var d = r.data || {};
+    return typeof d.detail === "string" ? d.detail : JSON.stringify(d.detail);
+  }
+
+  // --- staff tasks: done, or skipped with a reason ----------------------------------------------------------
+  function taskActions(root) {
+    root.querySelectorAll("[data-task]").forEach(function (card) {
+      var out = card.querySelector("[role=status]"), done = card.querySelector("[data-done]");
+      var skip = card.querySelector("[data-skip]"), why = card.querySelector("[data-reason]");
+      if (!done) { return; }
+      function settle(b, r) {
+        if (!r.ok) { out.className = "error"; out.textContent = detail(r); return; }
+        out.className = "ok"; out.textContent = b.dataset.msg;
+        card.dataset.status = r.data.status;
+        card.querySelector("[data-testid=status]").textContent = b.dataset.msg;
+        done.disabled = skip.disabled = why.disabled = true;
+      }
+      done.addEventListener("click", function () {
+        api("POST", "/tasks/" + card.dataset.task + "/done").then(function (r) { settle(done, r); });
+      });
+      skip.addEventListener("click", function () {
+        if (!why.value.trim()) {
+          why.setAttribute("aria-invalid", "true"); out.className = "error"; out.textContent = skip.dataset.need;
+          why.focus(); return;
+        }
+        why.removeAttribute("aria-invalid");
+        api("POST", "/tasks/" + card.dataset.task + "/skip", {reason: why.value}).then(function (r) {
+          settle(skip, r);
+        });
+      });
+    });
+  }
+
+  // --- KOC roster: a state change with its reason -------------------------------------------------------------
+  function kocMoves(root) {
+    root.querySelectorAll("[data-koc]").forEach(function (form) {
+      var b = form.querySelector("[data-move]"), why = form.querySelector("[data-why]");
+      var to = form.querySelector("[data-to]"), out = form.querySelector("[role=status]");
+      b.addEventListener("click", function () {
+        if (!why.value.trim()) {
+          why.setAttribute("aria-invalid", "true"); out.className = "error"; out.textContent = b.dataset.need;
+          why.focus(); return;
+        }
+        why.removeAttribute("aria-invalid");
+        api("POST", "/koc/" + encodeURIComponent(form.dataset.koc) + "/state", {state: to.value, reason: why.value})
+          .then(function (r) {
+            if (!r.ok) { out.className = "error"; out.textContent = detail(r); return; }
+            out.className = "ok"; out.textContent = b.dataset.msg + " " + to.options[to.selectedIndex].text;
+            b.disabled = why.disabled = to.disabled = true;
+          });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var tk = document.getElementById("tasks"); if (tk) { taskActions(tk); }
+    var k = document.getElementById("koc"); if (k) { kocMoves(k); }
     var b = document.getElementById("builder"); if (b) { builder(b); }
     var x = document.getElementById("export"); if (x) { exporter(x); }
     var q = document.getElementById("review"); if (q) { review(q); }
