@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -176,11 +177,23 @@ def test_the_builder_is_usable_with_the_keyboard(browser: Any, console: Console)
         assert page.input_value("#expr") == f"orders >= 1 and {second} "
 
 
+def _linked_by_phone(warehouse: Path) -> str:
+    """A person with a phone whose identities a shared phone or unionid joined (a hard key, not the model)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute(
+            "SELECT min(m.person_id) FROM identity_edge e JOIN person_map m ON e.a = m.channel || ':' || m.channel_uid "
+            "JOIN person_profile p ON p.person_id = m.person_id "
+            "WHERE e.kind = 'key' AND e.key_name IN ('phone', 'unionid') AND p.phone IS NOT NULL").fetchone()
+    assert found is not None and found[0] is not None, "the demo has no person joined by a shared phone or unionid"
+    return str(found[0])
+
+
 def test_unmasking_asks_for_a_reason_and_shows_the_phone(browser: Any, console: Console) -> None:
+    person = _linked_by_phone(console.warehouse)
     with logged_in(browser, console, "operator") as (page, errors):
-        page.goto(console.url + "/console/customers/P0000000002")
+        page.goto(console.url + f"/console/customers/{person}")
         assert "****" in (page.text_content("[data-testid=phone]") or "")
-        held = page.request.get(console.url + "/loyalty/persons/P0000000002").json()["points"]  # the session's
+        held = page.request.get(console.url + f"/loyalty/persons/{person}").json()["points"]  # the session's
         assert page.text_content("[data-testid=points]") == f"{held} points"
         because = page.locator("table[aria-labelledby=h-links] tbody td:nth-child(3)").all_text_contents()
         assert "the same phone" in because or "the same unionid" in because  # why the identities are one
@@ -196,7 +209,7 @@ def test_unmasking_asks_for_a_reason_and_shows_the_phone(browser: Any, console: 
         rows = con.execute(sa.select(audit.c.user_name, audit.c.target, audit.c.reason)
                            .where(audit.c.action == "unmask")).all()
     store.dispose()
-    assert ("operator", "P0000000002", "customer called back") in [tuple(r) for r in rows]
+    assert ("operator", person, "customer called back") in [tuple(r) for r in rows]
 
 
 def test_a_guide_cannot_open_another_stores_customer(browser: Any, console: Console) -> None:
