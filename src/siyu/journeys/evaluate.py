@@ -98,12 +98,21 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
             changes.append(moved)
     with store.begin() as conn:
         insert_ignore(conn, task, new_tasks)
-        for c in changes:
-            conn.execute(update(state).where(state.c.id == c["id"]).values(
-                step=c["step"], step_since=c["step_since"], status=c["status"], exit_reason=c["exit_reason"],
-                updated_at=now))
+        _update_many(conn, state, [{"step": c["step"], "step_since": c["step_since"], "status": c["status"],
+                                    "exit_reason": c["exit_reason"], "updated_at": now, "_id": c["id"]}
+                                   for c in changes])
     score(engine, store, rules, as_of, timezone)
     return out
+
+
+def _update_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE … WHERE id = :_id for rows that all set the same columns (not one statement
+    each: at 50k persons the row-by-row updates were half the day's time)."""
+    if not rows:
+        return
+    cols = [k for k in rows[0] if k != "_id"]
+    conn.execute(update(table).where(table.c.id == sa.bindparam("_id")).values(
+        {c: sa.bindparam(c) for c in cols}), rows)
 
 
 def _check_fields(engine: Engine, journeys: list[Journey], fields: set[str]) -> None:
@@ -264,6 +273,8 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
         tasks = conn.execute(select(task.c.id, task.c.person_id, task.c.created_at, task.c.replied_at,
                                     task.c.bought_on, task.c.revenue_fen).where(
             task.c.created_at >= dt.datetime.combine(start, dt.time(), dt.UTC))).all()
+        task_rows: list[dict[str, Any]] = []
+        entry_rows: list[dict[str, Any]] = []
         for t in tasks:  # only rows whose outcome changed are written
             at = utc(t.created_at)
             reply = min((r for r in replied.get(t.person_id, []) if _after(r, at, rules.reply_days)), default=None)
@@ -274,7 +285,7 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
             old = {"replied_at": utc(t.replied_at) if t.replied_at else None, "bought_on": t.bought_on,
                    "revenue_fen": int(t.revenue_fen or 0)}
             if new != old:
-                conn.execute(update(task).where(task.c.id == t.id).values(**new))
+                task_rows.append({**new, "_id": t.id})
         entries = conn.execute(select(state.c.id, state.c.person_id, state.c.entered_on, state.c.bought_on,
                                       state.c.orders, state.c.revenue_fen).where(
             state.c.entered_on >= as_of - dt.timedelta(days=rules.window_days))).all()
@@ -284,7 +295,9 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
             new = {"bought_on": min((d for d, _ in buys), default=None), "orders": len(buys),
                    "revenue_fen": sum(f for _, f in buys)}
             if new != {"bought_on": e.bought_on, "orders": int(e.orders or 0), "revenue_fen": int(e.revenue_fen or 0)}:
-                conn.execute(update(state).where(state.c.id == e.id).values(**new))
+                entry_rows.append({**new, "_id": e.id})
+        _update_many(conn, task, task_rows)
+        _update_many(conn, state, entry_rows)
 
 
 def _after(sent: dt.datetime, at: dt.datetime, days: int) -> bool:
