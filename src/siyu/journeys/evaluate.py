@@ -25,10 +25,11 @@ from siyu.journeys.definition import Journey, Step, placeholders
 from siyu.journeys.settings import JourneySettings
 from siyu.journeys.tables import optout, state, task, watermark
 from siyu.loyalty import coupons
-from siyu.loyalty.db import insert_ignore, utc
+from siyu.loyalty.db import insert_ignore, one_of, utc
 from siyu.segment.errors import SegmentError
 
 COUNTED = ("open", "done", "skipped")  # tasks that reached staff: what the contact caps count
+CHUNK = 5000  # persons per IN list read from the store
 
 
 @dataclass
@@ -72,17 +73,27 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     enabled = [j for j in journeys if j.enabled]
     by_name = {j.name: j for j in enabled}
     with store.begin() as conn:
+        marks = {r[0]: r[1] for r in conn.execute(select(watermark.c.journey, watermark.c.evaluated_on))}
         for j in enabled:
             out.entered += _enter(conn, engine, j, rules, as_of, now)
-        active = conn.execute(select(state).where(state.c.status == "active",
-                                                  state.c.journey.in_(list(by_name)))).mappings().all()
-        opted = {r[0] for r in conn.execute(select(optout.c.person_id))}
+        opted = {r[0] for r in conn.execute(select(optout.c.person_id))} | set(rules.do_not_contact)
         recent = conn.execute(select(task.c.person_id, task.c.created_at).where(
             task.c.status.in_(COUNTED), task.c.created_at > now - rails.WEEK)).all()
-    first = min((r["step_since"] for r in active), default=as_of)
-    ctx = _Context(engine, store, rules, timezone, as_of, now, events.removed_friends(engine, as_of),
-                   opted | set(rules.do_not_contact), events.purchases(engine, first, as_of),
-                   events.replies(engine, first, as_of), events.group_joins(engine, first, as_of), defaultdict(list))
+    # events on a day not yet evaluated (the last evaluated day again: a rerun sees late rows) can end any entry
+    since = min((marks.get(j.name) or as_of - dt.timedelta(days=rules.lookback_days) for j in enabled),
+                default=as_of)
+    bought = events.purchases(engine, since, as_of)
+    removed = events.removed_friends(engine, as_of)
+    leaving = set(bought) | events.removed_friends(engine, as_of, since) | opted
+    with store.begin() as conn:
+        active = _due(conn, list(by_name), as_of, leaving)
+    waiting = [r["step_since"] for r in active if _until(by_name[r["journey"]], r["step"])]
+    first = min(waiting, default=since)
+    if first < since:
+        bought = events.purchases(engine, first, as_of)
+    ctx = _Context(engine, store, rules, timezone, as_of, now, removed, opted, bought,
+                   events.replies(engine, first, as_of) if waiting else {},
+                   events.group_joins(engine, first, as_of) if waiting else {}, defaultdict(list))
     for person, at in recent:
         ctx.recent[person].append(utc(at))
     fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
@@ -93,16 +104,42 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     changes: list[dict[str, Any]] = []
     new_tasks: list[dict[str, Any]] = []
     for row in sorted(active, key=lambda r: (r["entered_on"], r["id"])):
-        moved = _advance(ctx, by_name[row["journey"]], dict(row), new_tasks, out)
-        if any(moved[k] != row[k] for k in ("step", "step_since", "status")):
+        j = by_name[row["journey"]]
+        moved = _advance(ctx, j, dict(row), new_tasks, out)
+        moved["due_on"] = _due_on(j, moved)
+        if any(moved[k] != row[k] for k in ("step", "step_since", "status", "due_on")):
             changes.append(moved)
     with store.begin() as conn:
         insert_ignore(conn, task, new_tasks)
         _update_many(conn, state, [{"step": c["step"], "step_since": c["step_since"], "status": c["status"],
-                                    "exit_reason": c["exit_reason"], "updated_at": now, "_id": c["id"]}
-                                   for c in changes])
+                                    "due_on": c["due_on"], "exit_reason": c["exit_reason"], "updated_at": now,
+                                    "_id": c["id"]} for c in changes])
     score(engine, store, rules, as_of, timezone)
     return out
+
+
+def _due(conn: sa.Connection, journeys: list[str], as_of: dt.date, leaving: set[str]) -> list[Any]:
+    """Active entries with a step due by `as_of`, and those of persons whose new events may end them."""
+    cols = [c for c in state.c if c.name not in ("bought_on", "orders", "revenue_fen", "updated_at")]
+    active = (state.c.status == "active") & state.c.journey.in_(journeys)
+    rows = {r["id"]: r for r in conn.execute(select(*cols).where(active, state.c.due_on <= as_of)).mappings()}
+    persons = sorted(leaving)
+    for i in range(0, len(persons), CHUNK):
+        for r in conn.execute(select(*cols).where(active, state.c.due_on > as_of,
+                                                  one_of(conn, state.c.person_id, persons[i:i + CHUNK]))).mappings():
+            rows[r["id"]] = r
+    return list(rows.values())
+
+
+def _until(j: Journey, step: int) -> bool:
+    return step < len(j.steps) and j.steps[step].until is not None
+
+
+def _due_on(j: Journey, row: dict[str, Any]) -> dt.date | None:
+    """The first day the entry's next step may be taken; None once it is done or exited."""
+    if row["status"] != "active" or row["step"] >= len(j.steps):
+        return None
+    return row["step_since"] + dt.timedelta(days=j.steps[row["step"]].wait_days)
 
 
 def _update_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -138,11 +175,17 @@ def _enter(conn: sa.Connection, engine: Engine, j: Journey, rules: JourneySettin
         found = events.triggered(engine, j, since, as_of)
     except SegmentError as exc:
         raise UserError(f"journeys.{j.name}.trigger.segment: {str(exc).splitlines()[0]}") from None
-    active = {r[0] for r in conn.execute(select(state.c.person_id).where(
-        state.c.journey == j.name, state.c.status == "active"))}
+    persons = sorted({str(r["person_id"]) for r in found})
+    active: set[str] = set()
+    for i in range(0, len(persons), CHUNK):
+        active |= {r[0] for r in conn.execute(select(state.c.person_id).where(
+            state.c.journey == j.name, state.c.status == "active",
+            one_of(conn, state.c.person_id, persons[i:i + CHUNK])))}
+    first_wait = dt.timedelta(days=j.steps[0].wait_days if j.steps else 0)
     rows = [{"journey": j.name, "person_id": str(r["person_id"]), "entry_key": str(r["entry_key"]),
              "arm": rails.arm(j.name, str(r["person_id"]), j.holdout), "entered_on": r["day"], "step": 0,
-             "step_since": r["day"], "status": "active", "orders": 0, "revenue_fen": 0, "updated_at": now}
+             "step_since": r["day"], "status": "active",
+             "due_on": r["day"] + first_wait, "orders": 0, "revenue_fen": 0, "updated_at": now}
             for r in sorted(found, key=lambda r: (r["day"], str(r["person_id"])))
             if str(r["person_id"]) not in active]
     seen: set[str] = set()

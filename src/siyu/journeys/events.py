@@ -153,14 +153,16 @@ def group_joins(engine: Engine, since: dt.date, until: dt.date) -> dict[str, lis
     return out
 
 
-def removed_friends(engine: Engine, as_of: dt.date) -> set[str]:
-    """Persons who were WeCom friends and have no friendship left at as_of (no task for a removed friend)."""
+def removed_friends(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> set[str]:
+    """Persons who were WeCom friends and have no friendship left at as_of (no task for a removed friend);
+    with `since`, only those whose last friendship ended on or after it (the new removals)."""
     if not _have(engine, "contacts", "person_map"):
         return set()
+    recent = f" AND max({_day('c.removed_at')}) >= {literal(since)}" if since else ""
     rows = engine.query(f"""
         SELECT m.person_id FROM contacts AS c
         JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
         WHERE {_day('c.added_at')} <= {literal(as_of)}
         GROUP BY m.person_id
-        HAVING bool_and(c.removed_at IS NOT NULL AND {_day('c.removed_at')} <= {literal(as_of)})""").to_pylist()
+        HAVING bool_and(c.removed_at IS NOT NULL AND {_day('c.removed_at')} <= {literal(as_of)}){recent}""").to_pylist()
     return {str(r["person_id"]) for r in rows}
