@@ -79,21 +79,21 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
         opted = {r[0] for r in conn.execute(select(optout.c.person_id))} | set(rules.do_not_contact)
         recent = conn.execute(select(task.c.person_id, task.c.created_at).where(
             task.c.status.in_(COUNTED), task.c.created_at > now - rails.WEEK)).all()
-    # events on a day not yet evaluated (the last evaluated day again: a rerun sees late rows) can end any entry
+    # events on a day not yet evaluated (the last evaluated day again: a rerun sees late rows) can end an entry
+    # or end its wait for an event; a wait counts events from its start, up to `longest` days before that day
     since = min((marks.get(j.name) or as_of - dt.timedelta(days=rules.lookback_days) for j in enabled),
                 default=as_of)
-    bought = events.purchases(engine, since, as_of)
+    longest = max((s.wait_days for j in enabled for s in j.steps if s.until), default=0)
+    start = since - dt.timedelta(days=longest)
+    seen = _events(engine, enabled, start, as_of)
     removed = events.removed_friends(engine, as_of)
-    leaving = set(bought) | events.removed_friends(engine, as_of, since) | opted
+    woken = set().union(*seen) | events.removed_friends(engine, as_of, since) | opted
     with store.begin() as conn:
-        active = _due(conn, list(by_name), as_of, leaving)
-    waiting = [r["step_since"] for r in active if _until(by_name[r["journey"]], r["step"])]
-    first = min(waiting, default=since)
-    if first < since:
-        bought = events.purchases(engine, first, as_of)
-    ctx = _Context(engine, store, rules, timezone, as_of, now, removed, opted, bought,
-                   events.replies(engine, first, as_of) if waiting else {},
-                   events.group_joins(engine, first, as_of) if waiting else {}, defaultdict(list))
+        active = _due(conn, list(by_name), as_of, woken)
+    first = min((r["step_since"] for r in active if _until(by_name[r["journey"]], r["step"])), default=start)
+    if first < start:
+        seen = _events(engine, enabled, first, as_of)
+    ctx = _Context(engine, store, rules, timezone, as_of, now, removed, opted, *seen, defaultdict(list))
     for person, at in recent:
         ctx.recent[person].append(utc(at))
     fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
@@ -119,7 +119,8 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
 
 
 def _due(conn: sa.Connection, journeys: list[str], as_of: dt.date, leaving: set[str]) -> list[Any]:
-    """Active entries with a step due by `as_of`, and those of persons whose new events may end them."""
+    """Active entries with a step due by `as_of`, and those of persons whose new events may end them or their
+    wait."""
     cols = [c for c in state.c if c.name not in ("bought_on", "orders", "revenue_fen", "updated_at")]
     active = (state.c.status == "active") & state.c.journey.in_(journeys)
     rows = {r["id"]: r for r in conn.execute(select(*cols).where(active, state.c.due_on <= as_of)).mappings()}
@@ -131,15 +132,29 @@ def _due(conn: sa.Connection, journeys: list[str], as_of: dt.date, leaving: set[
     return list(rows.values())
 
 
+def _events(engine: Engine, journeys: list[Journey], since: dt.date, until: dt.date) -> tuple[
+        dict[str, list[tuple[dt.date, int]]], dict[str, list[dt.datetime]], dict[str, list[dt.date]]]:
+    """Purchases, replies and group joins in [since, until] (the last two only when a wait needs them)."""
+    needs = {s.until for j in journeys for s in j.steps}
+    return (events.purchases(engine, since, until),
+            events.replies(engine, since, until) if "replied" in needs else {},
+            events.group_joins(engine, since, until) if "joined_group" in needs else {})
+
+
 def _until(j: Journey, step: int) -> bool:
     return step < len(j.steps) and j.steps[step].until is not None
 
 
 def _due_on(j: Journey, row: dict[str, Any]) -> dt.date | None:
-    """The first day the entry's next step may be taken; None once it is done or exited."""
+    """The first day the entry's next step may be taken without an event (a wait for one ends earlier only
+    with an event, and its person is then read as woken); None once it is done or exited."""
     if row["status"] != "active" or row["step"] >= len(j.steps):
         return None
-    return row["step_since"] + dt.timedelta(days=j.steps[row["step"]].wait_days)
+    return row["step_since"] + _wait(j.steps[row["step"]])
+
+
+def _wait(s: Step) -> dt.timedelta:
+    return dt.timedelta(days=max(s.wait_days, s.within_days) if s.until else s.wait_days)
 
 
 def _update_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -181,7 +196,7 @@ def _enter(conn: sa.Connection, engine: Engine, j: Journey, rules: JourneySettin
         active |= {r[0] for r in conn.execute(select(state.c.person_id).where(
             state.c.journey == j.name, state.c.status == "active",
             one_of(conn, state.c.person_id, persons[i:i + CHUNK])))}
-    first_wait = dt.timedelta(days=j.steps[0].wait_days if j.steps else 0)
+    first_wait = _wait(j.steps[0]) if j.steps else dt.timedelta()
     rows = [{"journey": j.name, "person_id": str(r["person_id"]), "entry_key": str(r["entry_key"]),
              "arm": rails.arm(j.name, str(r["person_id"]), j.holdout), "entered_on": r["day"], "step": 0,
              "step_since": r["day"], "status": "active",
