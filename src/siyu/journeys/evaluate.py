@@ -114,7 +114,7 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
         _update_many(conn, state, [{"step": c["step"], "step_since": c["step_since"], "status": c["status"],
                                     "due_on": c["due_on"], "exit_reason": c["exit_reason"], "updated_at": now,
                                     "_id": c["id"]} for c in changes])
-    score(engine, store, rules, as_of, timezone)
+    score(engine, store, rules, as_of, timezone, since)
     return out
 
 
@@ -321,16 +321,25 @@ def _draft(template: str, prof: dict[str, Any]) -> str:
     return template.format_map(defaultdict(str, values))
 
 
-def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.date, timezone: str) -> None:
-    """Replies and purchases after recent tasks, and purchases within the window after recent entries."""
+def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.date, timezone: str,
+          since: dt.date | None = None) -> None:
+    """Replies and purchases after recent tasks, and purchases within the window after recent entries.
+
+    With `since`, only the tasks and entries of persons who bought or replied on a day from `since` on are
+    scored: an outcome changes only with a new event (new tasks and entries count events from their own day,
+    which is after the day last evaluated)."""
     horizon = max(rules.reply_days, rules.buy_days, rules.window_days)
     start = as_of - dt.timedelta(days=horizon)
     bought, replied = events.purchases(engine, start, as_of), events.replies(engine, start, as_of)
     tz = zoneinfo.ZoneInfo(timezone)
+    persons: list[str] | None = None
+    if since is not None:
+        persons = sorted({p for p, days in bought.items() if any(d >= since for d, _ in days)}
+                         | {p for p, times in replied.items() if any(t.date() >= since for t in times)})
     with store.begin() as conn:
-        tasks = conn.execute(select(task.c.id, task.c.person_id, task.c.created_at, task.c.replied_at,
-                                    task.c.bought_on, task.c.revenue_fen).where(
-            task.c.created_at >= dt.datetime.combine(start, dt.time(), dt.UTC))).all()
+        tasks = _of(conn, select(task.c.id, task.c.person_id, task.c.created_at, task.c.replied_at,
+                                 task.c.bought_on, task.c.revenue_fen).where(
+            task.c.created_at >= dt.datetime.combine(start, dt.time(), dt.UTC)), task.c.person_id, persons)
         task_rows: list[dict[str, Any]] = []
         entry_rows: list[dict[str, Any]] = []
         for t in tasks:  # only rows whose outcome changed are written
@@ -344,9 +353,9 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
                    "revenue_fen": int(t.revenue_fen or 0)}
             if new != old:
                 task_rows.append({**new, "_id": t.id})
-        entries = conn.execute(select(state.c.id, state.c.person_id, state.c.entered_on, state.c.bought_on,
-                                      state.c.orders, state.c.revenue_fen).where(
-            state.c.entered_on >= as_of - dt.timedelta(days=rules.window_days))).all()
+        entries = _of(conn, select(state.c.id, state.c.person_id, state.c.entered_on, state.c.bought_on,
+                                   state.c.orders, state.c.revenue_fen).where(
+            state.c.entered_on >= as_of - dt.timedelta(days=rules.window_days)), state.c.person_id, persons)
         for e in entries:
             buys = [(d, f) for d, f in bought.get(e.person_id, [])
                     if e.entered_on < d <= e.entered_on + dt.timedelta(days=rules.window_days)]
@@ -356,6 +365,14 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
                 entry_rows.append({**new, "_id": e.id})
         _update_many(conn, task, task_rows)
         _update_many(conn, state, entry_rows)
+
+
+def _of(conn: sa.Connection, query: sa.Select[Any], column: Any, persons: list[str] | None) -> list[Any]:
+    """The query's rows, of only these persons (read in chunks) unless None."""
+    if persons is None:
+        return list(conn.execute(query))
+    return [r for i in range(0, len(persons), CHUNK)
+            for r in conn.execute(query.where(one_of(conn, column, persons[i:i + CHUNK])))]
 
 
 def _after(sent: dt.datetime, at: dt.datetime, days: int) -> bool:
