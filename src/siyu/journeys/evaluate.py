@@ -77,8 +77,6 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
         for j in enabled:
             out.entered += _enter(conn, engine, j, rules, as_of, now)
         opted = {r[0] for r in conn.execute(select(optout.c.person_id))} | set(rules.do_not_contact)
-        recent = conn.execute(select(task.c.person_id, task.c.created_at).where(
-            task.c.status.in_(COUNTED), task.c.created_at > now - rails.WEEK)).all()
     # events on a day not yet evaluated (the last evaluated day again: a rerun sees late rows) can end an entry
     # or end its wait for an event; a wait counts events from its start, up to `longest` days before that day
     since = min((marks.get(j.name) or as_of - dt.timedelta(days=rules.lookback_days) for j in enabled),
@@ -90,6 +88,9 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     woken = set().union(*seen) | events.removed_friends(engine, as_of, since) | opted
     with store.begin() as conn:
         active = _due(conn, list(by_name), as_of, woken)
+        recent = _of(conn, select(task.c.person_id, task.c.created_at).where(
+            task.c.status.in_(COUNTED), task.c.created_at > now - rails.WEEK), task.c.person_id,
+            sorted({r["person_id"] for r in active}))
     first = min((r["step_since"] for r in active if _until(by_name[r["journey"]], r["step"])), default=start)
     if first < start:
         seen = _events(engine, enabled, first, as_of)
