@@ -51,3 +51,7 @@ def test_ten_days_and_a_rerun(store: sa.Engine, tmp_path: Path) -> None:
     engine.close()
     assert before[0] == 200 and before[1] > 100 and before[2] > 50  # seed and recipe_guide start at a first order
     assert _sizes(store) == before and out.tasks == out.coupons == out.entered == 0
+    with store.connect() as conn:  # each coupon step's task names the coupon issued under its key, to its person
+        linked = conn.execute(select(task.c.key, task.c.person_id, coupon.c.key, coupon.c.person_id).select_from(
+            task.outerjoin(coupon, coupon.c.id == task.c.coupon_id)).where(task.c.status == "issued")).all()
+    assert linked and all(ck == f"journey:{tk}" and cp == tp for tk, tp, ck, cp in linked)

@@ -63,6 +63,7 @@ class _Context:
     recent: dict[str, list[dt.datetime]]  # tasks per person in the last week (for the caps)
     profile: dict[str, dict[str, Any]] = field(default_factory=dict)
     predicates: dict[str, set[str]] = field(default_factory=dict)
+    coupons: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # to issue: key → person, fen, days
 
 
 def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: JourneySettings, timezone: str,
@@ -110,6 +111,9 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
         moved["due_on"] = _due_on(j, moved)
         if any(moved[k] != row[k] for k in ("step", "step_since", "status", "due_on")):
             changes.append(moved)
+    ids = coupons.issue_many(store, ctx.coupons, at=now)  # committed first: a crash after it reissues nothing
+    for t in new_tasks:
+        t["coupon_id"] = ids.get(f"journey:{t['key']}") if t["status"] == "issued" else None
     with store.begin() as conn:
         insert_ignore(conn, task, new_tasks)
         _update_many(conn, state, [{"step": c["step"], "step_since": c["step_since"], "status": c["status"],
@@ -298,10 +302,10 @@ def _act(ctx: _Context, j: Journey, s: Step, row: dict[str, Any], new_tasks: lis
                           "due_at": ctx.now, "status": "holdout"})
         out.held_out += 1
         return True
-    if a.kind == "coupon":
-        c = coupons.issue(ctx.store, person, a.value_fen, a.valid_days, f"journey:{key}", at=ctx.now)
+    if a.kind == "coupon":  # issued in bulk before the tasks are written (_issue)
+        ctx.coupons[f"journey:{key}"] = (person, a.value_fen, a.valid_days)
         new_tasks.append({**base, "title": f"coupon ¥{a.value_fen / 100:g}, {a.valid_days} days", "draft": "",
-                          "coupon_id": c.id, "due_at": ctx.now, "status": "issued"})
+                          "due_at": ctx.now, "status": "issued"})
         out.coupons += 1
         return True
     since = prof.get("private_since")
