@@ -86,9 +86,10 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     start = since - dt.timedelta(days=longest)
     seen = _events(engine, enabled, start, as_of)
     removed = events.removed_friends(engine, as_of)
-    woken = set().union(*seen) | events.removed_friends(engine, as_of, since) | opted
+    woken = {"bought": set(seen[0]), "replied": set(seen[1]), "joined_group": set(seen[2]),
+             "friend_removed": events.removed_friends(engine, as_of, since), "opted_out": opted}
     with store.begin() as conn:
-        active = _due(conn, list(by_name), as_of, woken)
+        active = _due(conn, enabled, as_of, woken)
         recent = _of(conn, select(task.c.person_id, task.c.created_at).where(
             task.c.status.in_(COUNTED), task.c.created_at > now - rails.WEEK), task.c.person_id,
             sorted({r["person_id"] for r in active}))
@@ -123,18 +124,32 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     return out
 
 
-def _due(conn: sa.Connection, journeys: list[str], as_of: dt.date, leaving: set[str]) -> list[Any]:
-    """Active entries with a step due by `as_of`, and those of persons whose new events may end them or their
-    wait."""
+def _due(conn: sa.Connection, journeys: list[Journey], as_of: dt.date, woken: dict[str, set[str]]) -> list[Any]:
+    """Active entries with a step due by `as_of`, and those an event of their person may end (an exit) or
+    move on (a wait for it): `woken` maps an event (a name of EXITS or EVENTS) to the persons who had one."""
     cols = [c for c in state.c if c.name not in ("bought_on", "orders", "revenue_fen", "updated_at")]
-    active = (state.c.status == "active") & state.c.journey.in_(journeys)
+    active = (state.c.status == "active") & state.c.journey.in_([j.name for j in journeys])
     rows = {r["id"]: r for r in conn.execute(select(*cols).where(active, state.c.due_on <= as_of)).mappings()}
-    persons = sorted(leaving)
-    for i in range(0, len(persons), CHUNK):
-        for r in conn.execute(select(*cols).where(active, state.c.due_on > as_of,
-                                                  one_of(conn, state.c.person_id, persons[i:i + CHUNK]))).mappings():
-            rows[r["id"]] = r
+    for event, persons in woken.items():
+        moved = _moved_by(journeys, event)
+        ids = sorted(persons)
+        for i in range(0, len(ids) if moved is not None else 0, CHUNK):
+            for r in conn.execute(select(*cols).where(active, moved, state.c.due_on > as_of,
+                                                      one_of(conn, state.c.person_id, ids[i:i + CHUNK]))).mappings():
+                rows[r["id"]] = r
     return list(rows.values())
+
+
+def _moved_by(journeys: list[Journey], event: str) -> Any:
+    """Which entries an event can change: all of a journey it exits, else those at a step waiting for it."""
+    parts = []
+    for j in journeys:
+        waiting = [i for i, s in enumerate(j.steps) if s.until == event]
+        if event in j.exits:
+            parts.append(state.c.journey == j.name)
+        elif waiting:
+            parts.append((state.c.journey == j.name) & state.c.step.in_(waiting))
+    return sa.or_(*parts) if parts else None
 
 
 def _events(engine: Engine, journeys: list[Journey], since: dt.date, until: dt.date) -> tuple[
