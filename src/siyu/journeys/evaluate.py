@@ -1,6 +1,9 @@
 """One evaluation of every journey for a day: enter triggered persons, take the steps that are due, score what
 happened after tasks and entries. Run by the `journeys` step of `siyu run` and by `siyu journeys run`.
 
+A day reads only what can have changed (docs/journeys.md, "What a day's evaluation reads"): the entries due by
+its day (`due_on`) and those a new event of their person can end or move on; outcomes of persons with new events.
+
 Reruns create nothing new: entries are unique per (journey, person, entry key), tasks and coupons carry
 idempotency keys (journey:person:entry:step), and a state moves past a step in the same transaction that
 records its task. Coupons are issued first, each under its key, so a crash between the two reissues nothing.
