@@ -102,3 +102,9 @@ def test_spark_reads_back_quoted_and_bound_text(tmp_path: Path) -> None:
         assert [bound.column(i)[0].as_py() for i in range(len(HOSTILE))] == HOSTILE
     finally:
         engine.close()
+
+
+@given(st.text(alphabet="abcXYZ019_.:@ -'\\\"\n中", max_size=30))
+def test_plain_text_fast_path_writes_what_sqlglot_writes(text: str) -> None:
+    """Ids and keys skip sqlglot (IN lists of thousands of person ids); the SQL must not change by it."""
+    assert literal(text) == exp.Literal.string(text).sql(dialect="duckdb")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlglot import exp
 
 MAX_NAME = 1024  # characters; longer names are refused, never truncated
+_PLAIN = re.compile(r"[A-Za-z0-9_.:@ -]*")  # text sqlglot writes as itself in quotes: ids, keys, codes
 
 SqlValue = str | int | float | bool | Decimal | dt.date | dt.datetime | None
 
@@ -57,6 +59,8 @@ def literal(value: SqlValue) -> str:
     if isinstance(value, dt.date):
         return f"DATE {literal(value.isoformat())}"
     if isinstance(value, str):
+        if _PLAIN.fullmatch(value):  # sqlglot's own rendering, without its ~0.1 ms a value (IN lists of ids)
+            return f"'{value}'"
         if "\x00" in value:
             raise QuoteError(f"the text {value[:40]!r}… contains a NUL character")
         return exp.Literal.string(value).sql(dialect="duckdb")

@@ -17,6 +17,7 @@ from siyu.segment.language import segment_sql
 from siyu.segment.vocabulary import vocabulary
 
 WECOM = "m.channel = 'wecom'"
+CHUNK = 5000  # persons per IN list: a day's due persons are read in a few scans, never the whole profile
 
 
 def _day(col: str) -> str:
@@ -103,9 +104,10 @@ def profiles(engine: Engine, person_ids: set[str], fields: set[str]) -> dict[str
     have = set(engine.table_schema("person_profile").names)
     cols = sorted(({"owner_staff_id", "owner_store_id", "private_since", "name"} | fields) & have)
     select = ", ".join(["person_id", *cols])
-    where = f" WHERE person_id IN {literal_list(sorted(person_ids))}" if len(person_ids) <= 5000 else ""
-    rows = engine.query(f"SELECT {select} FROM person_profile{where}").to_pylist()
-    return {str(r["person_id"]): r for r in rows if r["person_id"] in person_ids}
+    ids = sorted(person_ids)
+    rows = [r for i in range(0, len(ids), CHUNK) for r in engine.query(
+        f"SELECT {select} FROM person_profile WHERE person_id IN {literal_list(ids[i:i + CHUNK])}").to_pylist()]
+    return {str(r["person_id"]): r for r in rows}
 
 
 def purchases(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
@@ -153,14 +155,16 @@ def group_joins(engine: Engine, since: dt.date, until: dt.date) -> dict[str, lis
     return out
 
 
-def removed_friends(engine: Engine, as_of: dt.date) -> set[str]:
-    """Persons who were WeCom friends and have no friendship left at as_of (no task for a removed friend)."""
+def removed_friends(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> set[str]:
+    """Persons who were WeCom friends and have no friendship left at as_of (no task for a removed friend);
+    with `since`, only those whose last friendship ended on or after it (the new removals)."""
     if not _have(engine, "contacts", "person_map"):
         return set()
+    recent = f" AND max({_day('c.removed_at')}) >= {literal(since)}" if since else ""
     rows = engine.query(f"""
         SELECT m.person_id FROM contacts AS c
         JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
         WHERE {_day('c.added_at')} <= {literal(as_of)}
         GROUP BY m.person_id
-        HAVING bool_and(c.removed_at IS NOT NULL AND {_day('c.removed_at')} <= {literal(as_of)})""").to_pylist()
+        HAVING bool_and(c.removed_at IS NOT NULL AND {_day('c.removed_at')} <= {literal(as_of)}){recent}""").to_pylist()
     return {str(r["person_id"]) for r in rows}

@@ -1,4 +1,4 @@
-"""The journeys' tables in the operational store (SQLAlchemy Core, created by migration 0004).
+"""The journeys' tables in the operational store (SQLAlchemy Core, created by migration 0004; `due_on` by 0007).
 
 - `journey_state`: one row per entry of a person into a journey (a birthday next year is a new entry); which
   arm (treatment or holdout), the next step, and the purchases within the uplift window after entry.
@@ -41,6 +41,7 @@ state = Table(
     Column("step", Integer, nullable=False),  # index of the next step to take
     Column("step_since", Date, nullable=False),  # when the previous step was taken: waits count from here
     Column("status", String(10), nullable=False),  # active | done | exited
+    Column("due_on", Date),  # the first day the next step may be taken (active entries): only these are read
     Column("exit_reason", String(40)),
     Column("bought_on", Date),  # first purchase day after entry within the window
     Column("orders", Integer, nullable=False, default=0),  # purchase days after entry within the window
@@ -50,6 +51,7 @@ state = Table(
 )
 Index("ix_journey_state_due", state.c.status, state.c.journey)
 Index("ix_journey_state_person", state.c.person_id)
+Index("ix_journey_state_due_on", state.c.status, state.c.due_on)
 
 task = Table(
     "journey_task", metadata,

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.errors import UserError
-from siyu.loyalty.db import now, utc, within, write
+from siyu.loyalty.db import insert_ignore, now, one_of, utc, within, write
 from siyu.loyalty.tables import coupon
 
 
@@ -44,6 +44,25 @@ def issue(engine: Engine | Connection, person_id: str, value_fen: int, valid_day
                                                 valid_until=at + dt.timedelta(days=valid_days), status="issued"))
             found = conn.execute(select(coupon).where(coupon.c.key == key)).one()
         return _coupon(found)
+
+
+def issue_many(engine: Engine | Connection, wanted: dict[str, tuple[str, int, int]], *,
+               at: dt.datetime | None = None) -> dict[str, int]:
+    """Issue coupons by key → (person, value in fen, valid days), all in one statement; idempotent by key like
+    `issue`. Returns every key's coupon id (those issued before included)."""
+    if not wanted:
+        return {}
+    if any(v <= 0 or d <= 0 for _, v, d in wanted.values()):
+        raise UserError("a coupon needs a positive value and validity")
+    at = at or now()
+    keys = sorted(wanted)
+    with within(engine) as conn:
+        insert_ignore(conn, coupon, [{"key": k, "person_id": wanted[k][0], "value_fen": wanted[k][1], "issued_at": at,
+                                      "valid_until": at + dt.timedelta(days=wanted[k][2]), "status": "issued"}
+                                     for k in keys])
+        return {r.key: r.id for i in range(0, len(keys), 5000)
+                for r in conn.execute(select(coupon.c.key, coupon.c.id).where(one_of(conn, coupon.c.key,
+                                                                                     keys[i:i + 5000])))}
 
 
 def get(conn: Connection, coupon_id: int) -> Coupon | None:
