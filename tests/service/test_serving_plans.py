@@ -32,6 +32,10 @@ class Recording:
         self.sent.append((sql, params))
         return self.engine.scalar(sql, params)
 
+    def table_exists(self, name: str) -> bool:
+        """The catalogue (kept per snapshot by the serving reader), not a lookup of the person."""
+        return bool(self.engine.table_exists(name))
+
 
 def scans(engine: Reader, sql: str, params: Mapping[str, object] | None) -> list[tuple[str, str]]:
     """(table, scan type) of every table scan DuckDB ran for `sql`."""
