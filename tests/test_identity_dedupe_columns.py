@@ -3,11 +3,11 @@ line, two columns wanting one role never a silent guess, and `--column NAME=ROLE
 
 from __future__ import annotations
 
-import csv
 import random
 from pathlib import Path
 
 import pyarrow as pa
+from test_identity_dedupe import write  # the same CSV writer
 from typer.testing import CliRunner
 
 from siyu.cli.main import app
@@ -32,14 +32,6 @@ def people(n: int, seed: int = 11) -> list[dict[str, str]]:
         if rnd.random() < 0.5:
             rows.append(dict(rec, id=f"r{p}d", mobile=f"04{rnd.randint(10_000_000, 99_999_999)}"))
     return rows
-
-
-def write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 def test_a_surname_header_over_first_and_surname_values_is_read_as_a_full_name_and_reported() -> None:
