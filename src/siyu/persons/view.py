@@ -93,8 +93,10 @@ def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = Fals
                         "is_purchase", "person_orders", "person_key = $key", "created_at DESC, order_id", RECENT),
         # why the identities are one person: the edges among them (a hard key's name, never its value, or the
         # model's probability, or an operator's override)
-        "links": _list("a, b, kind, key_name, probability", "identity_edge", f"a IN {refs} AND b IN {refs}",
-                       "kind, key_name, a, b") if pairs else "[]",  # the identity step writes it before the profile
+        # (b is filtered after the lookup on a: with both in one WHERE, DuckDB scans the table instead)
+        "links": _list("a, b, kind, key_name, probability",
+                       f"(WITH m AS MATERIALIZED (SELECT * FROM identity_edge WHERE a IN {refs}) SELECT * FROM m) AS e",
+                       f"b IN {refs}", "kind, key_name, a, b") if pairs else "[]",  # written before the profile
         "messages": _list("message_id, kind, staff_id, sender_type, sent_at, content", "messages",
                           f"customer_id IN {literal_list(wecom)}", "sent_at DESC, message_id", RECENT)
         if wecom else "[]",
