@@ -108,3 +108,9 @@ def test_spark_reads_back_quoted_and_bound_text(tmp_path: Path) -> None:
 def test_plain_text_fast_path_writes_what_sqlglot_writes(text: str) -> None:
     """Ids and keys skip sqlglot (IN lists of thousands of person ids); the SQL must not change by it."""
     assert literal(text) == exp.Literal.string(text).sql(dialect="duckdb")
+
+
+@given(st.text(alphabet="abcXYZ019_.:@ -'\"`\n中", min_size=1, max_size=30))
+def test_plain_name_fast_path_writes_what_sqlglot_writes(name: str) -> None:
+    """siyu's own names skip importing sqlglot (a tenth of a second of `siyu segment count`); same SQL."""
+    assert ident(name) == exp.to_identifier(name, quoted=True).sql(dialect="duckdb")

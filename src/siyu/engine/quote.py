@@ -15,10 +15,9 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlglot import exp
-
 MAX_NAME = 1024  # characters; longer names are refused, never truncated
 _PLAIN = re.compile(r"[A-Za-z0-9_.:@ -]*")  # text sqlglot writes as itself in quotes: ids, keys, codes
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a name sqlglot writes as itself in double quotes
 
 SqlValue = str | int | float | bool | Decimal | dt.date | dt.datetime | None
 
@@ -35,6 +34,10 @@ def ident(name: str) -> str:
         raise QuoteError(f"the name {name[:40]!r}… contains a NUL character")
     if len(name) > MAX_NAME:
         raise QuoteError(f"the name {name[:40]!r}… is {len(name):,} characters long; the limit is {MAX_NAME:,}")
+    if _PLAIN_NAME.fullmatch(name):  # siyu's own table and column names: no sqlglot import (~0.1 s a process)
+        return f'"{name}"'
+    from sqlglot import exp
+
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
@@ -63,6 +66,8 @@ def literal(value: SqlValue) -> str:
             return f"'{value}'"
         if "\x00" in value:
             raise QuoteError(f"the text {value[:40]!r}… contains a NUL character")
+        from sqlglot import exp
+
         return exp.Literal.string(value).sql(dialect="duckdb")
     raise QuoteError(f"cannot write a {type(value).__name__} into SQL")
 
