@@ -3,6 +3,7 @@ group assignment, monthly evaluation and rotation."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -12,11 +13,14 @@ from siyu.config import Settings
 from siyu.config.sections import ConfigError
 from siyu.engine import Engine
 from siyu.errors import UserError
+from siyu.journeys.tables import task
+from siyu.journeys.tasks import act
 from siyu.koc.candidates import candidates
 from siyu.koc.evaluation import evaluate_month, rotation, top_of_year
 from siyu.koc.groups import assign, assignments, suggest
 from siyu.koc.roster import change, history_of, nominate, roster
 from siyu.koc.settings import KocSettings, koc_settings
+from siyu.persons.scope import EVERYONE
 
 from .koc_brand import AS_OF, build
 
@@ -92,6 +96,39 @@ def test_monthly_evaluation_ranks_by_member_sales(brand: Engine, store: sa.Engin
              r["member_sales"]) for r in rows] == [(1, "K5", 2, 8, 4, 0, Decimal("2500.00")),
                                                    (2, "K1", 2, 4, 3, 1, Decimal("2000.00"))]
     assert [r["person_id"] for r in top_of_year(brand, store, 2026, n=1)] == ["K5"]
+
+
+def _task(store: sa.Engine, journey: str, person: str, step: str, due: str) -> int:
+    at = dt.datetime.fromisoformat(due).replace(tzinfo=dt.UTC)
+    with store.begin() as conn:
+        return int(conn.execute(task.insert().values(
+            key=f"{journey}:{person}:e:{step}", journey=journey, person_id=person, entry_key="e", step=step,
+            kind="task", owner_staff_id="G1", title=step, draft="", created_at=at - dt.timedelta(days=1),
+            due_at=at, status="open", revenue_fen=0)).inserted_primary_key[0])
+
+
+def test_monthly_evaluation_counts_content_tasks_executed(brand: Engine, store: sa.Engine) -> None:
+    _activate(store, "K1", "K5")
+    for g, p in (("GA", "K1"), ("GN1", "K5")):
+        assign(brand, store, CFG, g, p, "ops")
+    march = dt.datetime(2026, 3, 20, 10, tzinfo=dt.UTC)
+    post, topic, _live = (_task(store, "koc_content", "K5", s, d) for s, d in
+                         (("post", "2026-03-05"), ("topic", "2026-03-12"), ("live", "2026-03-26")))
+    act(store, post, EVERYONE, "done", "G1", now=march)
+    act(store, topic, EVERYONE, "skipped", "G1", "KOC on holiday", now=march)
+    act(store, _task(store, "seed", "K5", "confirm_address", "2026-03-06"), EVERYONE, "done", "G1", now=march)
+    late = _task(store, "koc_content", "K1", "post", "2026-02-25")  # due in February, done in March
+    act(store, late, EVERYONE, "done", "G1", now=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC))
+    act(store, _task(store, "koc_content", "K1", "topic", "2026-04-02"), EVERYONE, "done", "G1",
+        now=dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC))  # done in April
+    # K5: three content tasks due in March (post done, topic skipped, live open), the seed task is no content one;
+    # K1: February's post done on 2 March counts as executed in March, not as due
+    got = {r["person_id"]: (r["content_tasks"], r["content_done"]) for r in evaluate_month(brand, store, "2026-03",
+                                                                                         CFG)}
+    assert got == {"K5": (3, 1), "K1": (0, 1)}
+    other = KocSettings(content_journeys=["seed"])
+    assert {r["person_id"]: (r["content_tasks"], r["content_done"])
+            for r in evaluate_month(brand, store, "2026-03", other)} == {"K5": (1, 1), "K1": (0, 0)}
 
 
 def test_rotation_moves_the_silent_to_standby_and_promotes_the_vocal(brand: Engine, store: sa.Engine) -> None:

@@ -142,12 +142,15 @@ def koc_evaluate(month: MonthOpt, warehouse: WarehouseOpt = None, config: Config
 
     store = _store(warehouse, config)
     with reading(warehouse, config) as (eng, choice):
-        rows = evaluate_month(eng, store, month)
-        moves = rotation(eng, store, koc_settings(choice.settings), month)
-    table = Table("rank", "person", "groups", "speakers", "messages", "own", "exits", "member sales", title=month)
+        kcfg = koc_settings(choice.settings)
+        rows = evaluate_month(eng, store, month, kcfg)
+        moves = rotation(eng, store, kcfg, month)
+    table = Table("rank", "person", "groups", "speakers", "messages", "own", "exits", "content done/due",
+                  "member sales", title=month)
     for r in rows:
         table.add_row(str(r["rank"]), r["person_id"], str(r["groups"]), str(r["speakers"]), str(r["messages"]),
-                      str(r["own_messages"]), str(r["exits"]), f"{r['member_sales']:,.2f}")
+                      str(r["own_messages"]), str(r["exits"]), f"{r['content_done']}/{r['content_tasks']}",
+                      f"{r['member_sales']:,.2f}")
     console.print(table)
     for m in moves:
         console.print(f"suggest {m.action}: {m.person_id} ({m.reason})")

@@ -21,6 +21,9 @@ class KocSettings(BaseModel):
     normal_groups_min: int = Field(default=3, ge=1)
     normal_groups_max: int = Field(default=5, ge=1)
     inactive_months: int = Field(default=2, ge=1)  # no speech in their groups this many months → standby
+    # journeys whose staff tasks on a KOC are the KOC's content tasks (siyu.koc.content)
+    content_journeys: list[str] = Field(default_factory=lambda: ["koc_content"])
+    persona_weight: int = Field(default=1, ge=0)  # group suggestion: messages one persona-matching member is worth
 
     @model_validator(mode="after")
     def _range(self) -> KocSettings:

@@ -98,12 +98,13 @@ def put_assignment(request: Request, group_id: GroupId, body: Assignment) -> dic
 
 @router.get("/koc/evaluation", **guarded("koc:read"))
 def evaluation(request: Request, month: Month) -> dict[str, Any]:
-    """Each KOC's groups in the month (speakers, messages, exits, members' sales), ranked, with rotation
-    suggestions."""
+    """Each KOC's groups in the month (speakers, messages, exits, members' sales) and content tasks, ranked, with
+    rotation suggestions."""
     cfg = config(request)
+    kcfg = koc_settings(cfg.settings)
     with cfg.serving.reader() as eng:
-        rows = evaluate_month(eng, cfg.store, month)
-        moves = rotation(eng, cfg.store, koc_settings(cfg.settings), month)
+        rows = evaluate_month(eng, cfg.store, month, kcfg)
+        moves = rotation(eng, cfg.store, kcfg, month)
     return {"month": month, "kocs": [_json(r) for r in rows],
             "rotation": [{"person_id": m.person_id, "action": m.action, "reason": m.reason} for m in moves]}
 
