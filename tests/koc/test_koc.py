@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -83,6 +84,28 @@ def test_group_suggestion_and_limits(brand: Engine, store: sa.Engine) -> None:
     with pytest.raises(UserError, match="candidate"):
         assign(brand, store, CFG, "GN4", "K2", "ops")
     assert assignments(store)["GN3"] == "K5"
+
+
+def test_group_suggestion_weighs_persona_against_activity(brand: Engine, store: sa.Engine) -> None:
+    profiles = [("K1", "socks", "Shanghai"), ("K5", "bra", "Shanghai"), ("M1", "bra", "Shanghai"),
+                ("M2", "socks", "Beijing")]
+    brand.write_arrow("person_profile", pa.table({"person_id": [p[0] for p in profiles],
+                                                  "preferred_category": [p[1] for p in profiles],
+                                                  "city": [p[2] for p in profiles]}), mode="replace")
+    _activate(store, "K1", "K5")
+
+    def got(weight: int) -> list[tuple[str, str, bool, int, int]]:
+        cfg = KocSettings(premium_group_types=["福利群"], normal_groups_max=3, persona_weight=weight)
+        return [(s.group_id, s.person_id, s.premium, s.messages, s.persona) for s in suggest(brand, store, cfg,
+                                                                                            AS_OF)]
+
+    # GA's members on 31 March are K1 and K5 (M2 left): commonest category bra (a tie with socks, the smaller
+    # wins), city Shanghai. K5 matches both: 1 message + 2 × 5 = 11 beats K1's 3 + 5 = 8, so K5 takes GA alone
+    # and K1 its two other groups (GN1's and GN2's commonest city is K1's, their category is not)
+    assert got(5) == [("GA", "K5", True, 1, 2), ("GN1", "K1", False, 0, 1), ("GN2", "K1", False, 0, 1)]
+    # a persona match worth one message: K1's 3 + 1 beats K5's 1 + 2, as by activity alone
+    assert got(1)[0] == ("GA", "K1", True, 3, 1)
+    assert [(g, p) for g, p, *_ in got(0)] == [("GA", "K1"), ("GN1", "K5"), ("GN2", "K5"), ("GN3", "K5")]
 
 
 def test_monthly_evaluation_ranks_by_member_sales(brand: Engine, store: sa.Engine) -> None:

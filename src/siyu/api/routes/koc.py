@@ -79,7 +79,7 @@ def suggestions(request: Request, as_of: dt.date | None = None) -> dict[str, Any
     with cfg.serving.reader() as eng:
         found = suggest(eng, cfg.store, koc_settings(cfg.settings), as_of or dt.date.today())
     return {"suggestions": [{"group_id": s.group_id, "person_id": s.person_id, "premium": s.premium,
-                             "messages": s.messages} for s in found]}
+                             "messages": s.messages, "persona": s.persona} for s in found]}
 
 
 class Assignment(BaseModel):
