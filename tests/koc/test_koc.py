@@ -124,10 +124,10 @@ def test_monthly_evaluation_ranks_by_member_sales(brand: Engine, store: sa.Engin
 def _task(store: sa.Engine, journey: str, person: str, step: str, due: str) -> int:
     at = dt.datetime.fromisoformat(due).replace(tzinfo=dt.UTC)
     with store.begin() as conn:
-        return int(conn.execute(task.insert().values(
+        return int(conn.execute(task.insert().returning(task.c.id).values(
             key=f"{journey}:{person}:e:{step}", journey=journey, person_id=person, entry_key="e", step=step,
             kind="task", owner_staff_id="G1", title=step, draft="", created_at=at - dt.timedelta(days=1),
-            due_at=at, status="open", revenue_fen=0)).inserted_primary_key[0])
+            due_at=at, status="open", revenue_fen=0)).scalar_one())
 
 
 def test_monthly_evaluation_counts_content_tasks_executed(brand: Engine, store: sa.Engine) -> None:

@@ -101,10 +101,10 @@ def test_koc_evaluation_counts_content_tasks_and_guides_may_not_read_it(served: 
     assert put.status_code == 200
     due = dt.datetime.fromisoformat(f"{month}-10 10:00").replace(tzinfo=dt.UTC)
     with served.store.begin() as conn:
-        ids = [conn.execute(task.insert().values(
+        ids = [conn.execute(task.insert().returning(task.c.id).values(
             key=f"koc_content:{person}:{month}:{step}", journey="koc_content", person_id=person, entry_key=month,
             step=step, kind="task", title=step, draft="", created_at=due, due_at=due, status="open",
-            revenue_fen=0)).inserted_primary_key[0] for step in ("post", "topic")]
+            revenue_fen=0)).scalar_one() for step in ("post", "topic")]
     act(served.store, int(ids[0]), EVERYONE, "done", "operator", now=due + dt.timedelta(days=1))
     body = get(served, "analyst", "/koc/evaluation", month=month).json()
     mine = [r for r in body["kocs"] if r["person_id"] == person]
