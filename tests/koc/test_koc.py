@@ -18,7 +18,7 @@ from siyu.journeys.tables import task
 from siyu.journeys.tasks import act
 from siyu.koc.candidates import candidates
 from siyu.koc.evaluation import evaluate_month, rotation, top_of_year
-from siyu.koc.groups import assign, assignments, suggest
+from siyu.koc.groups import assign, assignments, below_minimum, suggest
 from siyu.koc.roster import change, history_of, nominate, roster
 from siyu.koc.settings import KocSettings, koc_settings
 from siyu.persons.scope import EVERYONE
@@ -76,6 +76,9 @@ def test_group_suggestion_and_limits(brand: Engine, store: sa.Engine) -> None:
     for g, p, _ in got:
         assign(brand, store, CFG, g, p, "ops")
     assert suggest(brand, store, CFG, AS_OF) == []  # GN4: K5 is full, K1 holds a premium group
+    assert below_minimum(brand, store, CFG, []) == {}  # K5 holds 3 normal groups, K1 a premium one
+    four = KocSettings(premium_group_types=["福利群"], normal_groups_min=4, normal_groups_max=5)
+    assert below_minimum(brand, store, four, []) == {"K5": 3}
     with pytest.raises(UserError, match="premium"):
         assign(brand, store, CFG, "GN4", "K1", "ops")
     with pytest.raises(UserError, match="at most 3"):
@@ -103,6 +106,8 @@ def test_group_suggestion_weighs_persona_against_activity(brand: Engine, store: 
     # wins), city Shanghai. K5 matches both: 1 message + 2 × 5 = 11 beats K1's 3 + 5 = 8, so K5 takes GA alone
     # and K1 its two other groups (GN1's and GN2's commonest city is K1's, their category is not)
     assert got(5) == [("GA", "K5", True, 1, 2), ("GN1", "K1", False, 0, 1), ("GN2", "K1", False, 0, 1)]
+    cfg = KocSettings(premium_group_types=["福利群"], normal_groups_max=3)
+    assert below_minimum(brand, store, cfg, suggest(brand, store, cfg, AS_OF)) == {"K1": 2}  # 2 of at least 3
     # a persona match worth one message: K1's 3 + 1 beats K5's 1 + 2, as by activity alone
     assert got(1)[0] == ("GA", "K1", True, 3, 1)
     assert [(g, p) for g, p, *_ in got(0)] == [("GA", "K1"), ("GN1", "K5"), ("GN2", "K5"), ("GN3", "K5")]

@@ -136,6 +136,17 @@ def suggest(engine: Engine, store: sa.Engine, cfg: KocSettings, as_of: dt.date) 
     return out
 
 
+def below_minimum(engine: Engine, store: sa.Engine, cfg: KocSettings, suggested: list[Suggestion]) -> dict[str, int]:
+    """person_id → normal groups held, for the KOCs who would hold fewer than `normal_groups_min` (but some) once
+    `suggested` is taken: the suggestion never gives a KOC a group they are not in, so people fill these up."""
+    types = _group_types(engine)
+    load: dict[str, list[str]] = {}
+    for g, p in [*assignments(store).items(), *((s.group_id, s.person_id) for s in suggested)]:
+        load.setdefault(p, []).append(g)
+    return {p: len(gs) for p, gs in sorted(load.items())
+            if len(gs) < cfg.normal_groups_min and not any(types.get(g) in cfg.premium_group_types for g in gs)}
+
+
 def assign(engine: Engine, store: sa.Engine, cfg: KocSettings, group_id: str, person_id: str, user_name: str, *,
            at: dt.datetime | None = None) -> None:
     """Give `group_id` to `person_id` (replacing whoever had it) within the programme's limits."""
