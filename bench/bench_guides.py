@@ -49,6 +49,19 @@ def build(path: Path, persons: int) -> None:
     print(f"{'demo brand built (not part of the figures)':<48} {time.perf_counter() - t0:8.2f} s")
 
 
+def content_tasks(store: Any, people: list[str], day: dt.date) -> None:
+    """Three content tasks per KOC due on `day`, one done (what the journeys would have made)."""
+    from siyu.journeys.tables import task
+
+    at = dt.datetime.combine(day, dt.time(10), dt.UTC)
+    rows = [{"key": f"koc_content:{p}:{day}:{s}", "journey": "koc_content", "person_id": p, "entry_key": str(day),
+             "step": s, "kind": "task", "title": s, "draft": "", "created_at": at, "due_at": at,
+             "status": "done" if s == "post" else "open", "acted_at": at if s == "post" else None,
+             "revenue_fen": 0} for p in people for s in ("post", "topic", "live")]
+    with store.begin() as conn:
+        conn.execute(task.insert(), rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--persons", type=int, default=20_000)
@@ -100,10 +113,12 @@ def main() -> None:
         sugg, t_sug = timed("KOC group suggestions", suggest, eng, store, kcfg, d1)
         for s in sugg:
             assign(eng, store, kcfg, s.group_id, s.person_id, "bench")
+        content_tasks(store, [r["person_id"] for r in found[:200]], d0 + dt.timedelta(days=9))
         rows, t_eval = timed(f"KOC evaluation of {month}", evaluate_month, eng, store, month)
         moves, t_rot = timed("KOC rotation suggestions", rotation, eng, store, kcfg, month)
-        print(f"  {len(found):,} candidates, {len(sugg):,} groups assigned, {len(rows):,} KOCs ranked, "
-              f"{len(moves):,} rotation suggestions")
+        print(f"  {len(found):,} candidates, {len(sugg):,} groups assigned "
+              f"({sum(1 for s in sugg if s.persona):,} with a persona match), {len(rows):,} KOCs ranked "
+              f"({sum(r['content_done'] for r in rows):,} content tasks done), {len(moves):,} rotation suggestions")
         store.dispose()
     total = t_attr + t_st + t_lb + t_cand + t_sug + t_eval + t_rot
     print(f"{'attribution + statements + leaderboard + KOC month':<48} {total:8.2f} s   "

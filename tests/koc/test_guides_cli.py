@@ -35,3 +35,28 @@ def test_statement_handover_and_koc_state(tmp_path: Path) -> None:
     assert siyu("koc", "state", "P1", "candidate", "--reason", "rule", cwd=tmp_path).returncode == 0
     skip = siyu("koc", "state", "P1", "active", "--reason", "no quiz", cwd=tmp_path)
     assert skip.returncode == 2 and "can become approved, retired" in skip.stderr and "Traceback" not in skip.stderr
+
+
+def test_koc_groups_suggested_taken_and_evaluated(tmp_path: Path) -> None:
+    from .koc_brand import build as build_koc
+
+    eng = DuckDBEngine(str(tmp_path / "w.duckdb"))
+    migrate(eng)
+    build_koc(eng)
+    eng.close()
+    (tmp_path / "siyu.toml").write_text('[koc]\npremium_group_types = ["福利群"]\nnormal_groups_max = 3\n',
+                                        encoding="utf-8")
+    for person in ("K1", "K5"):
+        for state in ("candidate", "approved", "active"):
+            assert siyu("koc", "state", person, state, "--reason", "test", cwd=tmp_path).returncode == 0
+    shown = siyu("koc", "groups", "--as-of", "2026-03-31", "--take", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    rows = [ln.split("│")[1:4] for ln in shown.stdout.splitlines() if ln.count("│") >= 5]
+    assert [[c.strip() for c in r] for r in rows] == [["GA", "K1", "yes"], ["GN1", "K5", ""], ["GN2", "K5", ""],
+                                                      ["GN3", "K5", ""]]
+    full = siyu("koc", "assign", "GN4", "K5", cwd=tmp_path)
+    assert full.returncode == 2 and "at most 3" in full.stderr and "Traceback" not in full.stderr
+    ranked = siyu("koc", "evaluate", "--month", "2026-03", cwd=tmp_path)
+    assert ranked.returncode == 0, ranked.stderr
+    firsts = [ln.split("│")[1:3] for ln in ranked.stdout.splitlines() if ln.count("│") >= 8]
+    assert [[c.strip() for c in r] for r in firsts] == [["1", "K5"], ["2", "K1"]]

@@ -1,16 +1,28 @@
-"""Attribution, statements, the leaderboard and KOC candidates give the same answers on Spark as on DuckDB."""
+"""Attribution, statements, the leaderboard and the KOC programme (candidates, group suggestions with persona,
+the monthly evaluation) give the same answers on Spark as on DuckDB."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+from loyalty.loyalty_stores import store as open_test_store
 
 from siyu.engine import Engine
 from siyu.guides.attribution import attribute
 from siyu.guides.commission import statements
 from siyu.guides.leaderboard import leaderboard
+from siyu.koc.candidates import candidates
+from siyu.koc.evaluation import evaluate_month
+from siyu.koc.groups import assign, suggest
+from siyu.koc.roster import change
 
 from .brand import build
+from .koc_brand import AS_OF
+from .koc_brand import build as build_koc
 from .test_guides import CFG, MARCH
+from .test_koc import CFG as KOC_CFG
 
 
 def _answers(engine: Engine) -> dict[str, Any]:
@@ -28,3 +40,27 @@ def test_attribution_parity_duckdb_spark(duck: Engine, spark: Engine) -> None:
     expected = _answers(duck)
     assert [r["order_id"] for r in expected["attribution"]] == ["O1", "O2", "O4", "O5"]
     assert _answers(spark) == expected
+
+
+def _koc_answers(engine: Engine, folder: Path) -> dict[str, Any]:
+    build_koc(engine)
+    engine.write_arrow("person_profile", pa.table({
+        "person_id": ["K1", "K5", "M1", "M2"], "preferred_category": ["socks", "bra", "bra", "socks"],
+        "city": ["Shanghai", "Shanghai", "Shanghai", "Beijing"]}), mode="replace")
+    folder.mkdir()
+    with open_test_store("sqlite", folder) as store:
+        for p in ("K1", "K5"):
+            for state in ("candidate", "approved", "active"):
+                change(store, p, state, "ops", state)
+        found = suggest(engine, store, KOC_CFG, AS_OF)
+        for s in found:
+            assign(engine, store, KOC_CFG, s.group_id, s.person_id, "ops")
+        return {"candidates": candidates(engine, KOC_CFG, AS_OF), "suggestions": found,
+                "evaluation": evaluate_month(engine, store, "2026-03", KOC_CFG)}
+
+
+def test_koc_parity_duckdb_spark(duck: Engine, spark: Engine, tmp_path: Path) -> None:
+    expected = _koc_answers(duck, tmp_path / "duck")
+    assert [(s.group_id, s.person_id) for s in expected["suggestions"]] == [("GA", "K5"), ("GN1", "K1"),
+                                                                            ("GN2", "K1")]
+    assert _koc_answers(spark, tmp_path / "spark") == expected

@@ -80,6 +80,19 @@ def test_reward_once_when_the_first_order_settles(duck: Engine, store: sa.Engine
     assert {r["invitee_id"]: r["inviter_id"] for r in invitations(store)}["P16"] == "P1"
 
 
+def test_a_refund_inside_the_settle_window_means_no_reward(duck: Engine, store: sa.Engine) -> None:
+    code = issue_code(store, CFG, "P1")
+    _build(duck, code, issue_code(store, CFG, "P9"))
+    on_day_14 = sync(duck, store, CFG, dt.date(2026, 3, 19))  # A (5 March) settles on the 20th: P10 waits
+    assert "P10" not in on_day_14.rewarded + on_day_14.rejected and _status(store)["P10"] == "linked"
+    orders = duck.query("SELECT * FROM orders WHERE order_id <> 'A'").to_pylist()
+    orders.append(order("wecom", "A", "w10", "2026-03-05 10:00", "refunded", "100", "100", "2026-03-18 10:00"))
+    duck.write_arrow("orders", pa.Table.from_pylist(orders, ORDER_SCHEMA), mode="replace")
+    settled = sync(duck, store, CFG, AFTER)
+    assert settled.rejected == ["P10"] and settled.rewarded == ["P16"] and _points(store, "P1") == 500
+    assert {r["invitee_id"]: r["note"] for r in invitations(store)}["P10"] == "first order refunded"
+
+
 def test_held_invitees_are_reviewed_and_limits_hold(duck: Engine, store: sa.Engine) -> None:
     cfg = ReferralSettings(points=500, settle_days=15, max_rewards_per_inviter=3)
     code = issue_code(store, cfg, "P1")

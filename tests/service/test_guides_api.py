@@ -80,3 +80,34 @@ def test_koc_state_changes_follow_the_paths_and_are_audited(served: Served) -> N
     with served.store.connect() as conn:
         rows = conn.execute(sa.select(audit.c.target).where(audit.c.action == "koc.state")).scalars().all()
     assert f"{person}: candidate → approved" in rows
+
+
+def test_koc_evaluation_counts_content_tasks_and_guides_may_not_read_it(served: Served) -> None:
+    import datetime as dt
+
+    from siyu.journeys.tables import task
+    from siyu.journeys.tasks import act
+    from siyu.persons.scope import EVERYONE
+
+    month = _month(served)
+    person = "P-api-koc-content"
+    for state in ("candidate", "approved", "active"):
+        assert httpx.post(served.url + f"/koc/{person}/state", headers=served.headers("operator"),
+                          json={"state": state, "reason": "content test"}, timeout=30).status_code == 200
+    with duckdb.connect(str(served.warehouse), read_only=True) as con:
+        group = con.execute("SELECT max(group_id) FROM chat_groups").fetchone()[0]  # type: ignore[index]
+    put = httpx.put(served.url + f"/koc/groups/{group}", headers=served.headers("operator"),
+                    json={"person_id": person}, timeout=30)
+    assert put.status_code == 200
+    due = dt.datetime.fromisoformat(f"{month}-10 10:00").replace(tzinfo=dt.UTC)
+    with served.store.begin() as conn:
+        ids = [conn.execute(task.insert().returning(task.c.id).values(
+            key=f"koc_content:{person}:{month}:{step}", journey="koc_content", person_id=person, entry_key=month,
+            step=step, kind="task", title=step, draft="", created_at=due, due_at=due, status="open",
+            revenue_fen=0)).scalar_one() for step in ("post", "topic")]
+    act(served.store, int(ids[0]), EVERYONE, "done", "operator", now=due + dt.timedelta(days=1))
+    body = get(served, "analyst", "/koc/evaluation", month=month).json()
+    mine = [r for r in body["kocs"] if r["person_id"] == person]
+    assert len(mine) == 1 and (mine[0]["content_tasks"], mine[0]["content_done"]) == (2, 1)
+    assert get(served, "guide", "/koc/evaluation", month=month).status_code == 403
+    assert get(served, "guide", "/referrals").status_code == 403

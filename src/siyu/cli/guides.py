@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 guides_app = typer.Typer(help="Store guides: attribution, statements, leaderboard, handover.", no_args_is_help=True)
-koc_app = typer.Typer(help="The KOC programme: candidates, roster, evaluation.", no_args_is_help=True)
+koc_app = typer.Typer(help="The KOC programme: candidates, roster, groups, evaluation.", no_args_is_help=True)
 referrals_app = typer.Typer(help="Referral invitations: codes, rewards, review.", no_args_is_help=True)
 
 MonthOpt = Annotated[str, typer.Option("--month", help="YYYY-MM")]
@@ -135,6 +135,44 @@ def koc_state(person: Annotated[str, typer.Argument(help="person id")],
     console.print(f"{person}: {c.from_state or 'new'} → {c.to_state}")
 
 
+def koc_groups(as_of: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+               take: Annotated[bool, typer.Option(help="assign the suggested groups (audited)")] = False,
+               warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
+    """Suggested KOCs for the groups nobody looks after, by activity and persona."""
+    from siyu.koc.groups import assign, below_minimum, suggest
+    from siyu.koc.settings import koc_settings
+
+    store = _store(warehouse, config)
+    day = (as_of or dt.datetime.now()).date()
+    with reading(warehouse, config) as (eng, choice):
+        cfg = koc_settings(choice.settings)
+        found = suggest(eng, store, cfg, day)
+        table = Table("group", "KOC", "premium", "messages (90 days)", "persona matches", title=f"as of {day}")
+        for s in found:
+            table.add_row(s.group_id, s.person_id, "yes" if s.premium else "", str(s.messages), str(s.persona))
+            if take:
+                assign(eng, store, cfg, s.group_id, s.person_id, _user())
+                _audit(store, "koc.assign", f"{s.group_id} → {s.person_id}", "suggested")
+        short = below_minimum(eng, store, cfg, [] if take else found)
+    console.print(table)
+    for p, n in short.items():
+        console.print(f"{p} would look after {n} normal groups (at least {cfg.normal_groups_min}): assign more")
+
+
+def koc_assign(group: Annotated[str, typer.Argument(help="group id")],
+               person: Annotated[str, typer.Argument(help="the KOC's person id")],
+               warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
+    """Give a group to a KOC (replacing whoever had it), within the programme's limits."""
+    from siyu.koc.groups import assign
+    from siyu.koc.settings import koc_settings
+
+    store = _store(warehouse, config)
+    with reading(warehouse, config) as (eng, choice):
+        assign(eng, store, koc_settings(choice.settings), group, person, _user())
+    _audit(store, "koc.assign", f"{group} → {person}", "assigned by hand")
+    console.print(f"{group} → {person}")
+
+
 def koc_evaluate(month: MonthOpt, warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
     """The month's KOC ranking and rotation suggestions."""
     from siyu.koc.evaluation import evaluate_month, rotation
@@ -142,12 +180,15 @@ def koc_evaluate(month: MonthOpt, warehouse: WarehouseOpt = None, config: Config
 
     store = _store(warehouse, config)
     with reading(warehouse, config) as (eng, choice):
-        rows = evaluate_month(eng, store, month)
-        moves = rotation(eng, store, koc_settings(choice.settings), month)
-    table = Table("rank", "person", "groups", "speakers", "messages", "own", "exits", "member sales", title=month)
+        kcfg = koc_settings(choice.settings)
+        rows = evaluate_month(eng, store, month, kcfg)
+        moves = rotation(eng, store, kcfg, month)
+    table = Table("rank", "person", "groups", "speakers", "messages", "own", "exits", "content done/due",
+                  "member sales", title=month)
     for r in rows:
         table.add_row(str(r["rank"]), r["person_id"], str(r["groups"]), str(r["speakers"]), str(r["messages"]),
-                      str(r["own_messages"]), str(r["exits"]), f"{r['member_sales']:,.2f}")
+                      str(r["own_messages"]), str(r["exits"]), f"{r['content_done']}/{r['content_tasks']}",
+                      f"{r['member_sales']:,.2f}")
     console.print(table)
     for m in moves:
         console.print(f"suggest {m.action}: {m.person_id} ({m.reason})")
@@ -196,6 +237,8 @@ def register(app: typer.Typer) -> None:
     guides_app.command("handover")(friendly(guides_handover))
     koc_app.command("candidates")(friendly(koc_candidates))
     koc_app.command("state")(friendly(koc_state))
+    koc_app.command("groups")(friendly(koc_groups))
+    koc_app.command("assign")(friendly(koc_assign))
     koc_app.command("evaluate")(friendly(koc_evaluate))
     referrals_app.command("code")(friendly(referrals_code))
     referrals_app.command("sync")(friendly(referrals_sync))

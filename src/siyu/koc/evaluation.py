@@ -1,8 +1,9 @@
 """The monthly evaluation of KOCs and rotation suggestions.
 
 Per KOC with groups: their groups' speakers, customer messages and exits in the month, the KOC's own speech
-there, and the net purchases of the groups' members (members at the month's end, the KOC excluded); ranked by
-member sales, then messages. Rotation: an active KOC silent in every group for `inactive_months` months up to
+there, their content tasks (siyu.koc.content: due in the month, and done in it), and the net purchases of the
+groups' members (members at the month's end, the KOC excluded); ranked by member sales, then messages, then
+content tasks done. Rotation: an active KOC silent in every group for `inactive_months` months up to
 this one goes to standby; as many standby KOCs as leave, the most vocal last month, are suggested back.
 """
 
@@ -22,6 +23,7 @@ from siyu.guides.periods import month_bounds
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.guides.scratch import scratch_arrow
 from siyu.koc.candidates import members_sql
+from siyu.koc.content import ContentTasks, content_tasks
 from siyu.koc.groups import assignments
 from siyu.koc.roster import roster
 from siyu.koc.settings import KocSettings
@@ -34,8 +36,10 @@ def _bounds(d0: dt.date, d1: dt.date) -> tuple[str, str]:
             literal(dt.datetime.combine(d1 + dt.timedelta(days=1), dt.time())))
 
 
-def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date) -> list[dict[str, Any]]:
+def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date,
+                    cfg: KocSettings | None = None) -> list[dict[str, Any]]:
     """One row per KOC holding groups, for [d0, d1], best first (rank 1)."""
+    cfg = cfg or KocSettings()
     held = assignments(store)
     if not held:
         return []
@@ -88,18 +92,25 @@ def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date) 
         """).to_pylist()
     finally:
         engine.drop_table(ASSIGN_TABLE)
+    tasks = content_tasks(store, cfg.content_journeys, [r["person_id"] for r in rows], d0, d1)
+    for r in rows:
+        c = tasks.get(r["person_id"], ContentTasks(0, 0))
+        r["content_tasks"], r["content_done"] = c.due, c.done
+    rows.sort(key=lambda r: (-r["member_sales"], -r["messages"], -r["content_done"], r["person_id"]))
     for i, r in enumerate(rows, 1):
         r["rank"] = i
     return rows
 
 
-def evaluate_month(engine: Engine, store: sa.Engine, month: str) -> list[dict[str, Any]]:
-    return evaluate_period(engine, store, *month_bounds(month))
+def evaluate_month(engine: Engine, store: sa.Engine, month: str, cfg: KocSettings | None = None
+                   ) -> list[dict[str, Any]]:
+    return evaluate_period(engine, store, *month_bounds(month), cfg)
 
 
-def top_of_year(engine: Engine, store: sa.Engine, year: int, n: int = 10) -> list[dict[str, Any]]:
+def top_of_year(engine: Engine, store: sa.Engine, year: int, n: int = 10,
+                cfg: KocSettings | None = None) -> list[dict[str, Any]]:
     """The year's top `n` KOCs by the same ranking over the whole year."""
-    return evaluate_period(engine, store, dt.date(year, 1, 1), dt.date(year, 12, 31))[:n]
+    return evaluate_period(engine, store, dt.date(year, 1, 1), dt.date(year, 12, 31), cfg)[:n]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from siyu.auth import audit
 from siyu.koc import roster as koc_roster
 from siyu.koc.candidates import candidates as find_candidates
 from siyu.koc.evaluation import evaluate_month, rotation
-from siyu.koc.groups import assign, suggest
+from siyu.koc.groups import assign, below_minimum, suggest
 from siyu.koc.settings import koc_settings
 from siyu.referrals.invites import invitations, review
 
@@ -76,10 +76,13 @@ def change_state(request: Request, person_id: PersonId, body: StateChange) -> di
 @router.get("/koc/groups/suggestions", **guarded("koc:read"))
 def suggestions(request: Request, as_of: dt.date | None = None) -> dict[str, Any]:
     cfg = config(request)
+    kcfg = koc_settings(cfg.settings)
     with cfg.serving.reader() as eng:
-        found = suggest(eng, cfg.store, koc_settings(cfg.settings), as_of or dt.date.today())
+        found = suggest(eng, cfg.store, kcfg, as_of or dt.date.today())
+        short = below_minimum(eng, cfg.store, kcfg, found)
     return {"suggestions": [{"group_id": s.group_id, "person_id": s.person_id, "premium": s.premium,
-                             "messages": s.messages} for s in found]}
+                             "messages": s.messages, "persona": s.persona} for s in found],
+            "below_minimum": [{"person_id": p, "groups": n} for p, n in short.items()]}
 
 
 class Assignment(BaseModel):
@@ -98,12 +101,13 @@ def put_assignment(request: Request, group_id: GroupId, body: Assignment) -> dic
 
 @router.get("/koc/evaluation", **guarded("koc:read"))
 def evaluation(request: Request, month: Month) -> dict[str, Any]:
-    """Each KOC's groups in the month (speakers, messages, exits, members' sales), ranked, with rotation
-    suggestions."""
+    """Each KOC's groups in the month (speakers, messages, exits, members' sales) and content tasks, ranked, with
+    rotation suggestions."""
     cfg = config(request)
+    kcfg = koc_settings(cfg.settings)
     with cfg.serving.reader() as eng:
-        rows = evaluate_month(eng, cfg.store, month)
-        moves = rotation(eng, cfg.store, koc_settings(cfg.settings), month)
+        rows = evaluate_month(eng, cfg.store, month, kcfg)
+        moves = rotation(eng, cfg.store, kcfg, month)
     return {"month": month, "kocs": [_json(r) for r in rows],
             "rotation": [{"person_id": m.person_id, "action": m.action, "reason": m.reason} for m in moves]}
 
