@@ -1,6 +1,7 @@
 """What journeys read from the warehouse: who entered a trigger on which days, and the events that end waits,
 exit persons and score outcomes. Every query is SQL over the published tables (person_map, orders, contacts,
-messages, group_events, parcels, coupons, person_profile, person_tag_history); values go through engine.quote.
+messages, group_events, parcels, coupons, person_profile, person_tag_history, and loyalty_facts: the member
+ledger's points lots and coupons, written by the loyalty step); values go through engine.quote.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
                    JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
                    WHERE {_between(delivered, since, until)} AND {purchase_sql('o')}
                    GROUP BY m.person_id, {delivered}"""
-    if kind == "coupon_expiring" and _have(engine, "coupons", "person_map"):
-        due = f"{_day('cp.expires_at')} - {int(p.get('days', 3))}"
-        return f"""SELECT m.person_id, 'coupon:' || substr(md5(cp.coupon_id), 1, 24) AS entry_key, {due} AS day
-                   FROM coupons AS cp JOIN person_map AS m ON m.channel = cp.channel AND m.channel_uid = cp.channel_uid
-                   WHERE cp.redeemed_at IS NULL AND {_between(due, since, until)}"""
+    if kind == "coupon_expiring":
+        return _union(_channel_coupons(engine, int(p.get("days", 3)), since, until),
+                      _ledger_expiring(engine, "coupon", int(p.get("days", 3)), 1, since, until))
+    if kind == "points_expiring":
+        return _ledger_expiring(engine, "points", int(p.get("days", 30)), int(p.get("at_least", 1)), since, until)
     if kind == "birthday_month" and _have(engine, "person_profile"):
         months = sorted({(since + dt.timedelta(days=d)).replace(day=1)
                          for d in range(1, (until - since).days + 1)})
@@ -85,6 +86,35 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
         members = segment_sql(str(p["segment"]), vocabulary(engine))
         return f"SELECT person_id, 'segment:{period}' AS entry_key, {literal(until)} AS day FROM ({members}) AS s"
     return None
+
+
+def _union(*parts: str | None) -> str | None:
+    found = [f"({q})" for q in parts if q]
+    return " UNION ALL ".join(found) or None
+
+
+def _channel_coupons(engine: Engine, days: int, since: dt.date, until: dt.date) -> str | None:
+    """The channels' coupons (exported by the shops) not redeemed, `days` before their expiry: one entry each."""
+    if not _have(engine, "coupons", "person_map"):
+        return None
+    due = f"{_day('cp.expires_at')} - {days}"
+    return f"""SELECT m.person_id, 'coupon:' || substr(md5(cp.coupon_id), 1, 24) AS entry_key, {due} AS day
+               FROM coupons AS cp JOIN person_map AS m ON m.channel = cp.channel AND m.channel_uid = cp.channel_uid
+               WHERE cp.redeemed_at IS NULL AND {_between(due, since, until)}"""
+
+
+def _ledger_expiring(engine: Engine, kind: str, days: int, least: int, since: dt.date,
+                     until: dt.date) -> str | None:
+    """The member ledger's points or coupons `days` before their last day, one entry per person and expiry date
+    (loyalty_facts sums a person's lots by date): a rerun finds the same key; a later lot is a new occurrence.
+    Points spent or coupons used before the day are gone from loyalty_facts, so they trigger nothing."""
+    if not _have(engine, "loyalty_facts"):
+        return None
+    due = f"expires_on - {days}"
+    return f"""SELECT person_id, {literal(f'{kind}:')} || CAST(expires_on AS VARCHAR) AS entry_key, {due} AS day
+               FROM loyalty_facts WHERE kind = {literal(kind)} AND expires_on IS NOT NULL
+               AND {_between(due, since, until)}
+               GROUP BY person_id, expires_on HAVING sum(amount) >= {literal(max(least, 1))}"""
 
 
 def triggered(engine: Engine, journey: Journey, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
