@@ -24,8 +24,8 @@ from siyu.errors import UserError
 
 TRIGGERS = {
     "friend_added": set(), "first_order": set(), "order_delivered": {"days"},
-    "coupon_expiring": {"days"}, "points_expiring": {"days", "at_least"}, "birthday_month": set(), "tag_entered": {"tag"},
-    "past_interval": {"factor"}, "segment_entered": {"segment", "every_days"},
+    "coupon_expiring": {"days"}, "points_expiring": {"days", "at_least"}, "birthday_month": set(),
+    "tag_entered": {"tag"}, "past_interval": {"factor"}, "segment_entered": {"segment", "every_days"},
 }
 REQUIRED = {"tag_entered": {"tag"}, "segment_entered": {"segment"}}
 ACTIONS = {"task": {"title", "template", "due_days"}, "coupon": {"value", "valid_days"},
