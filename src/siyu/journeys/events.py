@@ -156,6 +156,19 @@ def purchases(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[
     return out
 
 
+def refunded(engine: Engine, since: dt.date, until: dt.date) -> set[str]:
+    """Persons with an order refunded on a day in [since, until]: a late refund lowers an outcome (revenue, or a
+    purchase that no longer counts) without any new purchase."""
+    if not _have(engine, "orders", "person_map") or "refunded_at" not in engine.table_schema("orders").names:
+        return set()
+    rows = engine.query(f"""
+        SELECT DISTINCT m.person_id FROM orders AS o
+        JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
+        WHERE o.refunded_at IS NOT NULL AND {_day('o.refunded_at')} >= {literal(since)}
+        AND {_day('o.refunded_at')} <= {literal(until)}""").to_pylist()
+    return {str(r["person_id"]) for r in rows}
+
+
 def replies(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[dt.datetime]]:
     """Times customers wrote to staff 1:1 in [since, until]."""
     if not _have(engine, "messages", "person_map"):

@@ -1,0 +1,60 @@
+"""A refund that comes late, with no new purchase by its customer, is rescored: the entry's repurchase, orders
+and revenue (what the uplift averages) and the task's bought/revenue drop back, on the next evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.journeys.definition import parse_journeys
+from siyu.journeys.evaluate import evaluate
+from siyu.journeys.settings import JourneySettings
+from siyu.journeys.tables import state, task
+
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+JOURNEYS = parse_journeys("""
+[journeys.welcome]
+trigger = { kind = "first_order" }
+holdout = 0
+exits = ["opted_out"]
+[[journeys.welcome.steps]]
+name = "thanks"
+action = { kind = "task", title = "感谢首单", template = "谢谢" }
+""", "test")
+START = dt.date(2026, 5, 1)
+
+
+def _orders(engine: DuckDBEngine, second: str) -> None:
+    """P1's first order on May 1st and a second on May 5th (`second`: its status, net and refund time)."""
+    engine.create_table_as("person_map", "SELECT 'tmall' AS channel, 'u1' AS channel_uid, 'P1' AS person_id")
+    engine.create_table_as("orders", f"""SELECT * FROM (VALUES
+        ('tmall', 'o1', 'u1', DATE '2026-05-01', 'paid', 50.00, NULL::TIMESTAMP),
+        ('tmall', 'o2', 'u1', DATE '2026-05-05', {second})) AS t(channel, order_id, channel_uid, order_date,
+        status, net_amount, refunded_at)""")
+
+
+def _outcome(store: sa.Engine) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    with store.connect() as conn:
+        entry = conn.execute(select(state.c.bought_on, state.c.orders, state.c.revenue_fen)).one()
+        done = conn.execute(select(task.c.bought_on, task.c.revenue_fen)).one()
+    return tuple(entry), tuple(done)
+
+
+def test_a_late_refund_is_rescored_without_a_new_purchase(store: sa.Engine, tmp_path: Path) -> None:
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    _orders(engine, "'paid', 120.00, NULL::TIMESTAMP")
+    rules = JourneySettings()
+    for n in range(12):
+        day = START + dt.timedelta(days=n)
+        if day == dt.date(2026, 5, 10):  # the second order refunded in full five days later
+            _orders(engine, "'refunded', 0.00, TIMESTAMP '2026-05-10 15:00:00'")
+        evaluate(engine, store, JOURNEYS, rules, "Asia/Shanghai", day, dt.datetime.combine(day, dt.time(10), TZ))
+        if day == dt.date(2026, 5, 9):
+            assert _outcome(store) == ((dt.date(2026, 5, 5), 1, 12_000), (dt.date(2026, 5, 5), 12_000))
+    engine.close()
+    assert _outcome(store) == ((None, 0, 0), (None, 0))
