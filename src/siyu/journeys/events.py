@@ -80,12 +80,30 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
         return f"""SELECT person_id, 'interval:' || CAST(last_order_date AS VARCHAR) AS entry_key, {due} AS day
                    FROM person_profile WHERE last_order_date IS NOT NULL AND repurchase_interval_days IS NOT NULL
                    AND {_between(due, since, until)}"""
+    if kind == "segment_entered" and "saved" in p:
+        return _saved_entered(engine, str(p["saved"]), since, until)
     if kind == "segment_entered" and _have(engine, "person_profile"):
         every = int(p.get("every_days", 90))
         period = (until - dt.date(2000, 1, 1)).days // every
         members = segment_sql(str(p["segment"]), vocabulary(engine))
         return f"SELECT person_id, 'segment:{period}' AS entry_key, {literal(until)} AS day FROM ({members}) AS s"
     return None
+
+
+def _saved_entered(engine: Engine, segment: str, since: dt.date, until: dt.date) -> str | None:
+    """Persons in a saved segment's snapshot (written at each `siyu run`) of a day in (since, until] who were not
+    in its snapshot before: who entered it, one entry per person and snapshot day (all members at the first)."""
+    if not _have(engine, "segment_snapshot", "segment_member"):
+        return None
+    name = literal(segment)
+    return f"""WITH s AS (
+                 SELECT run_id, as_of, lag(run_id) OVER (ORDER BY as_of, snapshot_at) AS previous
+                 FROM segment_snapshot WHERE segment = {name} AND skipped IS NULL)
+               SELECT DISTINCT m.person_id, 'segment:' || CAST(s.as_of AS VARCHAR) AS entry_key, s.as_of AS day
+               FROM s JOIN segment_member AS m ON m.segment = {name} AND m.run_id = s.run_id
+               WHERE {_between('s.as_of', since, until)} AND NOT EXISTS (
+                 SELECT 1 FROM segment_member AS b
+                 WHERE b.segment = {name} AND b.run_id = s.previous AND b.person_id = m.person_id)"""
 
 
 def _union(*parts: str | None) -> str | None:
