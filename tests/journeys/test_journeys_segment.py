@@ -34,7 +34,8 @@ action = { kind = "task", title = "复购客户关怀", template = "谢谢您再
 
 def _profile(engine: DuckDBEngine, day: dt.date, orders: dict[str, int]) -> None:
     rows = ", ".join(f"('{p}', {i}, DATE '{day}', {n})" for i, (p, n) in enumerate(sorted(orders.items())))
-    engine.create_table_as("person_profile", f"SELECT * FROM (VALUES {rows}) AS t(person_id, person_key, as_of, orders)")
+    engine.create_table_as("person_profile",
+                           f"SELECT * FROM (VALUES {rows}) AS t(person_id, person_key, as_of, orders)")
 
 
 def test_entering_a_saved_segment(store: sa.Engine, tmp_path: Path) -> None:
