@@ -43,20 +43,20 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
                           min({_day('c.added_at')}) AS day
                    FROM contacts AS c JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
                    WHERE {_between(_day('c.added_at'), since, until)} GROUP BY m.person_id"""
-    if kind == "first_order" and _have(engine, "orders", "person_map"):
-        return f"""SELECT person_id, 'first' AS entry_key, day FROM (
-                     SELECT m.person_id, min(o.order_date) AS day
-                     FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
-                     WHERE {purchase_sql('o')} GROUP BY m.person_id) AS f
-                   WHERE {_between('day', since, until)}"""
+    if kind == "first_order":
+        return _first_orders(engine, since, until)
     if kind == "order_delivered" and _have(engine, "parcels", "orders", "person_map"):
-        delivered = f"{_day('pc.shipped_at')} + {int(p.get('days', 3))}"
+        days = int(p.get("days", 3))
+        low, high = since + dt.timedelta(days=1 - days), until + dt.timedelta(days=1 - days)
+        # shipped in [low, high) on the raw column, so DuckDB skips the row groups of other days
         return f"""SELECT m.person_id, 'order:' || substr(md5(min(o.channel || ':' || o.order_id)), 1, 24) AS entry_key,
-                          min({delivered}) AS day
-                   FROM parcels AS pc JOIN orders AS o ON o.channel = pc.channel AND o.order_id = pc.order_id
+                          pc.day
+                   FROM (SELECT channel, order_id, {_day('shipped_at')} + {days} AS day FROM parcels
+                         WHERE shipped_at >= {literal(dt.datetime.combine(low, dt.time()))}
+                         AND shipped_at < {literal(dt.datetime.combine(high, dt.time()))}) AS pc
+                   JOIN orders AS o ON o.channel = pc.channel AND o.order_id = pc.order_id
                    JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
-                   WHERE {_between(delivered, since, until)} AND {purchase_sql('o')}
-                   GROUP BY m.person_id, {delivered}"""
+                   WHERE {purchase_sql('o')} GROUP BY m.person_id, pc.day"""
     if kind == "coupon_expiring":
         return _union(_channel_coupons(engine, int(p.get("days", 3)), since, until),
                       _ledger_expiring(engine, "coupon", int(p.get("days", 3)), 1, since, until))
@@ -104,6 +104,21 @@ def _saved_entered(engine: Engine, segment: str, since: dt.date, until: dt.date)
                WHERE {_between('s.as_of', since, until)} AND NOT EXISTS (
                  SELECT 1 FROM segment_member AS b
                  WHERE b.segment = {name} AND b.run_id = s.previous AND b.person_id = m.person_id)"""
+
+
+def _first_orders(engine: Engine, since: dt.date, until: dt.date) -> str | None:
+    """First purchases on a day in (since, until]: the profile's first_order_date when it has one (the same
+    rule, already aggregated: not every order of the base grouped again each day), else from the orders."""
+    if _have(engine, "person_profile") and "first_order_date" in engine.table_schema("person_profile").names:
+        return f"""SELECT person_id, 'first' AS entry_key, first_order_date AS day FROM person_profile
+                   WHERE {_between('first_order_date', since, until)}"""
+    if not _have(engine, "orders", "person_map"):
+        return None
+    return f"""SELECT person_id, 'first' AS entry_key, day FROM (
+                 SELECT m.person_id, min(o.order_date) AS day
+                 FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
+                 WHERE {purchase_sql('o')} GROUP BY m.person_id) AS f
+               WHERE {_between('day', since, until)}"""
 
 
 def _union(*parts: str | None) -> str | None:
