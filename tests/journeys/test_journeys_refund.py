@@ -3,6 +3,7 @@ and revenue (what the uplift averages) and the task's bought/revenue drop back, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from pathlib import Path
@@ -58,3 +59,26 @@ def test_a_late_refund_is_rescored_without_a_new_purchase(store: sa.Engine, tmp_
             assert _outcome(store) == ((dt.date(2026, 5, 5), 1, 12_000), (dt.date(2026, 5, 5), 12_000))
     engine.close()
     assert _outcome(store) == ((None, 0, 0), (None, 0))
+
+
+def test_a_first_order_is_read_from_the_profile_or_the_orders_alike(store: sa.Engine, tmp_path: Path) -> None:
+    """A refunded order is not a first order: P1's first purchase is May 1st, P2's was before the window.
+    With the profile's first_order_date (the demo's) or without it (computed from the orders), the same entry."""
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    engine.create_table_as("person_map", "SELECT * FROM (VALUES ('tmall', 'u1', 'P1'), ('tmall', 'u2', 'P2')) "
+                           "AS t(channel, channel_uid, person_id)")
+    engine.create_table_as("orders", """SELECT * FROM (VALUES
+        ('tmall', 'o0', 'u1', DATE '2026-04-30', 'refunded', 0.00),
+        ('tmall', 'o1', 'u1', DATE '2026-05-01', 'paid', 50.00),
+        ('tmall', 'o2', 'u2', DATE '2026-04-29', 'paid', 50.00), ('tmall', 'o3', 'u2', DATE '2026-05-01', 'paid', 9.00))
+        AS t(channel, order_id, channel_uid, order_date, status, net_amount)""")
+    rules, now = JourneySettings(lookback_days=2), dt.datetime.combine(START, dt.time(10), TZ)
+    evaluate(engine, store, JOURNEYS, rules, "Asia/Shanghai", START, now)
+    engine.create_table_as("person_profile", "SELECT * FROM (VALUES ('P1', DATE '2026-05-01'), "
+                           "('P2', DATE '2026-04-29')) AS t(person_id, first_order_date)")
+    renamed = [dataclasses.replace(JOURNEYS[0], name="welcome2")]
+    evaluate(engine, store, renamed, rules, "Asia/Shanghai", START, now)
+    engine.close()
+    with store.connect() as conn:
+        entries = sorted(tuple(r) for r in conn.execute(select(state.c.journey, state.c.person_id, state.c.entered_on)))
+    assert entries == [("welcome", "P1", START), ("welcome2", "P1", START)]
