@@ -173,44 +173,56 @@ def profiles(engine: Engine, person_ids: set[str], fields: set[str]) -> dict[str
     return {str(r["person_id"]): r for r in rows}
 
 
-def purchases(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
+def _among(among: str | None) -> str:
+    return f" AND m.person_id IN ({among})" if among else ""
+
+
+def purchases(engine: Engine, since: dt.date, until: dt.date,
+              among: str | None = None) -> dict[str, list[tuple[dt.date, int]]]:
     """Each person's purchase days in [since, until] with the day's net spend in fen (same-day orders count
-    once: DOMAIN.md)."""
+    once: DOMAIN.md); `among`: only the persons this SELECT returns."""
     if not _have(engine, "orders", "person_map"):
         return {}
     rows = engine.query(f"""
         SELECT m.person_id, o.order_date AS day, CAST(round(sum(o.net_amount) * 100) AS BIGINT) AS fen
         FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
         WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} AND o.order_date <= {literal(until)}
-        GROUP BY m.person_id, o.order_date""").to_pylist()
+        {_among(among)} GROUP BY m.person_id, o.order_date""").to_pylist()
     out: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
     for r in rows:
         out[str(r["person_id"])].append((r["day"], int(r["fen"] or 0)))
     return out
 
 
-def refunded(engine: Engine, since: dt.date, until: dt.date) -> set[str]:
-    """Persons with an order refunded on a day in [since, until]: a late refund lowers an outcome (revenue, or a
-    purchase that no longer counts) without any new purchase."""
-    if not _have(engine, "orders", "person_map") or "refunded_at" not in engine.table_schema("orders").names:
-        return set()
-    rows = engine.query(f"""
-        SELECT DISTINCT m.person_id FROM orders AS o
-        JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
-        WHERE o.refunded_at IS NOT NULL AND {_day('o.refunded_at')} >= {literal(since)}
-        AND {_day('o.refunded_at')} <= {literal(until)}""").to_pylist()
-    return {str(r["person_id"]) for r in rows}
+def changed_sql(engine: Engine, since: dt.date, until: dt.date) -> str | None:
+    """SELECT person_id of the persons whose outcomes can have changed on a day in [since, until]: they bought,
+    wrote to staff 1:1, or had an order refunded (a late refund lowers revenue, or takes back a purchase, without
+    any new purchase). None without the tables."""
+    parts = []
+    if _have(engine, "orders", "person_map"):
+        join = "FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid"
+        parts.append(f"SELECT m.person_id {join} WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} "
+                     f"AND o.order_date <= {literal(until)}")
+        if "refunded_at" in engine.table_schema("orders").names:
+            parts.append(f"SELECT m.person_id {join} WHERE o.refunded_at IS NOT NULL AND "
+                         f"{_day('o.refunded_at')} >= {literal(since)} AND {_day('o.refunded_at')} <= {literal(until)}")
+    if _have(engine, "messages", "person_map"):
+        parts.append(f"""SELECT m.person_id FROM messages AS g JOIN person_map AS m ON {WECOM}
+                         AND m.channel_uid = g.customer_id WHERE g.sender_type = 'customer' AND g.kind = '1v1'
+                         AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}""")
+    return " UNION ".join(parts) or None
 
 
-def replies(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[dt.datetime]]:
-    """Times customers wrote to staff 1:1 in [since, until]."""
+def replies(engine: Engine, since: dt.date, until: dt.date, among: str | None = None) -> dict[str, list[dt.datetime]]:
+    """Times customers wrote to staff 1:1 in [since, until]; `among`: only the persons this SELECT returns."""
     if not _have(engine, "messages", "person_map"):
         return {}
     rows = engine.query(f"""
         SELECT m.person_id, g.sent_at FROM messages AS g
         JOIN person_map AS m ON {WECOM} AND m.channel_uid = g.customer_id
         WHERE g.sender_type = 'customer' AND g.kind = '1v1'
-        AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}""").to_pylist()
+        AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}
+        {_among(among)}""").to_pylist()
     out: dict[str, list[dt.datetime]] = defaultdict(list)
     for r in rows:
         out[str(r["person_id"])].append(r["sent_at"])
