@@ -24,10 +24,10 @@ from siyu.errors import UserError
 
 TRIGGERS = {
     "friend_added": set(), "first_order": set(), "order_delivered": {"days"},
-    "coupon_expiring": {"days"}, "birthday_month": set(), "tag_entered": {"tag"},
-    "past_interval": {"factor"}, "segment_entered": {"segment", "every_days"},
+    "coupon_expiring": {"days"}, "points_expiring": {"days", "at_least"}, "birthday_month": set(),
+    "tag_entered": {"tag"}, "past_interval": {"factor"}, "segment_entered": {"segment", "every_days", "saved"},
 }
-REQUIRED = {"tag_entered": {"tag"}, "segment_entered": {"segment"}}
+REQUIRED = {"tag_entered": {"tag"}}
 ACTIONS = {"task": {"title", "template", "due_days"}, "coupon": {"value", "valid_days"},
            "invite": {"group", "title", "template", "due_days"}}
 EVENTS = ("replied", "bought", "joined_group")
@@ -158,6 +158,11 @@ def parse_journey(name: str, raw: Any, source: str) -> Journey:
     _unknown(params, TRIGGERS[kind], source, f"{key}.trigger")
     for needed in REQUIRED.get(kind, set()):
         _text(params.get(needed), source, f"{key}.trigger.{needed}")
+    if kind == "segment_entered":  # a predicate evaluated now, or a saved segment's snapshots
+        if ("segment" in params) == ("saved" in params):
+            raise _fail(source, f"{key}.trigger", "give either segment (a predicate) or saved (a saved segment)")
+        which = "segment" if "segment" in params else "saved"
+        _text(params[which], source, f"{key}.trigger.{which}")
     steps = raw.get("steps")
     if not isinstance(steps, list) or not steps:
         raise _fail(source, f"{key}.steps", "needs at least one [[steps]] table")

@@ -348,17 +348,17 @@ def score(engine: Engine, store: sa.Engine, rules: JourneySettings, as_of: dt.da
           since: dt.date | None = None) -> None:
     """Replies and purchases after recent tasks, and purchases within the window after recent entries.
 
-    With `since`, only the tasks and entries of persons who bought or replied on a day from `since` on are
-    scored: an outcome changes only with a new event (new tasks and entries count events from their own day,
-    which is after the day last evaluated)."""
+    With `since`, only the tasks and entries of persons who bought, replied or had an order refunded on a day
+    from `since` on are scored: an outcome changes only with a new event (new tasks and entries count events
+    from their own day, which is after the day last evaluated)."""
     horizon = max(rules.reply_days, rules.buy_days, rules.window_days)
     start = as_of - dt.timedelta(days=horizon)
-    bought, replied = events.purchases(engine, start, as_of), events.replies(engine, start, as_of)
     tz = zoneinfo.ZoneInfo(timezone)
     persons: list[str] | None = None
-    if since is not None:
-        persons = sorted({p for p, days in bought.items() if any(d >= since for d, _ in days)}
-                         | {p for p, times in replied.items() if any(t.date() >= since for t in times)})
+    among = events.changed_sql(engine, since, as_of) if since is not None else None
+    if since is not None:  # the horizon's events of only these persons are read, never the whole base's
+        persons = sorted({str(r["person_id"]) for r in engine.query(among).to_pylist()}) if among else []
+    bought, replied = events.purchases(engine, start, as_of, among), events.replies(engine, start, as_of, among)
     with store.begin() as conn:
         tasks = _of(conn, select(task.c.id, task.c.person_id, task.c.created_at, task.c.replied_at,
                                  task.c.bought_on, task.c.revenue_fen).where(

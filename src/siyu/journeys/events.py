@@ -1,6 +1,7 @@
 """What journeys read from the warehouse: who entered a trigger on which days, and the events that end waits,
 exit persons and score outcomes. Every query is SQL over the published tables (person_map, orders, contacts,
-messages, group_events, parcels, coupons, person_profile, person_tag_history); values go through engine.quote.
+messages, group_events, parcels, coupons, person_profile, person_tag_history, and loyalty_facts: the member
+ledger's points lots and coupons, written by the loyalty step); values go through engine.quote.
 """
 
 from __future__ import annotations
@@ -42,25 +43,25 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
                           min({_day('c.added_at')}) AS day
                    FROM contacts AS c JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
                    WHERE {_between(_day('c.added_at'), since, until)} GROUP BY m.person_id"""
-    if kind == "first_order" and _have(engine, "orders", "person_map"):
-        return f"""SELECT person_id, 'first' AS entry_key, day FROM (
-                     SELECT m.person_id, min(o.order_date) AS day
-                     FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
-                     WHERE {purchase_sql('o')} GROUP BY m.person_id) AS f
-                   WHERE {_between('day', since, until)}"""
+    if kind == "first_order":
+        return _first_orders(engine, since, until)
     if kind == "order_delivered" and _have(engine, "parcels", "orders", "person_map"):
-        delivered = f"{_day('pc.shipped_at')} + {int(p.get('days', 3))}"
+        days = int(p.get("days", 3))
+        low, high = since + dt.timedelta(days=1 - days), until + dt.timedelta(days=1 - days)
+        # shipped in [low, high) on the raw column, so DuckDB skips the row groups of other days
         return f"""SELECT m.person_id, 'order:' || substr(md5(min(o.channel || ':' || o.order_id)), 1, 24) AS entry_key,
-                          min({delivered}) AS day
-                   FROM parcels AS pc JOIN orders AS o ON o.channel = pc.channel AND o.order_id = pc.order_id
+                          pc.day
+                   FROM (SELECT channel, order_id, {_day('shipped_at')} + {days} AS day FROM parcels
+                         WHERE shipped_at >= {literal(dt.datetime.combine(low, dt.time()))}
+                         AND shipped_at < {literal(dt.datetime.combine(high, dt.time()))}) AS pc
+                   JOIN orders AS o ON o.channel = pc.channel AND o.order_id = pc.order_id
                    JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
-                   WHERE {_between(delivered, since, until)} AND {purchase_sql('o')}
-                   GROUP BY m.person_id, {delivered}"""
-    if kind == "coupon_expiring" and _have(engine, "coupons", "person_map"):
-        due = f"{_day('cp.expires_at')} - {int(p.get('days', 3))}"
-        return f"""SELECT m.person_id, 'coupon:' || substr(md5(cp.coupon_id), 1, 24) AS entry_key, {due} AS day
-                   FROM coupons AS cp JOIN person_map AS m ON m.channel = cp.channel AND m.channel_uid = cp.channel_uid
-                   WHERE cp.redeemed_at IS NULL AND {_between(due, since, until)}"""
+                   WHERE {purchase_sql('o')} GROUP BY m.person_id, pc.day"""
+    if kind == "coupon_expiring":
+        return _union(_channel_coupons(engine, int(p.get("days", 3)), since, until),
+                      _ledger_expiring(engine, "coupon", int(p.get("days", 3)), 1, since, until))
+    if kind == "points_expiring":
+        return _ledger_expiring(engine, "points", int(p.get("days", 30)), int(p.get("at_least", 1)), since, until)
     if kind == "birthday_month" and _have(engine, "person_profile"):
         months = sorted({(since + dt.timedelta(days=d)).replace(day=1)
                          for d in range(1, (until - since).days + 1)})
@@ -79,12 +80,74 @@ def trigger_sql(engine: Engine, journey: Journey, since: dt.date, until: dt.date
         return f"""SELECT person_id, 'interval:' || CAST(last_order_date AS VARCHAR) AS entry_key, {due} AS day
                    FROM person_profile WHERE last_order_date IS NOT NULL AND repurchase_interval_days IS NOT NULL
                    AND {_between(due, since, until)}"""
+    if kind == "segment_entered" and "saved" in p:
+        return _saved_entered(engine, str(p["saved"]), since, until)
     if kind == "segment_entered" and _have(engine, "person_profile"):
         every = int(p.get("every_days", 90))
         period = (until - dt.date(2000, 1, 1)).days // every
         members = segment_sql(str(p["segment"]), vocabulary(engine))
         return f"SELECT person_id, 'segment:{period}' AS entry_key, {literal(until)} AS day FROM ({members}) AS s"
     return None
+
+
+def _saved_entered(engine: Engine, segment: str, since: dt.date, until: dt.date) -> str | None:
+    """Persons in a saved segment's snapshot (written at each `siyu run`) of a day in (since, until] who were not
+    in its snapshot before: who entered it, one entry per person and snapshot day (all members at the first)."""
+    if not _have(engine, "segment_snapshot", "segment_member"):
+        return None
+    name = literal(segment)
+    return f"""WITH s AS (
+                 SELECT run_id, as_of, lag(run_id) OVER (ORDER BY as_of, snapshot_at) AS previous
+                 FROM segment_snapshot WHERE segment = {name} AND skipped IS NULL)
+               SELECT DISTINCT m.person_id, 'segment:' || CAST(s.as_of AS VARCHAR) AS entry_key, s.as_of AS day
+               FROM s JOIN segment_member AS m ON m.segment = {name} AND m.run_id = s.run_id
+               WHERE {_between('s.as_of', since, until)} AND NOT EXISTS (
+                 SELECT 1 FROM segment_member AS b
+                 WHERE b.segment = {name} AND b.run_id = s.previous AND b.person_id = m.person_id)"""
+
+
+def _first_orders(engine: Engine, since: dt.date, until: dt.date) -> str | None:
+    """First purchases on a day in (since, until]: the profile's first_order_date when it has one (the same
+    rule, already aggregated: not every order of the base grouped again each day), else from the orders."""
+    if _have(engine, "person_profile") and "first_order_date" in engine.table_schema("person_profile").names:
+        return f"""SELECT person_id, 'first' AS entry_key, first_order_date AS day FROM person_profile
+                   WHERE {_between('first_order_date', since, until)}"""
+    if not _have(engine, "orders", "person_map"):
+        return None
+    return f"""SELECT person_id, 'first' AS entry_key, day FROM (
+                 SELECT m.person_id, min(o.order_date) AS day
+                 FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
+                 WHERE {purchase_sql('o')} GROUP BY m.person_id) AS f
+               WHERE {_between('day', since, until)}"""
+
+
+def _union(*parts: str | None) -> str | None:
+    found = [f"({q})" for q in parts if q]
+    return " UNION ALL ".join(found) or None
+
+
+def _channel_coupons(engine: Engine, days: int, since: dt.date, until: dt.date) -> str | None:
+    """The channels' coupons (exported by the shops) not redeemed, `days` before their expiry: one entry each."""
+    if not _have(engine, "coupons", "person_map"):
+        return None
+    due = f"{_day('cp.expires_at')} - {days}"
+    return f"""SELECT m.person_id, 'coupon:' || substr(md5(cp.coupon_id), 1, 24) AS entry_key, {due} AS day
+               FROM coupons AS cp JOIN person_map AS m ON m.channel = cp.channel AND m.channel_uid = cp.channel_uid
+               WHERE cp.redeemed_at IS NULL AND {_between(due, since, until)}"""
+
+
+def _ledger_expiring(engine: Engine, kind: str, days: int, least: int, since: dt.date,
+                     until: dt.date) -> str | None:
+    """The member ledger's points or coupons `days` before their last day, one entry per person and expiry date
+    (loyalty_facts sums a person's lots by date): a rerun finds the same key; a later lot is a new occurrence.
+    Points spent or coupons used before the day are gone from loyalty_facts, so they trigger nothing."""
+    if not _have(engine, "loyalty_facts"):
+        return None
+    due = f"expires_on - {days}"
+    return f"""SELECT person_id, {literal(f'{kind}:')} || CAST(expires_on AS VARCHAR) AS entry_key, {due} AS day
+               FROM loyalty_facts WHERE kind = {literal(kind)} AND expires_on IS NOT NULL
+               AND {_between(due, since, until)}
+               GROUP BY person_id, expires_on HAVING sum(amount) >= {literal(max(least, 1))}"""
 
 
 def triggered(engine: Engine, journey: Journey, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
@@ -110,31 +173,56 @@ def profiles(engine: Engine, person_ids: set[str], fields: set[str]) -> dict[str
     return {str(r["person_id"]): r for r in rows}
 
 
-def purchases(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
+def _among(among: str | None) -> str:
+    return f" AND m.person_id IN ({among})" if among else ""
+
+
+def purchases(engine: Engine, since: dt.date, until: dt.date,
+              among: str | None = None) -> dict[str, list[tuple[dt.date, int]]]:
     """Each person's purchase days in [since, until] with the day's net spend in fen (same-day orders count
-    once: DOMAIN.md)."""
+    once: DOMAIN.md); `among`: only the persons this SELECT returns."""
     if not _have(engine, "orders", "person_map"):
         return {}
     rows = engine.query(f"""
         SELECT m.person_id, o.order_date AS day, CAST(round(sum(o.net_amount) * 100) AS BIGINT) AS fen
         FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
         WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} AND o.order_date <= {literal(until)}
-        GROUP BY m.person_id, o.order_date""").to_pylist()
+        {_among(among)} GROUP BY m.person_id, o.order_date""").to_pylist()
     out: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
     for r in rows:
         out[str(r["person_id"])].append((r["day"], int(r["fen"] or 0)))
     return out
 
 
-def replies(engine: Engine, since: dt.date, until: dt.date) -> dict[str, list[dt.datetime]]:
-    """Times customers wrote to staff 1:1 in [since, until]."""
+def changed_sql(engine: Engine, since: dt.date, until: dt.date) -> str | None:
+    """SELECT person_id of the persons whose outcomes can have changed on a day in [since, until]: they bought,
+    wrote to staff 1:1, or had an order refunded (a late refund lowers revenue, or takes back a purchase, without
+    any new purchase). None without the tables."""
+    parts = []
+    if _have(engine, "orders", "person_map"):
+        join = "FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid"
+        parts.append(f"SELECT m.person_id {join} WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} "
+                     f"AND o.order_date <= {literal(until)}")
+        if "refunded_at" in engine.table_schema("orders").names:
+            parts.append(f"SELECT m.person_id {join} WHERE o.refunded_at IS NOT NULL AND "
+                         f"{_day('o.refunded_at')} >= {literal(since)} AND {_day('o.refunded_at')} <= {literal(until)}")
+    if _have(engine, "messages", "person_map"):
+        parts.append(f"""SELECT m.person_id FROM messages AS g JOIN person_map AS m ON {WECOM}
+                         AND m.channel_uid = g.customer_id WHERE g.sender_type = 'customer' AND g.kind = '1v1'
+                         AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}""")
+    return " UNION ".join(parts) or None
+
+
+def replies(engine: Engine, since: dt.date, until: dt.date, among: str | None = None) -> dict[str, list[dt.datetime]]:
+    """Times customers wrote to staff 1:1 in [since, until]; `among`: only the persons this SELECT returns."""
     if not _have(engine, "messages", "person_map"):
         return {}
     rows = engine.query(f"""
         SELECT m.person_id, g.sent_at FROM messages AS g
         JOIN person_map AS m ON {WECOM} AND m.channel_uid = g.customer_id
         WHERE g.sender_type = 'customer' AND g.kind = '1v1'
-        AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}""").to_pylist()
+        AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}
+        {_among(among)}""").to_pylist()
     out: dict[str, list[dt.datetime]] = defaultdict(list)
     for r in rows:
         out[str(r["person_id"])].append(r["sent_at"])
