@@ -46,7 +46,7 @@ def naive_clusters(engine: DuckDBEngine) -> pa.Table:
 
     first: dict[tuple[str, ...], str] = {}
     for r in rows:
-        keys = [("p", r["phone"])] if r["phone"] else []
+        keys: list[tuple[str, ...]] = [("p", r["phone"])] if r["phone"] else []
         if r["name"] and r["address"] and "*" not in r["name"]:
             keys.append(("na", r["name"], r["address"]))
         for k in keys:
