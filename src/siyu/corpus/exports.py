@@ -55,7 +55,16 @@ def _one_cell(province: str | None, city: str | None, district: str | None, addr
     return (" " if rng.random() < 0.5 else "").join(parts) or None
 
 
-def _order(p: Person, channel: str, prof: Profile, rng: random.Random, seed: int, n: int) -> Row:
+def _store(p: Person, stores: dict[str, Row]) -> str:
+    """The store in `p`'s district (most people shop near home), added to the store list on first use."""
+    store_id = "S" + hashlib.sha1(f"{p.state}/{p.city}/{p.district}".encode()).hexdigest()[:6].upper()
+    stores.setdefault(store_id, {"store_id": store_id, "name": f"{p.city.removesuffix('市')}{p.district}店",
+                                 "province": p.state, "city": p.city, "district": p.district})
+    return store_id
+
+
+def _order(p: Person, channel: str, prof: Profile, rng: random.Random, seed: int, n: int,
+           stores: dict[str, Row]) -> Row:
     """One record of `p` as a row of `channel`'s export, by field name."""
     province, city, district, address = (_maybe(x, prof.missing, rng) for x in _zh_places(p, channel, prof, rng))
     base: Row = {"order_id": f"{channel[:2].upper()}{seed % 1000:03d}{n:08d}", "created_at": _when(rng),
@@ -65,7 +74,9 @@ def _order(p: Person, channel: str, prof: Profile, rng: random.Random, seed: int
         remark = shown if shown != p.name else None
         nickname = p.name if remark is None else (rng.choice(gz.NICKNAMES) if rng.random() < 0.7 else p.name)
         uid = _uid(seed, p.key, channel)
-        return {"staff_id": f"staff{rng.randrange(20):02d}", "external_userid": uid, "channel_uid": uid,
+        # a guide of the store near home added them as often as the zh corpus gives a WeCom record an address
+        staff = f"G{_store(p, stores)}" if rng.random() < 0.2 else f"KF{rng.randrange(20):02d}"
+        return {"staff_id": staff, "external_userid": uid, "channel_uid": uid,
                 "name": nickname, "remark": remark, "remark_mobile": _zh_phone(p, channel, prof, rng),
                 "added_at": base["created_at"]}
     name, phone = _zh_name(p, channel, prof, rng), _zh_phone(p, channel, prof, rng)
@@ -74,7 +85,7 @@ def _order(p: Person, channel: str, prof: Profile, rng: random.Random, seed: int
     if channel == "store":
         card = _maybe(p.member_card, prof.missing, rng)
         return {**row, "member_no": card, "channel_uid": card or row["phone"],
-                "birthday": _maybe(_dob(p, prof, rng), prof.missing, rng), "store_id": f"S{rng.randrange(30):03d}"}
+                "birthday": _maybe(_dob(p, prof, rng), prof.missing, rng), "store_id": _store(p, stores)}
     row["channel_uid"] = _uid(seed, p.key, channel)
     if channel in ("tmall", "jd"):
         return {**row, "address": _one_cell(province, city, district, address, rng)}
@@ -101,17 +112,23 @@ def write_exports(folder: Path, persons: int = 1000, seed: int = 7, profile: str
     rng = random.Random(f"exports/{profile}/{seed}")
     rows: dict[str, list[Row]] = {c: [] for c in CHANNELS}
     holders: dict[str, set[str]] = {}
+    stores: dict[str, Row] = {}
     for p in chinese_people(persons, rng, prof.households):
         n = 1 + (rng.randint(1, prof.max_extra) if rng.random() < prof.duplicates else 0)
         first = rng.randrange(len(CHANNELS))
         for k in range(n):
             channel = CHANNELS[(first + k) % len(CHANNELS)]
-            row = _order(p, channel, prof, rng, seed, sum(map(len, rows.values())))
+            row = _order(p, channel, prof, rng, seed, sum(map(len, rows.values())), stores)
             rows[channel].append(row)
             if row["channel_uid"]:
                 holders.setdefault(f"{channel}:{row['channel_uid']}", set()).add(p.key)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    (folder / "stores.csv").write_bytes(_csv("stores", list(stores.values())))
+    guides = [{"staff_id": f"G{k}", "name": f"导购{i:03d}", "store_id": k, "role": "导购"}
+              for i, k in enumerate(stores)]
+    guides += [{"staff_id": f"KF{i:02d}", "name": f"客服{i:02d}", "role": "客服"} for i in range(20)]
+    (folder / "staff.csv").write_bytes(_csv("staff", guides))
+    written = [("stores", folder / "stores.csv"), ("staff", folder / "staff.csv")]
     for channel, recs in rows.items():
         if recs:
             source = SOURCES[channel]

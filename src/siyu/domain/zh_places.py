@@ -35,10 +35,11 @@ CITIES = frozenset(" ".join([
 _CITY_SUFFIXES = ("市", "自治州", "地区", "盟")
 _DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
 
-#: a one-line address written with full names: province (or municipality), city, district, the rest
+#: a one-line address written with full names: province (or municipality), city (a municipality's with or
+#: without 市: 北京 北京 通州区), district, the rest
 ADDRESS_PATTERN = (
     r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区))?\s*"
-    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟))?\s*"
+    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟)|北京|天津|上海|重庆)?\s*"
     r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
 )
 #: the same, also reading short province names (广东 深圳 …, as JD writes them) and a city written without 市: a
