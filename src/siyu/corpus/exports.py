@@ -124,7 +124,7 @@ def write_exports(folder: Path, persons: int = 1000, seed: int = 7, profile: str
                 holders.setdefault(f"{channel}:{row['channel_uid']}", set()).add(p.key)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "stores.csv").write_bytes(_csv("stores", list(stores.values())))
-    guides = [{"staff_id": f"G{k}", "name": f"导购{i:03d}", "store_id": k, "role": "导购"}
+    guides: list[Row] = [{"staff_id": f"G{k}", "name": f"导购{i:03d}", "store_id": k, "role": "导购"}
               for i, k in enumerate(stores)]
     guides += [{"staff_id": f"KF{i:02d}", "name": f"客服{i:02d}", "role": "客服"} for i in range(20)]
     (folder / "staff.csv").write_bytes(_csv("staff", guides))
