@@ -5,9 +5,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from siyu.domain.zh_names import latin_pinyin, parse_name
+from siyu.domain.zh_names import latin_pinyin, parse_name, pinyin_key, surname_undecided
 from siyu.domain.zh_phones import parse_phone, phone_parts_sql, shared_phones_sql
-from siyu.domain.zh_places import canonical_city, canonical_province, city_sql, province_sql, split_address
+from siyu.domain.zh_places import (
+    address_parts_sql,
+    canonical_city,
+    canonical_province,
+    city_sql,
+    province_sql,
+    split_address,
+)
 from siyu.engine.local import arrow_sql
 
 
@@ -132,3 +139,27 @@ def test_provinces_and_cities_in_python_and_sql_agree(province: str | None, city
     t = pa.table({"p": pa.array([province], pa.string()), "c": pa.array([city], pa.string())})
     row = arrow_sql(f"SELECT {province_sql('p')} AS p, {city_sql('c', 'p')} AS c FROM t", t=t).to_pylist()[0]
     assert (row["p"], row["c"]) == canon
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("吉林长春朝阳区友谊路618号", ("吉林省", "长春市", "朝阳区", "友谊路618号")),
+    ("广东省深圳南山区科技路1号", ("广东省", "深圳市", "南山区", "科技路1号")),
+    ("重庆重庆沙坪坝区中山路863号", ("重庆市", "重庆市", "沙坪坝区", "中山路863号")),
+    ("北京 北京 通州区 中山路412号", ("北京市", "北京市", "通州区", "中山路412号")),
+])
+def test_a_city_written_without_shi_and_without_a_space_is_split_off(text: str, parts: tuple[str, ...]) -> None:
+    """JD and Tmall write 吉林长春朝阳区…: the district must not come out as 长春朝阳区 (in Python and in the SQL
+    ingest runs)."""
+    assert split_address(text) == parts
+    got = arrow_sql(f"SELECT {address_parts_sql('t')} AS s FROM u", u=pa.table({"t": [text]})).to_pylist()[0]["s"]
+    province = canonical_province(got["p"])
+    assert (province, canonical_city(got["c"] or None, province), got["d"], got["r"]) == parts
+
+
+def test_pinyin_key_does_not_care_which_word_is_the_surname() -> None:
+    assert pinyin_key("张枫") == pinyin_key("Feng Zhang") == pinyin_key("Zhang Feng") == pinyin_key("zhangfeng")
+    assert pinyin_key("高金婷") == pinyin_key("Jinting Gao") == pinyin_key("gaojinting")
+    assert pinyin_key("付 欣丽") == pinyin_key("付欣丽")
+    assert pinyin_key("张枫") != pinyin_key("张峰伟")
+    assert pinyin_key("张*") is None and pinyin_key("崔小姐") is None
+    assert surname_undecided("Feng Zhang") and not surname_undecided("Jinting Gao")

@@ -137,3 +137,16 @@ def test_names_are_read_once_with_zh_names() -> None:
     assert (read["田韵苑"]["name_full"], read["田韵苑"]["surname"]) == ("田韵苑", "tian")
     assert read["Tom Li"]["pinyin"] == "tomli"
     assert read["🌸"]["name_full"] is None
+
+
+def test_a_nameless_record_on_a_family_phone_joins_neither_holder(duck: Engine) -> None:
+    """王丽婷 and 李强 share a phone and a home: a Douyin buyer with no name, that phone's mask and that address
+    could be either of them, so Splink must not pick one (the phone step 2 set aside must not come back)."""
+    masked = {"phone": None, "phone_prefix": "139", "phone_suffix": "1234", "phone_masked": True}
+    persons = _resolve(duck, [
+        {"channel": "store", "channel_uid": "wang", "name": "王丽婷", **_phone("13900001234"), **HOME},
+        {"channel": "tmall", "channel_uid": "li", "name": "李强", **_phone("13900001234"), **HOME},
+        {"channel": "douyin", "channel_uid": "nobody", "name": None, **masked, **HOME},
+    ])
+    assert persons["store:wang"] != persons["tmall:li"]
+    assert persons["douyin:nobody"] not in (persons["store:wang"], persons["tmall:li"])

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from siyu.domain.zh_places import PROVINCES
+from siyu.domain.zh_places import CITIES, PROVINCES
 from siyu.domain.zh_text import nfkc
 
 # the common single-character surnames (about 99% of people), then the compound ones
@@ -44,13 +44,7 @@ _SEPARATORS = re.compile(r"[-_/|·,，、;；:：~+#@&.。!！?？]+")
 _CJK = re.compile(r"^[\u4e00-\u9fff*]+$")
 _CJK_ANY = re.compile(r"[\u4e00-\u9fff]")
 _KEEP = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff*\s\-_/|·,，、;；:：~+#@&.。!！?？()（）\[\]【】<>《》{}]")
-_CITIES = frozenset(PROVINCES) | frozenset(" ".join([
-    "深圳 广州 东莞 佛山 杭州 宁波 温州 南京 苏州 无锡 成都 武汉 长沙 西安 济南 青岛 郑州",
-    "福州 厦门 合肥 沈阳 大连 石家庄 昆明 南宁 南昌 哈尔滨 长春 太原 贵阳 海口 乌鲁木齐",
-    "呼和浩特 珠海 中山 惠州 常州 南通 徐州 嘉兴 绍兴 金华 台州 泉州 烟台 潍坊 洛阳 兰州",
-    "银川 西宁 拉萨 三亚 汕头 江门 湛江 扬州 镇江 芜湖 唐山 保定 邯郸 大庆 吉林 襄阳 宜昌",
-    "株洲 岳阳 桂林 柳州 绵阳",
-]).split())
+_CITIES = frozenset(PROVINCES) | CITIES
 
 
 #: a token ending so is a place or a street, not a name (南山区, 黄河街)
@@ -115,6 +109,38 @@ def latin_pinyin(text: str) -> str | None:
     if not any(joined.startswith(s) for s in _SURNAME_PINYIN) or not 4 <= len(joined) <= 18:
         return None
     return joined
+
+
+def _latin_words(text: str) -> list[str]:
+    raw = _KEEP.sub(" ", _NOTE.sub(" ", nfkc(text) or ""))
+    return [w for w in re.split(r"[\s\-_.]+", raw.lower()) if w]
+
+
+def surname_undecided(text: str) -> bool:
+    """A two-word pinyin name whose words could each be the surname (Feng Zhang: 张枫, or 冯章?)."""
+    words = _latin_words(text)
+    return len(words) == 2 and all(w in _SURNAME_PINYIN for w in words) and latin_pinyin(text) is not None
+
+
+def pinyin_key(text: str | None) -> str | None:
+    """A full name's pinyin with its surname and given name in a fixed (sorted) order, so 张枫, zhangfeng,
+    Zhang Feng and Feng Zhang compare equal: in a Western-order spelling which word is the surname is often
+    undecidable (feng is 冯 too). None when the text is not a full name."""
+    p = parse_name(text)
+    if p.partial or not (p.name or p.pinyin):
+        return None
+    if p.name and p.surname:
+        parts = [pinyin_of(p.surname), pinyin_of(p.name[len(p.surname):])]
+    else:
+        words = _latin_words(text or "")
+        if len(words) == 2:
+            parts = words
+        else:
+            joined = p.pinyin or ""
+            sur = max((s for s in _SURNAME_PINYIN if joined.startswith(s) and len(joined) > len(s)), key=len,
+                      default="")
+            parts = [sur, joined[len(sur):]]
+    return "".join(sorted(x for x in parts if x))
 
 
 def _cjk_token(token: str) -> ChineseName | None:

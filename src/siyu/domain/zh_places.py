@@ -24,21 +24,32 @@ PROVINCES: dict[str, str] = {
     "澳门": "澳门特别行政区",
 }
 MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
+#: big cities by the short name people write without 市 (深圳, 长春): an address can be split after them with no space
+CITIES = frozenset(" ".join([
+    "深圳 广州 东莞 佛山 杭州 宁波 温州 南京 苏州 无锡 成都 武汉 长沙 西安 济南 青岛 郑州",
+    "福州 厦门 合肥 沈阳 大连 石家庄 昆明 南宁 南昌 哈尔滨 长春 太原 贵阳 海口 乌鲁木齐",
+    "呼和浩特 珠海 中山 惠州 常州 南通 徐州 嘉兴 绍兴 金华 台州 泉州 烟台 潍坊 洛阳 兰州",
+    "银川 西宁 拉萨 三亚 汕头 江门 湛江 扬州 镇江 芜湖 唐山 保定 邯郸 大庆 吉林 襄阳 宜昌",
+    "株洲 岳阳 桂林 柳州 绵阳",
+]).split())
 _CITY_SUFFIXES = ("市", "自治州", "地区", "盟")
 _DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
 
-#: a one-line address written with full names: province (or municipality), city, district, the rest
+#: a one-line address written with full names: province (or municipality), city (a municipality's with or
+#: without 市: 北京 北京 通州区), district, the rest
 ADDRESS_PATTERN = (
     r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区))?\s*"
-    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟))?\s*"
+    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟)|北京|天津|上海|重庆)?\s*"
     r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
 )
-#: the same, also reading short province names (广东 深圳 …, as JD writes them) and a city written without 市 but
-#: followed by a space, unless it ends like a district or a street; 5x slower, so only for addresses that need it
+#: the same, also reading short province names (广东 深圳 …, as JD writes them) and a city written without 市: a
+#: known city (吉林长春朝阳区, 重庆重庆沙坪坝区), or any name followed by a space unless it ends like a district or a
+#: street; 5x slower, so only for addresses that need it
+_SHORT_CITIES = "|".join(sorted({*CITIES, *MUNICIPALITIES}, key=len, reverse=True))
 SHORT_ADDRESS_PATTERN = (
     r"^(北京市?|天津市?|上海市?|重庆市?|[^\s\d]{2,7}?(?:省|自治区|特别行政区)|"
     + "|".join(k for k in PROVINCES if k not in MUNICIPALITIES) + r")?\s*"
-    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟)|[^\s\d]{1,3}[^\s\d区县旗镇乡路街道号巷弄村]\s)?\s*"
+    r"([^\s\d]{1,10}?(?:市|自治州|地区|盟)|" + _SHORT_CITIES + r"|[^\s\d]{1,3}[^\s\d区县旗镇乡路街道号巷弄村]\s)?\s*"
     r"([^\s\d]{1,10}?(?:区|县|市|旗))?\s*(.*)$"
 )
 _FULL_START = r"^(北京|天津|上海|重庆|[^\s\d]{2,7}?(省|自治区|特别行政区)\s*[^\s\d]{1,10}?(市|自治州|地区|盟))"

@@ -14,6 +14,7 @@ from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.identity import match_comparisons, match_pairs
 from siyu.identity.components import connected_components
+from siyu.identity.key_links import KEYS_TABLE
 from siyu.identity.match_features import FEATURES, build_features
 from siyu.identity.match_pairs import latest_model
 from siyu.identity.settings import IdentitySettings
@@ -23,11 +24,12 @@ RAW = "tmp_identity_match_raw"
 EDGES = "tmp_identity_match_edges"
 CLUSTERS = "tmp_identity_match_cc"
 BAD_NODES = "tmp_identity_match_bad"
+HOUSEHOLD = "tmp_identity_household_phones"
 
 
 def match_edges(
     engine: Engine, cfg: IdentitySettings, run_id: str, groups: str | None = None, nodes: str | None = None,
-    names_ready: bool = False,
+    names_ready: bool = False, households: bool = False,
 ) -> tuple[int, str, str | None]:
     """Write guarded match edges to `tmp_identity_match_edges`; returns their number, how pairs were scored,
     and, when the guard refused no link, the table of components over all links (`node, label`), which
@@ -36,6 +38,7 @@ def match_edges(
     `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
     `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
     `names_ready`: the caller already built the names of `identities` (match_names.build_names) this run.
+    `households`: the caller wrote this run's key values and `superkey` (key_links): household phones are read.
     """
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups, names_ready=names_ready)
     data = engine.query(f"SELECT {', '.join(match_comparisons.COLUMNS)} FROM {FEATURES}")
@@ -43,14 +46,16 @@ def match_edges(
     engine.write_arrow(SCORED, pairs, mode="replace")
     # a pair whose real names or birthdays contradict each other is two people, however well the rest
     # agrees (a family phone typed by both: the key guard set it aside, Splink must not bring it back)
+    household = _household_phones(engine) if households else {"join": "", "keep": "true"}
     engine.create_temp_table_as(
         RAW,
         f"SELECT s.a, s.b, s.probability FROM {SCORED} s JOIN {FEATURES} fa ON fa.unique_id = s.a "
-        f"JOIN {FEATURES} fb ON fb.unique_id = s.b WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false)",
+        f"JOIN {FEATURES} fb ON fb.unique_id = s.b {household['join']} "
+        f"WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false) AND {household['keep']}",
     )
     n, all_kept = guard_chains(engine, cfg, run_id, nodes)
     how = f"{how}; {expectation(engine)}"
-    for name in (SCORED, RAW) if all_kept else (SCORED, RAW, CLUSTERS):
+    for name in (SCORED, RAW, HOUSEHOLD) if all_kept else (SCORED, RAW, HOUSEHOLD, CLUSTERS):
         engine.drop_table(name)
     return n, how, CLUSTERS if all_kept else None
 
@@ -69,6 +74,32 @@ def expectation(engine: Engine) -> str:
     precision, kept = row["kept"] / row["n"], row["kept"] / row["scored"]
     return f"the model expects precision {precision:.3f} of its links and {kept:.1%} of the matches it scored " \
            f"over the threshold kept"
+
+
+def _household_phones(engine: Engine) -> dict[str, str]:
+    """A join and a condition refusing pairs that share only a household phone's evidence.
+
+    A phone whose holders' real names differ (`superkey` 'names differ': a family's phone) says nothing about
+    which of them a masked, nameless or nicknamed record sharing it (杜**, 151****5091 with no name) belongs to:
+    such a pair is refused, unless both names are the same (a WeCom display name that is the real name) or the
+    record's surname points at exactly one of the holders' names.
+    """
+    engine.create_temp_table_as(HOUSEHOLD, f"""
+        SELECT substr(k.key_value, 1, 3) AS prefix, right(k.key_value, 4) AS suffix, k.surname,
+               count(DISTINCT k.real_name) AS n_names
+        FROM {KEYS_TABLE} k JOIN superkey s ON s.key_name = k.key_name AND s.key_value = k.key_value
+        WHERE k.key_name = 'phone' AND s.reason = 'names differ' AND length(k.key_value) = 11
+        GROUP BY substr(k.key_value, 1, 3), right(k.key_value, 4), k.surname
+    """)
+    weak = "CASE WHEN fa.name_real THEN fb.name_first ELSE fa.name_first END"
+    join = (f"LEFT JOIN (SELECT DISTINCT prefix, suffix FROM {HOUSEHOLD}) hp ON hp.prefix = fa.phone_prefix "
+            f"AND hp.suffix = fa.phone_suffix AND fb.phone_prefix = fa.phone_prefix "
+            f"AND fb.phone_suffix = fa.phone_suffix "
+            f"LEFT JOIN {HOUSEHOLD} hs ON hs.prefix = hp.prefix AND hs.suffix = hp.suffix AND hs.surname = {weak} "
+            f"AND hs.n_names = 1")
+    keep = ("(hp.prefix IS NULL OR (fa.name_real AND fb.name_real) OR fa.name_pinyin = fb.name_pinyin "
+            "OR (coalesce(fa.name_real, false) <> coalesce(fb.name_real, false) AND hs.prefix IS NOT NULL))")
+    return {"join": join, "keep": keep}
 
 
 def _disagree_sql(x: str, y: str) -> str:

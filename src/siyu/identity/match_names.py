@@ -19,7 +19,15 @@ import re
 
 import pyarrow as pa
 
-from siyu.domain.zh_names import COMPOUND_SURNAMES, SURNAMES, parse_name, pinyin_of, surname_of
+from siyu.domain.zh_names import (
+    COMPOUND_SURNAMES,
+    SURNAMES,
+    parse_name,
+    pinyin_key,
+    pinyin_of,
+    surname_of,
+    surname_undecided,
+)
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.identity.tables import node_sql
@@ -40,8 +48,11 @@ def _read(raw: str) -> dict[str, object]:
     """One name string read by zh_names; letters it does not read (Tom Li, a rare surname) are kept as written."""
     p = parse_name(raw)
     surname = pinyin_of(p.surname) if p.surname else (_surname_of_pinyin(p.pinyin) if p.pinyin else None)
+    key = pinyin_key(raw)  # surname and given name in a fixed order: Feng Zhang is 张枫
+    if surname_undecided(raw):
+        surname = None  # Feng Zhang: 张 or 冯? a mask's surname neither confirms nor refutes it
     row: dict[str, object] = {
-        "raw": raw, "name_full": None if p.partial else (p.name or p.pinyin), "pinyin": None if p.partial else p.pinyin,
+        "raw": raw, "name_full": None if p.partial else (p.name or key), "pinyin": None if p.partial else key,
         "surname": surname, "last": pinyin_of(p.last) if p.last else None, "partial": p.partial,
     }
     if p.surname is None and p.pinyin is None:

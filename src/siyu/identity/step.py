@@ -59,7 +59,8 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
         connected_components(engine, f"SELECT node FROM {NODES}", "SELECT a, b FROM identity_edge",
                              HARD_GROUPS, cfg.max_iterations)
         n_match, how, components = match_edges(engine, cfg, run_id, groups=HARD_GROUPS,
-                                               nodes=f"SELECT node FROM {NODES}", names_ready=True)
+                                               nodes=f"SELECT node FROM {NODES}", names_ready=True,
+                                               households=True)
         engine.insert_select("identity_edge", f"SELECT * FROM {EDGES}")
     n_edges = engine.row_count("identity_edge")
     if components and not engine.query(overrides.split_pairs_sql()).num_rows:
