@@ -54,12 +54,16 @@ class Reader(DuckDBEngine):
         self.memo = {} if memo is None else memo  # values computed once per snapshot (see Serving.reader)
 
     def tables(self) -> list[str]:
-        """A lake's tables are views over its Parquet files."""
-        if not self._lake:
-            return super().tables()
-        rows = self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-                                "ORDER BY 1").fetchall()
-        return [str(r[0]) for r in rows]
+        """Read once per snapshot (the catalogue query costs a lookup's time); a lake's tables are views over its
+        Parquet files."""
+        if "tables" not in self.memo:
+            if not self._lake:
+                self.memo["tables"] = super().tables()
+            else:
+                rows = self.con.execute("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_schema = 'main' ORDER BY 1").fetchall()
+                self.memo["tables"] = [str(r[0]) for r in rows]
+        return list(self.memo["tables"])
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
