@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import duckdb
+import pytest
 
 from siyu.api.warehouse import Reader, Serving
 from siyu.persons import Query, person_360, search
