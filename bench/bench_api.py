@@ -3,7 +3,7 @@ DuckDB (the floor: the persons and segment layers on one read-only connection, n
 
     python bench/bench_api.py                         # 1M persons (builds /tmp/siyu-bench-api/)
     python bench/bench_api.py --persons 20000         # smaller
-    python bench/bench_api.py --warehouse X.duckdb    # reuse a demo warehouse (serving indexes are added to it)
+    python bench/bench_api.py --warehouse X.duckdb    # a demo warehouse (its snapshot gets the 360 card and indexes)
 
 The server is `siyu serve` in its own process, run once with 1 worker and once with --workers N (default: the
 number of cores); the clients are one asyncio process with 20 connections, each doing a bounded number of
