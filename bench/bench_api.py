@@ -3,7 +3,7 @@ DuckDB (the floor: the persons and segment layers on one read-only connection, n
 
     python bench/bench_api.py                         # 1M persons (builds /tmp/siyu-bench-api/)
     python bench/bench_api.py --persons 20000         # smaller
-    python bench/bench_api.py --warehouse X.duckdb    # reuse a demo warehouse (serving indexes are added to it)
+    python bench/bench_api.py --warehouse X.duckdb    # a demo warehouse (its snapshot gets the 360 card and indexes)
 
 The server is `siyu serve` in its own process, run once with 1 worker and once with --workers N (default: the
 number of cores); the clients are one asyncio process with 20 connections, each doing a bounded number of
@@ -199,13 +199,18 @@ def main() -> None:
         build(path, args.persons)
     from siyu.api.warehouse import serving_path
     from siyu.engine.snapshot import publish
+    from siyu.persons.card import CARD_TABLE
     from siyu.persons.indexes import index_snapshot
 
     t0 = time.perf_counter()
     if serving_path(path) == path:  # never published: publish it, as a run would
         publish(path, prepare=index_snapshot)
-    else:  # the indexes belong on the snapshot the service reads (an older demo published it without them)
-        index_snapshot(serving_path(path))
+    else:  # the card and indexes belong on the snapshot the service reads (an older demo published without them)
+        with duckdb.connect(str(serving_path(path)), read_only=True) as con:
+            ready = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t",
+                                {"t": CARD_TABLE}).fetchone() == (1,)
+        if not ready:
+            index_snapshot(serving_path(path))
     with duckdb.connect(str(serving_path(path)), read_only=True) as con:
         persons = con.execute("SELECT count(*) FROM person_profile").fetchone()[0]  # type: ignore[index]
     print(f"{persons:,} persons; serving indexes on the published snapshot in {time.perf_counter() - t0:.1f} s")

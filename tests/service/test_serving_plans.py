@@ -1,6 +1,8 @@
-"""The service's lookups stay lookups as the brand grows: the 360 view is two round trips whatever the person
-has, and every table a search or a 360 view reads is reached through a serving index, never scanned whole
-(staff and stores aside: one row per employee or shop). Checked on DuckDB's own executed plans."""
+"""The service's lookups stay lookups as the brand grows: the 360 view reads one row (the person's card,
+published with the snapshot) whatever the person has, a guide's scope included; without a card (a warehouse
+never published, a Spark lake) it is two round trips over the tables; and every table a search or a 360 view
+reads is reached through a serving index, never scanned whole (staff and stores aside: one row per employee or
+shop). Checked on DuckDB's own executed plans."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from siyu.api.warehouse import Reader, Serving
 from siyu.persons import Query, person_360, search
+from siyu.persons.card import CARD_TABLE
 from siyu.persons.scope import Scope
 
 SMALL_TABLES = {"staff", "stores"}
@@ -27,6 +31,10 @@ class Recording:
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> Any:
         self.sent.append((sql, params))
         return self.engine.query(sql, params)
+
+    def rows(self, sql: str, params: Mapping[str, object] | None = None) -> Any:
+        self.sent.append((sql, params))
+        return self.engine.rows(sql, params)
 
     def scalar(self, sql: str, params: Mapping[str, object] | None = None) -> Any:
         self.sent.append((sql, params))
@@ -56,25 +64,68 @@ def scans(engine: Reader, sql: str, params: Mapping[str, object] | None) -> list
 
 @pytest.fixture(scope="module")
 def reader(demo_warehouse: Path) -> Any:
+    """The published snapshot, as the service reads it: with its card."""
     serving = Serving(demo_warehouse)
     with serving.reader() as eng:
+        assert eng.table_exists(CARD_TABLE)
         yield eng
     serving.close()
 
 
-def test_the_360_view_is_two_index_lookup_round_trips(reader: Reader) -> None:
+@pytest.fixture(scope="module")
+def unpublished(demo_warehouse: Path) -> Any:
+    """The warehouse itself (what is served before the first publication): serving indexes, no card."""
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    eng = Reader(con.cursor(), demo_warehouse)
+    assert not eng.table_exists(CARD_TABLE)
+    yield eng
+    con.close()
+
+
+def _busy_person(reader: Reader) -> str:
+    """A person with several identities, WeCom among them (messages are read too)."""
     person, n = reader.con.execute(
         "SELECT person_id, count(*) FROM person_map WHERE person_id IN (SELECT person_id FROM person_map "
         "WHERE channel = 'wecom') GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchall()[0]
-    assert n >= 2  # a person with several identities, WeCom among them: messages are read too
+    assert n >= 2
+    return str(person)
+
+
+@pytest.mark.parametrize("who", ["everyone", "the owning guide"])
+def test_the_360_view_reads_one_card_row(reader: Reader, who: str) -> None:
+    person = _busy_person(reader)
+    staff, store = reader.con.execute("SELECT owner_staff_id, owner_store_id FROM person_profile "
+                                      "WHERE person_id = $p", {"p": person}).fetchall()[0]
+    scope = Scope() if who == "everyone" else Scope(limited=True, staff_id=staff, store_id=store)
     recording = Recording(reader)
-    view = person_360(recording, person, Scope())  # type: ignore[arg-type]
+    view = person_360(recording, person, scope)  # type: ignore[arg-type]
+    assert view is not None and view["identities"] and view["orders"] and view["messages"]
+    read = [s for sql, params in recording.sent for s in scans(reader, sql, params)]
+    assert read == [(CARD_TABLE, "Index Scan")]
+
+
+def test_without_a_card_the_360_view_is_two_index_lookup_round_trips(unpublished: Reader) -> None:
+    recording = Recording(unpublished)
+    view = person_360(recording, _busy_person(unpublished), Scope())  # type: ignore[arg-type]
     assert view is not None and view["identities"] and view["orders"]
     assert len(recording.sent) == 2
-    read = [s for sql, params in recording.sent for s in scans(reader, sql, params)]
+    read = [s for sql, params in recording.sent for s in scans(unpublished, sql, params)]
     assert {t for t, _ in read} >= {"person_profile", "person_map", "identities", "person_orders", "messages",
                                     "person_tag", "clv_score"}
     assert [(t, kind) for t, kind in read if kind != "Index Scan" and t not in SMALL_TABLES] == []
+
+
+@pytest.mark.parametrize("unmask", [False, True])
+def test_the_card_shows_what_the_tables_show(reader: Reader, unpublished: Reader, unmask: bool) -> None:
+    """The card is a copy made at publication: the same document, masked the same way, for every kind of
+    person (with and without chats, orders, links, CLV, an owner)."""
+    people = [r[0] for r in reader.con.execute(
+        "SELECT person_id FROM person_profile ORDER BY hash(person_id) LIMIT 40").fetchall()]
+    people.append(_busy_person(reader))
+    for person in people:
+        assert person_360(reader, person, Scope(), unmask) == person_360(unpublished, person, Scope(), unmask)
+    guide = Scope(limited=True, staff_id="nobody", store_id="nowhere")
+    assert person_360(reader, people[0], guide) is None
 
 
 @pytest.mark.parametrize("how", ["phone", "masked phone", "name", "channel id"])

@@ -26,6 +26,11 @@ from siyu.engine.quote import ident, literal
 from siyu.engine.snapshot import current_snapshot
 from siyu.errors import WarehouseBusy
 
+#: One DuckDB thread per query: requests are the parallelism (each runs on its own thread of the server's pool,
+#: a cursor each); a second thread per query only makes 20 concurrent lookups queue behind each other's tasks.
+SERVING_THREADS = 1
+SERVING_CONFIG: dict[str, str | bool | int | float | list[str]] = {**NO_DOWNLOADS, "threads": SERVING_THREADS}
+
 
 def serving_path(warehouse: Path) -> Path:
     """The published serving snapshot, else (nothing published yet) the warehouse itself."""
@@ -34,7 +39,7 @@ def serving_path(warehouse: Path) -> Path:
 
 def lake_connection(lake: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB reading a published Spark lake: one view per table folder, over its Parquet files."""
-    con = duckdb.connect(":memory:", config=NO_DOWNLOADS)
+    con = duckdb.connect(":memory:", config=SERVING_CONFIG)
     for folder in sorted(p for p in lake.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
         files = sorted(str(f) for f in folder.rglob("*.parquet") if not f.name.startswith((".", "_")))
         if files:
@@ -54,12 +59,16 @@ class Reader(DuckDBEngine):
         self.memo = {} if memo is None else memo  # values computed once per snapshot (see Serving.reader)
 
     def tables(self) -> list[str]:
-        """A lake's tables are views over its Parquet files."""
-        if not self._lake:
-            return super().tables()
-        rows = self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-                                "ORDER BY 1").fetchall()
-        return [str(r[0]) for r in rows]
+        """Read once per snapshot (the catalogue query costs a lookup's time); a lake's tables are views over its
+        Parquet files."""
+        if "tables" not in self.memo:
+            if not self._lake:
+                self.memo["tables"] = super().tables()
+            else:
+                rows = self.con.execute("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_schema = 'main' ORDER BY 1").fetchall()
+                self.memo["tables"] = [str(r[0]) for r in rows]
+        return list(self.memo["tables"])
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
@@ -112,7 +121,7 @@ class Serving:
                 pinned = self._pin(path, key)
                 try:
                     con = (lake_connection(pinned.resolve()) if pinned.is_dir()
-                           else duckdb.connect(str(pinned), read_only=True))
+                           else duckdb.connect(str(pinned), read_only=True, config=SERVING_CONFIG))
                 except (duckdb.Error, OSError) as exc:
                     if pinned != path:
                         self._unpin(pinned)

@@ -45,6 +45,10 @@ class Engine(ABC):
     def query(self, sql: str, params: Params = None) -> pa.Table:
         """Run a SELECT (DuckDB dialect) and return its result as Arrow; `params` are bound to `$name`."""
 
+    def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """A small result as Python dicts (the service's lookups)."""
+        return list(self.query(sql, params).to_pylist())
+
     def scalar(self, sql: str, params: Params = None) -> Any:
         """The single value of a one-row, one-column SELECT."""
         table = self.query(sql, params)

@@ -110,6 +110,18 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError("query", sql, exc) from exc
 
+    def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Fetched as Python values, not through Arrow: building Arrow arrays of nested lists for one row costs
+        more than the lookup (a 360 card: 15 ms against 4)."""
+        try:
+            cursor = self.con.execute(sql, dict(params) if params else None)
+            names = [d[0] for d in cursor.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.Error as exc:
+            raise EngineError("query", sql, exc) from exc
+
     def scalar(self, sql: str, params: Params = None) -> Any:
         """Fetched as a Python value, not through Arrow."""
         rows = self._run("query", sql, params)

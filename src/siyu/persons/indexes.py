@@ -18,6 +18,7 @@ SERVING_INDEXES = {
     "messages": ["customer_id"],
     "clv_score": ["person_id"],
     "identity_edge": ["a"],
+    "person_card": ["person_id"],  # made by index_snapshot (siyu.persons.card)
 }
 
 
@@ -36,11 +37,15 @@ def create_serving_indexes(con: Any) -> list[str]:
 
 
 def index_snapshot(path: Path) -> list[str]:
-    """The serving indexes on a DuckDB file about to be published (engine.snapshot.publish's `prepare`)."""
+    """The 360 card and the serving indexes on a DuckDB file about to be published (engine.snapshot.publish's
+    `prepare`)."""
     import duckdb
+
+    from siyu.persons.card import build_card
 
     con = duckdb.connect(str(path))
     try:
+        build_card(con)
         return create_serving_indexes(con)
     finally:
         con.close()

@@ -8,17 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from siyu.domain.masking import mask_message
+from siyu.domain.masking import mask_address, mask_message, mask_name, mask_phone
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
+from siyu.persons.card import CARD_SECTIONS, CARD_TABLE, RECENT
 from siyu.persons.columns import pii
 from siyu.persons.scope import Scope
 
-RECENT = 50  # orders and messages shown; the rest are a search away
-
 
 def _rows(engine: Engine, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
-    return engine.query(sql, params).to_pylist()
+    return engine.rows(sql, params)
 
 
 def visible(engine: Engine, person_id: str, scope: Scope) -> bool:
@@ -49,7 +48,59 @@ def _first(columns: str, source: str, where: str) -> str:
 def person_360(engine: Engine, person_id: str, scope: Scope, unmask: bool = False) -> dict[str, Any] | None:
     """The person as one document, or None when unknown *or outside the scope* (the API answers 404 to both).
 
-    Two round trips: everything keyed by the person id (with the scope check), then what is keyed by values
+    From the person's card (siyu.persons.card) when the snapshot has one, else from the tables themselves."""
+    if engine.table_exists(CARD_TABLE):
+        return _from_card(engine, person_id, scope, unmask)
+    return _from_tables(engine, person_id, scope, unmask)
+
+
+def _profile_columns(unmask: bool) -> str:
+    birthday = "p.birthday" if unmask else "CAST(NULL AS DATE) AS birthday"  # the month stays, for greetings
+    return (f"p.* EXCLUDE (name, phone, birthday), {pii('p.name', 'name', unmask)}, "
+            f"{pii('p.phone', 'phone', unmask)}, {birthday}")
+
+
+def _from_card(engine: Engine, person_id: str, scope: Scope, unmask: bool) -> dict[str, Any] | None:
+    """One lookup of one row, by the person id through its index, with the guide's scope: a plain `SELECT *`,
+    masked here by the domain's own rules (DuckDB spends longer planning the masks' expressions than reading the
+    row: 10 ms against 2.7 at 200k persons)."""
+    where, params = scope.where("p")
+    # the indexed condition alone in a materialized CTE: DuckDB plans `indexed AND other` as a full scan
+    found = _rows(engine, f"WITH m AS MATERIALIZED (SELECT * FROM {CARD_TABLE} WHERE person_id = $pid) "
+                          f"SELECT * FROM m AS p WHERE {where}", {**params, "pid": person_id})
+    if not found:
+        return None
+    profile = found[0]
+    card = {k: profile.pop(f"_{k}") for k in CARD_SECTIONS}
+    del profile["person_key"]
+    name, phone, birthday = profile.pop("name"), profile.pop("phone"), profile.pop("birthday")
+    profile.update(name=name if unmask else mask_name(name), phone=phone if unmask else mask_phone(phone),
+                   birthday=birthday if unmask else None)  # the month stays, for greetings
+    identities, messages = card["identities"], card["messages"]
+    if not unmask:  # in Python, the domain's own rules, on the person's few rows
+        if messages:
+            names = [name, *(r["name"] for r in identities)]
+            for message in messages:
+                message["content"] = mask_message(message["content"], names, (r["address"] for r in identities))
+        for r in identities:
+            r.update(name=mask_name(r["name"]), phone=mask_phone(r["phone"]), address=mask_address(r["address"]))
+    return {
+        "person_id": person_id,
+        "profile": profile,
+        "identities": identities,
+        "links": card["links"],
+        "orders": card["orders"],
+        "messages": messages,
+        "groups": card["groups"],
+        "tags": card["tags"],
+        "tag_history": card["tag_history"],
+        "clv": card["clv"],
+        "owner": {"staff": card["staff"], "store": card["store"]},
+    }
+
+
+def _from_tables(engine: Engine, person_id: str, scope: Scope, unmask: bool) -> dict[str, Any] | None:
+    """Two round trips: everything keyed by the person id (with the scope check), then what is keyed by values
     the first one found (channel ids, the person key) as literals, so each lookup uses a serving index; a join
     or a correlated subquery would scan identities, messages and orders whole."""
     where, params = scope.where("p")

@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from siyu.api.fastjson import fast_json
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded
 from siyu.metrics.health import stored_health
@@ -38,9 +39,16 @@ def metrics(
     period_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     period_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     limit: Limit = 100, offset: Offset = 0,
-) -> Page:
+) -> Response:
     """Metric values by period and slice (the report's rows: metric, grain, period, slice, slice_value,
     numerator, denominator, value)."""
+    return fast_json(metric_page(request, metric, grain, slice, period_from, period_to, limit, offset))
+
+
+def metric_page(request: Request, metric: str | None = None, grain: str | None = None, slice: str | None = None,
+                period_from: str | None = None, period_to: str | None = None, limit: int = 100,
+                offset: int = 0) -> Page:
+    """What GET /metrics answers, as a Page (the console's home reads it too)."""
     conds, params = ["TRUE"], {}
     for col, value in (("metric", metric), ("grain", grain), ("slice", slice)):
         if value:
@@ -60,9 +68,9 @@ def metrics(
             if "date" in str(exc).lower() and (period_from or period_to):
                 raise HTTPException(422, "from/to must be real dates (YYYY-MM-DD)") from None
             raise
-        items = eng.query(f"SELECT metric, grain, period, slice, slice_value, numerator, denominator, value "
-                          f"FROM metric_value WHERE {where} ORDER BY metric, grain, slice, slice_value, period "
-                          f"LIMIT {limit} OFFSET {offset}", params).to_pylist()
+        items = eng.rows(f"SELECT metric, grain, period, slice, slice_value, numerator, denominator, value "
+                         f"FROM metric_value WHERE {where} ORDER BY metric, grain, slice, slice_value, period "
+                         f"LIMIT {int(limit)} OFFSET {int(offset)}", params)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

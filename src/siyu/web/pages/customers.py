@@ -26,7 +26,7 @@ def customers(request: Request, q: Annotated[str, Query(max_length=255)] = "",
         result: Any = None
         if q.strip():
             term = {k: (q.strip() if k == kind else None) for k in KINDS}
-            result = attempt(persons.find_persons, request, **term, channel=channel or None, limit=PAGE,
+            result = attempt(persons.person_page, request, **term, channel=channel or None, limit=PAGE,
                              offset=offset, unmask=False, reason=None)
         return page(request, "customers.html", {"q": q, "kind": kind, "kinds": KINDS, "channel": channel,
                                                 "result": result, "offset": offset, "size": PAGE}, who)
@@ -39,7 +39,7 @@ def customer(request: Request, person_id: str, unmask: bool = False,
              reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     def body(who: Viewer) -> Response:
         try:
-            found = attempt(persons.view_person, request, person_id, unmask=unmask, reason=reason)
+            found = attempt(persons.person_document, request, person_id, unmask=unmask, reason=reason)
         except PageFailed as exc:
             if exc.status == 404:
                 raise PageFailed(404, who.t("no_customer", person_id=person_id)) from None

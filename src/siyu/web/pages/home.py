@@ -23,7 +23,7 @@ SLICES = ("all", "channel", "staff", "store", "add_source", "group")
 
 
 def _rows(request: Request, metric: str, grain: str, slice_name: str) -> list[dict[str, Any]]:
-    result = attempt(analytics.metrics, request, metric=metric, grain=grain, slice=slice_name, period_from=None,
+    result = attempt(analytics.metric_page, request, metric=metric, grain=grain, slice=slice_name, period_from=None,
                      period_to=None, limit=500, offset=0)
     return result.items
 
