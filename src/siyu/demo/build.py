@@ -11,6 +11,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ def build_demo(
     with writer_lock(store):
         result = _build(warehouse, config, files_dir, direct, engine, settings, step)
         # readers (`siyu status`, the service) see the finished demo, with the service's lookup indexes
-        publish(store, prepare=index_snapshot)
+        publish(store, prepare=partial(index_snapshot, memory_limit=settings.engine.memory_limit))
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from siyu.config import Settings
@@ -77,4 +78,4 @@ def writing(
             eng.close()
             raise
         eng.close()
-        publish(store, prepare=index_snapshot)
+        publish(store, prepare=partial(index_snapshot, memory_limit=settings.engine.memory_limit))
