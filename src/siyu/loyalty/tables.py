@@ -170,6 +170,15 @@ request = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+sync_mark = Table(
+    "loyalty_sync_mark", metadata,
+    Column("name", String(32), primary_key=True),  # what the mark is of: "warehouse"
+    Column("ingested_at", DateTime),  # the newest raw order/item import read (warehouse wall-clock time)
+    Column("identity_at", DateTime),  # the newest OneID event read (person_history.at)
+    Column("rules", String(64), nullable=False),  # digest of the [loyalty] rules the orders were read under
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 
 def create_all(bind: Engine | Connection) -> None:
     """Create the ledger's tables where missing (tests; the store's migration does this in production)."""
