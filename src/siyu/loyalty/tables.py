@@ -124,6 +124,10 @@ order = Table(
     Column("moves", Integer, nullable=False),  # how often it changed owner (keys of transfer postings)
 )
 Index("ix_loyalty_order_person", order.c.person_id)
+# the orders still pending release, by date: a day's release reads these, not every order ever posted
+Index("ix_loyalty_order_unreleased", order.c.paid_on, postgresql_where=order.c.released.is_(False),
+      sqlite_where=order.c.released.is_(False))
+Index("ix_loyalty_lot_expires_on", lot.c.expires_on)  # an expiry run starts from the lots past their date
 
 review = Table(
     "loyalty_review", metadata,

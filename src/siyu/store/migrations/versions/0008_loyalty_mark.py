@@ -1,6 +1,7 @@
-"""the loyalty step's watermark: how far into the warehouse's imports and OneID events the ledger has read
+"""the loyalty step's watermark: how far into the warehouse's imports and OneID events the ledger has read; indexes
+for a day's release (orders still pending, by date) and expiry (lots by expiry date)
 
-A frozen copy of siyu.loyalty.tables.sync_mark as of this revision.
+A frozen copy of siyu.loyalty.tables.sync_mark and those indexes as of this revision.
 """
 
 import sqlalchemy as sa
@@ -20,7 +21,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_loyalty_sync_mark"),
     )
+    op.create_index("ix_loyalty_order_unreleased", "loyalty_order", ["paid_on"],
+                    postgresql_where=sa.text("released IS false"), sqlite_where=sa.text("released IS 0"))
+    op.create_index("ix_loyalty_lot_expires_on", "loyalty_lot", ["expires_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_loyalty_lot_expires_on", table_name="loyalty_lot")
+    op.drop_index("ix_loyalty_order_unreleased", table_name="loyalty_order")
     op.drop_table("loyalty_sync_mark")
