@@ -10,8 +10,12 @@ Prints one line per store with the load average. `--before` also times the first
 before the bulk path (one posting statement per order and per release, 500 orders per transaction) on a fresh
 store, for a before/after at the same size and load; `--sync-only` skips the delta and the redemptions.
 
+`--workers N` measures HTTP against `siyu serve --workers N` in its own processes (as deployed; the clients no
+longer share the server's GIL); `--redeem-only` skips the delta; `--stores sqlite` measures one store. The day's
+delta syncs the day's changed orders alone (what the `loyalty` step reads since its watermark), then expiry.
+
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
-                                 [--before] [--sync-only]
+                                 [--before] [--sync-only] [--redeem-only] [--workers 2] [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
