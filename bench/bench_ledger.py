@@ -10,8 +10,12 @@ Prints one line per store with the load average. `--before` also times the first
 before the bulk path (one posting statement per order and per release, 500 orders per transaction) on a fresh
 store, for a before/after at the same size and load; `--sync-only` skips the delta and the redemptions.
 
+`--workers N` measures HTTP against `siyu serve --workers N` in its own processes (as deployed; the clients no
+longer share the server's GIL); `--redeem-only` skips the delta; `--stores sqlite` measures one store. The day's
+delta syncs the day's changed orders alone (what the `loyalty` step reads since its watermark), then expiry.
+
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
-                                 [--before] [--sync-only]
+                                 [--before] [--sync-only] [--redeem-only] [--workers 2] [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ import datetime as dt
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,10 +176,58 @@ def serve(engine: sa.Engine, folder: Path) -> tuple[uvicorn.Server, threading.Th
     return server, thread, f"http://127.0.0.1:{port}", token
 
 
-def http_redemptions(engine: sa.Engine, clients: int, each: int) -> tuple[float, float, int]:
-    """(redemptions per second, p99 ms, refused) through the HTTP API, `clients` threads × `each` requests."""
+@contextmanager
+def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple[str, str]]:
+    """`siyu serve --workers N` over the store in its own processes, as deployed (the clients no longer share
+    the server's GIL): (url, admin token)."""
+    import socket
+
+    import duckdb
+
+    from siyu.auth.users import add_user, create_token
+
+    duckdb.connect(str(folder / "bench.duckdb")).close()  # redeeming never reads it; serve wants it to exist
+    store = engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    (folder / "siyu.toml").write_text(f'warehouse = "bench.duckdb"\n\n[store]\nurl = "{store}"\n')
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    add_user(engine, name, "operator")
+    token = create_token(engine, name, "bench")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen([sys.executable, "-m", "siyu", "serve", "--port", str(port), "--workers", str(workers),
+                             "--config", str(folder / "siyu.toml")], cwd=folder, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url, token
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 0) -> tuple[float, float, int]:
+    """(redemptions per second, p99 ms, refused) through the HTTP API, `clients` threads × `each` requests;
+    `workers` > 0: against `siyu serve --workers N` in other processes, else a uvicorn in this process."""
+    if workers:
+        with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token):
+            return _http_clients(url, token, rich_persons(engine, clients, each), each)
     rich = rich_persons(engine, clients, each)
     server, thread, url, token = serve(engine, Path(tempfile.mkdtemp()))
+    try:
+        return _http_clients(url, token, rich, each)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _http_clients(url: str, token: str, rich: list[str], each: int) -> tuple[float, float, int]:
     latencies: list[float] = []
     refused = 0
     gate = threading.Barrier(len(rich))
@@ -197,8 +252,6 @@ def http_redemptions(engine: sa.Engine, clients: int, each: int) -> tuple[float,
     for th in threads:
         th.join()
     seconds = time.perf_counter() - t0
-    server.should_exit = True
-    thread.join(10)
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else 0.0
     return len(latencies) / seconds, p99, refused
 
@@ -211,6 +264,10 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("SIYU_TEST_PG_URL"))
     ap.add_argument("--before", action="store_true", help="also time the row-by-row first sync")
     ap.add_argument("--sync-only", action="store_true", help="first sync only")
+    ap.add_argument("--redeem-only", action="store_true", help="no delta; redemptions after the first sync")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="HTTP against `siyu serve --workers N` in other processes (0: a server in this process)")
+    ap.add_argument("--stores", default="sqlite,postgresql", help="which stores to measure")
     args = ap.parse_args()
     rows = orders(args.orders)
     day = delta(rows)
@@ -223,6 +280,8 @@ def main() -> None:
             print(f"{name:10} BEFORE (row by row) first sync {len(rows):,} orders {before:6.1f} s "
                   f"({len(rows) / before:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
     for name, engine in stores(args.pg):
+        if name not in args.stores.split(","):
+            continue
         t = time.perf_counter()
         earning.sync(engine, rows, RULES, TODAY)
         first = time.perf_counter() - t
@@ -231,17 +290,21 @@ def main() -> None:
             print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s "
                   f"({len(rows) / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             continue
-        changed = {(r.channel, r.order_id): r for r in rows} | {(r.channel, r.order_id): r for r in day}
-        t = time.perf_counter()
-        earning.sync(engine, list(changed.values()), RULES, TODAY + dt.timedelta(days=1))
-        daily = time.perf_counter() - t
+        changed = {(r.channel, r.order_id): r for r in day}  # what the step reads: the day's changes alone
+        daily = 0.0
+        if not args.redeem_only:
+            t = time.perf_counter()
+            earning.sync(engine, list(changed.values()), RULES, TODAY + dt.timedelta(days=1))
+            lots.expire(engine, TODAY + dt.timedelta(days=1))  # the step's other store-wide work
+            daily = time.perf_counter() - t
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
-        http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions)
+        http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions, args.workers)
         load = os.getloadavg()
         print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
-              f"day's delta {len(day):,} changes among {len(changed):,} rows {daily:5.1f} s | "
+              f"day's delta {len(changed):,} orders + release + expiry {daily:5.1f} s | "
               f"redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
-              f"HTTP {http_rate:,.0f}/s p99 {http_p99:.0f} ms ({http_refused} refused) | "
+              f"HTTP{f' {args.workers} workers' if args.workers else ''} {http_rate:,.0f}/s p99 {http_p99:.0f} ms "
+              f"({http_refused} refused) | "
               f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 

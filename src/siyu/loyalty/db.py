@@ -7,6 +7,7 @@ A balance check and the posting it allows must see the same state; these make th
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,10 @@ ACCOUNTS = "siyu.loyalty.accounts"
 # up once per process instead of once per transaction
 _COMMITTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str, str], int]] = weakref.WeakKeyDictionary()
 BEGIN_TRIES = 12  # × the store's busy timeout (5 s): a minute before a writer gives up
+# one SQLite writer at a time per store within this process: threads queue on a lock (woken in turn the moment it
+# is free) instead of polling SQLite's busy handler, whose sleeps grow to 100 ms and whose order is not fair
+_SQLITE_TURN: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_TURNS = threading.Lock()
 
 
 class LedgerBusy(SiyuError):
@@ -49,8 +54,12 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
             raw: Any = conn.connection.driver_connection
             before = raw.isolation_level
             raw.isolation_level = None  # pysqlite must not open its own deferred transaction
+            turn = _sqlite_turn(engine)
+            if not turn.acquire(timeout=BEGIN_TRIES * 5.0 if patience_s is None else patience_s):
+                raw.isolation_level = before
+                raise LedgerBusy("the ledger's store stayed busy with this process's other writes")
             try:
-                _begin_immediate(conn, patience_s)
+                _begin_immediate(conn, patience_s)  # other processes still take turns through SQLite's lock
                 try:
                     yield conn
                 except BaseException:
@@ -59,9 +68,15 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
                 conn.commit()
                 committed.update(conn.info[ACCOUNTS])
             finally:
+                turn.release()
                 raw.isolation_level = before
         finally:
             conn.info.pop(ACCOUNTS, None)
+
+
+def _sqlite_turn(engine: Engine) -> threading.Lock:
+    with _TURNS:
+        return _SQLITE_TURN.setdefault(engine, threading.Lock())
 
 
 @contextmanager

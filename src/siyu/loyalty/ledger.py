@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from siyu.errors import UserError
@@ -93,14 +93,33 @@ def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.
     if type_ == "manual_adjust" and not (reason or "").strip():
         raise UserError("a manual adjustment needs a reason")
     ids = ensure_accounts(conn, [(leg.owner_type, leg.owner, leg.kind) for leg in legs], at)
-    posting_id = conn.execute(posting.insert().values(
-        key=key, type=type_, person_id=person_id, reason=reason, posted_at=at,
-        channel=source.channel if source else None, order_id=source.order_id if source else None,
-        order_version=source.version if source else None).returning(posting.c.id)).scalar_one()
-    conn.execute(entry.insert(), [
-        {"posting_id": posting_id, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
-         "amount": leg.amount, "lot_id": leg.lot_id} for i, leg in enumerate(legs)])
+    values = {"key": key, "type": type_, "person_id": person_id, "reason": reason, "posted_at": at,
+              "channel": source.channel if source else None, "order_id": source.order_id if source else None,
+              "order_version": source.version if source else None}
+    ids_of = [ids[(leg.owner_type, leg.owner, leg.kind)] for leg in legs]
+    if conn.dialect.name == "postgresql":  # head and entries in one statement: one round trip, not two
+        posting_id = int(conn.execute(_POST_PG, {
+            **values, "legs": list(range(len(legs))), "accounts": ids_of, "amounts": [leg.amount for leg in legs],
+            "lots": [leg.lot_id for leg in legs]}).scalars().all()[0])
+    else:
+        posting_id = conn.execute(posting.insert().values(**values).returning(posting.c.id)).scalar_one()
+        conn.execute(entry.insert(), [{"posting_id": posting_id, "leg": i, "account_id": a, "amount": leg.amount,
+                                       "lot_id": leg.lot_id}
+                                      for i, (a, leg) in enumerate(zip(ids_of, legs, strict=True))])
     return Posting(posting_id, key, type_, person_id, reason, at, tuple(legs), True)
+
+
+# a posting and its entries in one statement on PostgreSQL: a data-modifying CTE, the entries as bound arrays (one
+# text, so SQLAlchemy compiles it once, whatever the number of legs)
+_POST_PG = text("""
+    WITH head AS (
+        INSERT INTO loyalty_posting (key, type, person_id, reason, posted_at, channel, order_id, order_version)
+        VALUES (:key, :type, :person_id, :reason, :posted_at, :channel, :order_id, :order_version) RETURNING id)
+    INSERT INTO loyalty_entry (posting_id, leg, account_id, amount, lot_id)
+    SELECT head.id, e.leg, e.account_id, e.amount, e.lot_id
+    FROM head, unnest(CAST(:legs AS integer[]), CAST(:accounts AS integer[]), CAST(:amounts AS bigint[]),
+                      CAST(:lots AS integer[])) AS e(leg, account_id, amount, lot_id)
+    RETURNING posting_id""")
 
 
 @dataclass(frozen=True)

@@ -57,15 +57,17 @@ def consume(lots: list[LotBalance], amount: int) -> list[tuple[int | None, int]]
 
 
 def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
-           reason: str | None = None, source: ledger.Source | None = None) -> ledger.Posting:
+           reason: str | None = None, source: ledger.Source | None = None, new: bool = False) -> ledger.Posting:
     """Spend `amount` points of the member, earliest-expiring lots first; never below zero. Idempotent by `key`:
-    a replay returns the original posting (accepted or not, nothing new is posted)."""
+    a replay returns the original posting (accepted or not, nothing new is posted). `new`: the caller's
+    transaction has just claimed `key` (`requests.claim`), so no posting can hold it and it is not looked up
+    (were it wrong, the key's unique index refuses the posting: never a second one)."""
     if amount <= 0:
         raise ledger.UserError(f"points to redeem must be positive, not {amount}")
     at = at or now()
     with within(engine) as conn:
         lock_persons(conn, [person_id], at)
-        if (done := ledger.find(conn, key)) is not None:
+        if not new and (done := ledger.find(conn, key)) is not None:
             return done
         found = lot_balances(conn, person_id)  # the balance is the sum of its lots: one query for both
         held = sum(b.amount for b in found)
@@ -73,7 +75,7 @@ def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *
             raise ledger.InsufficientBalance(f"member {person_id} holds {held} points, cannot redeem {amount}")
         legs = [ledger.person(person_id, "points", -n, lot_id) for lot_id, n in consume(found, amount)]
         return ledger.post(conn, key, "redeem", [*legs, ledger.system("points_redeemed", amount)], at=at,
-                           person_id=person_id, reason=reason, source=source)
+                           person_id=person_id, reason=reason, source=source, new=True)  # looked up above
 
 
 def adjust(engine: Engine | Connection, person_id: str, amount: int, reason: str, key: str, *,

@@ -39,6 +39,8 @@ def claim(engine: Engine | Connection, key: str, digest: str, at: dt.datetime | 
         mod: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         added = conn.execute(mod.insert(request).values(key=key, fingerprint=digest, created_at=at or now())
                              .on_conflict_do_nothing().returning(request.c.key)).first() is not None
+        if added:  # bound to this request just now: no second round trip to read it back
+            return True
         bound = conn.execute(select(request.c.fingerprint).where(request.c.key == key)).scalar_one()
     if bound != digest:
         raise KeyReused(f"Idempotency-Key {key!r} was already used for a different request")

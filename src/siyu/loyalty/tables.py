@@ -124,6 +124,10 @@ order = Table(
     Column("moves", Integer, nullable=False),  # how often it changed owner (keys of transfer postings)
 )
 Index("ix_loyalty_order_person", order.c.person_id)
+# the orders still pending release, by date: a day's release reads these, not every order ever posted
+Index("ix_loyalty_order_unreleased", order.c.paid_on, postgresql_where=order.c.released.is_(False),
+      sqlite_where=order.c.released.is_(False))
+Index("ix_loyalty_lot_expires_on", lot.c.expires_on)  # an expiry run starts from the lots past their date
 
 review = Table(
     "loyalty_review", metadata,
@@ -168,6 +172,15 @@ request = Table(
     Column("key", String(200), primary_key=True),  # a caller's Idempotency-Key
     Column("fingerprint", String(64), nullable=False),  # sha256 of what was asked under it
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sync_mark = Table(
+    "loyalty_sync_mark", metadata,
+    Column("name", String(32), primary_key=True),  # what the mark is of: "warehouse"
+    Column("ingested_at", DateTime),  # the newest raw order/item import read (warehouse wall-clock time)
+    Column("identity_at", DateTime),  # the newest OneID event read (person_history.at)
+    Column("rules", String(64), nullable=False),  # digest of the [loyalty] rules the orders were read under
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 

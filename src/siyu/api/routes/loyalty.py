@@ -134,11 +134,16 @@ def busy() -> HTTPException:
 
 def claimed(conn: Connection, key: str, operation: str, subject: str, body: BaseModel) -> str:
     """The ledger key for the caller's key, bound to this request (409 when it was used for another)."""
+    return claim(conn, key, operation, subject, body)[0]
+
+
+def claim(conn: Connection, key: str, operation: str, subject: str, body: BaseModel) -> tuple[str, bool]:
+    """(ledger key, new): as `claimed`, and whether the key was first used just now (nothing posted under it)."""
     try:
-        requests.claim(conn, KEY_PREFIX + key, requests.fingerprint(operation, subject, body.model_dump()))
+        new = requests.claim(conn, KEY_PREFIX + key, requests.fingerprint(operation, subject, body.model_dump()))
     except requests.KeyReused as exc:
         raise HTTPException(409, str(exc)) from None
-    return KEY_PREFIX + key
+    return KEY_PREFIX + key, new
 
 
 def answer(response: Response, created: bool, payload: dict[str, Any]) -> dict[str, Any]:
@@ -239,10 +244,10 @@ def redeem(request: Request, response: Response, person_id: PersonId, body: Rede
     """Spend points, earliest-expiring lots first; 409 when the member holds fewer."""
     cfg = member(request, person_id)
     with ledger_write(cfg) as conn:
-        key = claimed(conn, idempotency_key, "redeem", person_id, body)
+        key, new = claim(conn, idempotency_key, "redeem", person_id, body)
         try:
             p = lots.redeem(conn, person_id, body.points, key, reason=body.reason,
-                            source=source(body.channel, body.order_id))
+                            source=source(body.channel, body.order_id), new=new)
         except ledger.InsufficientBalance as exc:
             raise overdraw(exc) from None
         audited(conn, request, p, "points.redeem", f"{person_id} -{body.points}", body.reason)
