@@ -151,22 +151,31 @@ def rich_persons(engine: sa.Engine, count: int, points: int) -> list[str]:
         return [p for (p, kind), v in ledger.all_balances(conn).items() if kind == "points" and v >= points][:count]
 
 
-def serve(engine: sa.Engine, folder: Path) -> tuple[uvicorn.Server, threading.Thread, str, str]:
-    """`siyu serve` over the store in a thread on a free loopback port: (server, thread, url, admin token)."""
+def _operator_token(engine: sa.Engine) -> str:
+    """A fresh operator's token (redeeming needs operator rights)."""
+    from siyu.auth.users import add_user, create_token
+
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    add_user(engine, name, "operator")
+    return create_token(engine, name, "bench")
+
+
+def _free_port() -> int:
     import socket
 
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(engine: sa.Engine, folder: Path) -> tuple[uvicorn.Server, threading.Thread, str, str]:
+    """`siyu serve` over the store in a thread on a free loopback port: (server, thread, url, admin token)."""
     from siyu.api.app import create_app
     from siyu.api.context import service_config
-    from siyu.auth.users import add_user, create_token
     from siyu.config.settings import load_settings
 
     cfg = service_config(folder / "bench.duckdb", load_settings(None), engine)  # redeeming never reads it
-    name = f"bench-{uuid.uuid4().hex[:6]}"
-    add_user(engine, name, "operator")
-    token = create_token(engine, name, "bench")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    token, port = _operator_token(engine), _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -180,21 +189,12 @@ def serve(engine: sa.Engine, folder: Path) -> tuple[uvicorn.Server, threading.Th
 def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple[str, str]]:
     """`siyu serve --workers N` over the store in its own processes, as deployed (the clients no longer share
     the server's GIL): (url, admin token)."""
-    import socket
-
     import duckdb
-
-    from siyu.auth.users import add_user, create_token
 
     duckdb.connect(str(folder / "bench.duckdb")).close()  # redeeming never reads it; serve wants it to exist
     store = engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
     (folder / "siyu.toml").write_text(f'warehouse = "bench.duckdb"\n\n[store]\nurl = "{store}"\n')
-    name = f"bench-{uuid.uuid4().hex[:6]}"
-    add_user(engine, name, "operator")
-    token = create_token(engine, name, "bench")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    token, port = _operator_token(engine), _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "siyu", "serve", "--port", str(port), "--workers", str(workers),
                              "--config", str(folder / "siyu.toml")], cwd=folder, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
