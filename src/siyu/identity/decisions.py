@@ -13,7 +13,7 @@ from siyu.config.settings import Settings
 from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.identity.overrides import record_override
-from siyu.store import open_store, store_settings
+from siyu.store import existing_store
 from siyu.store.tables import identity_decisions
 
 
@@ -60,14 +60,8 @@ def decisions(store: sa.Engine, limit: int = 100, offset: int = 0) -> tuple[list
 
 def _store_for(engine: Engine, settings: Settings) -> sa.Engine | None:
     """The operational store of this warehouse, None when there is none yet (nobody ever served it)."""
-    url = store_settings(settings).url
-    if url:
-        return open_store(url)
     path = getattr(engine, "path", None)
-    if not path or path == ":memory:":
-        return None
-    beside = Path(path).with_name(Path(path).name + ".store.sqlite")
-    return open_store(f"sqlite:///{beside}") if beside.exists() else None
+    return existing_store(settings, Path(path) if path else None)
 
 
 def import_decisions(engine: Engine, settings: Settings, run_id: str = "") -> int:

@@ -43,11 +43,13 @@ def get_segment(engine: Engine, name: str) -> dict[str, object]:
     return saved[name]
 
 
-def save_segment(engine: Engine, name: str, expression: str, description: str = "") -> bool:
+def save_segment(engine: Engine, name: str, expression: str, description: str = "",
+                 source: str | None = None) -> bool:
     """Validate, run once and store (or replace) a segment; returns True when it replaced an existing one.
 
     The expression is compiled and counted on the warehouse inside the transaction that writes it, so what is
-    stored has run at least once here: a segment that cannot run is never saved.
+    stored has run at least once here: a segment that cannot run is never saved. `source`: "service" for a
+    segment copied from the service's store (siyu.segment.served), None for one saved in the warehouse itself.
     """
     if not _NAME.match(name):
         raise UserError(f"segment name {name[:80]!r}: use letters, digits, '_', '-' or '.', at most 64 characters")
@@ -63,7 +65,7 @@ def save_segment(engine: Engine, name: str, expression: str, description: str = 
         stamp = now()
         kept = [r for r in rows if r["name"] != name]
         kept.append({"name": name, "expression": expression, "description": description,
-                     "created_at": old["created_at"] if old else stamp, "updated_at": stamp})
+                     "created_at": old["created_at"] if old else stamp, "updated_at": stamp, "source": source})
         engine.write_arrow("segment", pa.Table.from_pylist(kept, schema=SEGMENT), mode="replace")
     return old is not None
 

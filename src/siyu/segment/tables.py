@@ -11,6 +11,7 @@ from siyu.engine import Engine
 SEGMENT = pa.schema([
     ("name", pa.string()), ("expression", pa.string()), ("description", pa.string()),
     ("created_at", pa.timestamp("us")), ("updated_at", pa.timestamp("us")),
+    ("source", pa.string()),  # NULL: saved here (`siyu segment save`); "service": copied from `siyu serve`'s store
 ])
 SEGMENT_MEMBER = pa.schema([
     ("segment", pa.string()), ("run_id", pa.string()), ("person_id", pa.string()), ("as_of", pa.date32()),

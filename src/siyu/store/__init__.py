@@ -9,13 +9,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from siyu.store.connect import migrate_store, open_store, store_url
+    from siyu.store.connect import existing_store, migrate_store, open_store, store_url
     from siyu.store.settings import StoreSettings, store_settings
 
-_WHERE = {"open_store": "connect", "store_url": "connect", "migrate_store": "connect",
+_WHERE = {"existing_store": "connect", "open_store": "connect", "store_url": "connect", "migrate_store": "connect",
           "StoreSettings": "settings", "store_settings": "settings"}
 
-__all__ = ["StoreSettings", "migrate_store", "open_store", "store_settings", "store_url"]
+__all__ = ["StoreSettings", "existing_store", "migrate_store", "open_store", "store_settings", "store_url"]
 
 
 def __getattr__(name: str) -> Any:

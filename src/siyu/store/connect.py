@@ -23,6 +23,19 @@ def store_url(settings: Settings, warehouse: Path) -> str:
     return f"sqlite:///{warehouse.with_name(warehouse.name + '.store.sqlite')}"
 
 
+def existing_store(settings: Settings, warehouse: Path | None) -> sa.Engine | None:
+    """The operational store of this warehouse, migrated; None when there is none yet (nobody ever served a
+    warehouse whose store is the SQLite file beside it, or the warehouse is in memory). A run reads what the
+    service recorded through this, and never creates a store by reading."""
+    url = store_settings(settings).url
+    if url:
+        return open_store(url)
+    if warehouse is None or str(warehouse) == ":memory:":
+        return None
+    beside = warehouse.with_name(warehouse.name + ".store.sqlite")
+    return open_store(f"sqlite:///{beside}") if beside.exists() else None
+
+
 def _driver(url: str) -> str:
     """postgresql:// means psycopg 3 here (SQLAlchemy's default would be psycopg2, which is not installed)."""
     return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
