@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from test_profile_columns import open_world
 from typer.testing import CliRunner
 
@@ -90,3 +91,48 @@ def test_a_service_segment_gets_one_size_per_run(world: tuple[Path, Path, Path])
         thread.join(10)
         cfg.serving.close()
         cfg.store.dispose()
+
+
+def _save_in_service(store: sa.Engine, name: str, expression: str, at: dt.datetime) -> None:
+    """What `PUT /segments/{name}` writes (the API itself is exercised above)."""
+    with store.begin() as con:
+        con.execute(saved_segments.delete().where(saved_segments.c.name == name))
+        con.execute(saved_segments.insert().values(name=name, expression=expression, description="",
+                                                   user_name="ana", updated_at=at))
+
+
+def test_a_name_saved_in_both_places_follows_the_later_save_and_a_deletion_stops_tracking(
+        tmp_path: Path, store: sa.Engine) -> None:
+    from siyu.config import Settings
+    from siyu.profile import run_profile
+    from siyu.segment import run_segments, run_tags
+    from siyu.segment.store import history, list_segments, save_segment
+    from siyu.segment.vocabulary import count
+
+    settings = Settings(sections={"store": {"url": store.url.render_as_string(hide_password=False)}})
+    engine = open_world(tmp_path / "w.duckdb")
+    run_profile(engine, settings)
+    run_tags(engine, settings)
+    utc_now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    save_segment(engine, "repeat", "orders >= 2")  # saved in the warehouse now …
+    _save_in_service(store, "repeat", "orders >= 3", utc_now - dt.timedelta(hours=1))  # … after the service's
+    _save_in_service(store, "buyers", "orders >= 1", utc_now)
+    message = run_segments(engine, settings, "r1")[2]
+    assert "copied buyers" in message and "kept the warehouse's later save of repeat" in message
+
+    def saved() -> dict[str, tuple[object, object]]:
+        return {str(s["name"]): (s["expression"], s["source"]) for s in list_segments(engine)}
+
+    assert saved() == {"buyers": ("orders >= 1", "service"), "repeat": ("orders >= 2", None)}
+    _save_in_service(store, "repeat", "orders >= 3", utc_now + dt.timedelta(hours=1))  # saved again, later
+    with store.begin() as con:
+        con.execute(saved_segments.delete().where(saved_segments.c.name == "buyers"))
+    message = run_segments(engine, settings, "r2")[2]
+    assert "copied repeat" in message and "no longer in the service buyers" in message
+    assert saved() == {"repeat": ("orders >= 3", "service")}
+    sizes = [h["members"] for h in history(engine, "repeat")]
+    assert sizes == [count(engine, "orders >= 2"), count(engine, "orders >= 3")] and sizes[0] != sizes[1]
+    assert engine.scalar("SELECT count(*) FROM segment_snapshot WHERE segment = 'buyers'") == 1  # its size kept
+    assert "service segments" not in run_segments(engine, settings, "r3")[2]  # nothing changed, nothing copied
+    assert saved() == {"repeat": ("orders >= 3", "service")}
+    engine.close()
