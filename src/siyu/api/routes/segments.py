@@ -111,8 +111,8 @@ def list_segments(request: Request, limit: Limit = 50, offset: Offset = 0) -> Pa
 
 @router.get("/segments/tracked", **guarded("segments:read"))
 def tracked_segments(request: Request) -> dict[str, Any]:
-    """Segments saved in the warehouse (`siyu segment save`), which every run re-evaluates, with their size at the
-    last run."""
+    """Segments every run re-evaluates, with their size at the last run: those saved in the warehouse
+    (`siyu segment save`) and those saved here that a run has copied there (`source` "service")."""
     with config(request).serving.reader() as eng:
         sizes = tracked.last_sizes(eng)
         items = [s | {"members": sizes.get(str(s["name"]), {}).get("members"),
@@ -122,7 +122,7 @@ def tracked_segments(request: Request) -> dict[str, Any]:
 
 @router.get("/segments/tracked/{name}/history", **guarded("segments:read"))
 def tracked_history(name: str, request: Request) -> dict[str, Any]:
-    """A warehouse segment's size at each run, with how many entered and left since the run before."""
+    """A tracked segment's size at each run, with how many entered and left since the run before."""
     with config(request).serving.reader() as eng:
         try:
             items = tracked.history(eng, name)

@@ -179,7 +179,8 @@ MESSAGES: dict[str, str] = {
     'link_override': "an operator's decision",
     'one_identity': 'one identity only',
     'tracked_segments': 'Segments every run re-evaluates',
-    'tracked_note': 'Saved with `siyu segment save`; each run records their members, so their size over time is kept.',
+    'tracked_note': ('Saved with `siyu segment save`, or saved here (from the next run on); each run records '
+                     'their members, so their size over time is kept.'),
     'members_last_run': 'members at the last run',
     'size_over_time': 'Size over time',
     'run': 'run',

@@ -174,7 +174,8 @@ MESSAGES: dict[str, str] = {
     'link_override': '运营人工决定',
     'one_identity': '仅一个身份',
     'tracked_segments': '每次运行都会重新计算的人群',
-    'tracked_note': '用 `siyu segment save` 保存；每次运行记录其成员，因此保留人数随时间的变化。',
+    'tracked_note': ('用 `siyu segment save` 保存的，或在此保存的（自下次运行起）；'
+                     '每次运行记录其成员，因此保留人数随时间的变化。'),
     'members_last_run': '最近一次运行的人数',
     'size_over_time': '人数变化',
     'run': '运行',
