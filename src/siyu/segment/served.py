@@ -52,8 +52,8 @@ def service_segments(engine: Engine, settings: Settings) -> list[dict[str, objec
     from siyu.store import existing_store
     from siyu.store.tables import saved_segments
 
-    path = getattr(engine, "path", None)
-    store = existing_store(settings, Path(path) if path else None)
+    path = getattr(engine, "path", None)  # a DuckDB file; Spark's lake has none: the store is the warehouse's
+    store = existing_store(settings, Path(path) if path else settings.path(settings.warehouse))
     if store is None:
         return None
     try:
