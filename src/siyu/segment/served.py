@@ -73,8 +73,8 @@ def adopt(engine: Engine, served: list[dict[str, object]]) -> Adopted:
         old = here.get(name)
         if old is not None and (old["expression"], old["description"] or "") == (expression, description):
             continue
-        if old is not None and old.get("source") != SERVICE and _utc(old["updated_at"]) >= _utc(row["updated_at"],
-                                                                                               local=False):
+        saved_here_later = _utc(old["updated_at"]) >= _utc(row["updated_at"], local=False) if old else False
+        if old is not None and old.get("source") != SERVICE and saved_here_later:
             out.kept.append(name)
             continue
         try:
