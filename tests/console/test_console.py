@@ -360,3 +360,48 @@ def test_a_segment_every_run_evaluates_shows_its_size_over_time(browser: Any, co
         assert rows.nth(1).locator("td").nth(2).text_content() == str(cli_count(console, expression))
         shoot(page, console, "segment-size-en")
         assert errors == []
+
+
+def test_a_slice_value_shows_its_trend_beside_the_whole_brand(browser: Any, console: Console) -> None:
+    from siyu.web.charts import fmt
+
+    home = console.url + "/console/?slice=channel&metric=acquisition_rate"
+    with logged_in(browser, console, "analyst") as (page, errors):
+        page.goto(home)
+        api = page.request.get(console.url + "/metrics?metric=acquisition_rate&grain=month&slice=channel&limit=500")
+        rows = api.json()["items"]
+        latest = max(r["period"] for r in rows)
+        last = {r["slice_value"]: r for r in rows if r["period"] == latest}
+        largest = max(last, key=lambda v: last[v]["denominator"])
+        assert page.locator("[data-testid=unfinished]").count() == 0  # October is finished: the API's last month
+        assert page.input_value("#value") == largest  # the biggest channel by the people the rate is over
+        assert set(page.locator("#value option").all_inner_texts()) == {r["slice_value"] for r in rows}
+        other = next(v for v in last if v != largest)
+        page.focus("#value")
+        page.select_option("#value", other)
+        page.focus(".pickers button[type=submit]")
+        page.keyboard.press("Enter")  # the pickers work from the keyboard
+        page.wait_for_load_state("networkidle")
+        assert page.input_value("#value") == other and page.input_value("#slice") == "channel"
+        points = page.locator("[data-testid=value-trend] circle[data-series=value]")
+        periods = [points.nth(i).get_attribute("data-period") for i in range(points.count())]
+        assert periods == sorted(r["period"] for r in rows if r["slice_value"] == other)
+        shown = float(points.last.get_attribute("data-value") or "nan")
+        figure = last[other]["value"]
+        assert shown == pytest.approx(figure)  # the chart's last finished month is the API's /metrics figure
+        bar = page.locator(".chart [data-chart=bars] rect title", has_text=f"{other}: ").first.text_content()
+        assert bar == f"{other}: {fmt(figure, 'rate')}"  # … and the bar's
+        assert (points.last.text_content() or "").endswith(f": {fmt(figure, 'rate')}")
+        team = page.request.get(console.url + "/metrics?metric=acquisition_rate&grain=month&slice=all").json()
+        brand = next(r["value"] for r in team["items"] if r["period"] == latest)
+        whole = page.locator("[data-testid=value-trend] circle[data-series=team]").last
+        assert float(whole.get_attribute("data-value") or "nan") == pytest.approx(brand)
+        shoot(page, console, "home-slice-value-en")
+        assert errors == []
+    with logged_in(browser, console, "analyst", "zh", width=390) as (page, errors):
+        page.goto(home + f"&value={other}")
+        assert page.text_content("#h-value") == f"{other} 与全品牌对比（按月）"
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1
+        shoot(page, console, "home-slice-value-phone-zh")
+        assert errors == []

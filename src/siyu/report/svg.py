@@ -1,4 +1,4 @@
-"""Small SVG charts drawn by hand: line, bars, waterfall, heat map, interval dots, gauge.
+"""Small SVG charts drawn by hand: line, lines, bars, waterfall, heat map, interval dots, gauge.
 
 Each function returns one `<svg>` element as text with a `data-chart` attribute naming its kind, so a test
 can count what rendered. Inputs are plain numbers; None means "no data" and leaves a gap, never a zero.
@@ -86,6 +86,52 @@ def line(labels: list[str], values: list[float | None], unit: str, no_data: str)
         parts.append(f'<text x="{kx * i + bx:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" '
                      f'fill="{GREY}">{escape(labels[i])}</text>')
     return _frame("line", "".join(parts))
+
+
+def lines(labels: list[str], series: list[tuple[str, str, list[float | None]]], unit: str, no_data: str) -> str:
+    """Several trends on one scale with a legend: (key, name, values) each, the first drawn solid in blue, the
+    others dashed in grey behind it; every point carries its series, period and value for a reader or a test."""
+    known = [v for _, _, values in series for v in values if v is not None]
+    if not known:
+        return empty(no_data, "lines")
+    lo, hi = min(0.0, *known), max(known)
+    top = PAD_T + 18  # room for the legend
+    ky, by = _scale(lo, hi, H - PAD_B, top)
+    n = len(labels)
+    kx, bx = _scale(0, max(n - 1, 1), PAD_L, W - PAD_R)
+    parts = []
+    for t in _ticks(lo, hi):
+        y = ky * t + by
+        parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+                     f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{GREY}">'
+                     f"{escape(_fmt(t, unit))}</text>")
+    x0 = PAD_L
+    for rank, (key, name, values) in reversed(list(enumerate(series))):
+        colour, dash = (BLUE, "") if rank == 0 else (GREY, ' stroke-dasharray="6 4"')
+        path, pen = [], "M"
+        for i, v in enumerate(values):
+            if v is None:
+                pen = "M"
+                continue
+            x, y = kx * i + bx, ky * v + by
+            path.append(f"{pen}{x:.1f},{y:.1f}")
+            pen = "L"
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}" data-series="{escape(key)}" '
+                         f'data-period="{escape(labels[i])}" data-value="{float(v)!r}">'
+                         f"<title>{escape(name)} {escape(labels[i])}: {escape(_fmt(v, unit))}</title></circle>")
+        parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+    for rank, (_, name, _) in enumerate(series):
+        colour, dash = (BLUE, "") if rank == 0 else (GREY, ' stroke-dasharray="6 4"')
+        parts.append(f'<line x1="{x0}" x2="{x0 + 20}" y1="{PAD_T + 2}" y2="{PAD_T + 2}" stroke="{colour}" '
+                     f'stroke-width="2"{dash}/><text x="{x0 + 24}" y="{PAD_T + 6}" font-size="12" fill="#1f2328">'
+                     f"{escape(name)}</text>")
+        x0 += 32 + 7 * len(name) + (5 * sum(1 for c in name if ord(c) > 0x2e80))
+    step = max(1, n // 8)
+    for i in range(0, n, step):
+        parts.append(f'<text x="{kx * i + bx:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" '
+                     f'fill="{GREY}">{escape(labels[i])}</text>')
+    title = " / ".join(name for _, name, _ in series)
+    return _frame("lines", "".join(parts), title=title)
 
 
 def bars(labels: list[str], values: list[float], unit: str, no_data: str, highlight: int | None = None) -> str:

@@ -42,6 +42,32 @@ def slice_bars(rows: list[dict[str, Any]], unit: str, no_data: str) -> Markup:
     return Markup(svg.bars([str(r["slice_value"]) for r in rows], [float(r["value"]) for r in rows], unit, no_data))
 
 
+def slice_trend(value_rows: list[dict[str, Any]], team_rows: list[dict[str, Any]], names: tuple[str, str],
+                unit: str, no_data: str) -> Markup:
+    """One slice value's trend beside the team's, on the periods either has; names are (value's, team's)."""
+    periods = sorted({r["period"] for r in value_rows} | {r["period"] for r in team_rows})
+    mine = {r["period"]: r["value"] for r in value_rows}
+    team = {r["period"]: r["value"] for r in team_rows}
+
+    def values(by: dict[Any, Any]) -> list[float | None]:
+        return [None if by.get(p) is None else float(by[p]) for p in periods]
+
+    return Markup(svg.lines([str(p)[:10] for p in periods], [("value", names[0], values(mine)),
+                                                             ("team", names[1], values(team))], unit, no_data))
+
+
+def slice_sizes(rows: list[dict[str, Any]], latest: Any) -> list[str]:
+    """The slice values present, largest first: by the last finished month's denominator (the people a rate is
+    over) or its value (a count), then those absent from that month by name."""
+    def size(r: dict[str, Any]) -> float:
+        v = r["denominator"] if r.get("denominator") is not None else r["value"]
+        return float(v) if v is not None else -1.0
+
+    last = {str(r["slice_value"]): size(r) for r in rows if r["period"] == latest}
+    rest = sorted({str(r["slice_value"]) for r in rows} - set(last))
+    return sorted(last, key=lambda v: (-last[v], v)) + rest
+
+
 def gauge(score: float | None, label: str, no_data: str) -> Markup:
     return Markup(svg.gauge(score, label, no_data))
 

@@ -21,6 +21,7 @@ MESSAGES: dict[str, str] = {
     "trends": "Trends", "metric": "Measure", "grain": "Period", "grain_month": "month", "grain_week": "week",
     "slice": "Slice", "slice_all": "whole brand", "slice_channel": "channel", "slice_staff": "staff",
     "slice_store": "store", "slice_add_source": "add source", "slice_group": "group",
+    "slice_value": "Slice value", "slice_value_trend": "{value} beside the whole brand, by month",
     "unfinished": "The period from {period} is not shown: the data stop on {as_of}, before it ends.",
     'after': 'after',
     'before': 'before',

@@ -20,6 +20,7 @@ MESSAGES: dict[str, str] = {
     "trends": "趋势", "metric": "指标", "grain": "周期", "grain_month": "月", "grain_week": "周",
     "slice": "维度", "slice_all": "全品牌", "slice_channel": "渠道", "slice_staff": "员工", "slice_store": "门店",
     "slice_add_source": "加粉来源", "slice_group": "社群",
+    "slice_value": "维度取值", "slice_value_trend": "{value} 与全品牌对比（按月）",
     "unfinished": "{period} 起的时期未显示：数据截至 {as_of}，该时期尚未结束。",
     'after': '后期',
     'before': '前期',

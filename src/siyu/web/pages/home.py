@@ -23,9 +23,14 @@ SLICES = ("all", "channel", "staff", "store", "add_source", "group")
 
 
 def _rows(request: Request, metric: str, grain: str, slice_name: str) -> list[dict[str, Any]]:
-    result = attempt(analytics.metric_page, request, metric=metric, grain=grain, slice=slice_name, period_from=None,
-                     period_to=None, limit=500, offset=0)
-    return result.items
+    """Every row of one metric, grain and slice, page by page (a slice's values × months pass one page)."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        result = attempt(analytics.metric_page, request, metric=metric, grain=grain, slice=slice_name,
+                         period_from=None, period_to=None, limit=500, offset=len(rows))
+        rows += result.items
+        if not result.items or len(rows) >= result.total:
+            return rows
 
 
 def _headline(request: Request, metric: str, cut: dt.date | None) -> dict[str, Any]:
@@ -42,9 +47,27 @@ def _headline(request: Request, metric: str, cut: dt.date | None) -> dict[str, A
             "change": None if change is None else ("+" if change >= 0 else "") + charts.fmt(change, unit)}
 
 
+def _slice_charts(request: Request, who: Viewer, rows: list[dict[str, Any]], chosen: str, cut: dt.date | None,
+                  value: str) -> dict[str, Any]:
+    """A slice's bars for its last finished month, and one value's trend (the picked one, else the largest)
+    beside the team's; the unfinished period is left out of both, as the team's trend leaves it out."""
+    unit, no_data = charts.metric_unit(chosen), who.t("no_data")
+    finished = [r for r in rows if r["period"] != cut]
+    latest = max((r["period"] for r in finished), default=None)
+    values = charts.slice_sizes(finished, latest)
+    picked = value if value in values else (values[0] if values else "")
+    mine = [r for r in finished if str(r["slice_value"]) == picked]
+    team = [r for r in _rows(request, chosen, "month", "all") if r["period"] != cut]
+    names = (picked, who.t("slice_all"))
+    return {"chart": charts.slice_bars([r for r in finished if r["period"] == latest], unit, no_data),
+            "values": values, "value": picked,
+            "value_chart": charts.slice_trend(mine, team, names, unit, no_data) if picked else None}
+
+
 @router.get("/")
 def home(request: Request, metric: Annotated[str, Query(max_length=60)] = "private_domain_size",
-         grain: Literal["week", "month"] = "month", slice: Annotated[str, Query(max_length=20)] = "all") -> Response:
+         grain: Literal["week", "month"] = "month", slice: Annotated[str, Query(max_length=20)] = "all",
+         value: Annotated[str, Query(max_length=200)] = "") -> Response:
     def body(who: Viewer) -> Response:
         health = attempt(analytics.health_score, request)
         as_of: dt.date = health["as_of"]
@@ -54,15 +77,12 @@ def home(request: Request, metric: Annotated[str, Query(max_length=60)] = "priva
         cut = unfinished(g, as_of)
         rows = _rows(request, chosen, g, by)
         no_data = who.t("no_data")
-        unit = charts.metric_unit(chosen)
         if by == "all":
             shown = [r for r in rows if r["period"] != cut]
-            chart = charts.trend(shown, unit, no_data)
+            sliced: dict[str, Any] = {"chart": charts.trend(shown, charts.metric_unit(chosen), no_data),
+                                      "values": [], "value": "", "value_chart": None}
         else:
-            periods = sorted({r["period"] for r in rows if r["period"] != cut})
-            latest = periods[-1] if periods else None
-            shown = [r for r in rows if r["period"] == latest]
-            chart = charts.slice_bars(shown, unit, no_data)
+            sliced = _slice_charts(request, who, rows, chosen, cut, value)
         comps = health["components"]
         values = {
             "health": health, "summary": health["summary"][who.lang], "as_of": as_of,
@@ -71,7 +91,7 @@ def home(request: Request, metric: Annotated[str, Query(max_length=60)] = "priva
                                             [c["score"] for c in comps], no_data),
             "headline": [_headline(request, m, unfinished("month", as_of)) for m in HEADLINE],
             "growth": charts.fmt(next((c["value"] for c in comps if c["name"] == "growth"), None), "rate"),
-            "metric": chosen, "grain": g, "slice": by, "chart": chart, "cut": cut,
+            "metric": chosen, "grain": g, "slice": by, "cut": cut, **sliced,
             "choices": [(m, charts.metric_words(m, who.lang)) for m in TREND_CHOICES], "slices": SLICES,
             "words": lambda m: charts.metric_words(m, who.lang),
         }
