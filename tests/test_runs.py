@@ -217,7 +217,8 @@ def test_a_stored_segment_that_fails_when_run_is_skipped_and_the_run_goes_on(tmp
     assert siyu("run", "-w", "w.duckdb", cwd=tmp_path).returncode == 1  # partial: no CLV model, as above
     assert siyu("segment", "save", "big", "orders >= 1", "-w", "w.duckdb", cwd=tmp_path).returncode == 0
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:  # as an older siyu could store it
-        con.execute("INSERT INTO segment SELECT 'bad_type', 'month(orders) = 1', '', now(), now()")
+        con.execute("INSERT INTO segment (name, expression, description, created_at, updated_at) "
+                    "SELECT 'bad_type', 'month(orders) = 1', '', now(), now()")
     run = siyu("run", "-w", "w.duckdb", cwd=tmp_path)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     log = dict(content(tmp_path / "w.duckdb", "run_log", "step, status"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -92,7 +93,7 @@ def snapshot(engine: Engine, run_id: str | None = None) -> tuple[int, int, list[
     ensure_tables(engine)
     run_id = run_id or uuid.uuid4().hex[:12]
     vocab = vocabulary(engine)
-    stamp = now()
+    stamp = dt.datetime.now()  # to the microsecond: "the latest snapshot" must not tie when two runs share a second
     runnable, skipped = _runnable(engine, vocab)
     params = {"run_id": run_id, "snapshot_at": stamp}
     select = "$run_id AS run_id, p.person_id, p.as_of, CAST($snapshot_at AS TIMESTAMP) AS snapshot_at"
