@@ -56,6 +56,20 @@ def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
     return [start + i * step for i in range(int((hi - start) / step) + 2) if start + i * step <= hi + 1e-9]
 
 
+def _y_grid(lo: float, hi: float, ky: float, by: float, unit: str) -> list[str]:
+    """The value axis of a trend: a faint rule and a label at each tick."""
+    return [f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{ky * t + by:.1f}" y2="{ky * t + by:.1f}" stroke="#eee"/>'
+            f'<text x="{PAD_L - 6}" y="{ky * t + by + 4:.1f}" text-anchor="end" font-size="11" fill="{GREY}">'
+            f"{escape(_fmt(t, unit))}</text>" for t in _ticks(lo, hi)]
+
+
+def _x_labels(labels: list[str], kx: float, bx: float) -> list[str]:
+    """The period axis of a trend: at most about eight labels, evenly spaced."""
+    step = max(1, len(labels) // 8)
+    return [f'<text x="{kx * i + bx:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" '
+            f'fill="{GREY}">{escape(labels[i])}</text>' for i in range(0, len(labels), step)]
+
+
 def line(labels: list[str], values: list[float | None], unit: str, no_data: str) -> str:
     """A trend line; gaps where a period has no data."""
     known = [v for v in values if v is not None]
@@ -65,12 +79,7 @@ def line(labels: list[str], values: list[float | None], unit: str, no_data: str)
     ky, by = _scale(lo, hi, H - PAD_B, PAD_T)
     n = len(values)
     kx, bx = _scale(0, max(n - 1, 1), PAD_L, W - PAD_R)
-    parts = []
-    for t in _ticks(lo, hi):
-        y = ky * t + by
-        parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                     f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{GREY}">'
-                     f"{escape(_fmt(t, unit))}</text>")
+    parts = _y_grid(lo, hi, ky, by, unit)
     path, pen = [], "M"
     for i, v in enumerate(values):
         if v is None:
@@ -81,11 +90,13 @@ def line(labels: list[str], values: list[float | None], unit: str, no_data: str)
         parts.append(f'<circle cx="{kx * i + bx:.1f}" cy="{ky * v + by:.1f}" r="2.5" fill="{BLUE}">'
                      f"<title>{escape(labels[i])}: {escape(_fmt(v, unit))}</title></circle>")
     parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{BLUE}" stroke-width="2"/>')
-    step = max(1, n // 8)
-    for i in range(0, n, step):
-        parts.append(f'<text x="{kx * i + bx:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" '
-                     f'fill="{GREY}">{escape(labels[i])}</text>')
+    parts += _x_labels(labels, kx, bx)
     return _frame("line", "".join(parts))
+
+
+def _stroke(rank: int) -> tuple[str, str]:
+    """Colour and dash of the rank-th series: the first solid blue, the others dashed grey."""
+    return (BLUE, "") if rank == 0 else (GREY, ' stroke-dasharray="6 4"')
 
 
 def lines(labels: list[str], series: list[tuple[str, str, list[float | None]]], unit: str, no_data: str) -> str:
@@ -99,15 +110,10 @@ def lines(labels: list[str], series: list[tuple[str, str, list[float | None]]], 
     ky, by = _scale(lo, hi, H - PAD_B, top)
     n = len(labels)
     kx, bx = _scale(0, max(n - 1, 1), PAD_L, W - PAD_R)
-    parts = []
-    for t in _ticks(lo, hi):
-        y = ky * t + by
-        parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                     f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{GREY}">'
-                     f"{escape(_fmt(t, unit))}</text>")
+    parts = _y_grid(lo, hi, ky, by, unit)
     x0 = PAD_L
     for rank, (key, name, values) in reversed(list(enumerate(series))):
-        colour, dash = (BLUE, "") if rank == 0 else (GREY, ' stroke-dasharray="6 4"')
+        colour, dash = _stroke(rank)
         path, pen = [], "M"
         for i, v in enumerate(values):
             if v is None:
@@ -121,15 +127,12 @@ def lines(labels: list[str], series: list[tuple[str, str, list[float | None]]], 
                          f"<title>{escape(name)} {escape(labels[i])}: {escape(_fmt(v, unit))}</title></circle>")
         parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
     for rank, (_, name, _) in enumerate(series):
-        colour, dash = (BLUE, "") if rank == 0 else (GREY, ' stroke-dasharray="6 4"')
+        colour, dash = _stroke(rank)
         parts.append(f'<line x1="{x0}" x2="{x0 + 20}" y1="{PAD_T + 2}" y2="{PAD_T + 2}" stroke="{colour}" '
                      f'stroke-width="2"{dash}/><text x="{x0 + 24}" y="{PAD_T + 6}" font-size="12" fill="#1f2328">'
                      f"{escape(name)}</text>")
         x0 += 32 + 7 * len(name) + (5 * sum(1 for c in name if ord(c) > 0x2e80))
-    step = max(1, n // 8)
-    for i in range(0, n, step):
-        parts.append(f'<text x="{kx * i + bx:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" '
-                     f'fill="{GREY}">{escape(labels[i])}</text>')
+    parts += _x_labels(labels, kx, bx)
     title = " / ".join(name for _, name, _ in series)
     return _frame("lines", "".join(parts), title=title)
 
