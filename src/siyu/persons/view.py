@@ -104,7 +104,6 @@ def _from_tables(engine: Engine, person_id: str, scope: Scope, unmask: bool) -> 
     the first one found (channel ids, the person key) as literals, so each lookup uses a serving index; a join
     or a correlated subquery would scan identities, messages and orders whole."""
     where, params = scope.where("p")
-    birthday = "p.birthday" if unmask else "CAST(NULL AS DATE) AS birthday"  # the month stays, for greetings
     by_pid = "person_id = $pid"
     keyed = {
         "_own": _list("channel, channel_uid", "person_map", by_pid, "channel, channel_uid"),
@@ -121,8 +120,7 @@ def _from_tables(engine: Engine, person_id: str, scope: Scope, unmask: bool) -> 
         "_name": "p.name",  # in full, only to mask it in chat text; never returned
     }
     first = _rows(engine, (
-        f"SELECT p.* EXCLUDE (name, phone, birthday), {pii('p.name', 'name', unmask)}, "
-        f"{pii('p.phone', 'phone', unmask)}, {birthday}, {', '.join(f'{sql} AS {k}' for k, sql in keyed.items())} "
+        f"SELECT {_profile_columns(unmask)}, {', '.join(f'{sql} AS {k}' for k, sql in keyed.items())} "
         f"FROM person_profile AS p WHERE p.person_id = $pid AND {where}"), {**params, "pid": person_id})
     if not first:
         return None
