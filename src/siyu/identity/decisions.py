@@ -4,7 +4,6 @@ warehouse's `identity_override` by the next run's identity step (siyu.identity.o
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -13,7 +12,7 @@ from siyu.config.settings import Settings
 from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.identity.overrides import record_override
-from siyu.store import existing_store
+from siyu.store import existing_store, run_warehouse
 from siyu.store.tables import identity_decisions
 
 
@@ -60,8 +59,7 @@ def decisions(store: sa.Engine, limit: int = 100, offset: int = 0) -> tuple[list
 
 def _store_for(engine: Engine, settings: Settings) -> sa.Engine | None:
     """The operational store of this warehouse, None when there is none yet (nobody ever served it)."""
-    path = getattr(engine, "path", None)
-    return existing_store(settings, Path(path) if path else None)
+    return existing_store(settings, run_warehouse(engine, settings))
 
 
 def import_decisions(engine: Engine, settings: Settings, run_id: str = "") -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from pathlib import Path
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -23,14 +22,12 @@ from siyu.loyalty.export import ensure_facts, export_facts
 from siyu.loyalty.marks import Mark, rules_digest
 from siyu.loyalty.orders import rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, loyalty_settings
-from siyu.store import open_store, store_url
+from siyu.store import open_store, run_warehouse, store_url
 
 
 def open_ledger(engine: Engine, settings: Settings) -> sa.Engine:
     """The operational store of this warehouse (`[store] url`, else the SQLite file beside it), migrated."""
-    path = getattr(engine, "path", None)
-    warehouse = Path(path) if path and str(path) != ":memory:" else settings.path(settings.warehouse)
-    return open_store(store_url(settings, warehouse))
+    return open_store(store_url(settings, run_warehouse(engine, settings)))
 
 
 def orders_sql(rules: LoyaltySettings, since: Mark | None = None) -> str:

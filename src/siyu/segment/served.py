@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from siyu.config import Settings
 from siyu.engine import Engine
@@ -49,11 +48,10 @@ def service_segments(engine: Engine, settings: Settings) -> list[dict[str, objec
     """The segments saved in this warehouse's operational store; None when it has no store (never served)."""
     import sqlalchemy as sa
 
-    from siyu.store import existing_store
+    from siyu.store import existing_store, run_warehouse
     from siyu.store.tables import saved_segments
 
-    path = getattr(engine, "path", None)  # a DuckDB file; Spark's lake has none: the store is the warehouse's
-    store = existing_store(settings, Path(path) if path else settings.path(settings.warehouse))
+    store = existing_store(settings, run_warehouse(engine, settings))
     if store is None:
         return None
     try:

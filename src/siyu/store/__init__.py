@@ -9,13 +9,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from siyu.store.connect import existing_store, migrate_store, open_store, store_url
+    from siyu.store.connect import existing_store, migrate_store, open_store, run_warehouse, store_url
     from siyu.store.settings import StoreSettings, store_settings
 
 _WHERE = {"existing_store": "connect", "open_store": "connect", "store_url": "connect", "migrate_store": "connect",
-          "StoreSettings": "settings", "store_settings": "settings"}
+          "run_warehouse": "connect", "StoreSettings": "settings", "store_settings": "settings"}
 
-__all__ = ["StoreSettings", "existing_store", "migrate_store", "open_store", "store_settings", "store_url"]
+__all__ = ["StoreSettings", "existing_store", "migrate_store", "open_store", "run_warehouse", "store_settings",
+           "store_url"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,13 @@ from siyu.store.settings import store_settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def run_warehouse(engine: object, settings: Settings) -> Path:
+    """The warehouse whose store a step reads: the DuckDB engine's file, else (Spark's lake, an engine in memory)
+    the configured warehouse, beside which the store lives."""
+    path = getattr(engine, "path", None)
+    return Path(path) if path and str(path) != ":memory:" else settings.path(settings.warehouse)
+
+
 def store_url(settings: Settings, warehouse: Path) -> str:
     """`[store] url`, else a SQLite file `<warehouse>.store.sqlite` beside the warehouse."""
     url = store_settings(settings).url
