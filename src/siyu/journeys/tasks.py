@@ -6,6 +6,8 @@ anyone else's task is "not found" to them, never "forbidden"."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,3 +89,38 @@ def act(store: sa.Engine, task_id: int, scope: Scope, outcome: str, by: str, rea
         conn.execute(update(task).where(task.c.id == task_id, task.c.status == "open").values(
             status=outcome, reason=reason, acted_at=now, acted_by=by))
     return get_task(store, task_id, scope, now)
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """A person's staff tasks of some journeys in a period."""
+
+    due: int  # staff tasks (open, done or skipped) due in the period
+    done: int  # tasks marked done in the period, whenever they were due
+
+
+def _period(d0: dt.date, d1: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (dt.datetime.combine(d0, dt.time(), dt.UTC),
+            dt.datetime.combine(d1 + dt.timedelta(days=1), dt.time(), dt.UTC))
+
+
+def task_counts(store: sa.Engine, journeys: Collection[str], people: Collection[str], d0: dt.date,
+                  d1: dt.date) -> dict[str, TaskCounts]:
+    """person_id → their staff tasks of `journeys` due in [d0, d1] and done in it, for the `people` with any (the
+    others have none): what the KOC evaluation counts as content tasks (siyu.koc.evaluation)."""
+    if not journeys or not people:
+        return {}
+    start, stop = _period(d0, d1)
+    mine = task.c.journey.in_(sorted(journeys)) & task.c.status.in_(STAFF_STATUSES)
+    due = sa.func.count().filter((task.c.due_at >= start) & (task.c.due_at < stop))
+    done = sa.func.count().filter((task.c.status == "done") & (task.c.acted_at >= start) & (task.c.acted_at < stop))
+    out: dict[str, TaskCounts] = {}
+    wanted = sorted(set(people))
+    with store.connect() as conn:
+        for i in range(0, len(wanted), 500):  # bound parameters per statement stay within every dialect's limit
+            q = (sa.select(task.c.person_id, due, done).where(mine & task.c.person_id.in_(wanted[i:i + 500]))
+                 .group_by(task.c.person_id))
+            for person, n_due, n_done in conn.execute(q):
+                if n_due or n_done:
+                    out[str(person)] = TaskCounts(int(n_due), int(n_done))
+    return out

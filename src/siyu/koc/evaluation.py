@@ -1,9 +1,10 @@
 """The monthly evaluation of KOCs and rotation suggestions.
 
 Per KOC with groups: their groups' speakers, customer messages and exits in the month, the KOC's own speech
-there, their content tasks (siyu.koc.content: due in the month, and done in it), and the net purchases of the
-groups' members (members at the month's end, the KOC excluded); ranked by member sales, then messages, then
-content tasks done. Rotation: an active KOC silent in every group for `inactive_months` months up to
+there, their content tasks (the staff tasks of `[koc] content_journeys` on the KOC, counted by
+siyu.journeys.tasks.task_counts: due in the month, and done in it), and the net purchases of the groups'
+members (members at the month's end, the KOC excluded); ranked by member sales, then messages, then content
+tasks done. Rotation: an active KOC silent in every group for `inactive_months` months up to
 this one goes to standby; as many standby KOCs as leave, the most vocal last month, are suggested back.
 """
 
@@ -22,8 +23,8 @@ from siyu.engine.quote import literal
 from siyu.guides.periods import month_bounds
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.guides.scratch import scratch_arrow
+from siyu.journeys.tasks import TaskCounts, task_counts
 from siyu.koc.candidates import members_sql
-from siyu.koc.content import ContentTasks, content_tasks
 from siyu.koc.groups import assignments
 from siyu.koc.roster import roster
 from siyu.koc.settings import KocSettings
@@ -92,9 +93,9 @@ def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date,
         """).to_pylist()
     finally:
         engine.drop_table(ASSIGN_TABLE)
-    tasks = content_tasks(store, cfg.content_journeys, [r["person_id"] for r in rows], d0, d1)
+    tasks = task_counts(store, cfg.content_journeys, [r["person_id"] for r in rows], d0, d1)
     for r in rows:
-        c = tasks.get(r["person_id"], ContentTasks(0, 0))
+        c = tasks.get(r["person_id"], TaskCounts(0, 0))
         r["content_tasks"], r["content_done"] = c.due, c.done
     rows.sort(key=lambda r: (-r["member_sales"], -r["messages"], -r["content_done"], r["person_id"]))
     for i, r in enumerate(rows, 1):

@@ -21,7 +21,7 @@ class KocSettings(BaseModel):
     normal_groups_min: int = Field(default=3, ge=1)
     normal_groups_max: int = Field(default=5, ge=1)
     inactive_months: int = Field(default=2, ge=1)  # no speech in their groups this many months → standby
-    # journeys whose staff tasks on a KOC are the KOC's content tasks (siyu.koc.content)
+    # journeys whose staff tasks on a KOC are the KOC's content tasks (siyu.koc.evaluation)
     content_journeys: list[str] = Field(default_factory=lambda: ["koc_content"])
     # group suggestion: a persona match (the group's commonest preferred category, or city, is the KOC's) is
     # worth this many of the KOC's messages there
