@@ -30,6 +30,11 @@ def _between(col: str, since: dt.date, until: dt.date) -> str:
     return f"{col} > {literal(since)} AND {col} <= {literal(until)}"
 
 
+def _during(col: str, since: dt.date, until: dt.date) -> str:
+    """since and until inclusive: the days a wait or an outcome reads."""
+    return f"{col} BETWEEN {literal(since)} AND {literal(until)}"
+
+
 def _have(engine: Engine, *tables: str) -> bool:
     return all(engine.table_exists(t) for t in tables)
 
@@ -186,7 +191,7 @@ def purchases(engine: Engine, since: dt.date, until: dt.date,
     rows = engine.query(f"""
         SELECT m.person_id, o.order_date AS day, CAST(round(sum(o.net_amount) * 100) AS BIGINT) AS fen
         FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid
-        WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} AND o.order_date <= {literal(until)}
+        WHERE {purchase_sql('o')} AND {_during('o.order_date', since, until)}
         {_among(among)} GROUP BY m.person_id, o.order_date""").to_pylist()
     out: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
     for r in rows:
@@ -201,15 +206,15 @@ def changed_sql(engine: Engine, since: dt.date, until: dt.date) -> str | None:
     parts = []
     if _have(engine, "orders", "person_map"):
         join = "FROM orders AS o JOIN person_map AS m ON m.channel = o.channel AND m.channel_uid = o.channel_uid"
-        parts.append(f"SELECT m.person_id {join} WHERE {purchase_sql('o')} AND o.order_date >= {literal(since)} "
-                     f"AND o.order_date <= {literal(until)}")
+        parts.append(f"SELECT m.person_id {join} WHERE {purchase_sql('o')} AND "
+                     f"{_during('o.order_date', since, until)}")
         if "refunded_at" in engine.table_schema("orders").names:
             parts.append(f"SELECT m.person_id {join} WHERE o.refunded_at IS NOT NULL AND "
-                         f"{_day('o.refunded_at')} >= {literal(since)} AND {_day('o.refunded_at')} <= {literal(until)}")
+                         f"{_during(_day('o.refunded_at'), since, until)}")
     if _have(engine, "messages", "person_map"):
         parts.append(f"""SELECT m.person_id FROM messages AS g JOIN person_map AS m ON {WECOM}
                          AND m.channel_uid = g.customer_id WHERE g.sender_type = 'customer' AND g.kind = '1v1'
-                         AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}""")
+                         AND {_during(_day('g.sent_at'), since, until)}""")
     return " UNION ".join(parts) or None
 
 
@@ -221,7 +226,7 @@ def replies(engine: Engine, since: dt.date, until: dt.date, among: str | None = 
         SELECT m.person_id, g.sent_at FROM messages AS g
         JOIN person_map AS m ON {WECOM} AND m.channel_uid = g.customer_id
         WHERE g.sender_type = 'customer' AND g.kind = '1v1'
-        AND {_day('g.sent_at')} >= {literal(since)} AND {_day('g.sent_at')} <= {literal(until)}
+        AND {_during(_day('g.sent_at'), since, until)}
         {_among(among)}""").to_pylist()
     out: dict[str, list[dt.datetime]] = defaultdict(list)
     for r in rows:
