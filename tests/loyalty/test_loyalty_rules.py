@@ -13,7 +13,10 @@ from siyu.config.settings import load_settings
 from siyu.loyalty import tiers
 from siyu.loyalty.orders import OrderRow
 from siyu.loyalty.rules import LoyaltySettings, loyalty_settings, points
+from siyu.loyalty.step import spend_sql
 from siyu.loyalty.tables import tier_history
+
+from .loyalty_warehouse import warehouse_of
 
 
 def read(tmp_path: Path, text: str) -> LoyaltySettings:
@@ -60,7 +63,8 @@ def test_tiers_upgrade_at_once_and_downgrade_only_on_the_evaluation_date_after_g
               OrderRow("P1", "jd", "b", 1, "partially_refunded", 250_000, dt.date(2026, 5, 1)),
               OrderRow("P1", "jd", "c", 1, "refunded", 0, dt.date(2026, 5, 2)),
               OrderRow("P1", "jd", "d", 1, "paid", 90_000, dt.date(2025, 6, 1))]  # outside the 365 days
-    spend = tiers.rolling_spend(orders, day, 365)
+    with warehouse_of(orders) as warehouse:
+        spend = {r["person_id"]: r["spend_fen"] for r in warehouse.rows(spend_sql(day, 365))}
     assert spend == {"P1": 550_000}
     assert tiers.evaluate(ledger_db, spend, rules, day, evaluation_day=False) == {"P1": "gold"}
     assert tiers.evaluate(ledger_db, {"P1": 200_000}, rules, day + dt.timedelta(days=1),

@@ -20,7 +20,6 @@ from siyu.engine.quote import ident, literal, literal_list
 from siyu.loyalty import coupons, earning, lots, marks, merges, tiers
 from siyu.loyalty.export import ensure_facts, export_facts
 from siyu.loyalty.marks import Mark, rules_digest
-from siyu.loyalty.orders import rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, loyalty_settings
 from siyu.store import open_store, run_warehouse, store_url
 
@@ -70,8 +69,8 @@ def _changed_since(rules: LoyaltySettings, since: Mark | None) -> str:
 
 
 def spend_sql(as_of: dt.date, window_days: int) -> str:
-    """Net spend in fen per identified person over the window ending on `as_of`, purchases only (what
-    `tiers.rolling_spend` computes from OrderRows, done where the orders are)."""
+    """Net spend in fen per identified person over the window ending on `as_of`, purchases only: the one home of
+    the tier spend rule, summed where the orders are."""
     start = as_of - dt.timedelta(days=window_days)
     return f"""
         SELECT m.person_id, CAST(sum(round(o.net_amount * 100)) AS BIGINT) AS spend_fen
@@ -149,13 +148,3 @@ def evaluate_spend(store: sa.Engine, engine: Engine, orders: pa.Table, rules: Lo
         buyers = set(orders.column("person_id").to_pylist())
         spend = {p: v for p, v in spend.items() if p in buyers}
     return len(tiers.evaluate(store, spend, rules, as_of, evaluation_day=evaluation_day))
-
-
-def evaluate_tiers(store: sa.Engine, orders: pa.Table, rules: LoyaltySettings, as_of: dt.date) -> int:
-    """Tiers from the rolling spend of the orders just posted: an upgrade at once, a downgrade only on an
-    evaluation day after the grace period. After earning, so the order that lifts a member earns at the tier
-    they held when placing it. Returns the members whose tier changed (none without `[loyalty] tiers`)."""
-    if not rules.tiers:
-        return 0
-    spend = tiers.rolling_spend(rows_from_arrow(orders), as_of, rules.tier_window_days)
-    return len(tiers.evaluate(store, spend, rules, as_of, evaluation_day=rules.is_evaluation_day(as_of)))

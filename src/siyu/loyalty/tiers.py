@@ -11,9 +11,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from siyu.domain.orders import is_purchase
 from siyu.loyalty.db import now, write
-from siyu.loyalty.orders import OrderRow
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.loyalty.tables import tier_history
 
@@ -34,16 +32,6 @@ def current_tiers(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]
                   .group_by(tier_history.c.person_id))
         out.update({r.person_id: r.tier for r in conn.execute(
             select(tier_history.c.person_id, tier_history.c.tier).where(tier_history.c.id.in_(latest))).all()})
-    return out
-
-
-def rolling_spend(orders: Iterable[OrderRow], as_of: dt.date, window_days: int) -> dict[str, int]:
-    """Net spend in fen per person over the `window_days` ending on `as_of`, counting purchases only."""
-    start = as_of - dt.timedelta(days=window_days)
-    out: dict[str, int] = {}
-    for o in orders:
-        if start < o.paid_on <= as_of and is_purchase(o.status, o.net_fen):
-            out[o.person_id] = out.get(o.person_id, 0) + o.net_fen
     return out
 
 
