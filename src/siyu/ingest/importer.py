@@ -34,6 +34,7 @@ from siyu.ingest.parse import BatchParser, resolve_columns, target_columns
 from siyu.ingest.readers import Reader, Rejected, open_reader
 from siyu.ingest.staging import DirectSink, Meta, StagedSink, Target, open_sink
 from siyu.ingest.values import DEFAULT_TIMEZONE
+from siyu.pause import pause_point
 from siyu.schema.tables import RAW_TABLES, SYSTEM_TABLES
 
 Progress = Callable[[int, int | None, str], None]  # (done, total, unit: "bytes" | "rows")
@@ -136,6 +137,7 @@ def import_file(
             report.seconds = time.perf_counter() - started
             _log(engine, report, started_at)
 
+        pause_point("import")  # tests interrupt an import here: its rows are written, not yet committed
         sink.commit(finish)
     except BaseException as exc:
         sink.abort(exc)

@@ -1,4 +1,4 @@
-"""Ctrl-C during a run, said exactly; and the pause point tests use to kill a run at a chosen step.
+"""Ctrl-C during a run, said exactly.
 
 Each step commits on its own (runner.py), so an interrupted run leaves the steps before the interrupted one with
 this run's results and the rest with the previous run's: the message names both, instead of pretending that
@@ -7,13 +7,7 @@ nothing was kept.
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-
 from siyu.errors import Interrupted
-
-PAUSE_ENV = "SIYU_TEST_PAUSE"
 
 
 class StepsInterrupted(Interrupted):
@@ -28,13 +22,3 @@ class StepsInterrupted(Interrupted):
             f"interrupted during step {at}: {current}; {', '.join(rest)} still hold(s) the previous run's results "
             "(run `siyu run` again to bring them up to date)"
         )
-
-
-def pause_point(step: str) -> None:
-    """With SIYU_TEST_PAUSE=<step>, stop here (inside the step's transaction, its writes not yet committed) and
-    wait to be killed. Tests use it to kill -9 a run at a known step; it does nothing otherwise."""
-    if os.environ.get(PAUSE_ENV) != step:
-        return
-    print(f"paused at step {step}", file=sys.stderr, flush=True)
-    while True:
-        time.sleep(1)

@@ -27,7 +27,8 @@ import pyarrow as pa
 from siyu.config import Settings
 from siyu.engine import Engine
 from siyu.errors import Degraded, NoResult
-from siyu.pipeline.interrupts import StepsInterrupted, pause_point
+from siyu.pause import pause_point
+from siyu.pipeline.interrupts import StepsInterrupted
 from siyu.pipeline.steps import Step, StepContext, StepResult, check_settings, find_steps
 from siyu.schema import migrate
 from siyu.schema.tables import SYSTEM_TABLES
