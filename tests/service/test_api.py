@@ -4,6 +4,7 @@ position, pagination, exports, identity decisions and logins."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 
@@ -116,6 +117,35 @@ def test_saved_segment_export_runs_in_background_and_is_audited(served: Served) 
     assert get(served, "operator", f"/exports/{job_id}").status_code == 403  # operators may not export
     actions = {(a["action"], a["target"]) for a in get(served, "auditor", "/audit", user="analyst").json()["items"]}
     assert ("export", "segment loyal") in actions and ("download", f"export {job_id}") in actions
+
+
+def test_an_export_whose_server_process_died_is_reported_failed_not_running(served: Served) -> None:
+    """An export runs inside the server process that accepted it; when that process is gone (killed, restarted),
+    polling says failed with a reason instead of "running" for ever. A restarted server that got the old pid is not
+    taken for the old one."""
+    import datetime as dt
+    import subprocess
+    import sys
+
+    from siyu.store.tables import export_jobs
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    server = os.getpid()  # the served fixture's uvicorn runs in this process
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = {"gone": (ended.pid, now, "running"),  # the worker is dead
+            "reused": (server, now - dt.timedelta(days=1), "queued"),  # the pid now is a newer process's
+            "alive": (server, now, "running")}  # still running in the live server
+    with served.store.begin() as con:
+        for job_id, (pid, created, status) in rows.items():
+            con.execute(export_jobs.insert().values(id=f"died-{job_id}", user_name="analyst", segment="loyal",
+                                                    unmask=False, status=status, message="", created_at=created,
+                                                    pid=pid))
+    for job_id in ("gone", "reused"):
+        status = get(served, "analyst", f"/exports/died-{job_id}").json()
+        assert status["status"] == "failed" and "start the export again" in status["message"], status
+        assert get(served, "analyst", f"/exports/died-{job_id}/download").status_code == 409
+    assert get(served, "analyst", "/exports/died-alive").json()["status"] == "running"
 
 
 def test_identity_decision_is_pending_for_the_next_run(served: Served) -> None:

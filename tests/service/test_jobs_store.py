@@ -58,3 +58,44 @@ def test_a_killed_job_is_reported_failed_and_frees_the_slot(store: sa.Engine, tm
     other = jobs.start(store, _url(store), "run", "op", args, tmp_path / "logs")  # the slot is free again
     os.kill(int(jobs.get(store, other)["pid"]), signal.SIGKILL)  # type: ignore[index]
     _wait(store, other)
+
+
+def test_a_killed_run_job_takes_its_siyu_run_with_it(store: sa.Engine, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of a run's job process must not leave its `siyu run` writing the warehouse once the slot is free:
+    the next run would find the warehouse locked, or two runs would interleave."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    (tmp_path / "o.csv").write_text(
+        "订单编号,买家会员名,订单状态,买家实际支付金额,订单创建时间\nT1,nick1,交易成功,99,2024-03-01 12:00:00\n",
+        encoding="utf-8")
+    imported = subprocess.run([sys.executable, "-m", "siyu", "import", "o.csv", "-s", "tmall", "-w", "w.duckdb"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    monkeypatch.setenv("SIYU_TEST_PAUSE", "normalise")  # the run waits inside its first step
+    job_id = jobs.start(store, _url(store), "run", "op", {"warehouse": str(tmp_path / "w.duckdb")}, tmp_path / "logs")
+    job = jobs.get(store, job_id)
+    assert job is not None
+    log = Path(str(job["log"]))
+    deadline = time.monotonic() + 180
+    while "paused at step normalise" not in log.read_text(encoding="utf-8", errors="replace"):
+        assert time.monotonic() < deadline, log.read_text(encoding="utf-8", errors="replace")
+        time.sleep(0.2)
+    runner = psutil.Process(int(jobs.get(store, job_id)["pid"]))  # type: ignore[index]
+    children = runner.children(recursive=True)
+    assert any("run" in c.cmdline() for c in children)
+    runner.kill()
+    assert _wait(store, job_id)["status"] == "failed"
+    _, alive = psutil.wait_procs(children, timeout=60)
+    for left in alive:  # a failing test leaves no paused run behind
+        left.kill()
+    assert not alive, [c.cmdline() for c in alive]
+    monkeypatch.delenv("SIYU_TEST_PAUSE")
+    again = _wait(store, jobs.start(store, _url(store), "run", "op", {"warehouse": str(tmp_path / "w.duckdb")},
+                                    tmp_path / "logs"))
+    said = Path(str(again["log"])).read_text(encoding="utf-8", errors="replace")
+    # the warehouse is free: the run goes through its steps (one order is too few for CLV: a partial run, exit 1)
+    assert again["exit_code"] in (0, 1) and "in progress" not in said and "normalise" in said, said[-2000:]

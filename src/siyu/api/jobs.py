@@ -10,19 +10,22 @@ whichever worker is asked.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
 import sqlalchemy as sa
 
 from siyu.errors import SiyuError
-from siyu.store.tables import jobs
+from siyu.store.tables import export_jobs, jobs
 
 WRITER = "warehouse"  # the slot of every job that writes the warehouse
 STORE_ENV = "SIYU_JOB_STORE"  # the store's URL for the job's process (kept out of its command line)
@@ -88,9 +91,17 @@ def finish(store: sa.Engine, job_id: str, code: int, result: dict[str, Any]) -> 
             finished_at=_now(), slot=None))
 
 
+def _stop_orphans(pid: int) -> None:
+    """End what a vanished job process left running: its process group (it started its own session), e.g. the
+    `siyu run` a killed job had started, which would otherwise go on writing the warehouse after its slot is freed."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing left of the group
+        os.killpg(pid, signal.SIGTERM)
+
+
 def _settled(store: sa.Engine, row: sa.Row[Any]) -> dict[str, Any]:
     job = dict(row._mapping)
     if job["status"] in ("queued", "running") and job["pid"] and not _alive(int(job["pid"])):
+        _stop_orphans(int(job["pid"]))
         finish(store, job["id"], -1, {"message": "the job's process ended without reporting (killed?)"})
         return get(store, job["id"]) or job
     job["args"] = json.loads(job["args"] or "{}")
@@ -132,3 +143,28 @@ def mark_running(store: sa.Engine, job_id: str) -> dict[str, Any]:
         con.execute(jobs.update().where(jobs.c.id == job_id).values(status="running", pid=os.getpid()))
         row = con.execute(sa.select(jobs.c.kind, jobs.c.args).where(jobs.c.id == job_id)).one()
     return {"kind": row.kind, **json.loads(row.args)}
+
+
+def _runs_since(pid: int, since: dt.datetime) -> bool:
+    """Whether process `pid` is alive and the same one as at `since` (naive UTC): after a restart a new server
+    may get the old one's pid (in a container it is often 1), and must not be taken for it."""
+    if not _alive(pid):
+        return False
+    try:
+        started = dt.datetime.fromtimestamp(psutil.Process(pid).create_time(), dt.UTC).replace(tzinfo=None)
+    except psutil.Error:
+        return False
+    return started <= since
+
+
+def export_died(store: sa.Engine, job: dict[str, Any]) -> dict[str, Any]:
+    """A segment export runs in the worker that accepted it (its pid on the row): when that worker is gone while
+    the export is queued or running, the export is failed now, with a message, instead of "running" for ever."""
+    if job["status"] not in ("queued", "running") or not job.get("pid") or _runs_since(int(job["pid"]),
+                                                                                       job["created_at"]):
+        return job
+    message = "the server process running this export stopped before it finished; start the export again"
+    with store.begin() as con:
+        con.execute(export_jobs.update().where(export_jobs.c.id == job["id"], export_jobs.c.status == job["status"])
+                    .values(status="failed", message=message, finished_at=_now()))
+    return job | {"status": "failed", "message": message}

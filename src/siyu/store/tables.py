@@ -88,6 +88,7 @@ export_jobs = sa.Table(
     sa.Column("message", sa.Text, nullable=False, default=""),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime),
+    sa.Column("pid", sa.Integer),  # the worker running it: its death fails the export (jobs.settle_export)
 )
 
 jobs = sa.Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from siyu.api import jobs
 from siyu.api.context import ServiceConfig
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, unmasking, user_of
@@ -186,7 +188,7 @@ def start_export(name: str, body: ExportRequest, request: Request, tasks: Backgr
     job_id = uuid.uuid4().hex
     with cfg.store.begin() as con:
         con.execute(export_jobs.insert().values(id=job_id, user_name=user.name, segment=name, unmask=full,
-                                                status="queued", message="", created_at=_now()))
+                                                status="queued", message="", created_at=_now(), pid=os.getpid()))
     audit.record(cfg.store, user, "export-unmasked" if full else "export", f"segment {name}", body.reason or "")
     tasks.add_task(_export, cfg, job_id, expression, full)
     return {"job_id": job_id, "status": "queued"}
@@ -199,9 +201,7 @@ def _job(request: Request, job_id: str) -> dict[str, Any]:
         row = con.execute(sa.select(export_jobs).where(export_jobs.c.id == job_id)).first()
     if row is None or (row.user_name != user.name and not may(user, "audit:read")):
         raise HTTPException(404, "no such export")
-    job = dict(row._mapping)
-    job.pop("path")
-    return job | {"path": row.path}
+    return jobs.export_died(config(request).store, dict(row._mapping))
 
 
 @router.get("/exports/{job_id}", **guarded("segments:export"))
@@ -209,6 +209,7 @@ def export_status(job_id: str, request: Request) -> dict[str, Any]:
     """An export's status: queued, running, done (with rows) or failed (with a message)."""
     job = _job(request, job_id)
     job.pop("path")
+    job.pop("pid")
     return job
 
 
