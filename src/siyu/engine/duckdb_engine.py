@@ -35,6 +35,22 @@ _NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
+@contextmanager
+def _mapped_errors(what: str, sql: str) -> Iterator[None]:
+    """Ctrl-C inside a statement is an interrupt (KeyboardInterrupt), not a failed statement; a DuckDB error is an
+    EngineError naming what was being done."""
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
+        if str(exc).strip() == "Query interrupted":
+            raise KeyboardInterrupt from None
+        raise
+    except duckdb.Error as exc:
+        raise EngineError(what, sql, exc) from exc
+
+
 def _kind(sql_type: str) -> str:
     """A DuckDB column type as Engine.column_kinds names it (the same reading as Arrow's type tests)."""
     base = sql_type.split("(")[0].strip().upper()
@@ -78,49 +94,29 @@ class DuckDBEngine(Engine):
 
     def _run(self, what: str, sql: str, params: Params = None) -> list[tuple[object, ...]]:
         """Run a statement to completion (DuckDB 2 refuses new work while a result is unread)."""
-        try:
+        with _mapped_errors(what, sql):
             return self.con.execute(sql, dict(params) if params else None).fetchall()
-        except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
-        except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
-            if str(exc).strip() == "Query interrupted":
-                raise KeyboardInterrupt from None
-            raise  # Ctrl-C inside a statement is an interrupt, not a failed statement
-        except duckdb.Error as exc:
-            raise EngineError(what, sql, exc) from exc
 
     def execute(self, sql: str, params: Params = None) -> None:
         """Run a DuckDB-only statement (migrations, settings). Steps use the portable methods."""
         self._run("statement", sql, params)
 
     def query(self, sql: str, params: Params = None) -> pa.Table:
-        try:
+        with _mapped_errors("query", sql):
             relation = self.con.sql(sql, params=dict(params)) if params else self.con.sql(sql)
             if relation is None:
                 import pyarrow as pa
 
                 return pa.table({})
             return _to_arrow(relation)
-        except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
-        except RuntimeError as exc:  # DuckDB 2 reports Ctrl-C during an Arrow scan as RuntimeError
-            if str(exc).strip() == "Query interrupted":
-                raise KeyboardInterrupt from None
-            raise
-        except duckdb.Error as exc:
-            raise EngineError("query", sql, exc) from exc
 
     def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         """Fetched as Python values, not through Arrow: building Arrow arrays of nested lists for one row costs
         more than the lookup (a 360 card: 15 ms against 4)."""
-        try:
+        with _mapped_errors("query", sql):
             cursor = self.con.execute(sql, dict(params) if params else None)
             names = [d[0] for d in cursor.description or []]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
-        except duckdb.Error as exc:
-            raise EngineError("query", sql, exc) from exc
 
     def scalar(self, sql: str, params: Params = None) -> Any:
         """Fetched as a Python value, not through Arrow."""
