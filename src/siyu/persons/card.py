@@ -96,8 +96,8 @@ def build_card(con: Any) -> bool:
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if not present >= _NEEDS:
         return False
-    # uncompressed: fetching one row of a compressed list of structs decodes far more than the row (3-7 ms
-    # against 0.6 ms at 200k persons); the setting applies to what this checkpoint writes, the card alone
+    # uncompressed: fetching one row of a compressed column decodes far more than the row (a list of structs:
+    # 3-7 ms against 0.6 ms at 200k persons); the setting applies to what this checkpoint writes, the card alone
     con.execute("SET enable_progress_bar = false")  # publication's output is the run's, not DuckDB's
     con.execute("SET force_compression = 'uncompressed'")
     sql = card_sql("clv_score" in present)
