@@ -199,16 +199,18 @@ def main() -> None:
         build(path, args.persons)
     from siyu.api.warehouse import serving_path
     from siyu.engine.snapshot import publish
-    from siyu.persons.card import CARD_TABLE
+    from siyu.persons.card import CARD_SHAPE
+    from siyu.persons.finder import SEARCH_TABLE
     from siyu.persons.indexes import index_snapshot
 
     t0 = time.perf_counter()
     if serving_path(path) == path:  # never published: publish it, as a run would
         publish(path, prepare=index_snapshot)
-    else:  # the card and indexes belong on the snapshot the service reads (an older demo published without them)
+    else:  # the card, search table and indexes belong on the snapshot the service reads (an older demo published
+        # without them or with an older card)
         with duckdb.connect(str(serving_path(path)), read_only=True) as con:
-            ready = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t",
-                                {"t": CARD_TABLE}).fetchone() == (1,)
+            ready = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ($c, $s)",
+                                {"c": CARD_SHAPE, "s": SEARCH_TABLE}).fetchone() == (2,)
         if not ready:
             index_snapshot(serving_path(path))
     with duckdb.connect(str(serving_path(path)), read_only=True) as con:

@@ -3,19 +3,29 @@ owner) gathered once, when a snapshot is published, into one row per person.
 
 Why: a 360 view assembled per request is a dozen index lookups, and DuckDB spends more time planning them (one
 big query or many small ones alike: 15-30 ms of CPU) than running them; under 20 concurrent clients on two cores
-that planning is the latency. Read from the card, the view is one lookup of one row (the profile is copied in:
-uncompressed, its columns read faster than from person_profile: 3.2 ms of CPU against 4.4 for both rows). The
-card holds PII in full, as the tables it is made from do; masking happens when it is read (siyu.persons.view).
+that planning is the latency. Read from the card, the view is one lookup of one row (the profile is copied in).
+The row is one JSON document (with the owners, for a guide's scope, and the person id, indexed) because DuckDB's
+cost of fetching a row grows with its columns, ~0.03 ms each and more for lists: the 67 typed columns of a card
+cost 1.8 ms of CPU at 100k persons, the one document 0.4 ms. The document is decoded back to the values the
+typed columns give (dates, times, decimals) through the card's shape, a typed table of no rows kept beside it
+(CardDecoder). The card holds PII in full, as the tables it is made from do; masking happens when it is read
+(siyu.persons.view).
 Built on the serving copy only (engine.snapshot.publish's `prepare`), so a request never waits for it and the
 card always matches the snapshot's tables."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from siyu.engine.quote import ident
 
 CARD_TABLE = "person_card"
+CARD_SHAPE = "person_card_shape"  # the document's columns and types, no rows
+CARD_DOCUMENT = "document"
 RECENT = 50  # orders and messages shown; the rest are a search away
 CARD_SECTIONS = ("identities", "orders", "links", "messages", "groups", "tags", "tag_history", "clv", "staff",
                  "store")
@@ -86,13 +96,79 @@ def build_card(con: Any) -> bool:
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if not present >= _NEEDS:
         return False
-    # uncompressed: fetching one row of a compressed list of structs decodes far more than the row (3-7 ms
-    # against 0.6 ms at 200k persons); the setting applies to what this checkpoint writes, the card alone
+    # uncompressed: fetching one row of a compressed column decodes far more than the row (a list of structs:
+    # 3-7 ms against 0.6 ms at 200k persons); the setting applies to what this checkpoint writes, the card alone
     con.execute("SET enable_progress_bar = false")  # publication's output is the run's, not DuckDB's
     con.execute("SET force_compression = 'uncompressed'")
+    sql = card_sql("clv_score" in present)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {CARD_TABLE} AS {card_sql('clv_score' in present)}")
+        con.execute(f"CREATE OR REPLACE TABLE {CARD_SHAPE} AS SELECT * FROM ({sql}) LIMIT 0")
+        con.execute(f"CREATE OR REPLACE TABLE {CARD_TABLE} AS SELECT c.person_id, c.owner_staff_id, "
+                    f"c.owner_store_id, to_json(c)::VARCHAR AS {CARD_DOCUMENT} FROM ({sql}) AS c")
         con.execute("CHECKPOINT")
     finally:
         con.execute("RESET force_compression")
     return True
+
+
+Decode = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _maybe(convert: Decode) -> Decode:
+    return lambda value: None if value is None else convert(value)
+
+
+def _decoder(kind: Any) -> Decode | None:
+    """How a JSON value of DuckDB type `kind` (a DuckDBPyType) becomes what DuckDB's fetch gives; None: as parsed."""
+    name = kind.id
+    if name == "timestamp":
+        return _maybe(dt.datetime.fromisoformat)
+    if name == "date":
+        return _maybe(dt.date.fromisoformat)
+    if name in ("double", "float"):
+        return _maybe(float)  # parsed as Decimal (see CardDecoder), as DuckDB printed it
+    if name == "decimal":
+        return _maybe(lambda v: v if isinstance(v, Decimal) else Decimal(v))
+    if name in ("varchar", "bigint", "integer", "smallint", "tinyint", "hugeint", "ubigint", "uinteger", "boolean"):
+        return None
+    if name == "list":
+        item = _decoder(kind.children[0][1])
+        return None if item is None else _maybe(lambda v: [item(x) for x in v])
+    if name == "struct":
+        fields = {k: f for k, f in ((k, _decoder(t)) for k, t in kind.children) if f is not None}
+        if not fields:
+            return None
+
+        def struct(value: dict[str, Any]) -> dict[str, Any]:
+            for k, f in fields.items():
+                value[k] = f(value[k])
+            return value
+
+        return _maybe(struct)
+    raise TypeError(f"the 360 card cannot hold a {kind}")  # caught by the card's test on the demo warehouse
+
+
+class CardDecoder:
+    """A card's JSON document back to the row DuckDB's fetch of the typed card gives, for one snapshot."""
+
+    def __init__(self, shape: list[tuple[str, Any]]) -> None:
+        self._fields = [(name, f) for name, f in ((n, _decoder(t)) for n, t in shape) if f is not None]
+
+    @classmethod
+    def of(cls, engine: Any) -> CardDecoder:
+        """From the card's shape table, in the snapshot's catalogue (read with an Engine's `rows`)."""
+        import duckdb
+
+        columns = engine.rows("SELECT column_name, data_type FROM information_schema.columns "
+                              f"WHERE table_name = '{CARD_SHAPE}' ORDER BY ordinal_position")
+        return cls([(c["column_name"], duckdb.sqltype(c["data_type"])) for c in columns])
+
+    def row(self, document: str) -> dict[str, Any]:
+        row: dict[str, Any] = json.loads(document, parse_float=Decimal)
+        for name, f in self._fields:
+            row[name] = f(row[name])
+        return row

@@ -19,6 +19,7 @@ SERVING_INDEXES = {
     "clv_score": ["person_id"],
     "identity_edge": ["a"],
     "person_card": ["person_id"],  # made by index_snapshot (siyu.persons.card)
+    "person_search": ["k"],  # made by index_snapshot (siyu.persons.finder)
 }
 
 
@@ -37,8 +38,8 @@ def create_serving_indexes(con: Any) -> list[str]:
 
 
 def index_snapshot(path: Path, memory_limit: str | None = None) -> list[str]:
-    """The 360 card and the serving indexes on a DuckDB file about to be published (engine.snapshot.publish's
-    `prepare`).
+    """The 360 card, the search table and the serving indexes on a DuckDB file about to be published
+    (engine.snapshot.publish's `prepare`).
 
     Capped like the run's engine (`[engine] memory_limit`, else a quarter of the machine, at least 2 GB): with
     DuckDB's own default of 80 %, the card of a 1M-person warehouse peaked at 19.7 GB."""
@@ -46,11 +47,13 @@ def index_snapshot(path: Path, memory_limit: str | None = None) -> list[str]:
     import psutil
 
     from siyu.persons.card import build_card
+    from siyu.persons.finder import build_search_table
 
     cap = memory_limit or f"{max(2, psutil.virtual_memory().total // 4 // 2**30)}GB"
     con = duckdb.connect(str(path), config={"memory_limit": cap})
     try:
         build_card(con)
+        build_search_table(con)
         return create_serving_indexes(con)
     finally:
         con.close()

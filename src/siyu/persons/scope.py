@@ -20,5 +20,12 @@ class Scope:
         return (f"({alias}.owner_staff_id = $scope_staff OR {alias}.owner_store_id = $scope_store)",
                 {"scope_staff": self.staff_id or "\x00none", "scope_store": self.store_id or "\x00none"})
 
+    def admits(self, owner_staff_id: object, owner_store_id: object) -> bool:
+        """`where` on a row already read: whether a person with these owners is in scope."""
+        if not self.limited:
+            return True
+        return ((self.staff_id is not None and owner_staff_id == self.staff_id)
+                or (self.store_id is not None and owner_store_id == self.store_id))
+
 
 EVERYONE = Scope()

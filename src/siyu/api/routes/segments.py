@@ -60,9 +60,25 @@ def _vocabulary(eng: Reader) -> Vocabulary:
     return found
 
 
+_COMPILED_KEPT = 512  # expressions whose SQL a snapshot keeps; past that the memo starts over
+
+
+def _count_sql(eng: Reader, expression: str) -> str:
+    """The count's SQL, compiled once per snapshot and expression (compiling costs 0.5 ms of CPU, a third of a
+    count at 100k persons, and a builder's live count repeats the same expressions); a mistake raises each time."""
+    compiled: dict[str, str] = eng.memo.setdefault("count sql", {})
+    sql = compiled.get(expression)
+    if sql is None:  # requests share the memo: each keeps its own result, whatever another clears
+        sql = f"SELECT count(*) FROM ({segment_sql(expression, _vocabulary(eng))}) s"
+        if len(compiled) >= _COMPILED_KEPT:
+            compiled.clear()
+        compiled[expression] = sql
+    return sql
+
+
 def _count(cfg: ServiceConfig, expression: str) -> int:
     with cfg.serving.reader() as eng:
-        return int(eng.scalar(f"SELECT count(*) FROM ({segment_sql(expression, _vocabulary(eng))}) s") or 0)
+        return int(eng.scalar(_count_sql(eng, expression)) or 0)
 
 
 def _members(cfg: ServiceConfig, expression: str, unmask: bool, limit: int, offset: int) -> list[dict[str, Any]]:
