@@ -51,15 +51,15 @@ def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySe
     for row in rows:
         batch.append(row)
         if len(batch) >= batch_size:
-            _post_batch(engine, batch, rules, at, result)
+            _post_batch(engine, batch, rules, as_of, at, result)
             batch = []
     if batch:
-        _post_batch(engine, batch, rules, at, result)
+        _post_batch(engine, batch, rules, as_of, at, result)
     release_due(engine, rules, as_of, at=at, result=result, batch_size=min(batch_size, RELEASE_PERSONS))
     return result
 
 
-def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, at: dt.datetime,
+def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, as_of: dt.date, at: dt.datetime,
                 result: SyncResult) -> None:
     """One write transaction for the batch: its orders' states read with one query, what each earns computed in
     Python, then written with a few set-wise INSERTs (`_Plan`). A batch commits whole or not at all, so a sync
@@ -82,7 +82,8 @@ def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, a
                 states.update(_states(conn, [(row.channel, row.order_id)]))
         fresh = [r for r in first if (r.channel, r.order_id) not in states]
         tiers = current_tiers(conn, {r.person_id for r in fresh})
-        plan = _Plan(rules, at, result)
+        plan = _Plan(rules, at, result, as_of - dt.timedelta(days=rules.return_window_days),
+                     {(r.channel, r.order_id) for r in again})
         for row in first:
             plan.add(row, states.get((row.channel, row.order_id)), tiers.get(row.person_id))
         plan.write(conn)
@@ -112,6 +113,8 @@ class _Plan:
     rules: LoyaltySettings
     at: dt.datetime
     result: SyncResult
+    last_paid: dt.date  # first-seen orders paid by then are released at once (their window has closed)…
+    later: set[tuple[str, str]]  # …unless a later row of the batch changes them (release_due releases those)
     new: list[dict[str, Any]] = field(default_factory=list)  # first-seen orders (siyu.loyalty.staged.new_order)
     changes: list[dict[str, Any]] = field(default_factory=list)  # new version of known orders
     postings: list[ledger.NewPosting] = field(default_factory=list)
@@ -128,7 +131,8 @@ class _Plan:
             earned = points(basis, rate)
             self.new.append({"person_id": row.person_id, "channel": row.channel, "order_id": row.order_id,
                              "version": version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
-                             "paid_on": row.paid_on, "expires_on": self.rules.expires_on(row.paid_on)})
+                             "paid_on": row.paid_on, "expires_on": self.rules.expires_on(row.paid_on),
+                             "due": row.paid_on <= self.last_paid and (row.channel, row.order_id) not in self.later})
             if earned:
                 self.result.count("earn_pending")
             return
@@ -151,7 +155,8 @@ class _Plan:
         self.result.count(type_)
 
     def write(self, conn: Connection) -> None:
-        staged.post_new_orders(conn, self.new, self.at)
+        for _ in range(staged.post_new_orders(conn, self.new, self.at)):
+            self.result.count("release")
         ledger.post_many(conn, self.postings, at=self.at)
         if self.changes:
             conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),

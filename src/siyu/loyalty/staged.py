@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -50,8 +51,11 @@ new_order = Table(
     Column("paid_on", Date, nullable=False),
     Column("expires_on", Date),
     Column("account_id", Integer, nullable=False),  # the member's points_pending account
+    Column("points_account_id", Integer, nullable=False),  # and points account
+    Column("due", Boolean, nullable=False),  # its return window has closed: released at once
     Column("lot_id", Integer),
     Column("posting_id", Integer),
+    Column("release_id", Integer),
     prefixes=["TEMPORARY"],
 )
 
@@ -75,8 +79,9 @@ def _fresh(conn: Connection, table: Table) -> None:
     conn.execute(table.delete())
 
 
-def _draw_ids(conn: Connection, table: Table, column: str, target: Table, where: str = "") -> None:
-    """Fill `table.column` with new ids of `target` for the staged rows (matching `where`)."""
+def _draw_ids(conn: Connection, table: Table, column: str, target: Table, where: str = "", offset: int = 0) -> None:
+    """Fill `table.column` with new ids of `target` for the staged rows (matching `where`); on SQLite `offset`
+    skips the ids an earlier draw of the same batch took (the largest id of `target` has not moved yet)."""
     cond = f" WHERE {where}" if where else ""
     if conn.dialect.name == "postgresql":
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": target.name}).scalar_one()
@@ -84,28 +89,35 @@ def _draw_ids(conn: Connection, table: Table, column: str, target: Table, where:
                      {"seq": seq})
         return
     top = int(conn.execute(select(func.coalesce(func.max(target.c.id), 0))).scalar_one())
-    conn.execute(text(f"UPDATE {table.name} SET {column} = :top + seq{cond}"), {"top": top})
+    conn.execute(text(f"UPDATE {table.name} SET {column} = :top + seq{cond}"), {"top": top + offset})
 
 
 def _at(sql: str) -> Any:
     return text(sql).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
-def post_new_orders(conn: Connection, rows: list[dict[str, Any]], at: dt.datetime) -> None:
-    """Write first-seen orders (dicts of `new_order`'s columns but the ids and `account_id`): each order's lot
-    and `loyalty_order` row, and for those earning points their `earn_pending` posting (key
-    `earn:{channel}:{order_id}:v{version}`, never posted before: an order's postings commit with its row)."""
+def post_new_orders(conn: Connection, rows: list[dict[str, Any]], at: dt.datetime) -> int:
+    """Write first-seen orders (dicts of `new_order`'s columns but the ids and accounts): each order's lot and
+    `loyalty_order` row, and for those earning points their `earn_pending` posting (key
+    `earn:{channel}:{order_id}:v{version}`, never posted before: an order's postings commit with its row); those
+    `due` (their window closed) are released at once, as `release_orders` would next (key
+    `release:{channel}:{order_id}`), not written unreleased to be read back. Returns the releases posted."""
     if not rows:
-        return
+        return 0
     persons = {r["person_id"] for r in rows}
-    ids = ensure_accounts(conn, [(PERSON, p, "points_pending") for p in persons] +
+    ids = ensure_accounts(conn, [(PERSON, p, k) for p in persons for k in ("points_pending", "points")] +
                           [(SYSTEM, "points_issued", "points_issued")], at)
     issued = ids[(SYSTEM, "points_issued", "points_issued")]
     _fresh(conn, new_order)
     bulk_insert(conn, new_order, [{**r, "seq": i, "account_id": ids[(PERSON, r["person_id"], "points_pending")],
-                                   "lot_id": None, "posting_id": None} for i, r in enumerate(rows, 1)])
+                                   "points_account_id": ids[(PERSON, r["person_id"], "points")],
+                                   "lot_id": None, "posting_id": None, "release_id": None}
+                                  for i, r in enumerate(rows, 1)])
     _draw_ids(conn, new_order, "lot_id", lot)
     _draw_ids(conn, new_order, "posting_id", posting, "points <> 0")
+    released = sum(1 for r in rows if r["due"] and r["points"])
+    if released:  # after every earning posting: as if released by the next statement
+        _draw_ids(conn, new_order, "release_id", posting, "points <> 0 AND due", offset=len(rows))
     s = new_order.name
     conn.execute(_at(f"""
         INSERT INTO loyalty_lot (id, key, origin, expires_on, created_at, channel, order_id)
@@ -114,18 +126,28 @@ def post_new_orders(conn: Connection, rows: list[dict[str, Any]], at: dt.datetim
     conn.execute(text(f"""
         INSERT INTO loyalty_order (channel, order_id, person_id, version, rate_ppm, basis_fen, points, paid_on,
                                    released, lot_id, moves)
-        SELECT channel, order_id, person_id, version, rate_ppm, basis_fen, points, paid_on, :no, lot_id, 0
-        FROM {s}"""), {"no": False})
+        SELECT channel, order_id, person_id, version, rate_ppm, basis_fen, points, paid_on, due, lot_id, 0
+        FROM {s}"""))
     conn.execute(_at(f"""
         INSERT INTO loyalty_posting (id, key, type, person_id, reason, posted_at, channel, order_id, order_version)
         SELECT posting_id, 'earn:' || channel || ':' || order_id || '\\:v' || CAST(version AS VARCHAR(20)),
                'earn_pending', person_id, NULL, :at, channel, order_id, version
-        FROM {s} WHERE points <> 0"""), {"at": at})
+        FROM {s} WHERE points <> 0
+        UNION ALL
+        SELECT release_id, 'release:' || channel || ':' || order_id, 'release', person_id, NULL, :at, channel,
+               order_id, NULL
+        FROM {s} WHERE points <> 0 AND due"""), {"at": at})
     conn.execute(text(f"""
         INSERT INTO loyalty_entry (posting_id, leg, account_id, amount, lot_id)
         SELECT posting_id, 0, account_id, points, lot_id FROM {s} WHERE points <> 0
         UNION ALL
-        SELECT posting_id, 1, :issued, -points, NULL FROM {s} WHERE points <> 0"""), {"issued": issued})
+        SELECT posting_id, 1, :issued, -points, NULL FROM {s} WHERE points <> 0
+        UNION ALL
+        SELECT release_id, 0, account_id, -points, lot_id FROM {s} WHERE points <> 0 AND due
+        UNION ALL
+        SELECT release_id, 1, points_account_id, points, lot_id FROM {s} WHERE points <> 0 AND due"""),
+                 {"issued": issued})
+    return released
 
 
 def release_orders(conn: Connection, due: Any, at: dt.datetime) -> int:
