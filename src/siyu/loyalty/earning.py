@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger, staged
-from siyu.loyalty.db import lock_persons, now, one_of, write
+from siyu.loyalty.db import custom_plans, lock_persons, now, one_of, write
 from siyu.loyalty.merges import move_order
 from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, points
@@ -65,6 +65,7 @@ def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, a
     Python, then written with a few set-wise INSERTs (`_Plan`). A batch commits whole or not at all, so a sync
     killed anywhere leaves each order either fully posted at a version or untouched, and a rerun finishes it."""
     with write(engine) as conn:
+        custom_plans(conn)
         lock_persons(conn, [r.person_id for r in batch], at)
         states = _states(conn, sorted({(r.channel, r.order_id) for r in batch}))
         first: list[OrderRow] = []
