@@ -233,6 +233,7 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
     made = 0
     while True:  # a batch of members per transaction, with all their due orders
         with write(engine) as conn:
+            custom_plans(conn)
             persons = conn.execute(select(order.c.person_id).where(due).group_by(order.c.person_id)
                                    .order_by(order.c.person_id).limit(batch_size)).scalars().all()
             if not persons:

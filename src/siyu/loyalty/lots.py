@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, one_of, within, write
+from siyu.loyalty.db import custom_plans, lock_persons, now, one_of, within, write
 from siyu.loyalty.tables import PERSON, account, entry, lot
 
 FAR = dt.date.max
@@ -132,6 +132,7 @@ def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None,
     for i in range(0, len(persons), batch_size):
         chunk = persons[i:i + batch_size]
         with write(engine) as conn:
+            custom_plans(conn)
             lock_persons(conn, chunk, at)  # then read again: a redemption may have spent them meanwhile
             mine: dict[str, list[tuple[int, int]]] = {}
             for owner, lot_id, _, amount in conn.execute(_expired(as_of, one_of(conn, account.c.owner, chunk))):
