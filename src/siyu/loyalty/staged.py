@@ -57,6 +57,7 @@ new_order = Table(
     Column("posting_id", Integer),
     Column("release_id", Integer),
     prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
 )
 
 # one due order to release
@@ -70,24 +71,40 @@ due_order = Table(
     Column("lot_id", Integer, nullable=False),
     Column("posting_id", Integer),
     prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
 )
 
 
+# the id columns of each staging table and the table whose ids they are
+_IDS = {"loyalty_stage_new_order": {"lot_id": lot, "posting_id": posting, "release_id": posting},
+        "loyalty_stage_release": {"posting_id": posting}}
+
+
 def _fresh(conn: Connection, table: Table) -> None:
-    """The staging table on this connection, empty (it lives as long as the connection)."""
-    conn.execute(CreateTable(table, if_not_exists=True))
-    conn.execute(table.delete())
-
-
-def _draw_ids(conn: Connection, table: Table, column: str, target: Table, where: str = "", offset: int = 0) -> None:
-    """Fill `table.column` with new ids of `target` for the staged rows (matching `where`); on SQLite `offset`
-    skips the ids an earlier draw of the same batch took (the largest id of `target` has not moved yet)."""
-    cond = f" WHERE {where}" if where else ""
-    if conn.dialect.name == "postgresql":
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": target.name}).scalar_one()
-        conn.execute(text(f"UPDATE {table.name} SET {column} = nextval(CAST(:seq AS regclass)){cond}"),
-                     {"seq": seq})
+    """The staging table on this connection, empty (it lives as long as the connection). On PostgreSQL its id
+    columns default to the ledger tables' sequences, so COPY draws the ids as it loads (gaps are harmless), and
+    it empties itself at commit."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(CreateTable(table, if_not_exists=True))
+        conn.execute(table.delete())
         return
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": f"pg_temp.{table.name}"}).scalar() is not None:
+        return  # made on this connection by an earlier transaction, emptied at its commit
+    conn.execute(CreateTable(table))
+    for column, target in _IDS[table.name].items():
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": target.name}).scalar_one()
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ALTER COLUMN {column} "
+                             f"SET DEFAULT nextval('{seq}'::regclass)")  # our own sequence's name, not input
+
+
+def _draw_ids(conn: Connection, table: Table, column: str, where: str = "", offset: int = 0) -> None:
+    """On SQLite, fill `table.column` with new ids for the staged rows (matching `where`), after the largest id
+    of its table (which no one else can take while `db.write` holds the write lock); `offset` skips the ids an
+    earlier draw of the same batch took. PostgreSQL drew them while loading (`_fresh`)."""
+    if conn.dialect.name == "postgresql":
+        return
+    target = _IDS[table.name][column]
+    cond = f" WHERE {where}" if where else ""
     top = int(conn.execute(select(func.coalesce(func.max(target.c.id), 0))).scalar_one())
     conn.execute(text(f"UPDATE {table.name} SET {column} = :top + seq{cond}"), {"top": top + offset})
 
@@ -109,15 +126,15 @@ def post_new_orders(conn: Connection, rows: list[dict[str, Any]], at: dt.datetim
                           [(SYSTEM, "points_issued", "points_issued")], at)
     issued = ids[(SYSTEM, "points_issued", "points_issued")]
     _fresh(conn, new_order)
+    drawn = {} if conn.dialect.name == "postgresql" else {"lot_id": None, "posting_id": None, "release_id": None}
     bulk_insert(conn, new_order, [{**r, "seq": i, "account_id": ids[(PERSON, r["person_id"], "points_pending")],
-                                   "points_account_id": ids[(PERSON, r["person_id"], "points")],
-                                   "lot_id": None, "posting_id": None, "release_id": None}
+                                   "points_account_id": ids[(PERSON, r["person_id"], "points")], **drawn}
                                   for i, r in enumerate(rows, 1)])
-    _draw_ids(conn, new_order, "lot_id", lot)
-    _draw_ids(conn, new_order, "posting_id", posting, "points <> 0")
+    _draw_ids(conn, new_order, "lot_id")
+    _draw_ids(conn, new_order, "posting_id", "points <> 0")
     released = sum(1 for r in rows if r["due"] and r["points"])
     if released:  # after every earning posting: as if released by the next statement
-        _draw_ids(conn, new_order, "release_id", posting, "points <> 0 AND due", offset=len(rows))
+        _draw_ids(conn, new_order, "release_id", "points <> 0 AND due", offset=len(rows))
     s = new_order.name
     conn.execute(_at(f"""
         INSERT INTO loyalty_lot (id, key, origin, expires_on, created_at, channel, order_id)
@@ -161,7 +178,7 @@ def release_orders(conn: Connection, due: Any, at: dt.datetime) -> int:
         select(func.row_number().over(order_by=(order.c.channel, order.c.order_id)), order.c.person_id,
                order.c.channel, order.c.order_id, order.c.points, order.c.lot_id)
         .where(due & (order.c.points != 0))))
-    _draw_ids(conn, due_order, "posting_id", posting)
+    _draw_ids(conn, due_order, "posting_id")
     s = due_order.name
     made = conn.execute(_at(f"""
         INSERT INTO loyalty_posting (id, key, type, person_id, reason, posted_at, channel, order_id, order_version)
