@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, func, select, text
+from sqlalchemy import ColumnElement, DateTime, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -132,13 +132,24 @@ def ensure_accounts(conn: Connection, keys: Iterable[tuple[str, str, str]], at: 
     known: dict[tuple[str, str, str], int] = conn.info.get(ACCOUNTS, {})
     missing = [k for k in wanted if k not in known]
     if missing:
-        insert_ignore(conn, account, [{"owner_type": t, "owner": o, "kind": k, "created_at": at}
-                                      for t, o, k in missing])
+        if conn.dialect.name == "postgresql":  # one statement of three bound arrays, not a row per account
+            conn.execute(_NEW_ACCOUNTS_PG, {"types": [t for t, _, _ in missing], "owners": [o for _, o, _ in missing],
+                                            "kinds": [k for _, _, k in missing], "at": at})
+        else:
+            insert_ignore(conn, account, [{"owner_type": t, "owner": o, "kind": k, "created_at": at}
+                                          for t, o, k in missing])
         owners = {o for _, o, _ in missing}
         rows = conn.execute(select(account.c.id, account.c.owner_type, account.c.owner, account.c.kind)
                             .where(one_of(conn, account.c.owner, owners))).all()
         known.update({(r.owner_type, r.owner, r.kind): r.id for r in rows})
     return {k: known[k] for k in wanted}
+
+
+_NEW_ACCOUNTS_PG = text("""
+    INSERT INTO loyalty_account (owner_type, owner, kind, created_at)
+    SELECT t, o, k, :at FROM unnest(CAST(:types AS varchar[]), CAST(:owners AS varchar[]), CAST(:kinds AS varchar[]))
+         AS a(t, o, k)
+    ON CONFLICT DO NOTHING""").bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
 def reserve_ids(conn: Connection, table: Any, n: int) -> list[int]:
@@ -171,6 +182,14 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([row[n] for n in names])
+
+
+def custom_plans(conn: Connection) -> None:
+    """PostgreSQL plans this transaction's statements for their values (bulk work): psycopg prepares a statement
+    run 5 times, and PostgreSQL's generic plan of `column = ANY(array)` made while a table was still small scans
+    it testing each row against every value (the states of a 100k-order first sync took 16 s instead of 0.4 s)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:

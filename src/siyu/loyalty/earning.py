@@ -11,7 +11,7 @@ refund takes back exactly what the order earned even if the member's tier change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,8 +19,8 @@ import pyarrow as pa
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from siyu.loyalty import ledger
-from siyu.loyalty.db import bulk_insert, lock_persons, now, one_of, reserve_ids, write
+from siyu.loyalty import ledger, staged
+from siyu.loyalty.db import custom_plans, lock_persons, now, one_of, write
 from siyu.loyalty.merges import move_order
 from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings, points
@@ -51,20 +51,21 @@ def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySe
     for row in rows:
         batch.append(row)
         if len(batch) >= batch_size:
-            _post_batch(engine, batch, rules, at, result)
+            _post_batch(engine, batch, rules, as_of, at, result)
             batch = []
     if batch:
-        _post_batch(engine, batch, rules, at, result)
+        _post_batch(engine, batch, rules, as_of, at, result)
     release_due(engine, rules, as_of, at=at, result=result, batch_size=min(batch_size, RELEASE_PERSONS))
     return result
 
 
-def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, at: dt.datetime,
+def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, as_of: dt.date, at: dt.datetime,
                 result: SyncResult) -> None:
     """One write transaction for the batch: its orders' states read with one query, what each earns computed in
-    Python, then written with a few multi-row INSERTs (`_Plan`). A batch commits whole or not at all, so a sync
+    Python, then written with a few set-wise INSERTs (`_Plan`). A batch commits whole or not at all, so a sync
     killed anywhere leaves each order either fully posted at a version or untouched, and a rerun finishes it."""
     with write(engine) as conn:
+        custom_plans(conn)
         lock_persons(conn, [r.person_id for r in batch], at)
         states = _states(conn, sorted({(r.channel, r.order_id) for r in batch}))
         first: list[OrderRow] = []
@@ -82,7 +83,8 @@ def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, a
                 states.update(_states(conn, [(row.channel, row.order_id)]))
         fresh = [r for r in first if (r.channel, r.order_id) not in states]
         tiers = current_tiers(conn, {r.person_id for r in fresh})
-        plan = _Plan(rules, at, result, iter(reserve_ids(conn, lot, len(fresh))))
+        plan = _Plan(rules, at, result, as_of - dt.timedelta(days=rules.return_window_days),
+                     {(r.channel, r.order_id) for r in again})
         for row in first:
             plan.add(row, states.get((row.channel, row.order_id)), tiers.get(row.person_id))
         plan.write(conn)
@@ -106,15 +108,15 @@ def _states(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, s
 
 @dataclass
 class _Plan:
-    """What a batch of orders posts, gathered in one pass and written with a few multi-row statements. `lot_ids`:
-    ids reserved for the batch's new orders' lots, so every entry is complete when planned."""
+    """What a batch of orders posts, gathered in one pass and written with a few statements: first-seen orders
+    set-wise from a staging table (siyu.loyalty.staged), new versions of known orders as postings (few a day)."""
 
     rules: LoyaltySettings
     at: dt.datetime
     result: SyncResult
-    lot_ids: Iterator[int]
-    lots: list[dict[str, Any]] = field(default_factory=list)
-    orders: list[dict[str, Any]] = field(default_factory=list)  # new loyalty_order rows
+    last_paid: dt.date  # first-seen orders paid by then are released at once (their window has closed)…
+    later: set[tuple[str, str]]  # …unless a later row of the batch changes them (release_due releases those)
+    new: list[dict[str, Any]] = field(default_factory=list)  # first-seen orders (siyu.loyalty.staged.new_order)
     changes: list[dict[str, Any]] = field(default_factory=list)  # new version of known orders
     postings: list[ledger.NewPosting] = field(default_factory=list)
     rates: dict[tuple[str, str | None], int] = field(default_factory=dict)
@@ -128,15 +130,12 @@ class _Plan:
             if rate is None:
                 rate = self.rates[(row.channel, tier)] = self.rules.rate_ppm(row.channel, tier)
             earned = points(basis, rate)
-            lot_id = next(self.lot_ids)
-            self.lots.append({"id": lot_id, "key": f"order:{row.channel}:{row.order_id}", "origin": "order",
-                              "expires_on": self.rules.expires_on(row.paid_on), "created_at": self.at,
-                              "channel": row.channel, "order_id": row.order_id})
-            self.orders.append({"channel": row.channel, "order_id": row.order_id, "person_id": row.person_id,
-                                "version": version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
-                                "paid_on": row.paid_on, "released": False, "lot_id": lot_id, "moves": 0})
+            self.new.append({"person_id": row.person_id, "channel": row.channel, "order_id": row.order_id,
+                             "version": version, "rate_ppm": rate, "basis_fen": basis, "points": earned,
+                             "paid_on": row.paid_on, "expires_on": self.rules.expires_on(row.paid_on),
+                             "due": row.paid_on <= self.last_paid and (row.channel, row.order_id) not in self.later})
             if earned:
-                self._post(row, version, "earn_pending", "points_pending", earned, lot_id)
+                self.result.count("earn_pending")
             return
         given = row.version
         version = (state.version + 1 if basis != state.basis_fen else state.version) if given is None else given
@@ -157,8 +156,8 @@ class _Plan:
         self.result.count(type_)
 
     def write(self, conn: Connection) -> None:
-        bulk_insert(conn, lot, self.lots)
-        bulk_insert(conn, order, self.orders)
+        for _ in range(staged.post_new_orders(conn, self.new, self.at)):
+            self.result.count("release")
         ledger.post_many(conn, self.postings, at=self.at)
         if self.changes:
             conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
@@ -234,24 +233,13 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
     made = 0
     while True:  # a batch of members per transaction, with all their due orders
         with write(engine) as conn:
+            custom_plans(conn)
             persons = conn.execute(select(order.c.person_id).where(due).group_by(order.c.person_id)
                                    .order_by(order.c.person_id).limit(batch_size)).scalars().all()
             if not persons:
                 return made
             lock_persons(conn, persons, at)  # then read under the locks: a merge may have moved orders meanwhile
-            mine = due & one_of(conn, order.c.person_id, persons)
-            states = conn.execute(select(order).where(mine)).all()
-            made += len(ledger.post_many(conn, [_release(s) for s in states if s.points], at=at))
-            for s in states:
-                if s.points:
-                    result.count("release")
-            conn.execute(update(order).where(mine).values(released=True))
-
-
-def _release(state: Any) -> ledger.NewPosting:
-    """Until release an order's pending points are exactly `state.points`, all on its holder (earning moves
-    pending by differences, a transfer moves the whole lot), and its release key is unused."""
-    return ledger.NewPosting(f"release:{state.channel}:{state.order_id}", "release", (
-        ledger.person(state.person_id, "points_pending", -state.points, state.lot_id),
-        ledger.person(state.person_id, "points", state.points, state.lot_id)), state.person_id, None,
-        ledger.Source(state.channel, state.order_id))
+            released = staged.release_orders(conn, due & one_of(conn, order.c.person_id, persons), at)
+            made += released
+            if released:
+                result.postings["release"] = result.postings.get("release", 0) + released

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, within, write
+from siyu.loyalty.db import custom_plans, lock_persons, now, one_of, within, write
 from siyu.loyalty.tables import PERSON, account, entry, lot
 
 FAR = dt.date.max
@@ -115,31 +116,44 @@ def new_lot(conn: Connection, key: str, origin: str, expires_on: dt.date | None,
                             .returning(lot.c.id)).scalar_one())
 
 
-def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None) -> int:
-    """Post the expiry of every positive lot whose last day is before `as_of`; returns the postings made.
-    Running it again for the same day posts nothing (the lots are empty, and the keys exist)."""
+EXPIRE_PERSONS = 5_000  # members whose lots one expiry transaction takes
+
+
+def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None,
+           batch_size: int = EXPIRE_PERSONS) -> int:
+    """Post the expiry of every positive lot whose last day is before `as_of`; returns the postings made: one
+    posting per member (key `expire:{as_of}:{person}`), a batch of members per transaction, their lots read again
+    under their locks and posted set-wise. Running it again for the same day posts nothing (the lots are empty,
+    and the keys exist)."""
     at = at or now()
-    with write(engine) as conn:
-        rows = conn.execute(
-            select(account.c.owner, entry.c.lot_id, func.sum(entry.c.amount))
+    with engine.connect() as conn:
+        persons = sorted({r[0] for r in conn.execute(_expired(as_of))})
+    made = 0
+    for i in range(0, len(persons), batch_size):
+        chunk = persons[i:i + batch_size]
+        with write(engine) as conn:
+            custom_plans(conn)
+            lock_persons(conn, chunk, at)  # then read again: a redemption may have spent them meanwhile
+            mine: dict[str, list[tuple[int, int]]] = {}
+            for owner, lot_id, _, amount in conn.execute(_expired(as_of, one_of(conn, account.c.owner, chunk))):
+                mine.setdefault(owner, []).append((lot_id, int(amount)))
+            made += len(ledger.post_many(conn, [ledger.NewPosting(
+                f"expire:{as_of.isoformat()}:{person_id}", "expire",
+                (*(ledger.person(person_id, "points", -n, lot_id) for lot_id, n in held),
+                 ledger.system("points_expired", sum(n for _, n in held))), person_id)
+                for person_id, held in mine.items()], at=at))
+    return made
+
+
+def _expired(as_of: dt.date, which: ColumnElement[bool] | None = None) -> Select[Any]:
+    """(member, lot, expiry, points) of the members' positive points lots past their last day, by member and
+    earliest-expiring first (the order `lot_balances` gives)."""
+    return (select(account.c.owner, entry.c.lot_id, lot.c.expires_on, func.sum(entry.c.amount))
             .select_from(entry.join(account, account.c.id == entry.c.account_id).join(lot, lot.c.id == entry.c.lot_id))
-            .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on < as_of)
-            .group_by(account.c.owner, entry.c.lot_id).having(func.sum(entry.c.amount) > 0)
-            .order_by(account.c.owner, entry.c.lot_id)).all()
-        persons = sorted({r[0] for r in rows})
-        lock_persons(conn, persons, at)  # then read again: a redemption may have spent them meanwhile
-        made = 0
-        for person_id in persons:
-            lots = [b for b in lot_balances(conn, person_id)
-                    if b.amount > 0 and b.expires_on is not None and b.expires_on < as_of]
-            if not lots:
-                continue
-            legs = [ledger.person(person_id, "points", -b.amount, b.lot_id) for b in lots]
-            total = sum(b.amount for b in lots)
-            p = ledger.post(conn, f"expire:{as_of.isoformat()}:{person_id}", "expire",
-                            [*legs, ledger.system("points_expired", total)], at=at, person_id=person_id)
-            made += p.created
-        return made
+            .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on < as_of,
+                   true() if which is None else which)
+            .group_by(account.c.owner, entry.c.lot_id, lot.c.expires_on).having(func.sum(entry.c.amount) > 0)
+            .order_by(account.c.owner, lot.c.expires_on, entry.c.lot_id))
 
 
 def expiring(conn: Connection, as_of: dt.date, within_days: int = 30) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -34,8 +35,17 @@ def basis_fen(row: OrderRow, rules: LoyaltySettings) -> int:
 
 
 def rows_from_arrow(table: pa.Table) -> Iterator[OrderRow]:
-    """OrderRows from an Arrow table with the OrderRow columns (`excluded_fen` optional)."""
-    for r in table.to_pylist():
+    """OrderRows from an Arrow table with the OrderRow columns (`excluded_fen` optional), a chunk of rows in
+    Python at a time (a first sync of 10M orders would otherwise hold 10M dicts at once)."""
+    for chunk in table.to_batches(max_chunksize=CHUNK):
+        yield from _rows(chunk.to_pylist())
+
+
+CHUNK = 50_000
+
+
+def _rows(rows: list[dict[str, Any]]) -> Iterator[OrderRow]:
+    for r in rows:
         paid = r["paid_on"]
         version = r.get("version")
         yield OrderRow(str(r["person_id"]), str(r["channel"]), str(r["order_id"]),

@@ -97,11 +97,11 @@ posting = Table(
 entry = Table(
     "loyalty_entry", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("posting_id", Integer, ForeignKey("loyalty_posting.id"), nullable=False),
+    Column("posting_id", Integer, nullable=False),  # loyalty_posting.id (no foreign keys here: migration 0009)
     Column("leg", Integer, nullable=False),
-    Column("account_id", Integer, ForeignKey("loyalty_account.id"), nullable=False),
+    Column("account_id", Integer, nullable=False),  # loyalty_account.id
     Column("amount", BigInteger, nullable=False),  # points, or fen; + credits the account, − debits it
-    Column("lot_id", Integer, ForeignKey("loyalty_lot.id")),
+    Column("lot_id", Integer),  # loyalty_lot.id
     UniqueConstraint("posting_id", "leg", name="uq_loyalty_entry_posting_leg"),
     CheckConstraint("amount <> 0", name="nonzero"),
 )
@@ -120,7 +120,7 @@ order = Table(
     Column("points", BigInteger, nullable=False),  # the points that amount earns
     Column("paid_on", Date, nullable=False),
     Column("released", Boolean, nullable=False),
-    Column("lot_id", Integer, ForeignKey("loyalty_lot.id"), nullable=False),
+    Column("lot_id", Integer, nullable=False),  # loyalty_lot.id
     Column("moves", Integer, nullable=False),  # how often it changed owner (keys of transfer postings)
 )
 Index("ix_loyalty_order_person", order.c.person_id)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from siyu.loyalty.db import now, write
+from siyu.loyalty.db import now, one_of, write
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.loyalty.tables import tier_history
 
@@ -28,7 +28,7 @@ def current_tiers(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]
     out: dict[str, str] = {}
     for i in range(0, len(persons), 5_000):
         chunk = persons[i:i + 5_000]
-        latest = (select(func.max(tier_history.c.id)).where(tier_history.c.person_id.in_(chunk))
+        latest = (select(func.max(tier_history.c.id)).where(one_of(conn, tier_history.c.person_id, chunk))
                   .group_by(tier_history.c.person_id))
         out.update({r.person_id: r.tier for r in conn.execute(
             select(tier_history.c.person_id, tier_history.c.tier).where(tier_history.c.id.in_(latest))).all()})
