@@ -97,7 +97,7 @@ posting = Table(
 entry = Table(
     "loyalty_entry", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("posting_id", Integer, nullable=False),  # loyalty_posting.id (no foreign keys here: migration 0009)
+    Column("posting_id", Integer, nullable=False),  # loyalty_posting.id (no foreign keys here: migration 0010)
     Column("leg", Integer, nullable=False),
     Column("account_id", Integer, nullable=False),  # loyalty_account.id
     Column("amount", BigInteger, nullable=False),  # points, or fen; + credits the account, − debits it

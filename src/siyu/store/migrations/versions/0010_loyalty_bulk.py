@@ -8,8 +8,8 @@ in the transaction that writes or has locked what it refers to, and nothing is e
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 
 _KEYS = {"loyalty_entry": [("posting_id", "loyalty_posting"), ("account_id", "loyalty_account"),
                            ("lot_id", "loyalty_lot")],
