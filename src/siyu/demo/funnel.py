@@ -95,7 +95,8 @@ def apply_joins(cfg: DemoConfig, persons: Persons, orders: Orders, friends: Frie
     inside = (t > j) & (t <= j + window) & ~converts[orders.person]
     t[inside] = j[inside] + window + rng.uniform(0.05, 3, int(inside.sum()))
     shifted = (t > j) & (rng.random(orders.n) < cfg.private_shift)
-    to_store = persons.store_person[orders.person] | (rng.random(orders.n) < 0.15)
+    # others try a store now and then, where the brand has one in their city
+    to_store = persons.store_person[orders.person] | (org.local[orders.person] & (rng.random(orders.n) < 0.15))
     channel = np.where(shifted, np.where(to_store, STORE, MINI), orders.channel)
     base = Orders(orders.person, t, channel, orders.status, np.zeros(orders.n, bool), orders.account,
                   orders.walk_in, orders.store, orders.staff, orders.ship_delay, orders.with_card)
