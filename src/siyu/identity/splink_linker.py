@@ -51,7 +51,8 @@ def spill_directory() -> Path:
 
 def _database() -> splink.DuckDBAPI:
     check_installed()
-    config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill_directory())}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": MEMORY_LIMIT, "temp_directory": str(spill_directory())}
     return splink.DuckDBAPI(connection=duckdb.connect(config=config))
 
 
