@@ -137,6 +137,10 @@ def assign_places(cfg: DemoConfig, persons: Persons, orders: Orders, friends: Fr
     orders.store = np.where(is_store, store, -1)
     guide = org.guide_of(np.maximum(orders.store, 0), rng)
     orders.staff = np.where(is_store, guide, -1)
+    # a store add follows a sale: the guide who served it adds the customer, in that store
+    served = np.flatnonzero((friends.source == QR_CODE) & (friends.order >= 0))
+    orders.store[friends.order[served]] = friends.store[served]
+    orders.staff[friends.order[served]] = friends.staff[served]
     staff_of = np.full(persons.n, -1)
     staff_of[friends.person] = friends.staff
     sharer = staff_of[orders.person]
