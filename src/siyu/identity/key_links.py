@@ -18,6 +18,10 @@ from siyu.identity.tables import node_sql
 KEYS_TABLE = "tmp_identity_keys"
 #: the key a per-order package-card code gives (not a column of identities: see `order_code_parts`)
 ORDER_CODE = "order_code"
+#: the key a store sale gives the buyer and the WeCom friend its guide added right after (`store_sale_parts`)
+STORE_SALE = "store_sale"
+#: how long after a store sale its guide may add the customer as a WeCom friend (while still at the till)
+STORE_ADD_MINUTES = 30
 
 
 def _normalised(key: str) -> str:
@@ -32,8 +36,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
-    derived = [k for k in keys if k == ORDER_CODE]
-    keys = [k for k in keys if k != ORDER_CODE]
+    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE)]
+    keys = [k for k in keys if k not in derived]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
     if missing:
@@ -59,8 +63,10 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
             f"FROM contacts WHERE {ident(k)} IS NOT NULL AND external_userid IS NOT NULL"
             for k in ("unionid", "phone") if k in keys
         ]
-    if derived:
+    if ORDER_CODE in derived:
         parts += order_code_parts(engine)
+    if STORE_SALE in derived:
+        parts += store_sale_parts(engine)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -100,6 +106,52 @@ def order_code_parts(engine: Engine) -> list[str]:
         f"JOIN orders o ON o.channel = c.channel AND o.order_id = c.order_id",
         f"SELECT 'wecom:' || t.external_userid AS node, {key} AS key_name, c.code AS key_value FROM ({codes}) c "
         f"JOIN contacts t ON trim(t.state) = c.code WHERE t.external_userid IS NOT NULL",
+    ]
+
+
+def store_sale_parts(engine: Engine) -> list[str]:
+    """A store sale as a key: a guide who adds a WeCom friend within `STORE_ADD_MINUTES` after a sale in their
+    store (by them, when the till records who sold) added that sale's buyer, so both hold the sale's id.
+
+    Only when it is unambiguous: the add follows exactly one such sale, that sale is followed by exactly one
+    add, and the buyer's sales are followed by adds of one friend only (a till's own phone typed for walk-ins
+    is one identity buying for many people, and must not gather their friends). Needs `orders`, `contacts` and
+    `staff`; without them it adds nothing.
+    """
+    needs = {"orders": {"store_id", "staff_id", "created_at"}, "contacts": {"staff_id", "added_at"},
+             "staff": {"staff_id", "store_id"}}
+    if not all(engine.table_exists(t) and cols <= set(engine.table_schema(t).names) for t, cols in needs.items()):
+        return []
+    adds = (
+        "SELECT c.external_userid, c.staff_id, c.added_at, s.store_id FROM contacts c "
+        "JOIN staff s ON s.staff_id = c.staff_id WHERE c.external_userid IS NOT NULL AND c.added_at IS NOT NULL"
+    )
+    # the hour of the add and the hour half an hour before: an equi-join on (store, hour), not on the store alone
+    before = f"a.added_at - INTERVAL {STORE_ADD_MINUTES} MINUTE"
+    hours = (f"SELECT a.*, date_trunc('hour', a.added_at) AS hour FROM ({adds}) a UNION "
+             f"SELECT a.*, date_trunc('hour', {before}) AS hour FROM ({adds}) a")
+    candidates = f"""
+        SELECT a.external_userid, o.channel, o.channel_uid, o.order_id
+        FROM ({hours}) a
+        JOIN orders o ON o.store_id = a.store_id AND date_trunc('hour', o.created_at) = a.hour
+        WHERE o.channel_uid IS NOT NULL AND (o.staff_id IS NULL OR o.staff_id = a.staff_id)
+          AND o.created_at <= a.added_at AND o.created_at >= {before}
+    """
+    sales = f"""
+        WITH c AS ({candidates}),
+        per_add AS (SELECT external_userid FROM c GROUP BY external_userid HAVING count(*) = 1),
+        per_sale AS (SELECT channel, order_id FROM c GROUP BY channel, order_id HAVING count(*) = 1),
+        per_buyer AS (SELECT channel, channel_uid FROM c GROUP BY channel, channel_uid
+                      HAVING count(DISTINCT external_userid) = 1)
+        SELECT c.* FROM c JOIN per_add a ON a.external_userid = c.external_userid
+        JOIN per_sale s ON s.channel = c.channel AND s.order_id = c.order_id
+        JOIN per_buyer b ON b.channel = c.channel AND b.channel_uid = c.channel_uid
+    """
+    # one part holding both sides (buyer, friend): Spark refuses one query repeating the CTE names of `sales`
+    node = f"CASE WHEN side.k = 0 THEN {node_sql('o')} ELSE 'wecom:' || o.external_userid END"
+    return [
+        f"SELECT {node} AS node, {literal(STORE_SALE)} AS key_name, o.channel || ':' || o.order_id AS key_value "
+        f"FROM ({sales}) o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) side"
     ]
 
 
