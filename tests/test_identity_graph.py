@@ -246,3 +246,17 @@ def _store_sale_case(engine: Engine) -> None:
     resolve(engine, DET)
     linked = {g for g in groups(engine) if len(g) > 1}
     assert linked == {frozenset({"store:m1", "wecom:w1"})}
+
+
+def test_a_mistyped_name_does_not_make_a_phone_a_family_phone(duck: Engine) -> None:
+    """陈琳勤 and 陈羚勤 on one phone are one person with a typo; 张婷婕 and 贺姬宜 on one phone are two people."""
+    load(duck, [
+        {"channel": "store", "channel_uid": "a", "name": "陈琳勤", "phone": "13800000001"},
+        {"channel": "miniprogram", "channel_uid": "b", "name": "陈羚勤", "phone": "13800000001"},
+        {"channel": "store", "channel_uid": "c", "name": "张婷婕", "phone": "13800000002"},
+        {"channel": "miniprogram", "channel_uid": "d", "name": "贺姬宜", "phone": "13800000002"},
+    ])
+    resolve(duck, DET)
+    assert groups(duck) == {frozenset({"store:a", "miniprogram:b"}), frozenset({"store:c"}),
+                            frozenset({"miniprogram:d"})}
+    assert duck.query("SELECT key_value FROM superkey").column("key_value").to_pylist() == ["13800000002"]

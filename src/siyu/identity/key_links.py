@@ -12,7 +12,7 @@ from __future__ import annotations
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal, literal_list
 from siyu.errors import UserError
-from siyu.identity.match_names import NAMES, name_columns_sql, name_joins_sql
+from siyu.identity.match_names import NAME_TYPO_EDITS, NAMES, name_columns_sql, name_joins_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
@@ -169,13 +169,21 @@ def contact_nodes_sql() -> str:
 
 def _groups_sql() -> str:
     """Per key value: its holders, their distinct real names, and whether their names contradict each other
-    (two full names, or a surname or visible character a masked holder shows that another's name lacks:
-    王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor conflicts."""
+    (two full names further apart than a typo, or a surname or visible character a masked holder shows that
+    another's name lacks: 王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor
+    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches."""
+    names = f"SELECT DISTINCT key_name, key_value, real_name FROM {KEYS_TABLE} WHERE real_name IS NOT NULL"
+    far = f"""
+        SELECT DISTINCT a.key_name, a.key_value FROM ({names}) a JOIN ({names}) b
+        ON b.key_name = a.key_name AND b.key_value = a.key_value AND a.real_name < b.real_name
+        WHERE levenshtein(a.real_name, b.real_name) > {NAME_TYPO_EDITS}
+    """
     return f"""
-        SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
-               count(DISTINCT real_name) > 1 OR count(DISTINCT surname) > 1 OR count(DISTINCT last) > 1
-                   AS contested
-        FROM {KEYS_TABLE} GROUP BY key_name, key_value
+        SELECT g.key_name, g.key_value, g.n, g.n_names, g.parts_differ OR f.key_name IS NOT NULL AS contested
+        FROM (SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
+                     count(DISTINCT surname) > 1 OR count(DISTINCT last) > 1 AS parts_differ
+              FROM {KEYS_TABLE} GROUP BY key_name, key_value) g
+        LEFT JOIN ({far}) f ON f.key_name = g.key_name AND f.key_value = g.key_value
     """
 
 
