@@ -113,10 +113,11 @@ def store_sale_parts(engine: Engine) -> list[str]:
     """A store sale as a key: a guide who adds a WeCom friend within `STORE_ADD_MINUTES` after a sale in their
     store (by them, when the till records who sold) added that sale's buyer, so both hold the sale's id.
 
-    Only when it is unambiguous: the add follows exactly one such sale, that sale is followed by exactly one
-    add, and the buyer's sales are followed by adds of one friend only (a till's own phone typed for walk-ins
-    is one identity buying for many people, and must not gather their friends). Needs `orders`, `contacts` and
-    `staff`; without them it adds nothing.
+    Only when it is unambiguous: the add follows exactly one sale of that store (whoever sold it: a till whose
+    seller is not the guide who adds must not link the guide's own sale instead), that sale is followed by
+    exactly one add, and the buyer's sales are followed by adds of one friend only (a till's own phone typed for
+    walk-ins is one identity buying for many people, and must not gather their friends). Needs `orders`,
+    `contacts` and `staff`; without them it adds nothing.
     """
     needs = {"orders": {"store_id", "staff_id", "created_at"}, "contacts": {"staff_id", "added_at"},
              "staff": {"staff_id", "store_id"}}
@@ -130,12 +131,13 @@ def store_sale_parts(engine: Engine) -> list[str]:
     before = f"a.added_at - INTERVAL {STORE_ADD_MINUTES} MINUTE"
     hours = (f"SELECT a.*, date_trunc('hour', a.added_at) AS hour FROM ({adds}) a UNION "
              f"SELECT a.*, date_trunc('hour', {before}) AS hour FROM ({adds}) a")
+    # every sale of the store in the window, whoever sold it and whether or not the buyer is known: the add must
+    # follow exactly one, or the guide may have added the buyer of another
     candidates = f"""
-        SELECT a.external_userid, o.channel, o.channel_uid, o.order_id
+        SELECT a.external_userid, a.staff_id AS adder, o.staff_id AS seller, o.channel, o.channel_uid, o.order_id
         FROM ({hours}) a
         JOIN orders o ON o.store_id = a.store_id AND date_trunc('hour', o.created_at) = a.hour
-        WHERE o.channel_uid IS NOT NULL AND (o.staff_id IS NULL OR o.staff_id = a.staff_id)
-          AND o.created_at <= a.added_at AND o.created_at >= {before}
+        WHERE o.created_at <= a.added_at AND o.created_at >= {before}
     """
     sales = f"""
         WITH c AS ({candidates}),
@@ -146,6 +148,7 @@ def store_sale_parts(engine: Engine) -> list[str]:
         SELECT c.* FROM c JOIN per_add a ON a.external_userid = c.external_userid
         JOIN per_sale s ON s.channel = c.channel AND s.order_id = c.order_id
         JOIN per_buyer b ON b.channel = c.channel AND b.channel_uid = c.channel_uid
+        WHERE c.channel_uid IS NOT NULL AND (c.seller IS NULL OR c.seller = c.adder)
     """
     # one part holding both sides (buyer, friend): Spark refuses one query repeating the CTE names of `sales`
     node = f"CASE WHEN side.k = 0 THEN {node_sql('o')} ELSE 'wecom:' || o.external_userid END"
