@@ -60,8 +60,8 @@ def _truth(warehouse: Path) -> pa.Table:
 def _evidence_sql(engine: Any) -> str:
     """(node, token) for everything a matcher could use: every hard key ever seen, the phone's first three and
     last four digits (masked or not), a name that is not masked, a WeCom remark, the address, the per-order
-    card code."""
-    from siyu.identity.key_links import order_code_parts
+    card code, the store sale a guide's WeCom add followed."""
+    from siyu.identity.key_links import order_code_parts, store_sale_parts
 
     node = "channel || ':' || channel_uid"
     parts = [
@@ -74,6 +74,7 @@ def _evidence_sql(engine: Any) -> str:
         "SELECT 'wecom:' || external_userid, 'k:phone:' || phone FROM contacts WHERE phone IS NOT NULL",
         "SELECT 'wecom:' || external_userid, 'n:' || remark FROM contacts WHERE remark IS NOT NULL",
         *(f"SELECT node, 'oc:' || key_value FROM ({q}) o" for q in order_code_parts(engine)),
+        *(f"SELECT node, 'ss:' || key_value FROM ({q}) o" for q in store_sale_parts(engine)),
     ]
     return " UNION ALL ".join(parts)
 

@@ -164,3 +164,17 @@ def test_per_order_card_code_points_at_the_friends_own_order(brand: DemoBrand) -
                                    strict=True) if s and s.startswith("DC")]
     assert len(adds) > 20
     assert all(buyer[order_of[s]] == owner[("wecom", u)] for s, u in adds)
+
+
+def test_store_shoppers_live_where_the_brand_has_a_store(brand: DemoBrand) -> None:
+    """Who buys mostly offline lives in a city with a store; store sales are mostly to such locals."""
+    world = brand.world
+    persons = brand.persons
+    assert 0.1 <= float(np.mean(world.persons.store_person)) <= 0.2  # the configured share holds
+    assert world.org.local[world.persons.store_person].all()
+    store_cities = set(world.org.tables["stores"].column("city").to_pylist())
+    cities = persons.column("city").to_pylist()
+    assert all(cities[i] in store_cities for i in np.flatnonzero(world.persons.store_person))
+    orders = world.orders
+    sold = orders.person[orders.store >= 0]
+    assert np.mean(world.org.local[sold]) > 0.9

@@ -209,3 +209,54 @@ def _card_code_case(duck: Engine) -> None:
                             frozenset({"jd:buyer3"}), frozenset({"wecom:w2"})}
     resolve(duck, IdentitySettings(probabilistic=False, keys=["phone"]))
     assert frozenset({"tmall:buyer1"}) in groups(duck)  # a key left out of [identity] keys links nothing
+
+
+def test_store_sale_links_the_guides_wecom_add_to_the_buyer(duck: Engine) -> None:
+    """A guide adding a WeCom friend minutes after a sale they made added that sale's buyer; an add after two
+    sales (even when the other was another guide's), an add an hour later, a sale by another guide, or a till
+    phone whose sales are followed by several friends link nobody."""
+    _store_sale_case(duck)
+
+
+@pytest.mark.spark
+def test_store_sale_on_spark(spark: Engine) -> None:
+    _store_sale_case(spark)
+
+
+def _store_sale_case(engine: Engine) -> None:
+    import datetime as dt
+
+    def at(hh: int, mm: int) -> dt.datetime:
+        return dt.datetime(2026, 3, 1, hh, mm)
+
+    buyers = ["m1", "m2", "m3", "02100000000", "02100000000", "m4", "m5"]
+    load(engine, [{"channel": "store", "channel_uid": b, "name": n}
+                  for b, n in zip(dict.fromkeys(buyers), ["王丽", "李静", "赵敏", None, "陈芳", "周杰"], strict=True)])
+    engine.write_arrow("orders", pa.table({
+        "channel": ["store"] * 7, "order_id": [f"S{i}" for i in range(7)], "channel_uid": buyers,
+        "store_id": ["MD1"] * 7, "staff_id": ["g1", "g1", "g2", "g1", "g1", "g1", "g2"],
+        "created_at": [at(10, 0), at(11, 0), at(11, 5), at(12, 0), at(13, 0), at(14, 0), at(16, 0)],
+    }), mode="replace")
+    engine.write_arrow("staff", pa.table({"staff_id": ["g1", "g2"], "store_id": ["MD1", "MD1"]}), mode="replace")
+    engine.write_arrow("contacts", pa.table({
+        "staff_id": ["g1"] * 6, "external_userid": [f"w{i}" for i in range(1, 7)],
+        "unionid": pa.array([None] * 6, pa.string()), "phone": pa.array([None] * 6, pa.string()),
+        "added_at": [at(10, 10), at(11, 12), at(12, 5), at(13, 5), at(15, 0), at(16, 5)],
+    }), mode="replace")
+    resolve(engine, DET)
+    linked = {g for g in groups(engine) if len(g) > 1}
+    assert linked == {frozenset({"store:m1", "wecom:w1"})}
+
+
+def test_a_mistyped_name_does_not_make_a_phone_a_family_phone(duck: Engine) -> None:
+    """陈琳勤 and 陈羚勤 on one phone are one person with a typo; 张婷婕 and 贺姬宜 on one phone are two people."""
+    load(duck, [
+        {"channel": "store", "channel_uid": "a", "name": "陈琳勤", "phone": "13800000001"},
+        {"channel": "miniprogram", "channel_uid": "b", "name": "陈羚勤", "phone": "13800000001"},
+        {"channel": "store", "channel_uid": "c", "name": "张婷婕", "phone": "13800000002"},
+        {"channel": "miniprogram", "channel_uid": "d", "name": "贺姬宜", "phone": "13800000002"},
+    ])
+    resolve(duck, DET)
+    assert groups(duck) == {frozenset({"store:a", "miniprogram:b"}), frozenset({"store:c"}),
+                            frozenset({"miniprogram:d"})}
+    assert duck.query("SELECT key_value FROM superkey").column("key_value").to_pylist() == ["13800000002"]

@@ -7,6 +7,7 @@ import itertools
 import random
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -263,3 +264,22 @@ def test_the_run_log_says_what_the_model_expects_of_its_links(duck: Engine) -> N
     precision, kept = float(found.group(1)), float(found.group(2))
     # the demo brand's links are right 99.5% of the time (test above); the model's belief is of that order
     assert 0.95 <= precision <= 1.0 and 50.0 <= kept <= 100.0, message
+
+
+def test_splink_spills_outside_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Splink's in-memory DuckDB spills past its memory limit; it must not leave `.tmp` in the user's cwd."""
+    from siyu.identity import splink_linker
+
+    monkeypatch.setattr(splink_linker, "MEMORY_LIMIT", "40MB")  # small enough that scoring 300 persons spills
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    migrate(engine)
+    rows, _ = brand(300, seed=5)
+    engine.write_arrow("identities", identities_table(rows), mode="replace")
+    resolve(engine, IdentitySettings())
+    engine.close()
+    assert list(cwd.iterdir()) == []

@@ -26,7 +26,7 @@ from siyu.demo.orders import (
     price_orders,
     statuses,
 )
-from siyu.demo.org import make_org
+from siyu.demo.org import make_org, store_people
 from siyu.demo.persons import make_persons
 from siyu.demo.social import join_groups, make_messages
 from siyu.demo.truth import realised_rates, truth_table
@@ -74,6 +74,7 @@ def build_world(cfg: DemoConfig) -> World:
     persons = make_persons(cfg, rng(1))
     accounts = make_accounts(persons, rng(2))
     org = make_org(cfg, persons, rng(3))
+    persons.store_person = store_people(cfg, org, rng(9))
     catalogue = build_catalogue()
     r = rng(4)
     person, t = order_times(cfg, persons, r)

@@ -95,7 +95,8 @@ def apply_joins(cfg: DemoConfig, persons: Persons, orders: Orders, friends: Frie
     inside = (t > j) & (t <= j + window) & ~converts[orders.person]
     t[inside] = j[inside] + window + rng.uniform(0.05, 3, int(inside.sum()))
     shifted = (t > j) & (rng.random(orders.n) < cfg.private_shift)
-    to_store = persons.store_person[orders.person] | (rng.random(orders.n) < 0.15)
+    # others try a store now and then, where the brand has one in their city
+    to_store = persons.store_person[orders.person] | (org.local[orders.person] & (rng.random(orders.n) < 0.15))
     channel = np.where(shifted, np.where(to_store, STORE, MINI), orders.channel)
     base = Orders(orders.person, t, channel, orders.status, np.zeros(orders.n, bool), orders.account,
                   orders.walk_in, orders.store, orders.staff, orders.ship_delay, orders.with_card)
@@ -136,6 +137,10 @@ def assign_places(cfg: DemoConfig, persons: Persons, orders: Orders, friends: Fr
     orders.store = np.where(is_store, store, -1)
     guide = org.guide_of(np.maximum(orders.store, 0), rng)
     orders.staff = np.where(is_store, guide, -1)
+    # a store add follows a sale: the guide who served it adds the customer, in that store
+    served = np.flatnonzero((friends.source == QR_CODE) & (friends.order >= 0))
+    orders.store[friends.order[served]] = friends.store[served]
+    orders.staff[friends.order[served]] = friends.staff[served]
     staff_of = np.full(persons.n, -1)
     staff_of[friends.person] = friends.staff
     sharer = staff_of[orders.person]

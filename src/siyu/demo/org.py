@@ -25,6 +25,7 @@ class Org:
     staff_store: np.ndarray  # store index of each staff member, -1 online
     staff_quality: np.ndarray  # how well a staff member's chats land (scales reply rates)
     home_store: np.ndarray  # per person: the store they would visit
+    local: np.ndarray  # per person: the brand has a store in their city
     tables: dict[str, pa.Table]
 
     def guide_of(self, store: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -81,5 +82,12 @@ def make_org(cfg: DemoConfig, persons: Persons, rng: np.random.Generator) -> Org
     })
     quality = np.clip(rng.normal(1.0, 0.12, n_staff), 0.6, 1.3)
     return Org(n_stores, store_district, store_id, store_phone, n_online, staff_id, staff_store, quality, home,
-               {"stores": stores, "staff": staff})
+               hi > lo, {"stores": stores, "staff": staff})
+
+
+def store_people(cfg: DemoConfig, org: Org, rng: np.random.Generator) -> np.ndarray:
+    """Who mostly shops in a store: `store_person_share` of all persons, drawn among those with a store of the
+    brand in their city (someone who buys mostly offline lives near a store, not in a city the brand has none)."""
+    share = min(1.0, cfg.store_person_share / max(float(org.local.mean()), 1e-9))
+    return org.local & (rng.random(len(org.local)) < share)
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal, literal_list
 from siyu.errors import UserError
-from siyu.identity.match_names import NAMES, name_columns_sql, name_joins_sql
+from siyu.identity.match_names import NAME_TYPO_EDITS, NAMES, name_columns_sql, name_joins_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
 #: the key a per-order package-card code gives (not a column of identities: see `order_code_parts`)
 ORDER_CODE = "order_code"
+#: the key a store sale gives the buyer and the WeCom friend its guide added right after (`store_sale_parts`)
+STORE_SALE = "store_sale"
+#: how long after a store sale its guide may add the customer as a WeCom friend (while still at the till)
+STORE_ADD_MINUTES = 30
 
 
 def _normalised(key: str) -> str:
@@ -32,8 +36,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
-    derived = [k for k in keys if k == ORDER_CODE]
-    keys = [k for k in keys if k != ORDER_CODE]
+    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE)]
+    keys = [k for k in keys if k not in derived]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
     if missing:
@@ -59,8 +63,10 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
             f"FROM contacts WHERE {ident(k)} IS NOT NULL AND external_userid IS NOT NULL"
             for k in ("unionid", "phone") if k in keys
         ]
-    if derived:
+    if ORDER_CODE in derived:
         parts += order_code_parts(engine)
+    if STORE_SALE in derived:
+        parts += store_sale_parts(engine)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -103,6 +109,55 @@ def order_code_parts(engine: Engine) -> list[str]:
     ]
 
 
+def store_sale_parts(engine: Engine) -> list[str]:
+    """A store sale as a key: a guide who adds a WeCom friend within `STORE_ADD_MINUTES` after a sale in their
+    store (by them, when the till records who sold) added that sale's buyer, so both hold the sale's id.
+
+    Only when it is unambiguous: the add follows exactly one sale of that store (whoever sold it: a till whose
+    seller is not the guide who adds must not link the guide's own sale instead), that sale is followed by
+    exactly one add, and the buyer's sales are followed by adds of one friend only (a till's own phone typed for
+    walk-ins is one identity buying for many people, and must not gather their friends). Needs `orders`,
+    `contacts` and `staff`; without them it adds nothing.
+    """
+    needs = {"orders": {"store_id", "staff_id", "created_at"}, "contacts": {"staff_id", "added_at"},
+             "staff": {"staff_id", "store_id"}}
+    if not all(engine.table_exists(t) and cols <= set(engine.table_schema(t).names) for t, cols in needs.items()):
+        return []
+    adds = (
+        "SELECT c.external_userid, c.staff_id, c.added_at, s.store_id FROM contacts c "
+        "JOIN staff s ON s.staff_id = c.staff_id WHERE c.external_userid IS NOT NULL AND c.added_at IS NOT NULL"
+    )
+    # the hour of the add and the hour half an hour before: an equi-join on (store, hour), not on the store alone
+    before = f"a.added_at - INTERVAL {STORE_ADD_MINUTES} MINUTE"
+    hours = (f"SELECT a.*, date_trunc('hour', a.added_at) AS hour FROM ({adds}) a UNION "
+             f"SELECT a.*, date_trunc('hour', {before}) AS hour FROM ({adds}) a")
+    # every sale of the store in the window, whoever sold it and whether or not the buyer is known: the add must
+    # follow exactly one, or the guide may have added the buyer of another
+    candidates = f"""
+        SELECT a.external_userid, a.staff_id AS adder, o.staff_id AS seller, o.channel, o.channel_uid, o.order_id
+        FROM ({hours}) a
+        JOIN orders o ON o.store_id = a.store_id AND date_trunc('hour', o.created_at) = a.hour
+        WHERE o.created_at <= a.added_at AND o.created_at >= {before}
+    """
+    sales = f"""
+        WITH c AS ({candidates}),
+        per_add AS (SELECT external_userid FROM c GROUP BY external_userid HAVING count(*) = 1),
+        per_sale AS (SELECT channel, order_id FROM c GROUP BY channel, order_id HAVING count(*) = 1),
+        per_buyer AS (SELECT channel, channel_uid FROM c GROUP BY channel, channel_uid
+                      HAVING count(DISTINCT external_userid) = 1)
+        SELECT c.* FROM c JOIN per_add a ON a.external_userid = c.external_userid
+        JOIN per_sale s ON s.channel = c.channel AND s.order_id = c.order_id
+        JOIN per_buyer b ON b.channel = c.channel AND b.channel_uid = c.channel_uid
+        WHERE c.channel_uid IS NOT NULL AND (c.seller IS NULL OR c.seller = c.adder)
+    """
+    # one part holding both sides (buyer, friend): Spark refuses one query repeating the CTE names of `sales`
+    node = f"CASE WHEN side.k = 0 THEN {node_sql('o')} ELSE 'wecom:' || o.external_userid END"
+    return [
+        f"SELECT {node} AS node, {literal(STORE_SALE)} AS key_name, o.channel || ':' || o.order_id AS key_value "
+        f"FROM ({sales}) o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) side"
+    ]
+
+
 def nodes_sql() -> str:
     """Every identity to resolve: the clean identities, plus WeCom friends known only from `contacts`."""
     return f"SELECT DISTINCT {node_sql()} AS node, channel, channel_uid FROM identities"
@@ -117,13 +172,21 @@ def contact_nodes_sql() -> str:
 
 def _groups_sql() -> str:
     """Per key value: its holders, their distinct real names, and whether their names contradict each other
-    (two full names, or a surname or visible character a masked holder shows that another's name lacks:
-    王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor conflicts."""
+    (two full names further apart than a typo, or a surname or visible character a masked holder shows that
+    another's name lacks: 王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor
+    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches."""
+    names = f"SELECT DISTINCT key_name, key_value, real_name FROM {KEYS_TABLE} WHERE real_name IS NOT NULL"
+    far = f"""
+        SELECT DISTINCT a.key_name, a.key_value FROM ({names}) a JOIN ({names}) b
+        ON b.key_name = a.key_name AND b.key_value = a.key_value AND a.real_name < b.real_name
+        WHERE levenshtein(a.real_name, b.real_name) > {NAME_TYPO_EDITS}
+    """
     return f"""
-        SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
-               count(DISTINCT real_name) > 1 OR count(DISTINCT surname) > 1 OR count(DISTINCT last) > 1
-                   AS contested
-        FROM {KEYS_TABLE} GROUP BY key_name, key_value
+        SELECT g.key_name, g.key_value, g.n, g.n_names, g.parts_differ OR f.key_name IS NOT NULL AS contested
+        FROM (SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
+                     count(DISTINCT surname) > 1 OR count(DISTINCT last) > 1 AS parts_differ
+              FROM {KEYS_TABLE} GROUP BY key_name, key_value) g
+        LEFT JOIN ({far}) f ON f.key_name = g.key_name AND f.key_value = g.key_value
     """
 
 

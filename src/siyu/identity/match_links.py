@@ -16,6 +16,7 @@ from siyu.identity import match_comparisons, match_pairs
 from siyu.identity.components import connected_components
 from siyu.identity.key_links import KEYS_TABLE
 from siyu.identity.match_features import FEATURES, build_features
+from siyu.identity.match_names import NAME_TYPO_EDITS
 from siyu.identity.match_pairs import latest_model
 from siyu.identity.settings import IdentitySettings
 
@@ -107,7 +108,7 @@ def _disagree_sql(x: str, y: str) -> str:
     character a mask left (李*波), that the other's real name contradicts; or birthdays that differ."""
     return (
         f"(({x}.name_real AND {y}.name_real AND {x}.name_pinyin <> {y}.name_pinyin "
-        f"AND levenshtein({x}.name_pinyin, {y}.name_pinyin) > 2) "
+        f"AND levenshtein({x}.name_pinyin, {y}.name_pinyin) > {NAME_TYPO_EDITS}) "
         f"OR ({x}.name_sure AND {y}.name_sure AND ({x}.name_masked OR {y}.name_masked) "
         f"AND ({x}.name_first <> {y}.name_first OR {x}.name_last <> {y}.name_last)) "
         f"OR ({x}.birthday <> {y}.birthday AND month({x}.birthday) <> day({y}.birthday) "

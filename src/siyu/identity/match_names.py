@@ -33,6 +33,8 @@ from siyu.engine.quote import literal_list
 from siyu.identity.tables import node_sql
 
 NAMES = "tmp_identity_names"
+#: two full names whose pinyin differ by at most this many edits may be one name mistyped (陈琳勤 / 陈羚勤)
+NAME_TYPO_EDITS = 2
 CONTEXT = "tmp_identity_context"
 _SURNAME_PINYIN = sorted({pinyin_of(s) for s in (*SURNAMES, *COMPOUND_SURNAMES)}, key=len, reverse=True)
 #: letters (any script) and single spaces only: a name zh_names does not read, but still a name

@@ -10,6 +10,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import tempfile
+import uuid
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -37,9 +40,20 @@ class NothingToLearn(UserError):
     blocks on), so no model can be estimated. The identity step then links by keys alone (match_pairs)."""
 
 
+def spill_directory() -> Path:
+    """Where one Splink database spills past MEMORY_LIMIT: a fresh folder under the system temp dir (TMPDIR).
+
+    An in-memory DuckDB otherwise spills into `./.tmp` of whatever folder siyu was started from. DuckDB creates
+    the folder on the first spill and removes it when the connection closes.
+    """
+    return Path(tempfile.gettempdir()) / f"siyu-splink-{uuid.uuid4().hex[:12]}"
+
+
 def _database() -> splink.DuckDBAPI:
     check_installed()
-    return splink.DuckDBAPI(connection=duckdb.connect(config={"memory_limit": MEMORY_LIMIT}))
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": MEMORY_LIMIT, "temp_directory": str(spill_directory())}
+    return splink.DuckDBAPI(connection=duckdb.connect(config=config))
 
 
 def _linker(data: pa.Table, settings: dict[str, Any], db_api: splink.DuckDBAPI | None = None) -> splink.Linker:
