@@ -57,7 +57,7 @@ new_order = Table(
     Column("posting_id", Integer),
     Column("release_id", Integer),
     prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
+    postgresql_on_commit="DROP",
 )
 
 # one due order to release
@@ -71,7 +71,7 @@ due_order = Table(
     Column("lot_id", Integer, nullable=False),
     Column("posting_id", Integer),
     prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
+    postgresql_on_commit="DROP",
 )
 
 
@@ -81,15 +81,18 @@ _IDS = {"loyalty_stage_new_order": {"lot_id": lot, "posting_id": posting, "relea
 
 
 def _fresh(conn: Connection, table: Table) -> None:
-    """The staging table on this connection, empty (it lives as long as the connection). On PostgreSQL its id
-    columns default to the ledger tables' sequences, so COPY draws the ids as it loads (gaps are harmless), and
-    it empties itself at commit."""
+    """The staging table, empty. On SQLite it lives as long as the connection. On PostgreSQL its id columns
+    default to the ledger tables' sequences, so COPY draws the ids as it loads (gaps are harmless), and it is
+    dropped at commit: a temporary table kept with the session would hold a dependency on those sequences for as
+    long as a pooled connection lives (a migration or a DROP SCHEMA would wait on it, or deadlock with the
+    session's exit dropping it)."""
     if conn.dialect.name != "postgresql":
         conn.execute(CreateTable(table, if_not_exists=True))
         conn.execute(table.delete())
         return
     if conn.execute(text("SELECT to_regclass(:t)"), {"t": f"pg_temp.{table.name}"}).scalar() is not None:
-        return  # made on this connection by an earlier transaction, emptied at its commit
+        conn.execute(table.delete())  # made earlier in this transaction
+        return
     conn.execute(CreateTable(table))
     for column, target in _IDS[table.name].items():
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": target.name}).scalar_one()
