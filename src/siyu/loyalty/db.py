@@ -23,6 +23,7 @@ from siyu.errors import SiyuError
 from siyu.loyalty.tables import PERSON, PERSON_KINDS, account
 
 ACCOUNTS = "siyu.loyalty.accounts"
+LOCKED = "siyu.loyalty.locked"  # members whose accounts this transaction holds (PostgreSQL): not locked twice
 # account ids known committed, per store: accounts are never deleted nor renumbered, so a member's ids are looked
 # up once per process instead of once per transaction
 _COMMITTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str, str], int]] = weakref.WeakKeyDictionary()
@@ -72,6 +73,7 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
                 raw.isolation_level = before
         finally:
             conn.info.pop(ACCOUNTS, None)
+            conn.info.pop(LOCKED, None)
 
 
 def _sqlite_turn(engine: Engine) -> threading.Lock:
@@ -184,10 +186,22 @@ def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElemen
 
 def lock_persons(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> None:
     """Hold the members' accounts until the transaction ends (PostgreSQL; SQLite already holds the database).
+    Members this transaction already holds are not locked again (no statement).
 
     Locks are taken in id order so two transactions locking the same members cannot deadlock."""
-    persons = sorted(set(person_ids))
-    ids = ensure_accounts(conn, [(PERSON, p, k) for p in persons for k in PERSON_KINDS], at)
+    persons = sorted(set(person_ids) - conn.info.get(LOCKED, set()))
+    ids = person_accounts(conn, persons, at)
     if conn.dialect.name == "postgresql" and ids:
-        conn.execute(select(account.c.id).where(one_of(conn, account.c.id, ids.values()))
+        conn.execute(select(account.c.id).where(one_of(conn, account.c.id, ids))
                      .order_by(account.c.id).with_for_update())
+        held_locks(conn, persons)
+
+
+def person_accounts(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> list[int]:
+    """The ids of the members' accounts of every kind (created when missing), in the order locks are taken."""
+    return sorted(ensure_accounts(conn, [(PERSON, p, k) for p in person_ids for k in PERSON_KINDS], at).values())
+
+
+def held_locks(conn: Connection, person_ids: Iterable[str]) -> None:
+    """Note that this transaction now holds the members' accounts (locked by a statement of the caller's)."""
+    conn.info.setdefault(LOCKED, set()).update(person_ids)
