@@ -10,7 +10,8 @@ import datetime as dt
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,12 +46,14 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
     once SQLite's lock has been waited for that long (an HTTP caller answers 503 rather than hang)."""
     committed = _COMMITTED.setdefault(engine, {})
     with engine.connect() as conn:
-        conn.info[ACCOUNTS] = dict(committed)  # + ids seen in this transaction (a rollback may undo ones created)
+        # ids seen in this transaction (a rollback may undo ones created) over the committed ones, not a copy of
+        # them: a copy costs every transaction time in proportion to the members the process has ever touched
+        conn.info[ACCOUNTS] = ChainMap({}, committed)
         try:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
                     yield conn
-                committed.update(conn.info[ACCOUNTS])
+                committed.update(conn.info[ACCOUNTS].maps[0])
                 return
             raw: Any = conn.connection.driver_connection
             before = raw.isolation_level
@@ -67,7 +70,7 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
                     conn.rollback()
                     raise
                 conn.commit()
-                committed.update(conn.info[ACCOUNTS])
+                committed.update(conn.info[ACCOUNTS].maps[0])
             finally:
                 turn.release()
                 raw.isolation_level = before
@@ -131,7 +134,7 @@ def ensure_accounts(conn: Connection, keys: Iterable[tuple[str, str, str]], at: 
         tuple[str, str, str], int]:
     """Account ids for (owner_type, owner, kind), creating the missing ones."""
     wanted = sorted(set(keys))
-    known: dict[tuple[str, str, str], int] = conn.info.get(ACCOUNTS, {})
+    known: MutableMapping[tuple[str, str, str], int] = conn.info.get(ACCOUNTS, {})
     missing = [k for k in wanted if k not in known]
     if missing:
         insert_ignore(conn, account, [{"owner_type": t, "owner": o, "kind": k, "created_at": at}
