@@ -149,13 +149,13 @@ def spend_lots_pg(conn: Connection, key: str, type_: str, person_id: str, kind: 
 # the member's lots (entries summed per lot), their balance, the positive lots taken earliest-expiring first (a lot
 # that never expires as 9999-12-31, then by lot id, as lots.lot_balances sorts them) until `amount` is covered, and
 # the posting of those takes against the system account: one row per lot taken, or one row with no posting when
-# the balance falls short. Every parameter is cast: PostgreSQL cannot infer types in INSERT … SELECT
+# the balance falls short. A lot's expiry is looked up per lot by its key (a join let the planner hash the whole lot
+# table: 3 ms instead of 0.3). Every parameter is cast: PostgreSQL cannot infer types in INSERT … SELECT
 _SPEND_LOTS_PG = text("""
     WITH lots AS (
-        SELECT e.lot_id, l.expires_on, sum(e.amount) AS amount
-        FROM loyalty_entry e LEFT JOIN loyalty_lot l ON l.id = e.lot_id
-        WHERE e.account_id = CAST(:account AS integer)
-        GROUP BY e.lot_id, l.expires_on),
+        SELECT s.lot_id, (SELECT l.expires_on FROM loyalty_lot l WHERE l.id = s.lot_id) AS expires_on, s.amount
+        FROM (SELECT lot_id, sum(amount) AS amount FROM loyalty_entry WHERE account_id = CAST(:account AS integer)
+              GROUP BY lot_id) s),
     held AS (SELECT coalesce(sum(amount), 0) AS held FROM lots),
     running AS (
         SELECT lot_id, amount, sum(amount) OVER (ORDER BY coalesce(expires_on, DATE '9999-12-31'), coalesce(lot_id, 0)
