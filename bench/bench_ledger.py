@@ -21,6 +21,7 @@ delta syncs the day's changed orders alone (what the `loyalty` step reads since 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -186,9 +187,9 @@ def serve(engine: sa.Engine, folder: Path) -> tuple[uvicorn.Server, threading.Th
 
 
 @contextmanager
-def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple[str, str]]:
+def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple[str, str, int]]:
     """`siyu serve --workers N` over the store in its own processes, as deployed (the clients no longer share
-    the server's GIL): (url, admin token)."""
+    the server's GIL): (url, admin token, the server's process id)."""
     import duckdb
 
     duckdb.connect(str(folder / "bench.duckdb")).close()  # redeeming never reads it; serve wants it to exist
@@ -206,7 +207,7 @@ def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield url, token
+        yield url, token, proc.pid
     finally:
         proc.terminate()
         proc.wait(30)
@@ -216,8 +217,14 @@ def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 
     """(redemptions per second, p99 ms, refused) through the HTTP API, `clients` threads × `each` requests;
     `workers` > 0: against `siyu serve --workers N` in other processes, else a uvicorn in this process."""
     if workers:
-        with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token):
-            return _http_clients(url, token, rich_persons(engine, clients, each), each)
+        with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token, pid):
+            rich = rich_persons(engine, clients, each)
+            server, spent = _server_cpu(pid), time.process_time()
+            result = _http_clients(url, token, rich, each)
+            n = len(rich) * each
+            print(f"{'':10} CPU per HTTP redemption: server processes {(_server_cpu(pid) - server) / n * 1000:.2f} ms,"
+                  f" the clients {(time.process_time() - spent) / n * 1000:.2f} ms", flush=True)
+            return result
     rich = rich_persons(engine, clients, each)
     server, thread, url, token = serve(engine, Path(tempfile.mkdtemp()))
     try:
@@ -225,6 +232,20 @@ def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by `siyu serve` (process `pid`) and its workers: the server's own cost, which the
+    machine's other load moves little."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def _http_clients(url: str, token: str, rich: list[str], each: int) -> tuple[float, float, int]:
