@@ -49,6 +49,7 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
         # ids seen in this transaction (a rollback may undo ones created) over the committed ones, not a copy of
         # them: a copy costs every transaction time in proportion to the members the process has ever touched
         conn.info[ACCOUNTS] = ChainMap({}, committed)
+        conn.info[LOCKED] = set()  # kept only within `write`: the info outlives the transaction with the connection
         try:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
@@ -206,5 +207,8 @@ def person_accounts(conn: Connection, person_ids: Iterable[str], at: dt.datetime
 
 
 def held_locks(conn: Connection, person_ids: Iterable[str]) -> None:
-    """Note that this transaction now holds the members' accounts (locked by a statement of the caller's)."""
-    conn.info.setdefault(LOCKED, set()).update(person_ids)
+    """Note that this transaction now holds the members' accounts (locked by a statement of the caller's). Noted
+    only in a `write` transaction, which forgets it at its end; elsewhere every lock_persons locks."""
+    held = conn.info.get(LOCKED)
+    if held is not None:
+        held.update(person_ids)
