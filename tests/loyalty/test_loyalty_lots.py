@@ -35,6 +35,28 @@ def test_redemption_takes_the_earliest_expiring_lot_first(ledger_db: Engine) -> 
     assert sorted(leg.amount for leg in p.legs if leg.owner_type == "person") == [-100, -50]
 
 
+def test_points_that_never_expire_go_last_and_a_debt_lot_is_not_taken(ledger_db: Engine) -> None:
+    """The lots a redemption takes, in the order it takes them, as stored (PostgreSQL picks them in SQL)."""
+    earn(ledger_db, "a", 10_000, dt.date(2026, 2, 1))  # 100 points, expiring 2027-12-31
+    lots.adjust(ledger_db, "P1", 30, "goodwill", "m1")  # 30 points that never expire
+    earn(ledger_db, "b", 5_000, dt.date(2025, 3, 1))  # 50 points, expiring 2026-12-31
+    earn(ledger_db, "c", 2_000, dt.date(2025, 6, 1))  # 20 points, expiring 2026-12-31 …
+    lots.redeem(ledger_db, "P1", 20, "r0")  # … spent after "b"'s: b keeps 30
+    earn(ledger_db, "b", 0, dt.date(2025, 3, 1), version=2, status="refunded")  # b: 30 − 50 = a debt of 20
+    p = lots.redeem(ledger_db, "P1", 105, "r1")  # holds 100 + 30 + 20 − 20 = 130
+    taken = [leg.amount for leg in p.legs if leg.owner_type == "person"]
+    assert taken == [-20, -85]  # c's 20, then a's; the debt and the never-expiring lot untouched
+    again = lots.redeem(ledger_db, "P1", 105, "r1")
+    assert (again.created, again.legs) == (False, p.legs)  # what was answered is what was stored
+    with ledger_db.connect() as conn:
+        assert [(b.expires_on, b.amount) for b in lots.lot_balances(conn, "P1")] == [
+            (dt.date(2026, 12, 31), -20), (dt.date(2027, 12, 31), 15), (None, 30)]
+    with pytest.raises(ledger.InsufficientBalance, match="holds 25 points, cannot redeem 26"):
+        lots.redeem(ledger_db, "P1", 26, "r2")
+    assert [leg.amount for leg in lots.redeem(ledger_db, "P1", 25, "r3").legs
+            if leg.owner_type == "person"] == [-15, -10]
+
+
 def test_an_expiry_run_posts_what_is_left_after_the_last_day(ledger_db: Engine) -> None:
     earn(ledger_db, "a", 10_000, dt.date(2025, 3, 1))  # expires 2026-12-31
     earn(ledger_db, "b", 4_000, dt.date(2026, 1, 5))  # expires 2027-12-31

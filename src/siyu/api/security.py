@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from siyu.api.context import ServiceConfig
 from siyu.auth.roles import User, may
@@ -41,12 +42,16 @@ class TokenCache:
         self._seen: dict[str, tuple[float, User]] = {}
         self._lock = threading.Lock()
 
-    def user(self, store: sa.Engine, secret: str) -> User | None:
-        key, now = digest(secret), time.monotonic()
+    def cached(self, secret: str) -> User | None:
+        """The token's user when it was looked up less than TOKEN_CACHE_SECONDS ago, else None (look it up)."""
         with self._lock:
-            hit = self._seen.get(key)
-        if hit and now - hit[0] < TOKEN_CACHE_SECONDS:
-            return hit[1]
+            hit = self._seen.get(digest(secret))
+        return hit[1] if hit and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS else None
+
+    def user(self, store: sa.Engine, secret: str) -> User | None:
+        if (hit := self.cached(secret)) is not None:
+            return hit
+        key, now = digest(secret), time.monotonic()
         user = user_for_token(store, secret)
         with self._lock:
             if len(self._seen) > 10_000:
@@ -58,18 +63,21 @@ class TokenCache:
         return user
 
 
-def current_user(request: Request) -> User:
+async def current_user(request: Request) -> User:
+    """The caller. Runs on the event loop: a token seen in the last seconds is answered from memory, without the
+    thread hop a sync dependency costs on every request; a store lookup goes to the thread pool."""
     cfg = config(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         tokens: TokenCache = request.app.state.tokens
-        user = tokens.user(cfg.store, auth[7:].strip())
+        secret = auth[7:].strip()
+        user = tokens.cached(secret) or await run_in_threadpool(tokens.user, cfg.store, secret)
         if user is None:
             raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
         return user
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
-        found = user_for_session(cfg.store, sid)
+        found = await run_in_threadpool(user_for_session, cfg.store, sid)
         if found is None:
             raise HTTPException(401, "session expired; log in again")
         user, csrf = found
@@ -80,9 +88,9 @@ def current_user(request: Request) -> User:
                         headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(permission: str) -> Callable[[Request], User]:
-    def dependency(request: Request) -> User:
-        user = current_user(request)
+def require(permission: str) -> Callable[[Request], Awaitable[User]]:
+    async def dependency(request: Request) -> User:
+        user = await current_user(request)
         if permission != SELF and not may(user, permission):
             raise HTTPException(403, f"role {user.role} may not {permission}")
         request.state.user = user

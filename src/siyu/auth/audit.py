@@ -13,13 +13,16 @@ from siyu.store.tables import audit
 def record(store: sa.Engine | sa.Connection, user: User, action: str, target: str = "", reason: str = "") -> None:
     """Write the row in its own transaction, or in the caller's when given a connection inside one (so the row
     commits with the change it describes, or not at all)."""
-    row = audit.insert().values(at=dt.datetime.now(dt.UTC).replace(tzinfo=None), user_name=user.name,
-                                action=action, target=target[:255], reason=reason)
+    row = {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "user_name": user.name, "action": action,
+           "target": target[:255], "reason": reason}
     if isinstance(store, sa.Connection):
-        store.execute(row)
+        store.execute(_INSERT, row)
         return
     with store.begin() as con:
-        con.execute(row)
+        con.execute(_INSERT, row)
+
+
+_INSERT = audit.insert()  # one statement, the row as parameters: compiled once, not rebuilt per row
 
 
 def _conditions(action: str | None, user_name: str | None) -> list[sa.ColumnElement[bool]]:

@@ -10,7 +10,8 @@ import datetime as dt
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +24,7 @@ from siyu.errors import SiyuError
 from siyu.loyalty.tables import PERSON, PERSON_KINDS, account
 
 ACCOUNTS = "siyu.loyalty.accounts"
+LOCKED = "siyu.loyalty.locked"  # members whose accounts this transaction holds (PostgreSQL): not locked twice
 # account ids known committed, per store: accounts are never deleted nor renumbered, so a member's ids are looked
 # up once per process instead of once per transaction
 _COMMITTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str, str], int]] = weakref.WeakKeyDictionary()
@@ -44,12 +46,15 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
     once SQLite's lock has been waited for that long (an HTTP caller answers 503 rather than hang)."""
     committed = _COMMITTED.setdefault(engine, {})
     with engine.connect() as conn:
-        conn.info[ACCOUNTS] = dict(committed)  # + ids seen in this transaction (a rollback may undo ones created)
+        # ids seen in this transaction (a rollback may undo ones created) over the committed ones, not a copy of
+        # them: a copy costs every transaction time in proportion to the members the process has ever touched
+        conn.info[ACCOUNTS] = ChainMap({}, committed)
+        conn.info[LOCKED] = set()  # kept only within `write`: the info outlives the transaction with the connection
         try:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
                     yield conn
-                committed.update(conn.info[ACCOUNTS])
+                committed.update(conn.info[ACCOUNTS].maps[0])
                 return
             raw: Any = conn.connection.driver_connection
             before = raw.isolation_level
@@ -66,12 +71,13 @@ def write(engine: Engine, *, patience_s: float | None = None) -> Iterator[Connec
                     conn.rollback()
                     raise
                 conn.commit()
-                committed.update(conn.info[ACCOUNTS])
+                committed.update(conn.info[ACCOUNTS].maps[0])
             finally:
                 turn.release()
                 raw.isolation_level = before
         finally:
             conn.info.pop(ACCOUNTS, None)
+            conn.info.pop(LOCKED, None)
 
 
 def _sqlite_turn(engine: Engine) -> threading.Lock:
@@ -129,7 +135,7 @@ def ensure_accounts(conn: Connection, keys: Iterable[tuple[str, str, str]], at: 
         tuple[str, str, str], int]:
     """Account ids for (owner_type, owner, kind), creating the missing ones."""
     wanted = sorted(set(keys))
-    known: dict[tuple[str, str, str], int] = conn.info.get(ACCOUNTS, {})
+    known: MutableMapping[tuple[str, str, str], int] = conn.info.get(ACCOUNTS, {})
     missing = [k for k in wanted if k not in known]
     if missing:
         if conn.dialect.name == "postgresql":  # one statement of three bound arrays, not a row per account
@@ -203,10 +209,25 @@ def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElemen
 
 def lock_persons(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> None:
     """Hold the members' accounts until the transaction ends (PostgreSQL; SQLite already holds the database).
+    Members this transaction already holds are not locked again (no statement).
 
     Locks are taken in id order so two transactions locking the same members cannot deadlock."""
-    persons = sorted(set(person_ids))
-    ids = ensure_accounts(conn, [(PERSON, p, k) for p in persons for k in PERSON_KINDS], at)
+    persons = sorted(set(person_ids) - conn.info.get(LOCKED, set()))
+    ids = person_accounts(conn, persons, at)
     if conn.dialect.name == "postgresql" and ids:
-        conn.execute(select(account.c.id).where(one_of(conn, account.c.id, ids.values()))
+        conn.execute(select(account.c.id).where(one_of(conn, account.c.id, ids))
                      .order_by(account.c.id).with_for_update())
+        held_locks(conn, persons)
+
+
+def person_accounts(conn: Connection, person_ids: Iterable[str], at: dt.datetime) -> list[int]:
+    """The ids of the members' accounts of every kind (created when missing), in the order locks are taken."""
+    return sorted(ensure_accounts(conn, [(PERSON, p, k) for p in person_ids for k in PERSON_KINDS], at).values())
+
+
+def held_locks(conn: Connection, person_ids: Iterable[str]) -> None:
+    """Note that this transaction now holds the members' accounts (locked by a statement of the caller's). Noted
+    only in a `write` transaction, which forgets it at its end; elsewhere every lock_persons locks."""
+    held = conn.info.get(LOCKED)
+    if held is not None:
+        held.update(person_ids)

@@ -102,12 +102,14 @@ def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.
             **values, "legs": list(range(len(legs))), "accounts": ids_of, "amounts": [leg.amount for leg in legs],
             "lots": [leg.lot_id for leg in legs]}).scalars().all()[0])
     else:
-        posting_id = conn.execute(posting.insert().values(**values).returning(posting.c.id)).scalar_one()
+        posting_id = conn.execute(_POST_HEAD, values).scalar_one()
         conn.execute(entry.insert(), [{"posting_id": posting_id, "leg": i, "account_id": a, "amount": leg.amount,
                                        "lot_id": leg.lot_id}
                                       for i, (a, leg) in enumerate(zip(ids_of, legs, strict=True))])
     return Posting(posting_id, key, type_, person_id, reason, at, tuple(legs), True)
 
+
+_POST_HEAD = posting.insert().returning(posting.c.id)  # built once: the values are parameters
 
 # a posting and its entries in one statement on PostgreSQL: a data-modifying CTE, the entries as bound arrays (one
 # text, so SQLAlchemy compiles it once, whatever the number of legs)
@@ -120,6 +122,67 @@ _POST_PG = text("""
     FROM head, unnest(CAST(:legs AS integer[]), CAST(:accounts AS integer[]), CAST(:amounts AS bigint[]),
                       CAST(:lots AS integer[])) AS e(leg, account_id, amount, lot_id)
     RETURNING posting_id""")
+
+
+def spend_lots_pg(conn: Connection, key: str, type_: str, person_id: str, kind: str, amount: int, system_kind: str,
+                  *, at: dt.datetime, reason: str | None = None, source: Source | None = None) -> Posting:
+    """PostgreSQL: take `amount` from the member's `kind` account, its earliest-expiring positive lots first (as
+    `lots.consume` takes them from `lots.lot_balances`), against the `system_kind` account, in ONE statement: the
+    balance check, the choice of lots, the posting and its entries (a redemption's read and write are one round
+    trip, not two). Never below zero: InsufficientBalance and nothing posted when the member holds less. The
+    caller holds the member's accounts (`db.lock_persons`) and has made sure `key` is unused."""
+    ids = ensure_accounts(conn, [(PERSON, person_id, kind), (SYSTEM, system_kind, system_kind)], at)
+    account_id, system_id = ids[(PERSON, person_id, kind)], ids[(SYSTEM, system_kind, system_kind)]
+    rows = conn.execute(_SPEND_LOTS_PG, {
+        "account": account_id, "system": system_id, "amount": amount, "key": key, "type": type_,
+        "person_id": person_id, "reason": reason, "posted_at": at, "channel": source.channel if source else None,
+        "order_id": source.order_id if source else None, "order_version": source.version if source else None,
+    }).all()
+    held, posting_id = int(rows[0].held), rows[0].posting_id
+    if posting_id is None:
+        raise InsufficientBalance(f"member {person_id} holds {held} points, cannot redeem {amount}")
+    legs = [Leg(PERSON, person_id, kind, -int(r.take), r.lot_id) for r in rows]
+    return Posting(int(posting_id), key, type_, person_id, reason, at, (*legs, Leg(SYSTEM, system_kind, system_kind,
+                                                                                  amount)), True)
+
+
+# the member's lots (entries summed per lot), their balance, the positive lots taken earliest-expiring first (a lot
+# that never expires as 9999-12-31, then by lot id, as lots.lot_balances sorts them) until `amount` is covered, and
+# the posting of those takes against the system account: one row per lot taken, or one row with no posting when
+# the balance falls short. A lot's expiry is looked up per lot by its key (a join let the planner hash the whole lot
+# table: 3 ms instead of 0.3). Every parameter is cast: PostgreSQL cannot infer types in INSERT … SELECT
+_SPEND_LOTS_PG = text("""
+    WITH lots AS (
+        SELECT s.lot_id, (SELECT l.expires_on FROM loyalty_lot l WHERE l.id = s.lot_id) AS expires_on, s.amount
+        FROM (SELECT lot_id, sum(amount) AS amount FROM loyalty_entry WHERE account_id = CAST(:account AS integer)
+              GROUP BY lot_id) s),
+    held AS (SELECT coalesce(sum(amount), 0) AS held FROM lots),
+    running AS (
+        SELECT lot_id, amount, sum(amount) OVER (ORDER BY coalesce(expires_on, DATE '9999-12-31'), coalesce(lot_id, 0)
+                                                 ROWS UNBOUNDED PRECEDING) AS upto
+        FROM lots WHERE amount > 0),
+    taken AS (
+        SELECT CAST(row_number() OVER (ORDER BY upto) - 1 AS integer) AS leg, lot_id,
+               least(amount, CAST(:amount AS bigint) - (upto - amount)) AS take
+        FROM running
+        WHERE upto - amount < CAST(:amount AS bigint) AND (SELECT held FROM held) >= CAST(:amount AS bigint)),
+    head AS (
+        INSERT INTO loyalty_posting (key, type, person_id, reason, posted_at, channel, order_id, order_version)
+        SELECT CAST(:key AS varchar), CAST(:type AS varchar), CAST(:person_id AS varchar), CAST(:reason AS varchar),
+               CAST(:posted_at AS timestamptz), CAST(:channel AS varchar), CAST(:order_id AS varchar),
+               CAST(:order_version AS bigint)
+        WHERE (SELECT held FROM held) >= CAST(:amount AS bigint)
+        RETURNING id),
+    legs AS (
+        INSERT INTO loyalty_entry (posting_id, leg, account_id, amount, lot_id)
+        SELECT head.id, t.leg, CAST(:account AS integer), -t.take, t.lot_id FROM head, taken t
+        UNION ALL
+        SELECT head.id, CAST((SELECT count(*) FROM taken) AS integer), CAST(:system AS integer),
+               CAST(:amount AS bigint), NULL
+        FROM head)
+    SELECT h.held, (SELECT id FROM head) AS posting_id, t.lot_id, t.take
+    FROM held h LEFT JOIN taken t ON true
+    ORDER BY t.leg""")
 
 
 @dataclass(frozen=True)

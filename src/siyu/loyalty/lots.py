@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
@@ -31,14 +31,18 @@ class LotBalance:
 
 def lot_balances(conn: Connection, person_id: str, kind: str = "points") -> list[LotBalance]:
     """The member's non-zero lots on one account, earliest-expiring first (never-expiring last, then by age)."""
-    rows = conn.execute(
-        select(entry.c.lot_id, lot.c.expires_on, func.sum(entry.c.amount))
-        .select_from(entry.join(account, account.c.id == entry.c.account_id)
-                     .outerjoin(lot, lot.c.id == entry.c.lot_id))
-        .where(account.c.owner_type == PERSON, account.c.owner == person_id, account.c.kind == kind)
-        .group_by(entry.c.lot_id, lot.c.expires_on)).all()
+    rows = conn.execute(_LOT_BALANCES, {"person": person_id, "kind": kind}).all()
     found = [LotBalance(r[0], r[1], int(r[2])) for r in rows if int(r[2]) != 0]
     return sorted(found, key=lambda b: (b.expires_on or FAR, b.lot_id or 0))
+
+
+# built once (a statement built per call costs a redemption more CPU than SQLite takes to run it)
+_LOT_BALANCES = (select(entry.c.lot_id, lot.c.expires_on, func.sum(entry.c.amount))
+                 .select_from(entry.join(account, account.c.id == entry.c.account_id)
+                              .outerjoin(lot, lot.c.id == entry.c.lot_id))
+                 .where(account.c.owner_type == PERSON, account.c.owner == bindparam("person"),
+                        account.c.kind == bindparam("kind"))
+                 .group_by(entry.c.lot_id, lot.c.expires_on))
 
 
 def consume(lots: list[LotBalance], amount: int) -> list[tuple[int | None, int]]:
@@ -70,6 +74,9 @@ def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *
         lock_persons(conn, [person_id], at)
         if not new and (done := ledger.find(conn, key)) is not None:
             return done
+        if conn.dialect.name == "postgresql":  # the same check, lots and posting in one statement
+            return ledger.spend_lots_pg(conn, key, "redeem", person_id, "points", amount, "points_redeemed", at=at,
+                                        reason=reason, source=source)
         found = lot_balances(conn, person_id)  # the balance is the sum of its lots: one query for both
         held = sum(b.amount for b in found)
         if held < amount:

@@ -13,6 +13,11 @@ from siyu.config.settings import Settings
 from siyu.store.settings import store_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# connections a process keeps open: as many as requests it serves at once (20 concurrent API clients per worker),
+# so a burst never opens and closes connections per request (a PostgreSQL connection is a forked backend: ~5 ms
+# and an authentication); past it up to POOL_OVERFLOW more are opened for the moment and closed after
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
 
 
 def run_warehouse(engine: object, settings: Settings) -> Path:
@@ -67,7 +72,7 @@ def migrate_store(engine: sa.Engine) -> None:
 
 def open_store(url: str, migrate: bool = True) -> sa.Engine:
     """A SQLAlchemy engine on the store, migrated to the latest schema."""
-    engine = sa.create_engine(_driver(url), pool_pre_ping=True)
+    engine = sa.create_engine(_driver(url), pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:

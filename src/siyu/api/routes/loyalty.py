@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from siyu.api.context import ServiceConfig
+from siyu.api.fastjson import fast_json
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, scope_of, user_of
 from siyu.auth import audit
@@ -42,6 +43,7 @@ Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$"
 OrderId = Annotated[str, Field(min_length=1, max_length=128, examples=["SO20260601001"])]
 MONEY_KINDS = frozenset(wallet.KIND.values())
 KEY_PREFIX = "api:"  # ledger keys of API writes (the CLI's are cli:…)
+WRITE: dict[str, Any] = {"status_code": 201, "response_model": dict[str, Any]}  # a write: 201 (a replay: 200)
 WRITE_PATIENCE_S = 8.0  # how long a write waits for SQLite's lock before answering 503
 
 
@@ -132,24 +134,30 @@ def busy() -> HTTPException:
     return HTTPException(503, "the ledger is busy with other writes; try again", headers={"Retry-After": "1"})
 
 
-def claimed(conn: Connection, key: str, operation: str, subject: str, body: BaseModel) -> str:
-    """The ledger key for the caller's key, bound to this request (409 when it was used for another)."""
-    return claim(conn, key, operation, subject, body)[0]
+def claimed(conn: Connection, key: str, operation: str, subject: str, body: BaseModel,
+            member_id: str | None = None) -> str:
+    """The ledger key for the caller's key, bound to this request (409 when it was used for another). `member_id`:
+    the member whose accounts the write will lock, locked along with the claim (one round trip on PostgreSQL)."""
+    return claim(conn, key, operation, subject, body, member_id)[0]
 
 
-def claim(conn: Connection, key: str, operation: str, subject: str, body: BaseModel) -> tuple[str, bool]:
+def claim(conn: Connection, key: str, operation: str, subject: str, body: BaseModel,
+          member_id: str | None = None) -> tuple[str, bool]:
     """(ledger key, new): as `claimed`, and whether the key was first used just now (nothing posted under it)."""
     try:
-        new = requests.claim(conn, KEY_PREFIX + key, requests.fingerprint(operation, subject, body.model_dump()))
+        new = requests.claim(conn, KEY_PREFIX + key, requests.fingerprint(operation, subject, body.model_dump()),
+                             lock=[member_id] if member_id else [])
     except requests.KeyReused as exc:
         raise HTTPException(409, str(exc)) from None
     return KEY_PREFIX + key, new
 
 
-def answer(response: Response, created: bool, payload: dict[str, Any]) -> dict[str, Any]:
-    response.status_code = 201 if created else 200
+def answer(created: bool, payload: dict[str, Any]) -> Response:
+    """201 for a new write, 200 for a replay, serialised once (`fast_json`: a write's answer is small and built
+    here, so FastAPI's response validation would only cost the request CPU)."""
+    response = fast_json(payload, 201 if created else 200)
     response.headers["Idempotent-Replayed"] = "false" if created else "true"
-    return payload
+    return response
 
 
 def posting_json(p: ledger.Posting) -> dict[str, Any]:
@@ -172,8 +180,8 @@ def audited(conn: Connection, request: Request, p: ledger.Posting, action: str, 
     return p
 
 
-def posted(response: Response, p: ledger.Posting) -> dict[str, Any]:
-    return answer(response, p.created, posting_json(p))
+def posted(p: ledger.Posting) -> Response:
+    return answer(p.created, posting_json(p))
 
 
 def overdraw(exc: ledger.InsufficientBalance) -> HTTPException:
@@ -238,75 +246,75 @@ def expiring(request: Request, within_days: Annotated[int, Query(ge=0, le=366)] 
 
 # --- writes -------------------------------------------------------------------------------------------------------
 
-@router.post("/persons/{person_id}/redeem", status_code=201, **guarded("loyalty:redeem"))
-def redeem(request: Request, response: Response, person_id: PersonId, body: Redeem,
-           idempotency_key: IdempotencyKey) -> dict[str, Any]:
+@router.post("/persons/{person_id}/redeem", **WRITE, **guarded("loyalty:redeem"))
+def redeem(request: Request, person_id: PersonId, body: Redeem,
+           idempotency_key: IdempotencyKey) -> Response:
     """Spend points, earliest-expiring lots first; 409 when the member holds fewer."""
     cfg = member(request, person_id)
     with ledger_write(cfg) as conn:
-        key, new = claim(conn, idempotency_key, "redeem", person_id, body)
+        key, new = claim(conn, idempotency_key, "redeem", person_id, body, person_id)
         try:
             p = lots.redeem(conn, person_id, body.points, key, reason=body.reason,
                             source=source(body.channel, body.order_id), new=new)
         except ledger.InsufficientBalance as exc:
             raise overdraw(exc) from None
         audited(conn, request, p, "points.redeem", f"{person_id} -{body.points}", body.reason)
-    return posted(response, p)
+    return posted(p)
 
 
-@router.post("/persons/{person_id}/adjust", status_code=201, **guarded("loyalty:write"))
-def adjust(request: Request, response: Response, person_id: PersonId, body: Adjust,
-           idempotency_key: IdempotencyKey) -> dict[str, Any]:
+@router.post("/persons/{person_id}/adjust", **WRITE, **guarded("loyalty:write"))
+def adjust(request: Request, person_id: PersonId, body: Adjust,
+           idempotency_key: IdempotencyKey) -> Response:
     """A manual correction with its reason: a credit is a new lot, a debit cannot overdraw (409)."""
     if body.points == 0:
         raise HTTPException(422, "an adjustment of 0 points posts nothing")
     cfg = member(request, person_id)
     with ledger_write(cfg) as conn:
-        key = claimed(conn, idempotency_key, "adjust", person_id, body)
+        key = claimed(conn, idempotency_key, "adjust", person_id, body, person_id)
         try:
             p = lots.adjust(conn, person_id, body.points, body.reason, key, expires_on=body.expires_on)
         except ledger.InsufficientBalance as exc:
             raise overdraw(exc) from None
         audited(conn, request, p, "points.adjust", f"{person_id} {body.points:+}", body.reason)
-    return posted(response, p)
+    return posted(p)
 
 
-@router.post("/persons/{person_id}/wallet/topup", status_code=201, **guarded("loyalty:write"))
-def topup(request: Request, response: Response, person_id: PersonId, body: TopUp,
-          idempotency_key: IdempotencyKey) -> dict[str, Any]:
+@router.post("/persons/{person_id}/wallet/topup", **WRITE, **guarded("loyalty:write"))
+def topup(request: Request, person_id: PersonId, body: TopUp,
+          idempotency_key: IdempotencyKey) -> Response:
     """A paid top-up (principal) with its bonus (gift), kept apart."""
     if fen(body.principal) <= 0:
         raise HTTPException(422, "a top-up needs a principal above 0")
     cfg = member(request, person_id)
     with ledger_write(cfg) as conn:
-        key = claimed(conn, idempotency_key, "topup", person_id, body)
+        key = claimed(conn, idempotency_key, "topup", person_id, body, person_id)
         p = wallet.topup(conn, person_id, fen(body.principal), fen(body.gift), key)
         audited(conn, request, p, "wallet.topup", f"{person_id} +{body.principal}+{body.gift}")
-    return posted(response, p)
+    return posted(p)
 
 
-@router.post("/persons/{person_id}/wallet/spend", status_code=201, **guarded("loyalty:write"))
-def spend(request: Request, response: Response, person_id: PersonId, body: Spend,
-          idempotency_key: IdempotencyKey) -> dict[str, Any]:
+@router.post("/persons/{person_id}/wallet/spend", **WRITE, **guarded("loyalty:write"))
+def spend(request: Request, person_id: PersonId, body: Spend,
+          idempotency_key: IdempotencyKey) -> Response:
     """Pay from stored value in the `[loyalty] stored_value_order`; 409 when the member holds less."""
     if fen(body.amount) <= 0:
         raise HTTPException(422, "an amount to spend must be above 0")
     cfg = member(request, person_id)
     order = loyalty_settings(cfg.settings).stored_value_order
     with ledger_write(cfg) as conn:
-        key = claimed(conn, idempotency_key, "spend", person_id, body)
+        key = claimed(conn, idempotency_key, "spend", person_id, body, person_id)
         try:
             p = wallet.spend(conn, person_id, fen(body.amount), key, order=order,
                              source=source(body.channel, body.order_id))
         except ledger.InsufficientBalance as exc:
             raise overdraw(exc) from None
         audited(conn, request, p, "wallet.spend", f"{person_id} -{body.amount}")
-    return posted(response, p)
+    return posted(p)
 
 
-@router.post("/persons/{person_id}/wallet/refund", status_code=201, **guarded("loyalty:write"))
-def refund(request: Request, response: Response, person_id: PersonId, body: Refund,
-           idempotency_key: IdempotencyKey) -> dict[str, Any]:
+@router.post("/persons/{person_id}/wallet/refund", **WRITE, **guarded("loyalty:write"))
+def refund(request: Request, person_id: PersonId, body: Refund,
+           idempotency_key: IdempotencyKey) -> Response:
     """Pay back unused principal (the gift that came with it is forfeited in proportion, unless
     `[loyalty] forfeit_gift_on_refund = false`); 409 beyond the unused principal."""
     if fen(body.principal) <= 0:
@@ -314,18 +322,18 @@ def refund(request: Request, response: Response, person_id: PersonId, body: Refu
     cfg = member(request, person_id)
     forfeit = loyalty_settings(cfg.settings).forfeit_gift_on_refund
     with ledger_write(cfg) as conn:
-        key = claimed(conn, idempotency_key, "refund", person_id, body)
+        key = claimed(conn, idempotency_key, "refund", person_id, body, person_id)
         try:
             p = wallet.refund(conn, person_id, fen(body.principal), key, forfeit_gift=forfeit)
         except ledger.InsufficientBalance as exc:
             raise overdraw(exc) from None
         audited(conn, request, p, "wallet.refund", f"{person_id} -{body.principal}", body.reason)
-    return posted(response, p)
+    return posted(p)
 
 
-@router.post("/persons/{person_id}/coupons", status_code=201, **guarded("loyalty:write"))
-def issue_coupon(request: Request, response: Response, person_id: PersonId, body: CouponIssue,
-                 idempotency_key: IdempotencyKey) -> dict[str, Any]:
+@router.post("/persons/{person_id}/coupons", **WRITE, **guarded("loyalty:write"))
+def issue_coupon(request: Request, person_id: PersonId, body: CouponIssue,
+                 idempotency_key: IdempotencyKey) -> Response:
     """Issue a coupon worth `value`, valid for `valid_days` from now."""
     if fen(body.value) <= 0:
         raise HTTPException(422, "a coupon's value must be above 0")
@@ -336,13 +344,13 @@ def issue_coupon(request: Request, response: Response, person_id: PersonId, body
         c = coupons.issue(conn, person_id, fen(body.value), body.valid_days, key)
         if before:
             audit.record(conn, user_of(request), "coupon.issue", f"{person_id} coupon {c.id} {body.value}")
-    return answer(response, before, coupon_json(c))
+    return answer(before, coupon_json(c))
 
 
-@router.post("/persons/{person_id}/coupons/{coupon_id}/redeem", status_code=201, **guarded("loyalty:redeem"))
-def redeem_coupon(request: Request, response: Response, person_id: PersonId,
+@router.post("/persons/{person_id}/coupons/{coupon_id}/redeem", **WRITE, **guarded("loyalty:redeem"))
+def redeem_coupon(request: Request, person_id: PersonId,
                   coupon_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: CouponRedeem,
-                  idempotency_key: IdempotencyKey) -> dict[str, Any]:
+                  idempotency_key: IdempotencyKey) -> Response:
     """Use the member's coupon on an order; 409 when it is used or expired, 404 when it is not theirs."""
     cfg = member(request, person_id)
     with ledger_write(cfg) as conn:
@@ -358,4 +366,4 @@ def redeem_coupon(request: Request, response: Response, person_id: PersonId,
         if created:
             audit.record(conn, user_of(request), "coupon.redeem",
                          f"{person_id} coupon {coupon_id} on {body.channel}:{body.order_id}")
-    return answer(response, created, coupon_json(c))
+    return answer(created, coupon_json(c))
