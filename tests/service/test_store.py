@@ -106,3 +106,21 @@ def test_store_url_defaults_beside_the_warehouse_and_reads_siyu_toml(tmp_path: P
     toml.write_text('[store]\nulr = "postgresql://u:p@db/siyu"\n')
     with pytest.raises(ConfigError, match=r"store\.ulr: unknown key; did you mean 'url'\?"):
         store_url(load_settings(toml), tmp_path / "w.duckdb")
+
+
+def test_the_server_keeps_the_pool_siyu_toml_asks_for(tmp_path: Path) -> None:
+    """`[store] pool_size` bounds each worker's connections (workers × 2 × pool_size against PostgreSQL's
+    max_connections); a value that cannot work is refused naming the key."""
+    from siyu.api.context import service_config
+
+    toml = tmp_path / "siyu.toml"
+    toml.write_text("[store]\npool_size = 3\n")
+    cfg = service_config(tmp_path / "w.duckdb", load_settings(toml))
+    try:
+        assert cfg.store.pool.size() == 3  # type: ignore[attr-defined]
+        assert cfg.store.pool._max_overflow == 3  # type: ignore[attr-defined]
+    finally:
+        cfg.store.dispose()
+    toml.write_text("[store]\npool_size = 0\n")
+    with pytest.raises(ConfigError, match=r"store\.pool_size"):
+        service_config(tmp_path / "w.duckdb", load_settings(toml))

@@ -11,6 +11,7 @@ from siyu.api.warehouse import Serving
 from siyu.config.settings import Settings
 from siyu.engine.factory import store_path
 from siyu.store import open_store, store_url
+from siyu.store.settings import store_settings
 
 
 @dataclass
@@ -30,4 +31,6 @@ def service_config(warehouse: Path, settings: Settings, store: sa.Engine | None 
     files.mkdir(parents=True, exist_ok=True)
     url = str(store.url.render_as_string(hide_password=False)) if store is not None else store_url(settings, warehouse)
     served = store_path(settings, warehouse)  # the DuckDB file, or a Spark project's lake folder
-    return ServiceConfig(warehouse, settings, store or open_store(url, migrate), Serving(served), files, url)
+    if store is None:
+        store = open_store(url, migrate, pool_size=store_settings(settings).pool_size)
+    return ServiceConfig(warehouse, settings, store, Serving(served), files, url)

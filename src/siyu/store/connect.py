@@ -10,14 +10,9 @@ from alembic import command
 from alembic.config import Config
 
 from siyu.config.settings import Settings
-from siyu.store.settings import store_settings
+from siyu.store.settings import POOL_SIZE, store_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# connections a process keeps open: as many as requests it serves at once (20 concurrent API clients per worker),
-# so a burst never opens and closes connections per request (a PostgreSQL connection is a forked backend: ~5 ms
-# and an authentication); past it up to POOL_OVERFLOW more are opened for the moment and closed after
-POOL_SIZE = 20
-POOL_OVERFLOW = 20
 
 
 def run_warehouse(engine: object, settings: Settings) -> Path:
@@ -70,9 +65,10 @@ def migrate_store(engine: sa.Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_store(url: str, migrate: bool = True) -> sa.Engine:
-    """A SQLAlchemy engine on the store, migrated to the latest schema."""
-    engine = sa.create_engine(_driver(url), pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+def open_store(url: str, migrate: bool = True, pool_size: int = POOL_SIZE) -> sa.Engine:
+    """A SQLAlchemy engine on the store, migrated to the latest schema; `pool_size` connections kept, as many
+    again opened for a burst and closed after it."""
+    engine = sa.create_engine(_driver(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
