@@ -40,7 +40,10 @@ def _person(served: Served, guide_owned: bool) -> dict[str, object]:
 def test_phone_search_full_or_masked_finds_the_person_masked(served: Served) -> None:
     who = _person(served, guide_owned=False)
     phone = str(who["phone"])
-    for query in (phone, phone[:3] + "****" + phone[-4:]):
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in phone)  # full-width digits, as a phone keyboard may type them
+    typed = (phone, phone[:3] + "****" + phone[-4:], f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}", f"86-{phone}", wide,
+             f"0086{phone[:3]}***{phone[-4:]}")
+    for query in typed:  # as a guide or operator types it: country prefix, spaces, full-width digits, any stars
         r = get(served, "analyst", "/persons", phone=query)
         assert r.status_code == 200
         items = r.json()["items"]

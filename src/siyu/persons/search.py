@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass
 
 from siyu.domain.masking import mask_name, mask_phone
+from siyu.domain.zh_phones import national_digits
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.errors import UserError
 from siyu.persons.finder import SEARCH_KEY, SEARCH_TABLE, SHOWN, masked_phone_key, name_key, phone_key, uid_key
 from siyu.persons.scope import Scope
 
-_MASKED_MOBILE = re.compile(r"^(1\d{2})\*{4}(\d{4})$")
+#: a masked mobile as platforms show it (151****5091), after the country prefix and separators are gone
+_MASKED_MOBILE = re.compile(r"^(1\d{2})\*+(\d{4})$")
 MAX_IDENTITIES = 1000  # a name shared by more people than this is not a search
 SEARCH_FIELDS = ("phone", "name", "channel_uid", "person_id")
 
@@ -33,10 +35,11 @@ class Query:
         if self.person_id:
             return None
         if self.phone:
-            masked = _MASKED_MOBILE.fullmatch(self.phone.strip())
+            number = national_digits(self.phone)
+            masked = _MASKED_MOBILE.fullmatch(number)
             if masked:
                 return masked_phone_key(masked.group(1), masked.group(2))
-            return phone_key(re.sub(r"[\s-]", "", self.phone))
+            return phone_key(number)
         if self.name:
             return name_key(self.name.strip())
         if self.channel_uid:
@@ -50,12 +53,13 @@ class Query:
             return [self.person_id]
         rest, params_rest = "TRUE", {}
         if self.phone:
-            masked = _MASKED_MOBILE.fullmatch(self.phone.strip())
+            number = national_digits(self.phone)
+            masked = _MASKED_MOBILE.fullmatch(number)
             if masked:
                 cond, params = "phone_suffix = $suffix", {"suffix": masked.group(2)}
                 rest, params_rest = "phone_prefix = $prefix", {"prefix": masked.group(1)}
             else:
-                cond, params = "phone = $phone", {"phone": re.sub(r"[\s-]", "", self.phone)}
+                cond, params = "phone = $phone", {"phone": number}
         elif self.name:
             cond, params = "name = $name", {"name": self.name.strip()}
         elif self.channel_uid:
