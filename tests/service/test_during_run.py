@@ -101,3 +101,30 @@ def test_a_newly_published_snapshot_is_read_by_new_requests(demo_warehouse: Path
     with serving.reader() as new:
         assert new.scalar("SELECT count(*) FROM person_profile") == before - 1
     serving.close()
+
+
+def test_a_killed_servers_link_to_an_old_snapshot_does_not_keep_it_on_disk(demo_warehouse: Path,
+                                                                          tmp_path: Path) -> None:
+    """A server killed while it served snapshot N leaves its link to N; once N+1 is published and served, that
+    link goes, so the old snapshot's space is given back (at 1M persons a snapshot is ~15 GB)."""
+    from siyu.api.warehouse import Serving
+    from siyu.engine.snapshot import publish
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    publish(warehouse)
+    killed = Serving(warehouse)
+    with killed.reader() as eng:  # the killed server: never closed, its link stays
+        eng.scalar("SELECT count(*) FROM person_profile")
+    stale = [p for p in tmp_path.iterdir() if ".serving-" in p.name]
+    assert stale and all(p.stat().st_nlink == 2 for p in stale if not p.name.endswith(".wal"))
+    published = publish(warehouse)
+    restarted = Serving(warehouse)
+    with restarted.reader() as eng:
+        assert eng.path == str(published)
+        eng.scalar("SELECT count(*) FROM person_profile")
+    links = [p for p in tmp_path.iterdir() if ".serving-" in p.name]
+    assert links and not set(links) & set(stale)  # only the link to the snapshot now served
+    assert all(p.stat().st_nlink == 2 for p in links if not p.name.endswith(".wal"))  # it and the published file
+    restarted.close()
+    killed.close()

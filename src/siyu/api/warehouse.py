@@ -106,7 +106,17 @@ class Serving:
         if wal.exists():
             with suppress(FileExistsError, FileNotFoundError):
                 os.link(wal, Path(f"{link}.wal"))
+        self._forget_older(path, link)
         return link
+
+    @staticmethod
+    def _forget_older(path: Path, keep: Path) -> None:
+        """Remove the links to older snapshots (left by a server that was killed or restarted before a newer
+        one was published): each would keep a whole old snapshot on disk for ever. A process still reading one
+        keeps its open file; only the name goes, and only the newest snapshot is ever opened by name."""
+        for old in path.parent.glob(f".{path.name}.serving-*"):
+            if old != keep and old != Path(f"{keep}.wal"):
+                old.unlink(missing_ok=True)
 
     def _unpin(self, link: Path | None) -> None:
         if link is not None:
