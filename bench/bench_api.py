@@ -7,8 +7,10 @@ DuckDB (the floor: the persons and segment layers on one read-only connection, n
 
 The server is `siyu serve` in its own process, run once with 1 worker and once with --workers N (default: the
 number of cores); the clients are one asyncio process with 20 connections, each doing a bounded number of
-requests per kind. Prints p50/p95 per kind for the API and for the floor, and the load average beside each
-(other work on the machine slows a run down).
+requests per kind, after one untimed warm-up request each. Prints p50/p95 per kind for the API and for the
+floor, and the load average beside each (other work on the machine slows a run down). `health` is the HTTP
+floor: the same clients on an endpoint that does no work, i.e. what uvicorn, FastAPI and the httpx clients alone
+cost on this machine's cores; with 20 closed-loop clients a latency is about 20 / throughput.
 Targets from issue 10 at 1M persons: 360 view p95 <= 100 ms, search p95 <= 50 ms, segment count p95 <= 300 ms.
 
 The web console (issue 12): one logged-in browser session, one request at a time, times the server's whole
@@ -106,6 +108,7 @@ async def load(url: str, token: str, ids: list[str], phones: list[str], per_kind
     """CLIENTS connections share the work of each kind in turn; returns each request's latency."""
     headers = {"Authorization": f"Bearer {token}"}
     kinds: dict[str, Callable[[int], tuple[str, str, dict[str, Any]]]] = {
+        "health (the HTTP floor)": lambda i: ("GET", "/health", {}),
         "search": lambda i: ("GET", "/persons", {"params": {"phone": phones[i % len(phones)]}}),
         "360": lambda i: ("GET", f"/persons/{ids[i % len(ids)]}", {}),
         "segment count": lambda i: ("POST", "/segments/count", {"json": {"expression": SEGMENTS[i % len(SEGMENTS)]}}),
@@ -120,6 +123,8 @@ async def load(url: str, token: str, ids: list[str], phones: list[str], per_kind
 
             async def worker(make: Callable[[int], tuple[str, str, dict[str, Any]]] = make,
                              queue: Any = queue, times: list[float] = times) -> None:
+                method, path, kw = make(0)
+                await client.request(method, path, **kw)  # warm-up, untimed: the connection and first pages
                 for i in queue:
                     method, path, kw = make(i)
                     t0 = time.perf_counter()
