@@ -170,12 +170,18 @@ def contact_nodes_sql() -> str:
     )
 
 
-def _groups_sql() -> str:
+def _groups_sql(threshold: int) -> str:
     """Per key value: its holders, their distinct real names, and whether their names contradict each other
     (two full names further apart than a typo, or a surname or visible character a masked holder shows that
     another's name lacks: 王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor
-    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches."""
-    names = f"SELECT DISTINCT key_name, key_value, real_name FROM {KEYS_TABLE} WHERE real_name IS NOT NULL"
+    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches.
+
+    Names are compared pairwise only within key values of at most `threshold` holders: one held by more links
+    nobody anyway, and a shop's phone typed for thousands of named walk-ins would make millions of pairs."""
+    small = (f"SELECT key_name, key_value FROM {KEYS_TABLE} GROUP BY key_name, key_value "
+             f"HAVING count(DISTINCT node) <= {int(threshold)}")
+    names = (f"SELECT DISTINCT k.key_name, k.key_value, k.real_name FROM {KEYS_TABLE} k JOIN ({small}) s "
+             "ON s.key_name = k.key_name AND s.key_value = k.key_value WHERE k.real_name IS NOT NULL")
     far = f"""
         SELECT DISTINCT a.key_name, a.key_value FROM ({names}) a JOIN ({names}) b
         ON b.key_name = a.key_name AND b.key_value = a.key_value AND a.real_name < b.real_name
@@ -198,7 +204,7 @@ def superkeys_sql(threshold: int, run_id: str) -> str:
                CASE WHEN n > {int(threshold)} THEN 'shared by more than {int(threshold)}' ELSE 'names differ' END
                    AS reason,
                {literal(run_id)} AS run_id
-        FROM ({_groups_sql()}) g WHERE n > {int(threshold)} OR (contested AND n > 1)
+        FROM ({_groups_sql(threshold)}) g WHERE n > {int(threshold)} OR (contested AND n > 1)
     """
 
 
@@ -209,7 +215,7 @@ def key_edges_sql(threshold: int, run_id: str) -> str:
     by it; holders without a full real name (masked, nameless) are left to probabilistic matching.
     """
     return f"""
-        WITH g AS ({_groups_sql()}),
+        WITH g AS ({_groups_sql(threshold)}),
         k AS (
             SELECT k.node, k.key_name, k.key_value,
                    CASE WHEN g.contested THEN k.real_name ELSE '' END AS part
