@@ -101,3 +101,19 @@ def test_orders_as_arrow(ledger_db: Engine) -> None:
     assert (held(ledger_db, "P1"), held(ledger_db, "P2")) == ({"points_pending": 10}, {"points_pending": 9})
     with ledger_db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(posting)).scalar_one() == 2
+
+
+def test_set_wise_and_one_by_one_postings_use_the_same_keys(ledger_db: Engine) -> None:
+    """First-seen orders and releases are posted in SQL (siyu.loyalty.staged), later versions in Python: both
+    write the ledger's one key of each, or a replay could post an order twice."""
+    due = PAID + dt.timedelta(days=20)
+    earning.sync(ledger_db, [order(12_345), order(5_000, channel="jd")], RULES, due)  # first seen, released at once
+    earning.sync(ledger_db, [order(6_000, channel="store")], RULES, PAID)  # pending, released by release_due
+    earning.release_due(ledger_db, RULES, due)
+    earning.sync(ledger_db, [order(10_000, 2, "partially_refunded")], RULES, due)  # a new version, in Python
+    with ledger_db.connect() as conn:
+        keys = set(conn.execute(select(posting.c.key)).scalars())
+    assert keys == {ledger.earn_key("tmall", "T100", 1), ledger.release_key("tmall", "T100"),
+                    ledger.earn_key("jd", "T100", 1), ledger.release_key("jd", "T100"),
+                    ledger.earn_key("store", "T100", 1), ledger.release_key("store", "T100"),
+                    ledger.earn_key("tmall", "T100", 2)}

@@ -36,8 +36,9 @@ class SyncResult:
     orders: int = 0
     postings: dict[str, int] = field(default_factory=dict)
 
-    def count(self, type_: str) -> None:
-        self.postings[type_] = self.postings.get(type_, 0) + 1
+    def count(self, type_: str, n: int = 1) -> None:
+        if n:
+            self.postings[type_] = self.postings.get(type_, 0) + n
 
 
 def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySettings, as_of: dt.date, *,
@@ -83,7 +84,7 @@ def _post_batch(engine: Engine, batch: list[OrderRow], rules: LoyaltySettings, a
                 states.update(_states(conn, [(row.channel, row.order_id)]))
         fresh = [r for r in first if (r.channel, r.order_id) not in states]
         tiers = current_tiers(conn, {r.person_id for r in fresh})
-        plan = _Plan(rules, at, result, as_of - dt.timedelta(days=rules.return_window_days),
+        plan = _Plan(rules, at, result, rules.released_paid_by(as_of),
                      {(r.channel, r.order_id) for r in again})
         for row in first:
             plan.add(row, states.get((row.channel, row.order_id)), tiers.get(row.person_id))
@@ -151,13 +152,12 @@ class _Plan:
 
     def _post(self, row: OrderRow, version: int, type_: str, kind: str, amount: int, lot_id: int) -> None:
         legs = (ledger.person(row.person_id, kind, amount, lot_id), ledger.system("points_issued", -amount))
-        self.postings.append(ledger.NewPosting(f"earn:{row.channel}:{row.order_id}:v{version}", type_, legs,
+        self.postings.append(ledger.NewPosting(ledger.earn_key(row.channel, row.order_id, version), type_, legs,
                                                row.person_id, None, ledger.Source(row.channel, row.order_id, version)))
         self.result.count(type_)
 
     def write(self, conn: Connection) -> None:
-        for _ in range(staged.post_new_orders(conn, self.new, self.at)):
-            self.result.count("release")
+        self.result.count("release", staged.post_new_orders(conn, self.new, self.at))
         ledger.post_many(conn, self.postings, at=self.at)
         if self.changes:
             conn.execute(update(order).where(order.c.channel == bindparam("b_channel"),
@@ -179,8 +179,9 @@ def post_order(conn: Connection, row: OrderRow, rules: LoyaltySettings, at: dt.d
     if state is MISSING:
         state = conn.execute(select(order).where(where)).one_or_none()
     if state is None:  # first seen: no posting of this order exists, so its keys are new
-        row = replace(row, version=1 if row.version is None else row.version)
-        source = ledger.Source(row.channel, row.order_id, row.version)
+        version = 1 if row.version is None else row.version
+        row = replace(row, version=version)
+        source = ledger.Source(row.channel, row.order_id, version)
         earned = points(basis_fen(row, rules), rate := rules.rate_ppm(row.channel, current_tier(conn, row.person_id)))
         lot_id = int(conn.execute(lot.insert().values(
             key=f"order:{row.channel}:{row.order_id}", origin="order", expires_on=rules.expires_on(row.paid_on),
@@ -190,7 +191,7 @@ def post_order(conn: Connection, row: OrderRow, rules: LoyaltySettings, at: dt.d
             basis_fen=basis_fen(row, rules), points=earned, paid_on=row.paid_on, released=False, lot_id=lot_id,
             moves=0))
         if earned:
-            ledger.post(conn, _key(row), "earn_pending", [
+            ledger.post(conn, ledger.earn_key(row.channel, row.order_id, version), "earn_pending", [
                 ledger.person(row.person_id, "points_pending", earned, lot_id),
                 ledger.system("points_issued", -earned)], at=at, person_id=row.person_id, source=source, new=True)
             result.count("earn_pending")
@@ -210,16 +211,12 @@ def post_order(conn: Connection, row: OrderRow, rules: LoyaltySettings, at: dt.d
     if diff:
         kind = "points" if state.released else "points_pending"
         type_ = "reverse" if diff < 0 else ("earn_available" if state.released else "earn_pending")
-        ledger.post(conn, _key(row), type_, [
+        ledger.post(conn, ledger.earn_key(row.channel, row.order_id, row.version), type_, [
             ledger.person(row.person_id, kind, diff, state.lot_id),
             ledger.system("points_issued", -diff)], at=at, person_id=row.person_id, source=source,
             new=True)  # versions only rise, so this key has never been posted
         result.count(type_)
     conn.execute(update(order).where(where).values(version=row.version, basis_fen=basis, points=earned))
-
-
-def _key(row: OrderRow) -> str:
-    return f"earn:{row.channel}:{row.order_id}:v{row.version}"
 
 
 def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: dt.datetime | None = None,
@@ -228,7 +225,7 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
     orders per write transaction (each batch read again under its members' locks, then posted set-wise)."""
     at = at or now()
     result = result or SyncResult()
-    last_paid = as_of - dt.timedelta(days=rules.return_window_days)
+    last_paid = rules.released_paid_by(as_of)
     due = (order.c.released.is_(False)) & (order.c.paid_on <= last_paid)
     made = 0
     while True:  # a batch of members per transaction, with all their due orders
@@ -241,5 +238,4 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
             lock_persons(conn, persons, at)  # then read under the locks: a merge may have moved orders meanwhile
             released = staged.release_orders(conn, due & one_of(conn, order.c.person_id, persons), at)
             made += released
-            if released:
-                result.postings["release"] = result.postings.get("release", 0) + released
+            result.count("release", released)

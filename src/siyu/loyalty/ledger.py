@@ -63,6 +63,23 @@ class Posting:
     created: bool  # False when the key had been posted before (a replay)
 
 
+def earn_key(channel: str, order_id: str, version: int) -> str:
+    """The idempotency key of what an order earns at a version: posted once per version, whoever posts it."""
+    return f"earn:{channel}:{order_id}:v{version}"
+
+
+def release_key(channel: str, order_id: str) -> str:
+    """The idempotency key of an order's release (pending → available)."""
+    return f"release:{channel}:{order_id}"
+
+
+# the same keys in SQL, over a row's `channel`, `order_id` and `version` (siyu.loyalty.staged posts first-seen
+# orders and releases set-wise); the colon before `v` is escaped for SQLAlchemy's text(), which reads `:v` as a
+# parameter even inside a quoted literal
+EARN_KEY_SQL = r"'earn:' || channel || ':' || order_id || '\:v' || CAST(version AS VARCHAR(20))"
+RELEASE_KEY_SQL = "'release:' || channel || ':' || order_id"
+
+
 def find(conn: Connection, key: str) -> Posting | None:
     """The posting with this idempotency key, if any."""
     head = conn.execute(select(posting).where(posting.c.key == key)).one_or_none()

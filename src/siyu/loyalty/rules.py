@@ -108,6 +108,10 @@ class LoyaltySettings(_Strict):
         """The first day an order's points are available: the day its return window has closed."""
         return paid_on + dt.timedelta(days=self.return_window_days)
 
+    def released_paid_by(self, as_of: dt.date) -> dt.date:
+        """The last payment day whose points are available on `as_of` (`release_on` turned round, for queries)."""
+        return as_of - dt.timedelta(days=self.return_window_days)
+
 
 def points(basis_fen: int, rate_ppm: int) -> int:
     """Points earned by `basis_fen` of net paid at `rate_ppm`: rounded down, never negative."""

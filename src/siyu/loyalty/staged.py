@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 
 from siyu.loyalty.db import bulk_insert, ensure_accounts
+from siyu.loyalty.ledger import EARN_KEY_SQL, RELEASE_KEY_SQL
 from siyu.loyalty.tables import PERSON, SYSTEM, account, lot, order, posting
 
 _temp = MetaData()
@@ -150,12 +151,10 @@ def post_new_orders(conn: Connection, rows: list[dict[str, Any]], at: dt.datetim
         FROM {s}"""))
     conn.execute(_at(f"""
         INSERT INTO loyalty_posting (id, key, type, person_id, reason, posted_at, channel, order_id, order_version)
-        SELECT posting_id, 'earn:' || channel || ':' || order_id || '\\:v' || CAST(version AS VARCHAR(20)),
-               'earn_pending', person_id, NULL, :at, channel, order_id, version
+        SELECT posting_id, {EARN_KEY_SQL}, 'earn_pending', person_id, NULL, :at, channel, order_id, version
         FROM {s} WHERE points <> 0
         UNION ALL
-        SELECT release_id, 'release:' || channel || ':' || order_id, 'release', person_id, NULL, :at, channel,
-               order_id, NULL
+        SELECT release_id, {RELEASE_KEY_SQL}, 'release', person_id, NULL, :at, channel, order_id, NULL
         FROM {s} WHERE points <> 0 AND due"""), {"at": at})
     conn.execute(text(f"""
         INSERT INTO loyalty_entry (posting_id, leg, account_id, amount, lot_id)
@@ -185,8 +184,7 @@ def release_orders(conn: Connection, due: Any, at: dt.datetime) -> int:
     s = due_order.name
     made = conn.execute(_at(f"""
         INSERT INTO loyalty_posting (id, key, type, person_id, reason, posted_at, channel, order_id, order_version)
-        SELECT posting_id, 'release:' || channel || ':' || order_id, 'release', person_id, NULL, :at, channel,
-               order_id, NULL
+        SELECT posting_id, {RELEASE_KEY_SQL}, 'release', person_id, NULL, :at, channel, order_id, NULL
         FROM {s}"""), {"at": at}).rowcount
     conn.execute(text(f"""
         INSERT INTO loyalty_entry (posting_id, leg, account_id, amount, lot_id)
