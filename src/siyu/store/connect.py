@@ -27,7 +27,12 @@ def store_url(settings: Settings, warehouse: Path) -> str:
     url = store_settings(settings).url
     if url:
         return url
-    return f"sqlite:///{warehouse.with_name(warehouse.name + '.store.sqlite')}"
+    return f"sqlite:///{_beside(warehouse)}"
+
+
+def _beside(warehouse: Path) -> Path:
+    """The default store: a SQLite file `<warehouse>.store.sqlite` beside the warehouse."""
+    return warehouse.with_name(warehouse.name + ".store.sqlite")
 
 
 def existing_store(settings: Settings, warehouse: Path | None) -> sa.Engine | None:
@@ -39,8 +44,7 @@ def existing_store(settings: Settings, warehouse: Path | None) -> sa.Engine | No
         return open_store(url)
     if warehouse is None or str(warehouse) == ":memory:":
         return None
-    beside = warehouse.with_name(warehouse.name + ".store.sqlite")
-    return open_store(f"sqlite:///{beside}") if beside.exists() else None
+    return open_store(store_url(settings, warehouse)) if _beside(warehouse).exists() else None
 
 
 def _driver(url: str) -> str:
