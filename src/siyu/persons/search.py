@@ -29,17 +29,21 @@ class Query:
     channel: str | None = None
     person_id: str | None = None
 
+    def _phone_typed(self) -> tuple[str, tuple[str, str] | None]:
+        """The typed phone as the identities hold it (no +86, spaces or full-width digits), and its visible
+        prefix and suffix when it is masked."""
+        number = national_digits(self.phone)
+        masked = _MASKED_MOBILE.fullmatch(number)
+        return number, (masked.group(1), masked.group(2)) if masked else None
+
     def key(self) -> str | None:
         """The search table's key for this query (siyu.persons.finder); None for a person id; a UserError when
         nothing was asked."""
         if self.person_id:
             return None
         if self.phone:
-            number = national_digits(self.phone)
-            masked = _MASKED_MOBILE.fullmatch(number)
-            if masked:
-                return masked_phone_key(masked.group(1), masked.group(2))
-            return phone_key(number)
+            number, masked = self._phone_typed()
+            return masked_phone_key(*masked) if masked else phone_key(number)
         if self.name:
             return name_key(self.name.strip())
         if self.channel_uid:
@@ -53,11 +57,10 @@ class Query:
             return [self.person_id]
         rest, params_rest = "TRUE", {}
         if self.phone:
-            number = national_digits(self.phone)
-            masked = _MASKED_MOBILE.fullmatch(number)
+            number, masked = self._phone_typed()
             if masked:
-                cond, params = "phone_suffix = $suffix", {"suffix": masked.group(2)}
-                rest, params_rest = "phone_prefix = $prefix", {"prefix": masked.group(1)}
+                cond, params = "phone_suffix = $suffix", {"suffix": masked[1]}
+                rest, params_rest = "phone_prefix = $prefix", {"prefix": masked[0]}
             else:
                 cond, params = "phone = $phone", {"phone": number}
         elif self.name:
