@@ -71,7 +71,7 @@ def test_koc_state_changes_follow_the_paths_and_are_audited(served: Served) -> N
     refused = post("active")
     assert refused.status_code == 400 and "can become approved" in refused.json()["detail"]
     assert post("approved", "passed the quiz").json() == {"person_id": person, "from": "candidate",
-                                                          "to": "approved"}
+                                                          "to": "approved", "released_groups": []}
     hist = get(served, "analyst", f"/koc/{person}/history").json()["history"]
     assert [(h["from"], h["to"], h["user"]) for h in hist] == [(None, "candidate", "operator"),
                                                              ("candidate", "approved", "operator")]

@@ -133,6 +133,8 @@ def koc_state(person: Annotated[str, typer.Argument(help="person id")],
     c = change(store, person, state, _user(), reason)
     _audit(store, "koc.state", f"{person}: {c.from_state} → {c.to_state}", reason)
     console.print(f"{person}: {c.from_state or 'new'} → {c.to_state}")
+    if c.released:
+        console.print(f"groups given up (free for the next suggestion): {', '.join(c.released)}")
 
 
 def koc_groups(as_of: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,

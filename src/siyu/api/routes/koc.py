@@ -66,11 +66,13 @@ class StateChange(BaseModel):
 
 @router.post("/koc/{person_id}/state", **guarded("koc:write"))
 def change_state(request: Request, person_id: PersonId, body: StateChange) -> dict[str, Any]:
-    """Move a person along the programme (candidate → approved → active ⇄ standby; anyone → retired)."""
+    """Move a person along the programme (candidate → approved → active ⇄ standby; anyone → retired). A KOC going
+    to standby or retired gives up their groups (`released_groups`)."""
     cfg, user = config(request), user_of(request)
     c = koc_roster.change(cfg.store, person_id, body.state, user.name, body.reason)
-    audit.record(cfg.store, user, "koc.state", f"{person_id}: {c.from_state} → {c.to_state}", body.reason)
-    return {"person_id": person_id, "from": c.from_state, "to": c.to_state}
+    gave_up = f" (gave up {', '.join(c.released)})" if c.released else ""
+    audit.record(cfg.store, user, "koc.state", f"{person_id}: {c.from_state} → {c.to_state}{gave_up}", body.reason)
+    return {"person_id": person_id, "from": c.from_state, "to": c.to_state, "released_groups": list(c.released)}
 
 
 @router.get("/koc/groups/suggestions", **guarded("koc:read"))
