@@ -78,9 +78,11 @@ def guides_leaderboard(month: MonthOpt, warehouse: WarehouseOpt = None, config: 
     from siyu.guides.leaderboard import leaderboard
     from siyu.guides.periods import month_bounds
     from siyu.guides.settings import guide_settings
+    from siyu.metrics.settings import metrics_config
 
     with reading(warehouse, config) as (eng, choice):
-        rows = leaderboard(eng, guide_settings(choice.settings), *month_bounds(month))
+        rows = leaderboard(eng, guide_settings(choice.settings), *month_bounds(month),
+                           metrics_config(choice.settings).settings)
     table = Table("guide", "friends added", "first-order conversion", "repurchase", "attributed sales")
     pct = lambda v: "" if v is None else f"{v:.1%}"  # noqa: E731
     for r in rows:
