@@ -109,5 +109,9 @@ def test_koc_evaluation_counts_content_tasks_and_guides_may_not_read_it(served: 
     body = get(served, "analyst", "/koc/evaluation", month=month).json()
     mine = [r for r in body["kocs"] if r["person_id"] == person]
     assert len(mine) == 1 and (mine[0]["content_tasks"], mine[0]["content_done"]) == (2, 1)
+    year = get(served, "analyst", "/koc/top", year=month[:4], n="100").json()
+    assert [r["rank"] for r in year["kocs"]] == list(range(1, len(year["kocs"]) + 1))
+    assert person in {r["person_id"] for r in year["kocs"]}
+    assert get(served, "guide", "/koc/top", year=month[:4]).status_code == 403
     assert get(served, "guide", "/koc/evaluation", month=month).status_code == 403
     assert get(served, "guide", "/referrals").status_code == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -187,15 +187,32 @@ def koc_evaluate(month: MonthOpt, warehouse: WarehouseOpt = None, config: Config
         kcfg = koc_settings(choice.settings)
         rows = evaluate_month(eng, store, month, kcfg)
         moves = rotation(eng, store, kcfg, month)
+    console.print(_ranking(rows, month))
+    for m in moves:
+        console.print(f"suggest {m.action}: {m.person_id} ({m.reason})")
+
+
+def _ranking(rows: list[dict[str, Any]], title: str) -> Table:
     table = Table("rank", "person", "groups", "speakers", "messages", "own", "exits", "content done/due",
-                  "member sales", title=month)
+                  "member sales", title=title)
     for r in rows:
         table.add_row(str(r["rank"]), r["person_id"], str(r["groups"]), str(r["speakers"]), str(r["messages"]),
                       str(r["own_messages"]), str(r["exits"]), f"{r['content_done']}/{r['content_tasks']}",
                       f"{r['member_sales']:,.2f}")
-    console.print(table)
-    for m in moves:
-        console.print(f"suggest {m.action}: {m.person_id} ({m.reason})")
+    return table
+
+
+def koc_top(year: Annotated[int, typer.Option(min=1900, max=2999, help="calendar year")],
+            n: Annotated[int, typer.Option(min=1, max=100, help="how many")] = 10,
+            warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
+    """The year's top KOCs: the monthly ranking over the whole year, for the KOCs holding groups now."""
+    from siyu.koc.evaluation import top_of_year
+    from siyu.koc.settings import koc_settings
+
+    store = _store(warehouse, config)
+    with reading(warehouse, config) as (eng, choice):
+        rows = top_of_year(eng, store, year, n, koc_settings(choice.settings))
+    console.print(_ranking(rows, f"top {n} of {year}"))
 
 
 def referrals_code(person: Annotated[str, typer.Argument(help="the inviter's person id")],
@@ -244,6 +261,7 @@ def register(app: typer.Typer) -> None:
     koc_app.command("groups")(friendly(koc_groups))
     koc_app.command("assign")(friendly(koc_assign))
     koc_app.command("evaluate")(friendly(koc_evaluate))
+    koc_app.command("top")(friendly(koc_top))
     referrals_app.command("code")(friendly(referrals_code))
     referrals_app.command("sync")(friendly(referrals_sync))
     referrals_app.command("review")(friendly(referrals_review))

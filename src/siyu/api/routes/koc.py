@@ -14,7 +14,7 @@ from siyu.api.security import config, guarded, user_of
 from siyu.auth import audit
 from siyu.koc import roster as koc_roster
 from siyu.koc.candidates import candidates as find_candidates
-from siyu.koc.evaluation import evaluate_month, rotation
+from siyu.koc.evaluation import evaluate_month, rotation, top_of_year
 from siyu.koc.groups import assign, below_minimum, suggest
 from siyu.koc.settings import koc_settings
 from siyu.referrals.invites import invitations, review
@@ -112,6 +112,17 @@ def evaluation(request: Request, month: Month) -> dict[str, Any]:
         moves = rotation(eng, cfg.store, kcfg, month)
     return {"month": month, "kocs": [_json(r) for r in rows],
             "rotation": [{"person_id": m.person_id, "action": m.action, "reason": m.reason} for m in moves]}
+
+
+@router.get("/koc/top", **guarded("koc:read"))
+def top(request: Request, year: Annotated[int, Query(ge=1900, le=2999, examples=[2026])],
+        n: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    """The year's top `n` KOCs (10 by default): the monthly evaluation's ranking over the whole year, for the KOCs
+    holding groups now."""
+    cfg = config(request)
+    with cfg.serving.reader() as eng:
+        rows = top_of_year(eng, cfg.store, year, n, koc_settings(cfg.settings))
+    return {"year": year, "kocs": [_json(r) for r in rows]}
 
 
 @router.get("/referrals", **guarded("referrals:read"))
