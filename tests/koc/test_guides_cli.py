@@ -60,3 +60,6 @@ def test_koc_groups_suggested_taken_and_evaluated(tmp_path: Path) -> None:
     assert ranked.returncode == 0, ranked.stderr
     firsts = [ln.split("│")[1:3] for ln in ranked.stdout.splitlines() if ln.count("│") >= 8]
     assert [[c.strip() for c in r] for r in firsts] == [["1", "K5"], ["2", "K1"]]
+    year = siyu("koc", "top", "--year", "2026", "--n", "1", cwd=tmp_path)
+    assert year.returncode == 0, year.stderr
+    assert [ln.split("│")[2].strip() for ln in year.stdout.splitlines() if ln.count("│") >= 8] == ["K5"]

@@ -126,6 +126,21 @@ def test_monthly_evaluation_ranks_by_member_sales(brand: Engine, store: sa.Engin
     assert [r["person_id"] for r in top_of_year(brand, store, 2026, n=1)] == ["K5"]
 
 
+def test_a_koc_on_standby_gives_up_their_groups(brand: Engine, store: sa.Engine) -> None:
+    _activate(store, "K1", "K5")
+    for g, p in (("GA", "K1"), ("GN1", "K5"), ("GN2", "K5")):
+        assign(brand, store, CFG, g, p, "ops")
+    moved = change(store, "K5", "standby", "ops", "silent two months")
+    assert moved.released == ("GN1", "GN2") and assignments(store) == {"GA": "K1"}
+    assert [r["person_id"] for r in evaluate_month(brand, store, "2026-03")] == ["K1"]  # a resting KOC is not ranked
+    change(store, "K5", "active", "ops", "back from the pool")
+    # the freed groups go to a KOC at work at the next suggestion (K5 again: nobody else speaks there)
+    assert [(s.group_id, s.person_id) for s in suggest(brand, store, CFG, AS_OF)] == [
+        ("GN1", "K5"), ("GN2", "K5"), ("GN3", "K5")]
+    assert change(store, "K1", "retired", "ops", "moved abroad").released == ("GA",) and assignments(store) == {}
+    assert change(store, "K5", "retired", "ops", "left").released == ()
+
+
 def _task(store: sa.Engine, journey: str, person: str, step: str, due: str) -> int:
     at = dt.datetime.fromisoformat(due).replace(tzinfo=dt.UTC)
     with store.begin() as conn:

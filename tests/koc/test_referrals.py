@@ -108,6 +108,39 @@ def test_held_invitees_are_reviewed_and_limits_hold(duck: Engine, store: sa.Engi
     assert _points(store, "P1") == 1500
 
 
+def test_a_pattern_built_up_one_invitee_a_month_is_held(duck: Engine, store: sa.Engine) -> None:
+    # P1 invites P20, P21, P22 a month apart, all three at one address; each first order settles (and each sync
+    # runs on the warehouse as it stands then) before the next invitee arrives, so the third completes "one
+    # address behind 3 invitees" although the first two are settled
+    code = issue_code(store, CFG, "P1")
+    people = [("w20", "P20", "2026-01"), ("w21", "P21", "2026-02"), ("w22", "P22", "2026-03")]
+
+    def warehouse_until(n: int) -> None:
+        now = people[:n]
+        duck.write_arrow("contacts", pa.table({
+            "staff_id": ["G1"] * n, "external_userid": [w for w, _, _ in now],
+            "added_at": pa.array([dt.datetime.fromisoformat(f"{m}-01 10:00") for _, _, m in now], pa.timestamp("us")),
+            "removed_at": pa.array([None] * n, pa.timestamp("us")), "state": [code] * n}), mode="replace")
+        duck.write_arrow("person_map", pa.table({"channel": ["wecom"] * n, "channel_uid": [w for w, _, _ in now],
+                                                 "person_id": [p for _, p, _ in now]}), mode="replace")
+        duck.write_arrow("orders", pa.Table.from_pylist(
+            [order("wecom", f"O{p}", w, f"{m}-02 10:00", "paid", "100") for w, p, m in now], ORDER_SCHEMA),
+            mode="replace")
+        duck.write_arrow("identities", pa.table({
+            "channel": ["wecom"] * n, "channel_uid": [w for w, _, _ in now],
+            "phone": pa.array([None] * n, pa.string()), "address": ["上海市徐汇区某路1号"] * n}), mode="replace")
+
+    got = []
+    for n, (_, _, month) in enumerate(people, 1):
+        warehouse_until(n)
+        got.append(sync(duck, store, CFG, dt.date.fromisoformat(f"{month}-25")))
+    assert [(r.linked, r.rewarded, r.held) for r in got] == [(1, ["P20"], []), (1, ["P21"], []), (1, [], ["P22"])]
+    assert {r["invitee_id"]: r["note"] for r in invitations(store)}["P22"] == "one address behind 3 invitees of P1"
+    assert _points(store, "P1") == 1000
+    review(store, "P22", True, "risk", "a shared office address")
+    assert sync(duck, store, CFG, dt.date(2026, 3, 26)).rewarded == ["P22"]  # a cleared invitee is not held again
+
+
 def test_coupon_reward_goes_through_the_ledger_once(duck: Engine, store: sa.Engine) -> None:
     cfg = ReferralSettings(reward="coupon", coupon_fen=2000, coupon_days=30, settle_days=15)
     code = issue_code(store, cfg, "P1")

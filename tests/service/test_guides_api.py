@@ -71,7 +71,7 @@ def test_koc_state_changes_follow_the_paths_and_are_audited(served: Served) -> N
     refused = post("active")
     assert refused.status_code == 400 and "can become approved" in refused.json()["detail"]
     assert post("approved", "passed the quiz").json() == {"person_id": person, "from": "candidate",
-                                                          "to": "approved"}
+                                                          "to": "approved", "released_groups": []}
     hist = get(served, "analyst", f"/koc/{person}/history").json()["history"]
     assert [(h["from"], h["to"], h["user"]) for h in hist] == [(None, "candidate", "operator"),
                                                              ("candidate", "approved", "operator")]
@@ -109,5 +109,9 @@ def test_koc_evaluation_counts_content_tasks_and_guides_may_not_read_it(served: 
     body = get(served, "analyst", "/koc/evaluation", month=month).json()
     mine = [r for r in body["kocs"] if r["person_id"] == person]
     assert len(mine) == 1 and (mine[0]["content_tasks"], mine[0]["content_done"]) == (2, 1)
+    year = get(served, "analyst", "/koc/top", year=month[:4], n="100").json()
+    assert [r["rank"] for r in year["kocs"]] == list(range(1, len(year["kocs"]) + 1))
+    assert person in {r["person_id"] for r in year["kocs"]}
+    assert get(served, "guide", "/koc/top", year=month[:4]).status_code == 403
     assert get(served, "guide", "/koc/evaluation", month=month).status_code == 403
     assert get(served, "guide", "/referrals").status_code == 403

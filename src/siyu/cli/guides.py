@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -78,9 +78,11 @@ def guides_leaderboard(month: MonthOpt, warehouse: WarehouseOpt = None, config: 
     from siyu.guides.leaderboard import leaderboard
     from siyu.guides.periods import month_bounds
     from siyu.guides.settings import guide_settings
+    from siyu.metrics.settings import metrics_config
 
     with reading(warehouse, config) as (eng, choice):
-        rows = leaderboard(eng, guide_settings(choice.settings), *month_bounds(month))
+        rows = leaderboard(eng, guide_settings(choice.settings), *month_bounds(month),
+                           metrics_config(choice.settings).settings)
     table = Table("guide", "friends added", "first-order conversion", "repurchase", "attributed sales")
     pct = lambda v: "" if v is None else f"{v:.1%}"  # noqa: E731
     for r in rows:
@@ -133,6 +135,8 @@ def koc_state(person: Annotated[str, typer.Argument(help="person id")],
     c = change(store, person, state, _user(), reason)
     _audit(store, "koc.state", f"{person}: {c.from_state} → {c.to_state}", reason)
     console.print(f"{person}: {c.from_state or 'new'} → {c.to_state}")
+    if c.released:
+        console.print(f"groups given up (free for the next suggestion): {', '.join(c.released)}")
 
 
 def koc_groups(as_of: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
@@ -183,15 +187,32 @@ def koc_evaluate(month: MonthOpt, warehouse: WarehouseOpt = None, config: Config
         kcfg = koc_settings(choice.settings)
         rows = evaluate_month(eng, store, month, kcfg)
         moves = rotation(eng, store, kcfg, month)
+    console.print(_ranking(rows, month))
+    for m in moves:
+        console.print(f"suggest {m.action}: {m.person_id} ({m.reason})")
+
+
+def _ranking(rows: list[dict[str, Any]], title: str) -> Table:
     table = Table("rank", "person", "groups", "speakers", "messages", "own", "exits", "content done/due",
-                  "member sales", title=month)
+                  "member sales", title=title)
     for r in rows:
         table.add_row(str(r["rank"]), r["person_id"], str(r["groups"]), str(r["speakers"]), str(r["messages"]),
                       str(r["own_messages"]), str(r["exits"]), f"{r['content_done']}/{r['content_tasks']}",
                       f"{r['member_sales']:,.2f}")
-    console.print(table)
-    for m in moves:
-        console.print(f"suggest {m.action}: {m.person_id} ({m.reason})")
+    return table
+
+
+def koc_top(year: Annotated[int, typer.Option(min=1900, max=2999, help="calendar year")],
+            n: Annotated[int, typer.Option(min=1, max=100, help="how many")] = 10,
+            warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
+    """The year's top KOCs: the monthly ranking over the whole year, for the KOCs holding groups now."""
+    from siyu.koc.evaluation import top_of_year
+    from siyu.koc.settings import koc_settings
+
+    store = _store(warehouse, config)
+    with reading(warehouse, config) as (eng, choice):
+        rows = top_of_year(eng, store, year, n, koc_settings(choice.settings))
+    console.print(_ranking(rows, f"top {n} of {year}"))
 
 
 def referrals_code(person: Annotated[str, typer.Argument(help="the inviter's person id")],
@@ -240,6 +261,7 @@ def register(app: typer.Typer) -> None:
     koc_app.command("groups")(friendly(koc_groups))
     koc_app.command("assign")(friendly(koc_assign))
     koc_app.command("evaluate")(friendly(koc_evaluate))
+    koc_app.command("top")(friendly(koc_top))
     referrals_app.command("code")(friendly(referrals_code))
     referrals_app.command("sync")(friendly(referrals_sync))
     referrals_app.command("review")(friendly(referrals_review))

@@ -1,27 +1,38 @@
-"""The guide leaderboard of a period: friends added, first-order conversion of those friends, repurchase among
-the guide's attributed buyers, and attributed net sales (ranked by sales)."""
+"""The guide leaderboard of a period: friends added, first-order conversion of the guide's new friends (the
+DOMAIN.md metric, as `metric_staff_conversion` counts it), repurchase among the guide's attributed buyers, and
+attributed net sales (ranked by sales)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from siyu.domain.orders import purchase_sql
+from siyu.domain.orders import paid_sql, purchase_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.guides.attribution import TABLE, attribute
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.guides.settings import GuideSettings
+from siyu.metrics.base import data_days
+from siyu.metrics.settings import MetricsSettings
 
 
-def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE) -> str:
+def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE, conversion_days: int = 7,
+                    as_of: dt.date | None = None) -> str:
     """- friends_added: WeCom adds by the guide in the period;
-    - first_order_conversion: of those friends, the share with a purchase after the add and by the period's end;
+    - first_order_conversion: DOMAIN.md's metric per guide, as siyu.metrics counts it (metric_staff_conversion):
+      of the persons whose first WeCom friendship ever was with the guide in the period (a re-add, or a friend
+      of another guide already, is no new friend), the share whose first paid order after the add came within
+      `conversion_days`; friends whose window has not ended by `as_of` (the last day with data) are not
+      counted yet;
     - repurchase: of the persons whose orders were attributed to the guide, the share who had bought before;
     - attributed_sales: net of the guide's attributed orders."""
     pm = person_map_sql(engine)
     start, stop = literal(dt.datetime.combine(d0, dt.time())), literal(dt.datetime.combine(d1 + dt.timedelta(days=1),
                                                                                             dt.time()))
+    matured = literal(dt.datetime.combine((as_of or d1) + dt.timedelta(days=1), dt.time()))
+    days = int(conversion_days)
+    friend = person_expr("'wecom'", 'c.external_userid', 'pm.person_id')
     return f"""
         WITH buys AS (
             SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
@@ -29,19 +40,39 @@ def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE
             FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
             WHERE {purchase_sql('o')}
         ),
-        adds AS (
-            SELECT c.staff_id AS guide_id, {person_expr("'wecom'", 'c.external_userid', 'pm.person_id')} AS person_id,
-                   c.added_at
-            FROM contacts AS c LEFT JOIN ({pm}) AS pm ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
+        paid AS (
+            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
+                   coalesce(o.paid_at, o.created_at) AS ts
+            FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
+            WHERE {paid_sql('o')} AND o.channel_uid IS NOT NULL
+        ),
+        added AS (
+            SELECT c.staff_id AS guide_id, count(*) AS friends_added
+            FROM contacts AS c
             WHERE c.added_at >= {start} AND c.added_at < {stop} AND c.staff_id IS NOT NULL
+            GROUP BY c.staff_id
+        ),
+        firsts AS (
+            SELECT guide_id, person_id, added_at FROM (
+                SELECT c.staff_id AS guide_id, {friend} AS person_id, c.added_at,
+                       row_number() OVER (PARTITION BY {friend} ORDER BY c.added_at, c.staff_id) AS rn
+                FROM contacts AS c LEFT JOIN ({pm}) AS pm
+                  ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
+                WHERE c.added_at IS NOT NULL
+            ) AS f
+            WHERE rn = 1 AND guide_id IS NOT NULL AND added_at >= {start} AND added_at < {stop}
+              AND added_at + INTERVAL {days} DAY <= {matured}
         ),
         conv_rows AS (
-            SELECT a.guide_id, a.person_id, a.added_at, max(CASE WHEN b.ts IS NULL THEN 0 ELSE 1 END) AS converted
-            FROM adds AS a LEFT JOIN buys AS b ON b.person_id = a.person_id AND b.ts >= a.added_at AND b.ts < {stop}
-            GROUP BY a.guide_id, a.person_id, a.added_at
+            SELECT f.guide_id, f.person_id, f.added_at, min(p.ts) AS first_at
+            FROM firsts AS f LEFT JOIN paid AS p ON p.person_id = f.person_id AND p.ts > f.added_at
+            GROUP BY f.guide_id, f.person_id, f.added_at
         ),
-        conv AS (SELECT guide_id, count(*) AS friends_added, sum(converted) AS converted FROM conv_rows
-                 GROUP BY guide_id),
+        conv AS (
+            SELECT guide_id, count(*) AS new_friends,
+                   sum(CASE WHEN first_at <= added_at + INTERVAL {days} DAY THEN 1 ELSE 0 END) AS converted
+            FROM conv_rows GROUP BY guide_id
+        ),
         buyers AS (
             SELECT guide_id, person_id, min(ordered_at) AS first_at FROM {table} GROUP BY guide_id, person_id
         ),
@@ -54,20 +85,27 @@ def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE
                 FROM rep_rows GROUP BY guide_id),
         sales AS (SELECT guide_id, CAST(sum(net_amount) AS DECIMAL(18,2)) AS attributed_sales
                   FROM {table} GROUP BY guide_id),
-        guides AS (SELECT guide_id FROM conv UNION SELECT guide_id FROM rep UNION SELECT guide_id FROM sales)
-        SELECT g.guide_id, coalesce(c.friends_added, 0) AS friends_added,
-               CASE WHEN c.friends_added > 0 THEN CAST(c.converted AS DOUBLE) / c.friends_added END
+        guides AS (SELECT guide_id FROM added UNION SELECT guide_id FROM conv UNION SELECT guide_id FROM rep
+                   UNION SELECT guide_id FROM sales)
+        SELECT g.guide_id, coalesce(a.friends_added, 0) AS friends_added,
+               CASE WHEN c.new_friends > 0 THEN CAST(c.converted AS DOUBLE) / c.new_friends END
                    AS first_order_conversion,
                CASE WHEN r.buyers > 0 THEN CAST(r.repeat_buyers AS DOUBLE) / r.buyers END AS repurchase,
                coalesce(s.attributed_sales, CAST(0 AS DECIMAL(18,2))) AS attributed_sales
-        FROM guides AS g LEFT JOIN conv AS c ON c.guide_id = g.guide_id LEFT JOIN rep AS r ON r.guide_id = g.guide_id
-        LEFT JOIN sales AS s ON s.guide_id = g.guide_id
+        FROM guides AS g LEFT JOIN added AS a ON a.guide_id = g.guide_id LEFT JOIN conv AS c ON c.guide_id = g.guide_id
+        LEFT JOIN rep AS r ON r.guide_id = g.guide_id LEFT JOIN sales AS s ON s.guide_id = g.guide_id
         WHERE g.guide_id IS NOT NULL
         ORDER BY attributed_sales DESC, g.guide_id
     """
 
 
-def leaderboard(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date) -> list[dict[str, Any]]:
-    """The leaderboard of [d0, d1], attributing the period first."""
+def leaderboard(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date,
+                metrics: MetricsSettings | None = None) -> list[dict[str, Any]]:
+    """The leaderboard of [d0, d1], attributing the period first; the conversion window and the day friends
+    are counted up to come from `[metrics]` (`conversion_days`, `as_of`, else the last day with data)."""
+    metrics = metrics or MetricsSettings()
+    days = data_days(engine)
+    as_of = metrics.as_of or (days[1] if days else d1)
     attribute(engine, cfg, d0, d1)
-    return engine.query(leaderboard_sql(engine, d0, d1)).to_pylist()
+    return engine.query(leaderboard_sql(engine, d0, d1, conversion_days=metrics.conversion_days,
+                                        as_of=as_of)).to_pylist()

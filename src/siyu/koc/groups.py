@@ -18,7 +18,7 @@ from siyu.errors import UserError
 from siyu.guides.periods import check_day
 from siyu.guides.persons import person_expr, person_map_sql
 from siyu.koc.candidates import members_sql
-from siyu.koc.roster import roster
+from siyu.koc.roster import HOLDING, roster
 from siyu.koc.settings import KocSettings
 from siyu.koc.tables import assignment
 
@@ -151,7 +151,7 @@ def assign(engine: Engine, store: sa.Engine, cfg: KocSettings, group_id: str, pe
            at: dt.datetime | None = None) -> None:
     """Give `group_id` to `person_id` (replacing whoever had it) within the programme's limits."""
     state = roster(store).get(person_id)
-    if state not in ("approved", "active"):
+    if state not in HOLDING:
         raise UserError(f"{person_id} is {state or 'not on the KOC roster'}: only an approved or active KOC "
                         "looks after groups")
     types = _group_types(engine)

@@ -1,7 +1,10 @@
 """The KOC roster in the operational store: a state per person, changed only along the programme's paths, each
 change recorded with who made it and why.
 
-candidate → approved → active ⇄ standby; anyone → retired; a retired person may be nominated again.
+candidate → approved → active ⇄ standby; anyone → retired; a retired person may be nominated again. Only an
+approved or active KOC looks after groups: one going to standby or retired gives theirs up in the same change (the
+change names them), so the groups are free for the next suggestion and the month's evaluation ranks only KOCs
+at work.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from siyu.errors import UserError
-from siyu.koc.tables import history, member
+from siyu.koc.tables import assignment, history, member
 
 STATES = ("candidate", "approved", "active", "standby", "retired")
+HOLDING = ("approved", "active")  # the states that look after groups
 PATHS: dict[str | None, tuple[str, ...]] = {
     None: ("candidate",),
     "candidate": ("approved", "retired"),
@@ -37,6 +41,7 @@ class Change:
     user_name: str
     reason: str
     at: dt.datetime
+    released: tuple[str, ...] = ()  # groups given up by leaving approved/active
 
 
 def state_of(conn: sa.Connection, person_id: str) -> str | None:
@@ -64,7 +69,12 @@ def change(store: sa.Engine, person_id: str, to_state: str, user_name: str, reas
                          .values(state=to_state, updated_at=at))
         conn.execute(history.insert().values(person_id=person_id, from_state=current, to_state=to_state,
                                               user_name=user_name, reason=reason, at=at))
-    return Change(person_id, current, to_state, user_name, reason, at)
+        released: tuple[str, ...] = ()
+        if to_state not in HOLDING:
+            released = tuple(conn.execute(sa.select(assignment.c.group_id).where(assignment.c.person_id == person_id)
+                                          .order_by(assignment.c.group_id)).scalars())
+            conn.execute(assignment.delete().where(assignment.c.person_id == person_id))
+    return Change(person_id, current, to_state, user_name, reason, at, released)
 
 
 def nominate(store: sa.Engine, person_ids: list[str], user_name: str, reason: str) -> list[str]:

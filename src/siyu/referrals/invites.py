@@ -8,8 +8,8 @@ The rules, in order, for a linked invitee:
 - an invitee who had bought before the invitation is not new: rejected;
 - the first order after the link must be paid and carry no refund (a refunded first order: rejected), and its
   return window (`settle_days`) must have passed (until then the link waits);
-- invitees of one inviter sharing a phone or an address with `suspicious_invitees` − 1 others are held for a
-  reviewer, who clears or rejects them;
+- invitees of one inviter sharing a phone or an address with `suspicious_invitees` − 1 others (counting every
+  invitee the inviter ever had, settled or not) are held for a reviewer, who clears or rejects them;
 - an inviter past `max_rewards_per_inviter` this year gets no more (over_limit).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from siyu.referrals.settings import ReferralSettings
 from siyu.referrals.tables import code, invite
 
 SCRATCH = "referral_scratch"
+SHARED = "referral_shared_scratch"
 
 
 def issue_code(store: sa.Engine, cfg: ReferralSettings, person_id: str, *, at: dt.datetime | None = None) -> str:
@@ -112,28 +113,37 @@ def _orders(engine: Engine, waiting: list[Any]) -> dict[str, dict[str, Any]]:
 
 
 def _shared_contacts(engine: Engine, invitees: dict[str, str], threshold: int) -> dict[str, str]:
-    """invitee → why, for invitees of one inviter sharing a phone or an address with threshold − 1 others."""
+    """invitee → why, for invitees of one inviter sharing a phone or an address with threshold − 1 others.
+    `invitees` is every invitee the inviter ever had (rewarded, rejected or waiting): a pattern builds up over
+    months, so invitees settled one by one still count against the next one."""
     if not invitees or not engine.table_exists("identities"):
         return {}
-    rows = engine.query(f"""
-        SELECT {person_expr('i.channel', 'i.channel_uid', 'pm.person_id')} AS person_id, i.phone, i.address
-        FROM identities AS i LEFT JOIN ({person_map_sql(engine)}) AS pm
-          ON pm.channel = i.channel AND pm.channel_uid = i.channel_uid
-        WHERE i.phone IS NOT NULL OR i.address IS NOT NULL
-    """).to_pylist()
-    keys: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for r in rows:
-        inviter = invitees.get(r["person_id"])
-        if inviter is None:
-            continue
-        for kind in ("phone", "address"):
-            if r[kind]:
-                keys[(inviter, kind, r[kind])].add(r["person_id"])
+    scratch_arrow(engine, SHARED, pa.table({"invitee_id": list(invitees), "inviter_id": list(invitees.values())}))
+    try:
+        rows = engine.query(f"""
+            WITH ids AS (
+                SELECT {person_expr('i.channel', 'i.channel_uid', 'pm.person_id')} AS person_id, i.phone, i.address
+                FROM identities AS i LEFT JOIN ({person_map_sql(engine)}) AS pm
+                  ON pm.channel = i.channel AND pm.channel_uid = i.channel_uid
+                WHERE i.phone IS NOT NULL OR i.address IS NOT NULL
+            ),
+            k AS (
+                SELECT DISTINCT s.inviter_id, s.invitee_id, 'phone' AS kind, d.phone AS v
+                FROM {SHARED} AS s JOIN ids AS d ON d.person_id = s.invitee_id WHERE d.phone IS NOT NULL
+                UNION
+                SELECT DISTINCT s.inviter_id, s.invitee_id, 'address' AS kind, d.address AS v
+                FROM {SHARED} AS s JOIN ids AS d ON d.person_id = s.invitee_id WHERE d.address IS NOT NULL
+            )
+            SELECT invitee_id, inviter_id, kind, n FROM (
+                SELECT invitee_id, inviter_id, kind, v, count(*) OVER (PARTITION BY inviter_id, kind, v) AS n FROM k
+            ) AS c WHERE n >= {int(threshold)}
+            ORDER BY invitee_id, kind DESC, n DESC, v
+        """).to_pylist()
+    finally:
+        engine.drop_table(SHARED)
     out: dict[str, str] = {}
-    for (inviter, kind, _), people in keys.items():
-        if len(people) >= threshold:
-            for p in people:
-                out.setdefault(p, f"one {kind} behind {len(people)} invitees of {inviter}")
+    for r in rows:  # per invitee, a shared phone before a shared address
+        out.setdefault(r["invitee_id"], f"one {r['kind']} behind {r['n']} invitees of {r['inviter_id']}")
     return out
 
 
@@ -161,12 +171,12 @@ def sync(engine: Engine, store: sa.Engine, cfg: ReferralSettings, as_of: dt.date
         waiting = conn.execute(sa.select(invite).where(invite.c.status.in_(("linked", "cleared")))).all()
         done = conn.execute(sa.select(invite.c.inviter_id, invite.c.updated_at)
                             .where(invite.c.status == "rewarded")).all()
+        everyone = conn.execute(sa.select(invite.c.invitee_id, invite.c.inviter_id)).all()
     if not waiting:
         return result
     used = Counter(r.inviter_id for r in done if _utc(r.updated_at).year == as_of.year)
     first = _orders(engine, list(waiting))
-    suspicious = _shared_contacts(engine, {w.invitee_id: w.inviter_id for w in waiting if w.status == "linked"},
-                                  cfg.suspicious_invitees)
+    suspicious = _shared_contacts(engine, {r.invitee_id: r.inviter_id for r in everyone}, cfg.suspicious_invitees)
     for w in sorted(waiting, key=lambda r: (_utc(r.linked_at), r.invitee_id)):
         o = first.get(w.invitee_id)
         if o is None:
@@ -180,7 +190,7 @@ def sync(engine: Engine, store: sa.Engine, cfg: ReferralSettings, as_of: dt.date
             result.rejected.append(w.invitee_id)
         elif o["order_date"] + dt.timedelta(days=cfg.settle_days) > as_of:
             continue
-        elif w.invitee_id in suspicious:
+        elif w.status == "linked" and w.invitee_id in suspicious:  # a reviewer cleared the others
             _set(store, w.invitee_id, now, status="held", order_ref=ref, note=suspicious[w.invitee_id])
             result.held.append(w.invitee_id)
         elif used[w.inviter_id] >= cfg.max_rewards_per_inviter:

@@ -18,6 +18,7 @@ from siyu.guides.leaderboard import leaderboard
 from siyu.guides.owners import hand_over
 from siyu.guides.periods import month_bounds
 from siyu.guides.settings import guide_settings
+from siyu.metrics.settings import metrics_config
 
 router = APIRouter(prefix="/guides", tags=["guides"])
 
@@ -57,7 +58,8 @@ def board(request: Request, month: Month) -> dict[str, Any]:
     """Friends added, first-order conversion, repurchase and attributed sales per guide, best sales first."""
     cfg = config(request)
     with cfg.serving.reader() as eng:
-        rows = leaderboard(eng, guide_settings(cfg.settings), *month_bounds(month))
+        rows = leaderboard(eng, guide_settings(cfg.settings), *month_bounds(month),
+                           metrics_config(cfg.settings).settings)
     return {"month": month, "guides": [{**r, "attributed_sales": str(r["attributed_sales"])} for r in rows]}
 
 
@@ -82,7 +84,8 @@ def summary(request: Request, staff_id: StaffId, month: Month) -> dict[str, Any]
         raise HTTPException(404, "no such guide")
     cfg = config(request)
     with cfg.serving.reader() as eng:
-        rows = leaderboard(eng, guide_settings(cfg.settings), *month_bounds(month))
+        rows = leaderboard(eng, guide_settings(cfg.settings), *month_bounds(month),
+                           metrics_config(cfg.settings).settings)
     place = next((i for i, r in enumerate(rows, 1) if r["guide_id"] == staff_id), None)
     row = rows[place - 1] if place else {"guide_id": staff_id, "friends_added": 0, "first_order_conversion": None,
                                          "repurchase": None, "attributed_sales": 0}

@@ -14,7 +14,7 @@ from siyu.api.security import config, guarded, user_of
 from siyu.auth import audit
 from siyu.koc import roster as koc_roster
 from siyu.koc.candidates import candidates as find_candidates
-from siyu.koc.evaluation import evaluate_month, rotation
+from siyu.koc.evaluation import evaluate_month, rotation, top_of_year
 from siyu.koc.groups import assign, below_minimum, suggest
 from siyu.koc.settings import koc_settings
 from siyu.referrals.invites import invitations, review
@@ -66,11 +66,13 @@ class StateChange(BaseModel):
 
 @router.post("/koc/{person_id}/state", **guarded("koc:write"))
 def change_state(request: Request, person_id: PersonId, body: StateChange) -> dict[str, Any]:
-    """Move a person along the programme (candidate → approved → active ⇄ standby; anyone → retired)."""
+    """Move a person along the programme (candidate → approved → active ⇄ standby; anyone → retired). A KOC going
+    to standby or retired gives up their groups (`released_groups`)."""
     cfg, user = config(request), user_of(request)
     c = koc_roster.change(cfg.store, person_id, body.state, user.name, body.reason)
-    audit.record(cfg.store, user, "koc.state", f"{person_id}: {c.from_state} → {c.to_state}", body.reason)
-    return {"person_id": person_id, "from": c.from_state, "to": c.to_state}
+    gave_up = f" (gave up {', '.join(c.released)})" if c.released else ""
+    audit.record(cfg.store, user, "koc.state", f"{person_id}: {c.from_state} → {c.to_state}{gave_up}", body.reason)
+    return {"person_id": person_id, "from": c.from_state, "to": c.to_state, "released_groups": list(c.released)}
 
 
 @router.get("/koc/groups/suggestions", **guarded("koc:read"))
@@ -110,6 +112,17 @@ def evaluation(request: Request, month: Month) -> dict[str, Any]:
         moves = rotation(eng, cfg.store, kcfg, month)
     return {"month": month, "kocs": [_json(r) for r in rows],
             "rotation": [{"person_id": m.person_id, "action": m.action, "reason": m.reason} for m in moves]}
+
+
+@router.get("/koc/top", **guarded("koc:read"))
+def top(request: Request, year: Annotated[int, Query(ge=1900, le=2999, examples=[2026])],
+        n: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    """The year's top `n` KOCs (10 by default): the monthly evaluation's ranking over the whole year, for the KOCs
+    holding groups now."""
+    cfg = config(request)
+    with cfg.serving.reader() as eng:
+        rows = top_of_year(eng, cfg.store, year, n, koc_settings(cfg.settings))
+    return {"year": year, "kocs": [_json(r) for r in rows]}
 
 
 @router.get("/referrals", **guarded("referrals:read"))
