@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -33,9 +34,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import httpx
+import wrk
 
 SEGMENTS = ["orders >= 2 and city = '上海市'", "net_spend > 1000 and in_private_domain",
             "has_tag('active') and orders_365d >= 3", "recency_days > 180 and p_alive < 0.5"]
@@ -138,6 +141,30 @@ async def load(url: str, token: str, ids: list[str], phones: list[str], per_kind
     return out
 
 
+def wrk_load(url: str, token: str, ids: list[str], phones: list[str], seconds: int) -> dict[str, wrk.Result]:
+    """The same kinds of request from wrk's 20 connections (C, a few microseconds of CPU per request)."""
+    body = [json.dumps({"expression": e}) for e in SEGMENTS]
+    kinds = {
+        "health (the HTTP floor)": [wrk.Request("GET", "/health")],
+        "search": [wrk.Request("GET", f"/persons?phone={quote(p)}") for p in phones],
+        "360": [wrk.Request("GET", f"/persons/{quote(i)}") for i in ids],
+        "segment count": [wrk.Request("POST", "/segments/count", b) for b in body],
+        "metrics": [wrk.Request("GET", "/metrics?grain=month&slice=channel&limit=100")],
+    }
+    out = {}
+    for kind, requests in kinds.items():
+        out[kind] = result = wrk.run(url, requests, {"Authorization": f"Bearer {token}"}, connections=CLIENTS,
+                                     seconds=seconds)
+        if result.bad:
+            raise RuntimeError(f"{kind}: {result.bad} of {result.requests} requests failed")
+    return out
+
+
+def report_wrk(label: str, r: wrk.Result) -> None:
+    print(f"{label:<48} n={r.requests:5d}  p50 {r.p50_ms:8.1f} ms  p95 {r.p95_ms:8.1f} ms  "
+          f"p99 {r.p99_ms:8.1f} ms  {r.per_second:6.0f}/s")
+
+
 CONSOLE_USER, CONSOLE_PASSWORD = "bench-console", "bench-console-pw"
 
 
@@ -198,7 +225,12 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path)
     parser.add_argument("--requests", type=int, default=400, help="requests per kind")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the multi-worker run's workers")
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if wrk.WRK else "python",
+                        help="the load generator: wrk (C; the default when installed) or 20 asyncio httpx clients")
+    parser.add_argument("--seconds", type=int, default=10, help="with wrk: the timed run's length per kind")
     args = parser.parse_args()
+    if args.client == "python":
+        print("clients: Python asyncio/httpx on the same cores (install wrk for the server's own figures)")
     path = args.warehouse or Path(f"/tmp/siyu-bench-api/demo-{args.persons}.duckdb")
     if not path.exists():
         build(path, args.persons)
@@ -233,14 +265,18 @@ def main() -> None:
             port = s.getsockname()[1]
         proc, token = serve(path, port, workers)
         print(f"load before {workers} worker(s): {load_average()}")
+        url = f"http://127.0.0.1:{port}"
         try:
-            results = asyncio.run(load(f"http://127.0.0.1:{port}", token, ids, phones, args.requests))
-            pages = console(f"http://127.0.0.1:{port}", ids, min(args.requests, 100)) if workers == 1 else {}
+            if args.client == "wrk":
+                for kind, result in wrk_load(url, token, ids, phones, args.seconds).items():
+                    report_wrk(f"API, wrk {CLIENTS} conns, {workers} worker(s): {kind}", result)
+            else:
+                for kind, times in asyncio.run(load(url, token, ids, phones, args.requests)).items():
+                    report(f"API, {CLIENTS} clients, {workers} worker(s): {kind}", times)
+            pages = console(url, ids, min(args.requests, 100)) if workers == 1 else {}
         finally:
             proc.terminate()
             proc.wait(30)
-        for kind, times in results.items():
-            report(f"API, {CLIENTS} clients, {workers} worker(s): {kind}", times)
         for kind, times in pages.items():
             report(f"1 browser: {kind}", times)
         print(f"load after {workers} worker(s): {load_average()}")

@@ -13,8 +13,10 @@ before the bulk path (one posting statement per order and per release, 500 order
 store, for a before/after at the same size and load; `--sync-only` skips the delta and the redemptions.
 
 `--workers N` measures HTTP against `siyu serve --workers N` in its own processes (as deployed; the clients no
-longer share the server's GIL); `--redeem-only` skips the delta; `--stores sqlite` measures one store. The day's
-delta syncs the day's changed orders alone (what the `loyalty` step reads since its watermark), then expiry.
+longer share the server's GIL), with wrk as the client when it is installed (bench/wrk.py: a C client, so the
+cores are the server's; 20 connections over the members holding 20 points or more, for 10 s after a warm-up);
+`--redeem-only` skips the delta; `--stores sqlite` measures one store. The day's delta syncs the day's changed
+orders alone (what the `loyalty` step reads since its watermark), then expiry.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
                                  [--before] [--sync-only] [--redeem-only] [--workers 2] [--stores sqlite,postgresql]
@@ -38,10 +40,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import sqlalchemy as sa
 import uvicorn
+import wrk
 
 from siyu.loyalty import earning, ledger, lots
 from siyu.loyalty.orders import OrderRow
@@ -54,6 +58,7 @@ TODAY_AT = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 # untimed redemptions each HTTP client sends first: a fresh server opens its pooled connections, compiles and
 # prepares its statements on its first requests, which with 1,000 timed requests would be most of the p99
 HTTP_WARM_UP = 5
+WRK_SECONDS = 10  # wrk's timed run (after its 2 s warm-up)
 
 
 def orders(n: int, seed: int = 7) -> list[OrderRow]:
@@ -221,6 +226,9 @@ def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple
 def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 0) -> tuple[float, float, int]:
     """(redemptions per second, p99 ms, refused) through the HTTP API, `clients` threads × `each` requests;
     `workers` > 0: against `siyu serve --workers N` in other processes, else a uvicorn in this process."""
+    if workers and wrk.WRK:
+        with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token, pid):
+            return _wrk_clients(engine, url, token, clients)
     if workers:
         with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token, pid):
             rich = rich_persons(engine, clients, each + HTTP_WARM_UP)
@@ -237,6 +245,18 @@ def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def _wrk_clients(engine: sa.Engine, url: str, token: str, clients: int) -> tuple[float, float, int]:
+    """wrk's `clients` connections redeem 1 point at a time from the members holding at least 20, in turn, each
+    request with its own Idempotency-Key: the server's figures, without Python clients on the same cores."""
+    rich = rich_persons(engine, 5000, 20)
+    requests = [wrk.Request("POST", f"/loyalty/persons/{quote(p)}/redeem", '{"points": 1}') for p in rich]
+    r = wrk.run(url, requests, {"Authorization": f"Bearer {token}"}, connections=clients, seconds=WRK_SECONDS,
+                unique_header="Idempotency-Key")
+    print(f"{'':10} wrk {clients} connections over {len(rich):,} members, {WRK_SECONDS} s: {r.requests:,} "
+          f"redemptions, p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, p99 {r.p99_ms:.1f} ms", flush=True)
+    return r.per_second, r.p99_ms, r.bad
 
 
 def _server_cpu(pid: int) -> float:
