@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from siyu.domain import mask_name, mask_phone
+from siyu.domain.zh_phones import known_phone
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
@@ -68,11 +69,7 @@ def show_person(engine: Engine, ref: str, unmask: bool = False) -> tuple[str, li
     else:
         rows = engine.query(f"SELECT {cols} FROM person_map m WHERE m.person_id = {literal(person)}").to_pylist()
     for r in rows:
-        phone = r.pop("phone", None) or (
-            f"{r['phone_prefix']}****{r['phone_suffix']}" if r.get("phone_prefix") else None
-        )
-        r.pop("phone_prefix", None)
-        r.pop("phone_suffix", None)
+        phone = known_phone(r.pop("phone", None), r.pop("phone_prefix", None), r.pop("phone_suffix", None))
         r["phone"] = phone if unmask else mask_phone(phone)
         if not unmask:
             r["name"] = mask_name(r.get("name"))
