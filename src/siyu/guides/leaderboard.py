@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 from siyu.domain.orders import purchase_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.guides.attribution import TABLE, attribute
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.guides.settings import GuideSettings
 
 
@@ -24,13 +25,13 @@ def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE
                                                                                             dt.time()))
     return f"""
         WITH buys AS (
-            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
+            SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
                    coalesce(o.paid_at, o.created_at) AS ts
             FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
             WHERE {purchase_sql('o')}
         ),
         adds AS (
-            SELECT c.staff_id AS guide_id, {person_expr("'wecom'", 'c.external_userid', 'pm.person_id')} AS person_id,
+            SELECT c.staff_id AS guide_id, {person_sql("'wecom'", 'c.external_userid', 'pm.person_id')} AS person_id,
                    c.added_at
             FROM contacts AS c LEFT JOIN ({pm}) AS pm ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
             WHERE c.added_at >= {start} AND c.added_at < {stop} AND c.staff_id IS NOT NULL
