@@ -262,3 +262,11 @@ def test_the_readme_layout_lists_every_package() -> None:
     packages = sorted(p.name for p in (ROOT / "src" / "siyu").iterdir() if p.is_dir() and any(p.glob("*.py")))
     assert len(packages) > 20
     assert [p for p in packages if f"| `{p}/` |" not in layout] == []
+
+
+def test_the_readme_tour_names_the_steps_in_the_order_they_run() -> None:
+    from siyu.pipeline.steps import STEPS
+
+    line = next(x for x in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+                if x.startswith("siyu run ") and "→" in x)
+    assert [w.strip() for w in line.split("#", 1)[1].split("→")] == [s.name for s in STEPS]
