@@ -78,6 +78,8 @@ def main() -> None:
     for label, command in rows:
         wall, cpu = timed(command, args.runs, cwd)
         print(f"{label:28s} {wall:6.3f} s {cpu:6.3f} s")
+    answer = subprocess.run(rows[-1][1], cwd=cwd, capture_output=True, text=True).stdout.strip()
+    print(f"segment count answered {answer} persons on {warehouse.name}")
     wall, cpu = timed([*siyu, "migrate", "-w", str(warehouse)], max(1, args.runs // 2), cwd, warmup=0)
     print(f"{'siyu migrate (publishes)':28s} {wall:6.3f} s {cpu:6.3f} s")
     snapshot = warehouse.with_name(f"{warehouse.stem}.published{warehouse.suffix}")

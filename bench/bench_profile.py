@@ -74,10 +74,10 @@ def build(path: Path, persons: int) -> float:
         normalise(engine)
     if not engine.table_exists("person_map"):
         try:  # OneID on hard keys only (Splink matching is timed by the identity bench, not here)
-            from siyu.identity.settings import identity_settings
+            from siyu.identity.settings import IdentitySettings
             from siyu.identity.step import resolve
 
-            resolve(engine, identity_settings({"probabilistic": False}))
+            resolve(engine, IdentitySettings(probabilistic=False))
         except ImportError:
             pass
     engine.close()

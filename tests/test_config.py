@@ -50,3 +50,13 @@ def test_warehouse_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SIYU_WAREHOUSE", str(tmp_path / "env.duckdb"))
     assert locate_warehouse(None, cwd=tmp_path).reason == "SIYU_WAREHOUSE"
     assert locate_warehouse(str(tmp_path / "flag.duckdb"), cwd=tmp_path).reason == "--warehouse"
+
+
+def test_today_is_the_brands_date_not_the_machines(tmp_path: Path) -> None:
+    """Kiritimati (UTC+14) and Pago Pago (UTC−11) are 25 hours apart: at any moment the first is on a later date.
+    Points released, KOC candidates, referrals and journeys all take "today" from here."""
+    east, west = (tmp_path / "east.toml", tmp_path / "west.toml")
+    east.write_text('[brand]\ntimezone = "Pacific/Kiritimati"\n', encoding="utf-8")
+    west.write_text('[brand]\ntimezone = "Pacific/Pago_Pago"\n', encoding="utf-8")
+    later, earlier = load_settings(east).brand.today(), load_settings(west).brand.today()
+    assert 1 <= (later - earlier).days <= 2

@@ -56,6 +56,7 @@ LAYER_BAD = [
     ("[metrics.targets]\nchurm = 0.2\n", "metrics.targets.churm: unknown key; did you mean 'churn'?"),
     ('[metrics]\npublic = ["tmall", "jdd"]\n', "unknown channel 'jdd'; did you mean 'jd'?"),
     ("[identity]\nmatch_treshold = 0.9\n", "identity.match_treshold: unknown key; did you mean 'match_threshold'?"),
+    ('[identity]\nnickname_channels = ["wecon"]\n', "unknown channel 'wecon'; did you mean 'wecom'?"),
 ]
 
 

@@ -28,6 +28,7 @@ from siyu.domain import (
     order_status,
     order_status_sql,
     paid_sql,
+    person_sql,
     purchase_sql,
     refund_amount_sql,
 )
@@ -137,6 +138,13 @@ def test_name_and_address_masks_agree_in_sql_and_python(con: duckdb.DuckDBPyConn
                       ).fetchone()
     assert got == (mask_name(name), "****")
     assert mask_name("王丽华") == "王**" and mask_name("李") == "*"
+
+
+def test_an_identity_is_its_oneid_person_else_itself(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute(
+        f"SELECT {person_sql('c', 'u', 'p')}, {person_sql('c', 'u')} FROM (VALUES ('tmall', 'b1', 'P7'), "
+        "('wecom', 'w:1', NULL)) AS t(c, u, p) ORDER BY c").fetchall()
+    assert rows == [("P7", "tmall:b1"), ("wecom:w:1", "wecom:w:1")]
 
 
 def test_channels_are_split_into_public_and_private() -> None:

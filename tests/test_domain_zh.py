@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from siyu.domain.zh_names import latin_pinyin, parse_name, pinyin_key, surname_undecided
-from siyu.domain.zh_phones import parse_phone, phone_parts_sql, shared_phones_sql
+from siyu.domain.zh_phones import known_phone, known_phone_sql, parse_phone, phone_parts_sql, shared_phones_sql
 from siyu.domain.zh_places import (
     address_parts_sql,
     canonical_city,
@@ -103,6 +103,23 @@ def test_phones_in_python_and_sql_agree(text: str | None, full: str | None, pref
     row = arrow_sql(f"SELECT {sql} FROM t", t=pa.table({"v": pa.array([text], pa.string())})).to_pylist()[0]
     got = (row["phone"], row["phone_prefix"], row["phone_suffix"], row["phone_masked"])
     assert got == (full, prefix, suffix, masked)
+
+
+@pytest.mark.parametrize(("text", "known"), [
+    ("+86 138-1234-5678", "13812345678"),
+    ("151＊＊＊＊5091", "151****5091"),  # shown as platforms write a mask, whatever stars it came with
+    ("151*****5091", "151****5091"),
+    ("18888888888", None),  # a placeholder is no number
+    ("12345", None),
+    (None, None),
+])
+def test_the_known_phone_is_the_full_number_else_the_platforms_mask(text: str | None, known: str | None) -> None:
+    """One reading for the identity review and the profile's `phone` (both showed it their own way before)."""
+    p = parse_phone(text)
+    assert known_phone(p.full, p.prefix, p.suffix) == known
+    parts = ", ".join(f"{e} AS {k}" for k, e in phone_parts_sql("v").items())
+    sql = f"SELECT {known_phone_sql('phone', 'phone_prefix', 'phone_suffix')} AS k FROM (SELECT {parts} FROM t)"
+    assert arrow_sql(sql, t=pa.table({"v": pa.array([text], pa.string())})).column("k").to_pylist() == [known]
 
 
 def test_a_phone_many_names_hold_is_shared() -> None:

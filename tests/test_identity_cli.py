@@ -102,3 +102,15 @@ def test_unknown_identity_is_a_clear_error(warehouse: str) -> None:
     res = CliRunner().invoke(app, ["identity", "show", "tmall:nobody", "--warehouse", warehouse])
     assert res.exit_code == 2
     assert "no identity 'tmall:nobody'" in " ".join(res.output.split())
+
+
+def test_a_misspelt_identity_setting_is_one_line_naming_the_nearest_key(warehouse: str, tmp_path: Path) -> None:
+    """[identity] is read by the one validator every layer uses: a user's typo (exit 2, the file and the nearest
+    key), not a bug's exit 3."""
+    config = tmp_path / "siyu.toml"
+    config.write_text("[identity]\nmatch_treshold = 0.8\n", encoding="utf-8")
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["identity", "explain", "store:m1", "jd:j1", "--warehouse", warehouse, "--config", str(config)])
+    assert res.exit_code == 2, res.output
+    assert f"{config}: identity.match_treshold: unknown key; did you mean 'match_threshold'?" in res.output
+    assert "Traceback" not in res.output

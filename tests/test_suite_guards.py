@@ -254,3 +254,19 @@ def test_ci_turns_a_skip_into_a_failure_and_a_hang_times_out(tmp_path: Path) -> 
     # a hang (a 120 s sleep) fails at the 2 s limit, naming the test, instead of eating CI's time
     assert hang.returncode != 0
     assert "Timeout" in hang.stdout + hang.stderr and "test_hangs" in hang.stdout + hang.stderr
+
+
+def test_the_readme_layout_lists_every_package() -> None:
+    """A newcomer finds each package of src/siyu/ in the README's layout table (issue 18 §7)."""
+    layout = (ROOT / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+    packages = sorted(p.name for p in (ROOT / "src" / "siyu").iterdir() if p.is_dir() and any(p.glob("*.py")))
+    assert len(packages) > 20
+    assert [p for p in packages if f"| `{p}/` |" not in layout] == []
+
+
+def test_the_readme_tour_names_the_steps_in_the_order_they_run() -> None:
+    from siyu.pipeline.steps import STEPS
+
+    line = next(x for x in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+                if x.startswith("siyu run ") and "→" in x)
+    assert [w.strip() for w in line.split("#", 1)[1].split("→")] == [s.name for s in STEPS]

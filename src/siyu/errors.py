@@ -6,6 +6,17 @@ busy with another writer. Anything else that escapes is a bug: exit 3, traceback
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+
+def nearest_name(word: str, names: Iterable[str]) -> str | None:
+    """The known name a misspelt `word` most likely meant, or None when none is close: one reading of "did you
+    mean" for siyu.toml, mappings, channels and the segment language."""
+    import difflib  # only when a mistake is being explained: every command imports this module
+
+    found = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
+    return found[0] if found else None
+
 
 class SiyuError(Exception):
     """Base of the errors siyu raises on purpose."""

@@ -112,8 +112,8 @@ def koc_candidates(as_of: Annotated[dt.datetime | None, typer.Option(formats=["%
     from siyu.koc.roster import nominate as add
     from siyu.koc.settings import koc_settings
 
-    day = (as_of or dt.datetime.now()).date()
     with reading(warehouse, config) as (eng, choice):
+        day = as_of.date() if as_of else choice.settings.brand.today()
         rows = candidates(eng, koc_settings(choice.settings), day)
     table = Table("person", "purchases", "spend", "1:1 messages", "group messages", "groups", title=f"as of {day}")
     for r in rows:
@@ -147,8 +147,8 @@ def koc_groups(as_of: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m
     from siyu.koc.settings import koc_settings
 
     store = _store(warehouse, config)
-    day = (as_of or dt.datetime.now()).date()
     with reading(warehouse, config) as (eng, choice):
+        day = as_of.date() if as_of else choice.settings.brand.today()
         cfg = koc_settings(choice.settings)
         found = suggest(eng, store, cfg, day)
         table = Table("group", "KOC", "premium", "messages (90 days)", "persona matches", title=f"as of {day}")
@@ -232,8 +232,8 @@ def referrals_sync(as_of: Annotated[dt.datetime | None, typer.Option(formats=["%
     from siyu.referrals.settings import referral_settings
 
     store = _store(warehouse, config)
-    day = (as_of or dt.datetime.now()).date()
     with reading(warehouse, config) as (eng, choice):
+        day = as_of.date() if as_of else choice.settings.brand.today()
         r = sync(eng, store, referral_settings(choice.settings), day)
     console.print(f"{r.linked:,} linked, {len(r.rewarded):,} rewarded, {len(r.held):,} held for review, "
                   f"{len(r.rejected):,} rejected, {len(r.over_limit):,} over the limit")

@@ -87,7 +87,7 @@ def explain_cmd(
     from siyu.identity.settings import identity_settings
 
     with reading(warehouse, config, engine) as (eng, choice):
-        cfg = identity_settings(choice.settings.section("identity"))
+        cfg = identity_settings(choice.settings)
         ex = explain(eng, a, b, cfg)
     verdict = "the same person" if ex.same_person else "different persons"
     console.print(f"{ex.a} ({ex.person_a or 'no person'}) and {ex.b} ({ex.person_b or 'no person'}): {verdict}")

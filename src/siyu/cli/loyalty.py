@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import uuid
-import zoneinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -79,21 +78,14 @@ def points_adjust(
 def points_reconcile(warehouse: WarehouseOpt = None, config: ConfigOpt = None) -> None:
     """Recompute what every order should have earned from the warehouse's orders and the rules; list each
     difference with the ledger (exit 1 when there is any)."""
-    from siyu.loyalty.orders import rows_from_arrow
-    from siyu.loyalty.reconcile import reconcile
-    from siyu.loyalty.rules import loyalty_settings
-    from siyu.loyalty.step import orders_sql
+    from siyu.loyalty.reconcile import reconcile_warehouse
     from siyu.store import open_store, store_url
 
     with reading(warehouse, config) as (engine, choice):  # the published orders; the ledger of the warehouse itself
-        rules = loyalty_settings(choice.settings)
-        rows = list(rows_from_arrow(engine.query(orders_sql(rules))))
-    store = open_store(store_url(choice.settings, choice.path))
-    today = dt.datetime.now(zoneinfo.ZoneInfo(choice.settings.brand.timezone)).date()
-    with store.connect() as conn:
-        found = reconcile(conn, rows, rules, today)
+        store = open_store(store_url(choice.settings, choice.path))
+        n, found = reconcile_warehouse(engine, choice.settings, store)
     if not found:
-        console.print(f"{len(rows):,} orders: the ledger agrees")
+        console.print(f"{n:,} orders: the ledger agrees")
         return
     table = Table("person", "order", "what", "expected", "found", title=f"{len(found):,} differences")
     for d in found:

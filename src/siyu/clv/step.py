@@ -23,6 +23,7 @@ from siyu.clv.settings import ClvSettings, clv_settings
 from siyu.clv.summary import Period, summary_sql
 from siyu.config import Settings
 from siyu.domain.orders import purchase_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.errors import NoResult
 
@@ -38,10 +39,10 @@ CLV_MODEL = pa.schema([
 
 def orders_source_sql(engine: Engine) -> str:
     """(customer_id, order_date, amount) of each purchase, persons from OneID when available."""
-    person = "o.channel || ':' || o.channel_uid"
+    person = person_sql("o.channel", "o.channel_uid")
     join = ""
     if engine.table_exists("person_map"):
-        person = f"coalesce(pm.person_id, {person})"
+        person = person_sql("o.channel", "o.channel_uid", "pm.person_id")
         join = "LEFT JOIN person_map AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid"
     return f"""
 SELECT {person} AS customer_id, o.order_date AS order_date, CAST(o.net_amount AS DOUBLE) AS amount

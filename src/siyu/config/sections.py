@@ -7,7 +7,6 @@ problem reads the same: the file, the dotted key, what is wrong and, for a missp
 
 from __future__ import annotations
 
-import difflib
 import zoneinfo
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from siyu.errors import UserError
+from siyu.errors import UserError, nearest_name
 
 CORE_TABLES = ("engine", "brand", "channels", "import")
 LAYER_TABLES = (
@@ -32,8 +31,8 @@ class ConfigError(UserError):
 
 def nearest(name: str, valid: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest valid name, or nothing when none is close."""
-    near = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return f"; did you mean '{near[0]}'?" if near else ""
+    near = nearest_name(name, valid)
+    return f"; did you mean '{near}'?" if near else ""
 
 
 def check_timezone(name: str) -> str:

@@ -7,7 +7,9 @@ silently ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +42,11 @@ class BrandSettings(_Section):
     @classmethod
     def _known_zone(cls, name: str) -> str:
         return check_timezone(name)
+
+    def today(self) -> dt.date:
+        """The date where the brand is: the day anything "as of today" means (points released, candidates, a
+        journey's day), not the date of the machine's own time zone."""
+        return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
 
 
 class ChannelSettings(_Section):

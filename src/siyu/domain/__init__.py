@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         purchase_sql,
         refund_amount_sql,
     )
+    from siyu.domain.persons import person_sql
     from siyu.domain.private import private_domain_sql
 
 _HOMES = {
@@ -61,6 +62,7 @@ _HOMES = {
     "order_status": "orders",
     "order_status_sql": "orders",
     "paid_sql": "orders",
+    "person_sql": "persons",
     "private_domain_sql": "private",
     "purchase_sql": "orders",
     "refund_amount_sql": "orders",
@@ -87,6 +89,7 @@ __all__ = [
     "order_status",
     "order_status_sql",
     "paid_sql",
+    "person_sql",
     "private_domain_sql",
     "purchase_sql",
     "refund_amount_sql",

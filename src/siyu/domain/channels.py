@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-
-from siyu.errors import UserError
+from siyu.errors import UserError, nearest_name
 
 CHANNELS = ("tmall", "jd", "douyin", "miniprogram", "store", "wecom")
 PUBLIC_CHANNELS = ("tmall", "jd", "douyin")  # the platform owns the customer; every sale is paid traffic
@@ -16,8 +14,8 @@ def check_channels(names: list[str], where: str = "") -> list[str]:
     nearest known name (a typo in a channel list must not silently empty a metric)."""
     for name in names:
         if name not in CHANNELS:
-            near = difflib.get_close_matches(name, CHANNELS, n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
+            near = nearest_name(name, CHANNELS)
+            hint = f"did you mean '{near}'? " if near else ""
             prefix = f"{where}: " if where else ""
             raise UserError(f"{prefix}unknown channel '{name}'; {hint}known channels: {', '.join(CHANNELS)}")
     return names

@@ -61,6 +61,19 @@ def parse_phone(text: str | None) -> Phone:
     return Phone(None, None, None, False)
 
 
+def known_phone(full: str | None, prefix: str | None, suffix: str | None) -> str | None:
+    """The number as far as it is known: the full number, else the 3 + 4 digits a platform's mask left, written
+    as platforms write them (151****5091); None when neither is there."""
+    if full is not None:
+        return full
+    return f"{prefix}****{suffix}" if prefix is not None and suffix is not None else None
+
+
+def known_phone_sql(full: str, prefix: str, suffix: str) -> str:
+    """`known_phone` in SQL."""
+    return f"coalesce({full}, {prefix} || '****' || {suffix})"
+
+
 _WIDE_DIGITS = "".join(chr(0xFF10 + i) for i in range(10)) + "＊"
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from siyu.domain.orders import paid_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.guides.periods import check_day
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.guides.settings import DIRECT_RULES, RULES, GuideSettings
 
 TABLE = "guide_attribution"
@@ -28,7 +29,7 @@ def _orders_sql(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date) ->
     return f"""
         SELECT o.channel, o.order_id, o.order_date, coalesce(o.paid_at, o.created_at) AS ts, o.status,
                o.amount_paid, o.refund_amount, o.net_amount, o.refunded_at, o.store_id, o.staff_id,
-               o.share_staff_id, {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id
+               o.share_staff_id, {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id
         FROM orders AS o LEFT JOIN ({person_map_sql(engine)}) AS pm
           ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
         WHERE {paid_sql('o')} AND o.order_date BETWEEN {literal(d0)} AND {literal(d1)} {excluded}
@@ -39,7 +40,7 @@ def _chats_sql(engine: Engine, cfg: GuideSettings, d0: dt.date, d1: dt.date) -> 
     start = dt.datetime.combine(d0 - dt.timedelta(days=cfg.indirect_days), dt.time())
     stop = dt.datetime.combine(d1 + dt.timedelta(days=1), dt.time())
     return f"""
-        SELECT m.staff_id, {person_expr("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id, m.sent_at
+        SELECT m.staff_id, {person_sql("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id, m.sent_at
         FROM messages AS m LEFT JOIN ({person_map_sql(engine)}) AS pm
           ON pm.channel = 'wecom' AND pm.channel_uid = m.customer_id
         WHERE m.kind = '1v1' AND m.staff_id IS NOT NULL AND m.customer_id IS NOT NULL

@@ -59,14 +59,14 @@ def statements(engine: Engine, cfg: GuideSettings, month: str, guide_id: str | N
     """Statements of `month` for every guide with a line in it (or only `guide_id`), by guide id."""
     d0, d1 = month_bounds(month)
     attribute(engine, cfg, d0 - dt.timedelta(days=cfg.clawback_days), d1, WORK_TABLE)
-    only = f"AND guide_id = {literal(guide_id)}" if guide_id is not None else ""
+    only = "AND guide_id = $guide" if guide_id is not None else ""  # the id a user typed: a bound value
     rows = engine.query(f"""
         SELECT guide_id, channel, order_id, rule, reason, order_date, amount_paid, refund_amount, refunded_at
         FROM {WORK_TABLE}
         WHERE ((order_date BETWEEN {literal(d0)} AND {literal(d1)})
             OR (refund_amount > 0 AND CAST(refunded_at AS DATE) BETWEEN {literal(d0)} AND {literal(d1)})) {only}
         ORDER BY guide_id, order_date, channel, order_id
-    """).to_pylist()
+    """, {"guide": guide_id} if guide_id is not None else None).to_pylist()
     engine.drop_table(WORK_TABLE)
     out: dict[str, Statement] = {}
     for r in rows:

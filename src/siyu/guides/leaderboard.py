@@ -8,10 +8,11 @@ import datetime as dt
 from typing import Any
 
 from siyu.domain.orders import paid_sql, purchase_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.guides.attribution import TABLE, attribute
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.guides.settings import GuideSettings
 from siyu.metrics.base import data_days
 from siyu.metrics.settings import MetricsSettings
@@ -32,16 +33,16 @@ def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE
                                                                                             dt.time()))
     matured = literal(dt.datetime.combine((as_of or d1) + dt.timedelta(days=1), dt.time()))
     days = int(conversion_days)
-    friend = person_expr("'wecom'", 'c.external_userid', 'pm.person_id')
+    friend = person_sql("'wecom'", 'c.external_userid', 'pm.person_id')
     return f"""
         WITH buys AS (
-            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
+            SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
                    coalesce(o.paid_at, o.created_at) AS ts
             FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
             WHERE {purchase_sql('o')}
         ),
         paid AS (
-            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
+            SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
                    coalesce(o.paid_at, o.created_at) AS ts
             FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
             WHERE {paid_sql('o')} AND o.channel_uid IS NOT NULL

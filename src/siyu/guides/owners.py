@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from siyu.domain.orders import paid_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.errors import UserError
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.guides.tables import handover, transfer
 
 
@@ -33,9 +34,9 @@ def _friend_owners_sql(engine: Engine) -> str:
              else "(SELECT CAST(NULL AS VARCHAR) AS staff_id, CAST(NULL AS VARCHAR) AS store_id)")
     return f"""
         SELECT person_id, guide_id, s.store_id FROM (
-            SELECT {person_expr("'wecom'", 'c.external_userid', 'pm.person_id')} AS person_id,
+            SELECT {person_sql("'wecom'", 'c.external_userid', 'pm.person_id')} AS person_id,
                    c.staff_id AS guide_id,
-                   row_number() OVER (PARTITION BY {person_expr("'wecom'", 'c.external_userid', 'pm.person_id')}
+                   row_number() OVER (PARTITION BY {person_sql("'wecom'", 'c.external_userid', 'pm.person_id')}
                                       ORDER BY c.added_at, c.staff_id) AS rk
             FROM contacts AS c LEFT JOIN ({person_map_sql(engine)}) AS pm
               ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
@@ -49,8 +50,8 @@ def _store_members_sql(engine: Engine) -> str:
     """Each store buyer's store: where they last paid at a till."""
     return f"""
         SELECT person_id, store_id FROM (
-            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id, o.store_id,
-                   row_number() OVER (PARTITION BY {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')}
+            SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id, o.store_id,
+                   row_number() OVER (PARTITION BY {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')}
                                       ORDER BY coalesce(o.paid_at, o.created_at) DESC, o.order_id) AS rk
             FROM orders AS o LEFT JOIN ({person_map_sql(engine)}) AS pm
               ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid

@@ -1,5 +1,6 @@
-"""Who a channel identity is: OneID's person, or `channel:channel_uid` when OneID has not mapped it (the same
-fallback the metrics use, so a guide's figures and the dashboard count the same people)."""
+"""The person map the programmes (guides, KOC, referrals) join to; who an identity is comes from
+`siyu.domain.persons.person_sql`, the rule the metrics use too, so a guide's figures and the dashboard count the
+same people."""
 
 from __future__ import annotations
 
@@ -15,7 +16,3 @@ def person_map_sql(engine: Engine) -> str:
         return "SELECT channel, channel_uid, person_id FROM person_map"
     return EMPTY_MAP
 
-
-def person_expr(channel: str, uid: str, mapped: str) -> str:
-    """The person of an identity, falling back to `channel:channel_uid`."""
-    return f"coalesce({mapped}, {channel} || ':' || {uid})"

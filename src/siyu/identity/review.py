@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from siyu.domain import mask_name, mask_phone
+from siyu.domain.zh_phones import known_phone
 from siyu.engine import Engine
-from siyu.engine.quote import literal
 from siyu.errors import UserError
 from siyu.identity.components import connected_components
 from siyu.identity.match_comparisons import COLUMNS
@@ -27,17 +27,14 @@ def find_identity(engine: Engine, ref: str) -> str:
     ensure_output_tables(engine)
     if ":" in ref:
         channel, uid = ref.split(":", 1)
-        hit = engine.scalar(
-            f"SELECT count(*) FROM person_map WHERE channel = {literal(channel)} AND channel_uid = {literal(uid)}"
-        )
+        key = {"channel": channel, "uid": uid}
+        hit = engine.scalar("SELECT count(*) FROM person_map WHERE channel = $channel AND channel_uid = $uid", key)
         if not hit and engine.table_exists("identities"):
-            hit = engine.scalar(
-                f"SELECT count(*) FROM identities WHERE channel = {literal(channel)} AND channel_uid = {literal(uid)}"
-            )
+            hit = engine.scalar("SELECT count(*) FROM identities WHERE channel = $channel AND channel_uid = $uid", key)
         if hit:
             return ref
         raise UserError(f"no identity {ref!r}: name it as channel:channel_uid, e.g. tmall:tb123")
-    node = engine.scalar(f"SELECT min({node_sql()}) FROM person_map WHERE person_id = {literal(ref)}")
+    node = engine.scalar(f"SELECT min({node_sql()}) FROM person_map WHERE person_id = $ref", {"ref": ref})
     if node is None:
         raise UserError(f"no person {ref!r} and no identity by that name (identities look like channel:channel_uid)")
     return str(node)
@@ -45,9 +42,8 @@ def find_identity(engine: Engine, ref: str) -> str:
 
 def person_of(engine: Engine, node: str) -> str | None:
     channel, uid = node.split(":", 1)
-    value = engine.scalar(
-        f"SELECT person_id FROM person_map WHERE channel = {literal(channel)} AND channel_uid = {literal(uid)}"
-    )
+    value = engine.scalar("SELECT person_id FROM person_map WHERE channel = $channel AND channel_uid = $uid",
+                          {"channel": channel, "uid": uid})
     return str(value) if value is not None else None
 
 
@@ -63,16 +59,13 @@ def show_person(engine: Engine, ref: str, unmask: bool = False) -> tuple[str, li
             f"SELECT {cols}, i.name, i.phone, i.phone_prefix, i.phone_suffix, i.unionid, i.member_no, "
             f"i.city, i.first_seen_at, i.last_seen_at FROM person_map m LEFT JOIN identities i "
             f"ON i.channel = m.channel AND i.channel_uid = m.channel_uid "
-            f"WHERE m.person_id = {literal(person)} ORDER BY m.channel, m.channel_uid"
+            f"WHERE m.person_id = $person ORDER BY m.channel, m.channel_uid", {"person": person}
         ).to_pylist()
     else:
-        rows = engine.query(f"SELECT {cols} FROM person_map m WHERE m.person_id = {literal(person)}").to_pylist()
+        rows = engine.query(f"SELECT {cols} FROM person_map m WHERE m.person_id = $person",
+                            {"person": person}).to_pylist()
     for r in rows:
-        phone = r.pop("phone", None) or (
-            f"{r['phone_prefix']}****{r['phone_suffix']}" if r.get("phone_prefix") else None
-        )
-        r.pop("phone_prefix", None)
-        r.pop("phone_suffix", None)
+        phone = known_phone(r.pop("phone", None), r.pop("phone_prefix", None), r.pop("phone_suffix", None))
         r["phone"] = phone if unmask else mask_phone(phone)
         if not unmask:
             r["name"] = mask_name(r.get("name"))
@@ -108,7 +101,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
         f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {key_links.KEYS_TABLE} x "
         f"JOIN {key_links.KEYS_TABLE} y ON x.key_name = y.key_name AND x.key_value = y.key_value "
         f"LEFT JOIN superkey s ON s.key_name = x.key_name AND s.key_value = x.key_value "
-        f"WHERE x.node = {literal(a)} AND y.node = {literal(b)} ORDER BY 1"
+        f"WHERE x.node = $a AND y.node = $b ORDER BY 1", {"a": a, "b": b}
     ).to_pylist()
     for name in (key_links.KEYS_TABLE, NAMES, CONTEXT):
         engine.drop_table(name)
@@ -145,12 +138,12 @@ def explain(engine: Engine, ref_a: str, ref_b: str, cfg: IdentitySettings) -> Ex
     out = Explanation(a, b, person_of(engine, a), person_of(engine, b))
     out.shared_keys = _shared_keys(engine, a, b, cfg)
     out.links = engine.query(
-        f"SELECT a, b, kind, key_name, probability FROM identity_edge "
-        f"WHERE (a = {literal(a)} AND b = {literal(b)}) OR (a = {literal(b)} AND b = {literal(a)})"
+        "SELECT a, b, kind, key_name, probability FROM identity_edge "
+        "WHERE (a = $a AND b = $b) OR (a = $b AND b = $a)", {"a": a, "b": b}
     ).to_pylist()
     out.overrides = engine.query(
-        f'SELECT kind, a, b, "at", note FROM identity_override WHERE a IN ({literal(a)}, {literal(b)}) '
-        f'OR b IN ({literal(a)}, {literal(b)}) ORDER BY "at"'
+        'SELECT kind, a, b, "at", note FROM identity_override WHERE a IN ($a, $b) OR b IN ($a, $b) ORDER BY "at"',
+        {"a": a, "b": b},
     ).to_pylist()
     out.weights, out.note = _splink_weights(engine, a, b, cfg)
     return out

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from siyu.config.sections import validated
+from siyu.domain.channels import check_channels
+
+if TYPE_CHECKING:
+    from siyu.config import Settings
 
 #: Columns of `identities` that prove two identities are one person when equal (issue 4, point 1), and
 #: `order_code`: a package card's per-order code shared by an order and the WeCom add it led to;
@@ -50,13 +58,13 @@ class IdentitySettings(BaseModel):
                 raise ValueError(f"identity key {key!r} is not a column name")
         return keys
 
+    @field_validator("nickname_channels")
+    @classmethod
+    def _known_channels(cls, names: list[str]) -> list[str]:
+        return check_channels(names)
 
-def identity_settings(section: dict[str, object]) -> IdentitySettings:
-    """Validate [identity]; a bad value is a ValueError naming the key (shown to users as one line)."""
-    try:
-        return IdentitySettings(**section)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"identity.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ValueError(f"siyu.toml [identity]: {problems}") from None
+
+def identity_settings(settings: Settings) -> IdentitySettings:
+    """The validated `[identity]` table (defaults when absent); a ConfigError naming the file, the key and the
+    nearest valid name otherwise, read the same way as every other layer's table."""
+    return validated(IdentitySettings, settings.section("identity"), "identity", settings.source)

@@ -32,7 +32,7 @@ def run_identity(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     """Resolve every identity to a person; returns (identities read, person_map rows, summary)."""
     from siyu.identity.decisions import import_decisions
 
-    cfg = identity_settings(settings.section("identity"))
+    cfg = identity_settings(settings)
     import_decisions(engine, settings)  # operators' merges/splits taken in `siyu serve` since the last run
     return resolve(engine, cfg)
 

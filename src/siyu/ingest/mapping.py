@@ -7,7 +7,6 @@ mapping file and the field. `docs/import-mappings.md` describes the format.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from siyu.errors import UserError
+from siyu.errors import UserError, nearest_name
 from siyu.ingest.meta import META_NAMES
 from siyu.schema.tables import RAW_TABLES
 
@@ -65,8 +64,8 @@ class MappingError(UserError):
 
 def _nearest(word: str, allowed: set[str] | list[str]) -> str:
     """`; did you mean X?` for a misspelt name, with the full list of allowed names."""
-    close = difflib.get_close_matches(word, sorted(allowed), n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    close = nearest_name(word, sorted(allowed))
+    hint = f"did you mean {close!r}? " if close else ""
     return f"{hint}allowed: {', '.join(sorted(allowed))}"
 
 

@@ -6,7 +6,6 @@ clock the real one; both can be given (tests freeze them)."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import sqlalchemy as sa
 
@@ -23,7 +22,7 @@ def data_day(engine: Engine, settings: Settings) -> dt.date:
         day = engine.scalar("SELECT max(as_of) FROM person_profile")
         if isinstance(day, dt.date):
             return day
-    return dt.datetime.now(zoneinfo.ZoneInfo(settings.brand.timezone)).date()
+    return settings.brand.today()
 
 
 def run_journeys(engine: Engine, settings: Settings, as_of: dt.date | None = None,

@@ -8,18 +8,19 @@ import datetime as dt
 from typing import Any
 
 from siyu.domain.orders import purchase_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
 from siyu.guides.periods import check_day
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.koc.settings import KocSettings
 
 
 def members_sql(engine: Engine, day: dt.date) -> str:
     """(group_id, person_id) of every group member at the end of `day` (a member's last event there is a join)."""
     return f"""
-        SELECT e.group_id, {person_expr("'wecom'", 'e.member_id', 'pm.person_id')} AS person_id FROM (
+        SELECT e.group_id, {person_sql("'wecom'", 'e.member_id', 'pm.person_id')} AS person_id FROM (
             SELECT group_id, member_id, event, row_number() OVER (PARTITION BY member_id, group_id
                                                                   ORDER BY event_at DESC, event DESC) AS rk
             FROM group_events WHERE member_id IS NOT NULL AND CAST(event_at AS DATE) <= {literal(day)}
@@ -35,14 +36,14 @@ def candidates_sql(engine: Engine, cfg: KocSettings, as_of: dt.date) -> str:
     pm = person_map_sql(engine)
     return f"""
         WITH buys AS (
-            SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
+            SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
                    count(*) AS purchases, CAST(sum(o.net_amount) AS DECIMAL(18,2)) AS spend
             FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
             WHERE {purchase_sql('o')} AND o.order_date BETWEEN {literal(d0)} AND {literal(as_of)}
             GROUP BY 1
         ),
         talk AS (
-            SELECT {person_expr("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id,
+            SELECT {person_sql("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id,
                    count(*) FILTER (WHERE m.kind = '1v1') AS chat_messages,
                    count(*) FILTER (WHERE m.kind = 'group') AS group_messages
             FROM messages AS m LEFT JOIN ({pm}) AS pm ON pm.channel = 'wecom' AND pm.channel_uid = m.customer_id

@@ -18,10 +18,11 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from siyu.domain.orders import purchase_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.guides.periods import month_bounds
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.guides.scratch import scratch_arrow
 from siyu.journeys.tasks import TaskCounts, task_counts
 from siyu.koc.candidates import members_sql
@@ -50,7 +51,7 @@ def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date,
     try:
         rows = engine.query(f"""
             WITH talk AS (
-                SELECT m.group_id, {person_expr("'wecom'", 'm.customer_id', 'pm.person_id')} AS speaker
+                SELECT m.group_id, {person_sql("'wecom'", 'm.customer_id', 'pm.person_id')} AS speaker
                 FROM messages AS m LEFT JOIN ({pm}) AS pm ON pm.channel = 'wecom' AND pm.channel_uid = m.customer_id
                 WHERE m.kind = 'group' AND m.sender_type = 'customer' AND m.customer_id IS NOT NULL
                   AND m.sent_at >= {start} AND m.sent_at < {stop}
@@ -71,7 +72,7 @@ def evaluate_period(engine: Engine, store: sa.Engine, d0: dt.date, d1: dt.date,
                 WHERE g.person_id <> a.person_id
             ),
             buys AS (
-                SELECT {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
+                SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
                        CAST(sum(o.net_amount) AS DECIMAL(18,2)) AS net
                 FROM orders AS o LEFT JOIN ({pm}) AS pm ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
                 WHERE {purchase_sql('o')} AND o.order_date BETWEEN {literal(d0)} AND {literal(d1)}
@@ -134,7 +135,7 @@ def _speech_by_month(engine: Engine, months: list[str]) -> dict[tuple[str, str],
     d0, d1 = month_bounds(months[-1])[0], month_bounds(months[0])[1]
     start, stop = _bounds(d0, d1)
     rows = engine.query(f"""
-        SELECT {person_expr("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id,
+        SELECT {person_sql("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id,
                strftime(m.sent_at, '%Y-%m') AS month, count(*) AS n
         FROM messages AS m LEFT JOIN ({person_map_sql(engine)}) AS pm
           ON pm.channel = 'wecom' AND pm.channel_uid = m.customer_id

@@ -12,11 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.errors import UserError
 from siyu.guides.periods import check_day
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.koc.candidates import members_sql
 from siyu.koc.roster import HOLDING, roster
 from siyu.koc.settings import KocSettings
@@ -51,7 +52,7 @@ def _activity(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
     stop = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     return engine.query(f"""
         WITH talk AS (
-            SELECT m.group_id, {person_expr("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id,
+            SELECT m.group_id, {person_sql("'wecom'", 'm.customer_id', 'pm.person_id')} AS person_id,
                    count(*) AS messages
             FROM messages AS m LEFT JOIN ({person_map_sql(engine)}) AS pm
               ON pm.channel = 'wecom' AND pm.channel_uid = m.customer_id

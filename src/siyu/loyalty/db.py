@@ -177,15 +177,16 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     if not rows:
         return
     names = list(rows[0])
-    columns = ", ".join(f'"{n}"' for n in names)  # our own tables' column names, not input
+    quote = conn.dialect.identifier_preparer  # SQLAlchemy quotes the store's names, as it does everywhere else
+    target, columns = quote.format_table(table), ", ".join(quote.quote(n) for n in names)
     if conn.dialect.name != "postgresql":  # the driver's executemany, values converted as SQLAlchemy would
         binds = [table.c[n].type.bind_processor(conn.dialect) for n in names]
-        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})',
+        conn.exec_driver_sql(f'INSERT INTO {target} ({columns}) VALUES ({", ".join("?" * len(names))})',
                              [tuple(row[n] if b is None else b(row[n]) for n, b in zip(names, binds, strict=True))
                               for row in rows])
         return
     raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+    with raw.cursor() as cur, cur.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row[n] for n in names])
 

@@ -12,12 +12,15 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from siyu.config.settings import Settings
+from siyu.engine import Engine
 from siyu.loyalty import ledger
-from siyu.loyalty.orders import OrderRow, basis_fen
-from siyu.loyalty.rules import LoyaltySettings, points
+from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
+from siyu.loyalty.rules import LoyaltySettings, loyalty_settings, points
 from siyu.loyalty.tables import PERSON, SYSTEM, account, entry, order, posting
 
 EARNING = ("earn_pending", "earn_available", "reverse")
@@ -31,6 +34,18 @@ class Difference:
     what: str
     expected: int | str
     found: int | str
+
+
+def reconcile_warehouse(engine: Engine, settings: Settings, store: sa.Engine,
+                        as_of: dt.date | None = None) -> tuple[int, list[Difference]]:
+    """Every paid order of the warehouse against the ledger in `store`, as of `as_of` (the brand's today by
+    default): (orders read, differences). What `siyu points reconcile` lists."""
+    from siyu.loyalty.step import orders_sql  # the step's own reading of the orders, not a second one
+
+    rules = loyalty_settings(settings)
+    rows = list(rows_from_arrow(engine.query(orders_sql(rules))))
+    with store.connect() as conn:
+        return len(rows), reconcile(conn, rows, rules, as_of or settings.brand.today())
 
 
 def reconcile(conn: Connection, orders: Iterable[OrderRow], rules: LoyaltySettings, as_of: dt.date) -> list[

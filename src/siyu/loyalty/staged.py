@@ -97,8 +97,10 @@ def _fresh(conn: Connection, table: Table) -> None:
     conn.execute(CreateTable(table))
     for column, target in _IDS[table.name].items():
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": target.name}).scalar_one()
-        conn.exec_driver_sql(f"ALTER TABLE {table.name} ALTER COLUMN {column} "
-                             f"SET DEFAULT nextval('{seq}'::regclass)")  # our own sequence's name, not input
+        name = String().literal_processor(conn.dialect)(seq)  # SQLAlchemy's quoting
+        quote = conn.dialect.identifier_preparer
+        conn.exec_driver_sql(f"ALTER TABLE {quote.format_table(table)} ALTER COLUMN {quote.quote(column)} "
+                             f"SET DEFAULT nextval({name}::regclass)")
 
 
 def _draw_ids(conn: Connection, table: Table, column: str, where: str = "", offset: int = 0) -> None:

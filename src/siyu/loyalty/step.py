@@ -8,7 +8,6 @@ nothing new.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -107,7 +106,7 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
         ensure_facts(engine)
         return 0, 0, "no [loyalty] table in siyu.toml: no member programme"
     rules = loyalty_settings(settings)
-    as_of = as_of or dt.datetime.now(zoneinfo.ZoneInfo(settings.brand.timezone)).date()
+    as_of = as_of or settings.brand.today()
     store = open_ledger(engine, settings)
     try:
         now_mark = read_marks(engine, rules)

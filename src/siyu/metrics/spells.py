@@ -8,6 +8,7 @@ stored-value rate are running totals like size (no per-query join).
 
 from __future__ import annotations
 
+from siyu.domain.persons import person_sql
 from siyu.engine.quote import literal
 
 FAR = "TIMESTAMP '9999-12-31 00:00:00'"
@@ -16,7 +17,7 @@ FAR_DAY = "DATE '9999-12-31'"
 
 def person(channel: str, uid: str, alias: str = "pm") -> str:
     """SQL: the person of an identity, falling back to `channel:uid` when OneID has not mapped it."""
-    return f"coalesce({alias}.person_id, {channel} || ':' || {uid})"
+    return person_sql(channel, uid, f"{alias}.person_id")
 
 
 def pm_join(channel: str, uid: str, alias: str = "pm") -> str:

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from siyu.clv import run_clv
 from siyu.clv.settings import clv_settings
 from siyu.config import Settings
-from siyu.config.sections import validated
 from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.identity import run_identity
-from siyu.identity.settings import IdentitySettings
+from siyu.identity.settings import identity_settings
 from siyu.ingest.normalise import normalise
 from siyu.journeys.definition import load_journeys
 from siyu.journeys.settings import journeys_file
@@ -97,7 +96,7 @@ STEPS: list[Step] = [
 def check_settings(settings: Settings) -> None:
     """Every layer's table of siyu.toml, validated before the first step runs: a misspelt [clv] key must stop the
     run before normalise and identity have rewritten their tables, not halfway through it."""
-    validated(IdentitySettings, settings.section("identity"), "identity", settings.source)
+    identity_settings(settings)
     clv_settings(settings)
     profile_settings(settings)
     load_rules(settings.path(tag_settings(settings).rules_file))  # the user's tags.toml, as far as it can be read

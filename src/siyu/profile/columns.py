@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from siyu.domain.orders import paid_sql
+from siyu.domain.zh_phones import known_phone_sql
 from siyu.engine.quote import literal, literal_list
 from siyu.profile.facts import until
 from siyu.profile.pivot import orders_by_channel, preferences_by_value
@@ -51,6 +52,7 @@ def _attrs() -> str:
     recent = ("{'unseen': i.last_seen_at IS NULL, "
               "'age': coalesce(date_diff('microsecond', i.last_seen_at, TIMESTAMP '2200-01-01 00:00:00'), 0), "
               "'channel': i.channel, 'uid': i.channel_uid}")
+    phone = known_phone_sql("phone", "phone_prefix", "phone_suffix")  # full, else as a platform masked it
     return f"""
         ident AS (
             SELECT pi.person_key, i.name, coalesce(i.name_masked, false) AS name_masked, i.phone, i.phone_prefix,
@@ -61,9 +63,8 @@ def _attrs() -> str:
         attrs AS (
             SELECT person_key,
                    arg_min(name, {{'masked': name_masked, 'recent': recent}}) FILTER (WHERE name IS NOT NULL) AS name,
-                   arg_min(coalesce(phone, phone_prefix || '****' || phone_suffix),
-                           {{'partial': phone IS NULL, 'recent': recent}})
-                       FILTER (WHERE phone IS NOT NULL OR phone_suffix IS NOT NULL) AS phone,
+                   arg_min({phone}, {{'partial': phone IS NULL, 'recent': recent}})
+                       FILTER (WHERE {phone} IS NOT NULL) AS phone,
                    arg_min(gender, recent) FILTER (WHERE gender IS NOT NULL) AS gender,
                    arg_min(birthday, recent) FILTER (WHERE birthday IS NOT NULL) AS birthday,
                    arg_min(province, recent) FILTER (WHERE province IS NOT NULL) AS province,

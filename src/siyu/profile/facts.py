@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from siyu.domain.orders import purchase_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 
@@ -43,11 +44,11 @@ def identities_sql(engine: Engine) -> str:
         SELECT DISTINCT o.channel, o.channel_uid FROM ({others}) AS o
         WHERE NOT EXISTS (SELECT 1 FROM identities AS i WHERE i.channel = o.channel AND i.channel_uid = o.channel_uid)
     """
-    own = "s.channel || ':' || s.channel_uid"
+    own = person_sql("s.channel", "s.channel_uid")
     person = f"SELECT s.channel, s.channel_uid, {own} AS person_id FROM ({seen}) AS s"
     if engine.table_exists("person_map"):
         person = f"""
-            SELECT s.channel, s.channel_uid, coalesce(pm.person_id, {own}) AS person_id
+            SELECT s.channel, s.channel_uid, {person_sql('s.channel', 's.channel_uid', 'pm.person_id')} AS person_id
             FROM ({seen}) AS s
             LEFT JOIN person_map AS pm ON pm.channel = s.channel AND pm.channel_uid = s.channel_uid
         """

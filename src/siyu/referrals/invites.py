@@ -25,10 +25,11 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from siyu.domain.orders import paid_sql
+from siyu.domain.persons import person_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
-from siyu.guides.persons import person_expr, person_map_sql
+from siyu.guides.persons import person_map_sql
 from siyu.guides.scratch import scratch_arrow
 from siyu.loyalty import coupons, lots
 from siyu.referrals.settings import ReferralSettings
@@ -68,7 +69,7 @@ def _link(engine: Engine, store: sa.Engine, cfg: ReferralSettings, now: dt.datet
         codes = dict(conn.execute(sa.select(code.c.code, code.c.person_id)).all())
         known = set(conn.execute(sa.select(invite.c.invitee_id)).scalars())
     rows = engine.query(f"""
-        SELECT {person_expr("'wecom'", 'c.external_userid', 'pm.person_id')} AS invitee_id, c.state, c.added_at
+        SELECT {person_sql("'wecom'", 'c.external_userid', 'pm.person_id')} AS invitee_id, c.state, c.added_at
         FROM contacts AS c LEFT JOIN ({person_map_sql(engine)}) AS pm
           ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
         WHERE c.external_userid IS NOT NULL AND substr(c.state, 1, {len(cfg.code_prefix)}) = {literal(cfg.code_prefix)}
@@ -101,7 +102,7 @@ def _orders(engine: Engine, waiting: list[Any]) -> dict[str, dict[str, Any]]:
                        row_number() OVER (PARTITION BY s.invitee_id
                                           ORDER BY coalesce(o.paid_at, o.created_at), o.channel, o.order_id) AS rk
                 FROM {SCRATCH} AS s
-                JOIN (SELECT o.*, {person_expr('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id
+                JOIN (SELECT o.*, {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id
                       FROM orders AS o LEFT JOIN ({person_map_sql(engine)}) AS pm
                         ON pm.channel = o.channel AND pm.channel_uid = o.channel_uid
                       WHERE {paid_sql('o')}) AS o ON o.person_id = s.invitee_id
@@ -122,7 +123,7 @@ def _shared_contacts(engine: Engine, invitees: dict[str, str], threshold: int) -
     try:
         rows = engine.query(f"""
             WITH ids AS (
-                SELECT {person_expr('i.channel', 'i.channel_uid', 'pm.person_id')} AS person_id, i.phone, i.address
+                SELECT {person_sql('i.channel', 'i.channel_uid', 'pm.person_id')} AS person_id, i.phone, i.address
                 FROM identities AS i LEFT JOIN ({person_map_sql(engine)}) AS pm
                   ON pm.channel = i.channel AND pm.channel_uid = i.channel_uid
                 WHERE i.phone IS NOT NULL OR i.address IS NOT NULL

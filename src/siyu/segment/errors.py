@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
+
+from siyu.errors import nearest_name
 
 
 class SegmentError(ValueError):
@@ -24,5 +25,5 @@ class SegmentError(ValueError):
 
 def closest(word: str, choices: Iterable[str]) -> str:
     """'did you mean …?' for the nearest known name, or '' when nothing is close."""
-    found = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{found[0]}'?" if found else ""
+    found = nearest_name(word.lower(), choices)
+    return f"did you mean '{found}'?" if found else ""

@@ -30,7 +30,7 @@ def queue(request: Request, low: Annotated[float | None, Query(ge=0, le=1)] = No
     """Pairs Splink scored with low <= probability < high, most uncertain first, with what they share. The band
     defaults to [match_threshold - 0.1, match_threshold + 0.09) of [identity] in siyu.toml."""
     cfg = config(request)
-    threshold = identity_settings(cfg.settings.section("identity")).match_threshold
+    threshold = identity_settings(cfg.settings).match_threshold
     low = max(0.0, threshold - 0.1) if low is None else low
     high = min(1.0, threshold + 0.09) if high is None else high
     with cfg.serving.reader() as eng:

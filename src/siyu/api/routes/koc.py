@@ -35,7 +35,7 @@ def _json(row: dict[str, Any]) -> dict[str, Any]:
 def candidates(request: Request, as_of: dt.date | None = None) -> dict[str, Any]:
     """Persons passing the `[koc]` rule on `as_of` (today by default) with their evidence."""
     cfg = config(request)
-    day = as_of or dt.date.today()
+    day = as_of or cfg.settings.brand.today()
     with cfg.serving.reader() as eng:
         rows = find_candidates(eng, koc_settings(cfg.settings), day)
     return {"as_of": day.isoformat(), "candidates": [_json(r) for r in rows]}
@@ -80,7 +80,7 @@ def suggestions(request: Request, as_of: dt.date | None = None) -> dict[str, Any
     cfg = config(request)
     kcfg = koc_settings(cfg.settings)
     with cfg.serving.reader() as eng:
-        found = suggest(eng, cfg.store, kcfg, as_of or dt.date.today())
+        found = suggest(eng, cfg.store, kcfg, as_of or cfg.settings.brand.today())
         short = below_minimum(eng, cfg.store, kcfg, found)
     return {"suggestions": [{"group_id": s.group_id, "person_id": s.person_id, "premium": s.premium,
                              "messages": s.messages, "persona": s.persona} for s in found],
