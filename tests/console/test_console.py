@@ -93,6 +93,7 @@ def test_every_page_renders_with_data_and_no_console_errors(browser: Any, consol
                                   "imports": "Imports"},
                            "zh": {"home": "首页", "diagnose": "诊断", "customers": "客户", "segments": "人群",
                                   "identity": "身份审核", "runs": "运行", "imports": "导入"}}[lang][name]
+            assert page.title() == f"{nav} · siyu", name  # the tab's words: the page's name, no markup
             shoot(page, console, f"{name}-{lang}")
         assert errors == []
 
