@@ -278,12 +278,17 @@ def test_identity_merge_then_undo(browser: Any, console: Console) -> None:
 
 def test_phone_width_has_no_sideways_scroll(browser: Any, console: Console) -> None:
     """Every page of the menu, and the pages under them (a customer, the diagnosis drilled to a staff member's
-    script lines, a segment's size over time), at a phone's 390 px."""
+    script lines, a saved segment's members, a segment's size over time), at a phone's 390 px."""
     wide: list[str] = []
     with logged_in(browser, console, "admin", "zh", width=390) as (page, _):
         staff = page.request.get(console.url + "/funnel/staff").json()["items"][0]["staff_id"]
+        csrf = page.get_attribute("meta[name=csrf-token]", "content") or ""
+        saved = page.request.put(console.url + "/segments/phone_check", data={"expression": "orders >= 2"},
+                                 headers={"X-CSRF-Token": csrf})
+        assert saved.ok, saved.text()
         under = {"customer": "/console/customers/P0000000002",
                  "diagnose-staff": f"/console/diagnose?factor=first_order_conversion&staff={staff}",
+                 "segment-members": "/console/segments/phone_check",
                  "segment-size": f"/console/segments/tracked/{TRACKED[0]}"}
         for name, path in [*((n, p) for n, (p, _) in PAGES.items()), *under.items()]:
             assert page.goto(console.url + path).status == 200, name
