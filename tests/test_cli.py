@@ -66,6 +66,10 @@ def test_run_and_status_on_an_empty_warehouse(tmp_path: Path) -> None:
     run = siyu("run", "-w", "w.duckdb", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "normalise" in run.stdout
+    from siyu.pipeline.steps import STEPS
+
+    progress = [line for line in run.stdout.splitlines() if line.startswith("step ")]  # no terminal: a line a step,
+    assert progress == [f"step {s.name}…" for s in STEPS]  # what the console's Runs page shows while it runs
     status = siyu("status", "-w", "w.duckdb", cwd=tmp_path)
     assert status.returncode == 0 and "run_log" in status.stdout and "last run" in status.stdout
 

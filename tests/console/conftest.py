@@ -92,13 +92,15 @@ def seed_engagement(warehouse: Path, store: object, folder: Path) -> None:
 @pytest.fixture(scope="module")
 def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
             request: pytest.FixtureRequest) -> Iterator[Console]:
-    """`siyu serve` on loopback over its own copy of the demo (its own operational store), one user per role
-    with a password; the guide is the staff member who owns the most customers. A module with
-    `SEED_ENGAGEMENT = True` also gets journeys' tasks and a KOC roster (seed_engagement)."""
+    """`siyu serve` on loopback over its own copy of the demo (its own operational store), published as a run
+    publishes it, one user per role with a password; the guide is the staff member who owns the most customers.
+    A module with `SEED_ENGAGEMENT = True` also gets journeys' tasks and a KOC roster (seed_engagement)."""
     import duckdb
 
     from siyu.auth.users import add_user
     from siyu.config.settings import load_settings
+    from siyu.engine.snapshot import publish
+    from siyu.persons.indexes import index_snapshot
     from siyu.store import open_store, store_url
 
     folder = tmp_path_factory.mktemp("console")
@@ -114,6 +116,8 @@ def console(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory,  # n
     if getattr(request.module, "SEED_ENGAGEMENT", False):
         seed_engagement(warehouse, store, folder)
     store.dispose()
+    publish(warehouse, prepare=index_snapshot)  # as a run leaves it: the service reads the snapshot, so an
+    # import or a run started from the console can write the warehouse
     port = free_port()
     log = folder / "serve.log"
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}

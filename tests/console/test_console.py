@@ -22,6 +22,7 @@ from console.conftest import SRC, TRACKED, Console
 from siyu.config.settings import load_settings
 from siyu.store import open_store, store_url
 from siyu.store.tables import audit
+from siyu.web.pages.home import HEADLINE, SLICES
 
 PAGES = {  # name: (path, something the page must show when it has data)
     "home": ("/console/", "[data-chart=gauge]"),
@@ -93,6 +94,7 @@ def test_every_page_renders_with_data_and_no_console_errors(browser: Any, consol
                                   "imports": "Imports"},
                            "zh": {"home": "首页", "diagnose": "诊断", "customers": "客户", "segments": "人群",
                                   "identity": "身份审核", "runs": "运行", "imports": "导入"}}[lang][name]
+            assert page.title() == f"{nav} · siyu", name  # the tab's words: the page's name, no markup
             shoot(page, console, f"{name}-{lang}")
         assert errors == []
 
@@ -101,12 +103,20 @@ def test_home_names_the_worst_health_components_and_switches_language(browser: A
     with logged_in(browser, console, "analyst", "zh") as (page, errors):
         summary = page.text_content("[data-testid=health-summary]") or ""
         assert summary.startswith("健康度")
+        shown = {k.get_attribute("data-metric"): k.locator(".v").text_content()
+                 for k in page.locator(".kpi[data-metric]").all()}
+        assert list(shown) == list(HEADLINE) and "–" not in shown.values()  # size … contribution, each with a figure
+        assert page.locator("#slice option").evaluate_all("os => os.map(o => o.value)") == list(SLICES)
         page.click("a.lang")  # 中文 → English, kept for the next pages
         assert page.text_content("h1") == "Home"
         page.goto(console.url + "/console/diagnose")
         assert page.text_content("h1") == "Diagnose"
         page.goto(console.url + "/console/?slice=channel&metric=acquisition_rate")
         assert page.locator(".chart [data-chart=bars]").count() == 1
+        for by in ("staff", "store", "add_source", "group"):  # every slice draws its values, and offers them
+            page.goto(f"{console.url}/console/?slice={by}&metric=private_domain_size")
+            assert page.locator(".chart [data-chart=bars] rect title").count() > 0, by
+            assert page.locator("#value option").count() > 0, by
         page.goto(console.url + "/console/?grain=week")  # the data stop on a Saturday: that week is unfinished
         note = page.text_content("[data-testid=unfinished]") or ""
         assert note.startswith("The period from 2026-10-26 is not shown")
@@ -194,7 +204,20 @@ def _linked_by_phone(warehouse: Path) -> str:
 
 def test_unmasking_asks_for_a_reason_and_shows_the_phone(browser: Any, console: Console) -> None:
     person = _linked_by_phone(console.warehouse)
+    with duckdb.connect(str(console.warehouse), read_only=True) as con:
+        phone, channel, uid = con.execute(
+            "SELECT p.phone, m.channel, m.channel_uid FROM person_profile p JOIN person_map m USING (person_id) "
+            "WHERE person_id = $p ORDER BY 2 LIMIT 1", {"p": person}).fetchone()  # type: ignore[misc]
     with logged_in(browser, console, "operator") as (page, errors):
+        for kind, q, where in (("phone", phone, ""), ("phone", f"{phone[:3]}****{phone[-4:]}", ""),
+                               ("channel_uid", uid, channel)):  # search as the operator types it
+            page.goto(console.url + "/console/customers")
+            page.select_option("#kind", kind)
+            page.fill("#q", q)
+            page.fill("#channel", where)
+            page.click("form[role=search] button[type=submit]")
+            found = page.locator("table tbody tr td:first-child a").all_text_contents()
+            assert person in found, (kind, q)
         page.goto(console.url + f"/console/customers/{person}")
         assert "****" in (page.text_content("[data-testid=phone]") or "")
         held = page.request.get(console.url + f"/loyalty/persons/{person}").json()["points"]  # the session's
@@ -253,14 +276,28 @@ def test_identity_merge_then_undo(browser: Any, console: Console) -> None:
         assert errors == []
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_phone_width_has_no_sideways_scroll(browser: Any, console: Console, name: str) -> None:
+def test_phone_width_has_no_sideways_scroll(browser: Any, console: Console) -> None:
+    """Every page of the menu, and the pages under them (a customer, the diagnosis drilled to a staff member's
+    script lines, a saved segment's members, a segment's size over time), at a phone's 390 px."""
+    wide: list[str] = []
     with logged_in(browser, console, "admin", "zh", width=390) as (page, _):
-        page.goto(console.url + PAGES[name][0])
-        page.wait_for_load_state("networkidle")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} is {overflow}px wider than a phone"
-        shoot(page, console, f"{name}-phone-zh")
+        staff = page.request.get(console.url + "/funnel/staff").json()["items"][0]["staff_id"]
+        csrf = page.get_attribute("meta[name=csrf-token]", "content") or ""
+        saved = page.request.put(console.url + "/segments/phone_check", data={"expression": "orders >= 2"},
+                                 headers={"X-CSRF-Token": csrf})
+        assert saved.ok, saved.text()
+        under = {"customer": "/console/customers/P0000000002",
+                 "diagnose-staff": f"/console/diagnose?factor=first_order_conversion&staff={staff}",
+                 "segment-members": "/console/segments/phone_check",
+                 "segment-size": f"/console/segments/tracked/{TRACKED[0]}"}
+        for name, path in [*((n, p) for n, (p, _) in PAGES.items()), *under.items()]:
+            assert page.goto(console.url + path).status == 200, name
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 1:
+                wide.append(f"{name} is {overflow}px wider than a phone")
+            shoot(page, console, f"{name}-phone-zh")
+    assert wide == []
 
 
 def test_every_input_has_a_label(browser: Any, console: Console) -> None:
@@ -335,9 +372,10 @@ def test_a_saved_segment_exports_its_members(browser: Any, console: Console) -> 
         assert errors == []
 
 
-def test_an_upload_shows_which_column_each_field_reads(browser: Any, console: Console, tmp_path: Any) -> None:
+def test_an_upload_shows_which_column_each_field_reads_then_imports_it(browser: Any, console: Console,
+                                                                      tmp_path: Any) -> None:
     export = tmp_path / "staff.csv"
-    export.write_text("员工ID,姓名,门店编号,备注\nKF900,王芳,MD0001,新人\n", encoding="utf-8")
+    export.write_text("员工ID,姓名,门店编号,备注\nKF900,王芳,MD0001,新人\n,李雷,MD0001,没有工号\n", encoding="utf-8")
     with logged_in(browser, console, "operator", "zh") as (page, errors):
         page.goto(console.url + "/console/imports")
         page.select_option("#up-source", "staff")
@@ -350,6 +388,17 @@ def test_an_upload_shows_which_column_each_field_reads(browser: Any, console: Co
         assert page.text_content("[data-testid=missing]") == "缺少的必填字段： 无"
         assert "王芳" not in text  # no row values: they may be personal data
         shoot(page, console, "imports-upload-zh")
+        page.click("#import-start")  # the upload imported as a job, followed to its end
+        page.wait_for_selector("[data-testid=imported]", timeout=60_000)
+        done = page.text_content("[data-testid=imported]") or ""
+        assert done.startswith("已导入：读取 2 行，新增 1 行，已有 0 行，隔离 1 行")
+        held = page.locator("[data-testid=set-aside] tbody tr td").all_text_contents()
+        assert held[:2] == ["3", "员工ID"] and held[2]  # the row, the header as the operator knows it, why
+        assert "李雷" not in (page.text_content("#upload-out") or "")
+        shoot(page, console, "imports-done-zh")
+        page.goto(console.url + "/console/imports?source=staff")  # the quarantine table lists it with the reason
+        rows = page.locator("#h-q ~ .scroll tbody tr")
+        assert [rows.nth(i).locator("td").all_text_contents()[2:] for i in range(rows.count())] == [held]
         assert errors == []
 
 

@@ -119,6 +119,13 @@ def test_a_task_done_in_the_page_is_done_in_the_api(browser: Any, console: Conso
             ("skipped", "customer asked not to be contacted this week", "guide")
         page.goto(console.url + "/console/tasks?show=done")
         assert str(first) in page.locator("[data-task]").evaluate_all("xs => xs.map(x => x.dataset.task)")
+        person = page.request.get(f"{console.url}/tasks/{first}").json()["person_id"]
+        page.goto(f"{console.url}/console/customers/{person}")  # the customer's tasks on their 360 page
+        row = page.locator(f"[data-testid=customer-tasks] tr[data-task-row='{first}'] td")
+        assert row.nth(2).text_content() == "done"
+        shown = page.locator("[data-testid=customer-tasks] tr[data-task-row]").count()
+        api = page.request.get(f"{console.url}/tasks", params={"person_id": person}).json()
+        assert shown == min(api["total"], 20) and {t["person_id"] for t in api["items"]} == {person}
         assert errors == []
 
 

@@ -54,7 +54,13 @@ def run(
 
     with writing(warehouse, config, engine) as (eng, choice):
         with console.status("running…") as status:
-            report = run_pipeline(eng, choice.settings, step, on_step=lambda s: status.update(f"step {s}…"))
+
+            def started(name: str) -> None:
+                status.update(f"step {name}…")
+                if not console.is_terminal:  # a log (the console's Runs page follows it): no spinner, a line each
+                    console.print(f"step {name}…")
+
+            report = run_pipeline(eng, choice.settings, step, on_step=started)
         title = f"run {report.run_id} on {eng.name}: {report.status}"
         table = Table("step", "rows in", "rows out", "seconds", "status", "detail", title=title)
         for o in report.outcomes:

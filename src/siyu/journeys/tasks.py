@@ -45,15 +45,17 @@ def task_json(r: Any, now: dt.datetime) -> dict[str, Any]:
 
 
 def list_tasks(store: sa.Engine, scope: Scope, *, status: str | None = None, owner: str | None = None,
-               overdue: bool = False, limit: int = 100, offset: int = 0,
+               overdue: bool = False, person: str | None = None, limit: int = 100, offset: int = 0,
                now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Tasks the reader may see, soonest due first, with the total."""
+    """Tasks the reader may see (of one customer when `person` is given), soonest due first, with the total."""
     now = now or dt.datetime.now(dt.UTC)
     cond = _visible(scope)
     if status:
         cond = cond & (task.c.status == status)
     if owner:
         cond = cond & (task.c.owner_staff_id == owner)
+    if person:
+        cond = cond & (task.c.person_id == person)
     if overdue:
         cond = cond & (task.c.status == "open") & (task.c.due_at < now)
     with store.connect() as conn:

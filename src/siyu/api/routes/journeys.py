@@ -47,11 +47,12 @@ def journey_json(j: Journey) -> dict[str, Any]:
 @router.get("/tasks", response_model=Page, **guarded("tasks:read"))
 def list_tasks(request: Request, status: Annotated[str | None, Query(pattern="^(open|done|skipped)$")] = None,
                owner: Annotated[str | None, Query(max_length=120)] = None, overdue: bool = False,
+               person_id: Annotated[str | None, Query(max_length=64, description="one customer's")] = None,
                limit: Limit = 100, offset: Offset = 0) -> Page:
     """Staff tasks, soonest due first: the drafted message, whether it is overdue, and whether the customer
     replied or bought after it."""
     items, total = tasks.list_tasks(config(request).store, scope_of(user_of(request)), status=status, owner=owner,
-                                    overdue=overdue, limit=limit, offset=offset)
+                                    overdue=overdue, person=person_id, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -163,7 +163,8 @@ MESSAGES: dict[str, str] = {
     'updated': 'updated',
     'upload': 'Upload an export',
     'upload_do': 'Upload',
-    'upload_note': 'The file waits on the server; the mapping below shows which column each field reads.',
+    'upload_note': 'The file waits on the server; the mapping below shows which column each field reads; '
+                   'import it once the mapping is right.',
     'when': 'when',
     'who': 'who',
     'whole_team': 'whole team',
@@ -196,6 +197,10 @@ MESSAGES: dict[str, str] = {
     'coupon': 'coupon',
     'value': 'value',
     'valid_until': 'valid until',
+    'import_do': 'Import this file',
+    'importing': 'Importing…',
+    'imported': 'Imported: {read} rows read, {loaded} new, {duplicate} already held, {quarantined} set aside '
+                '(below, with the reason). The next run builds the profiles from them.',
     'upload_kept': 'Kept on the server as',
     'missing_required': 'Required fields missing:',
     'unused_headers': 'Headers nothing reads:',

@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from siyu.api.routes import loyalty, persons
+from siyu.api.routes import journeys, loyalty, persons
 from siyu.web.pages.serve import serve
 from siyu.web.render import PageFailed, Viewer, attempt, page
 
 router = APIRouter()
 KINDS = ("phone", "name", "channel_uid", "person_id")
 PAGE = 20
+TASKS = 20  # a customer's tasks on the 360 page, soonest due first
 
 
 @router.get("/customers")
@@ -46,8 +47,10 @@ def customer(request: Request, person_id: str, unmask: bool = False,
             raise
         timeline = sorted(found["orders"], key=lambda o: str(o["created_at"] or ""), reverse=True)
         wallet = attempt(loyalty.balances, request, person_id) if who.may("loyalty:read") else None
+        todo = attempt(journeys.list_tasks, request, status=None, owner=None, overdue=False, person_id=person_id,
+                       limit=TASKS, offset=0) if who.may("tasks:read") else None
         return page(request, "customer.html", {"p": found, "profile": found["profile"], "timeline": timeline,
-                                               "wallet": wallet,
+                                               "wallet": wallet, "tasks": todo,
                                                "unmasked": unmask, "may_unmask": who.may("pii:unmask")}, who)
 
     return serve(request, "persons:read", body)

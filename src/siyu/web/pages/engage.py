@@ -23,7 +23,7 @@ def task_list(request: Request, show: Annotated[str, Query(pattern="^(open|overd
     def body(who: Viewer) -> Response:
         status = "open" if show == "overdue" else show
         found = attempt(journeys.list_tasks, request, status=status, owner=None, overdue=show == "overdue",
-                        limit=PER_PAGE, offset=offset)
+                        person_id=None, limit=PER_PAGE, offset=offset)
         return page(request, "tasks.html", {"tasks": found, "show": show, "shows": SHOWN, "offset": offset,
                                             "per_page": PER_PAGE, "may_act": who.may("tasks:act")}, who)
 

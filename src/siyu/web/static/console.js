@@ -188,7 +188,7 @@
   function uploads(form) {
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var out = document.getElementById("upload-out");
+      var out = document.getElementById("upload-out"), source = form.elements.source.value;
       api("POST", "/imports/uploads", new FormData(form), true).then(function (r) {
         out.textContent = "";
         if (!r.ok) { out.appendChild(el("p", r.data.detail, {"class": "error", role: "alert"})); return; }
@@ -202,6 +202,38 @@
           var row = {}; row[d.msgField] = f.field; row[d.msgHeader] = f.header || "–";
           row[d.msgRequired] = f.required ? "✓" : ""; return row;
         })));
+        if (!r.data.missing_required.length) { importer(form, out, r.data.upload, source); }
+      });
+    });
+  }
+
+  // --- imports: import the kept upload, follow the job, show the rows set aside --------------------------------
+  function importer(form, out, upload, source) {
+    var d = form.dataset, go = el("button", d.msgImport, {type: "button", id: "import-start"});
+    var status = el("p", null, {role: "status", id: "import-out"});
+    out.appendChild(el("p")).appendChild(go); out.appendChild(status);
+    go.addEventListener("click", function () {
+      go.disabled = true;
+      api("POST", "/imports", {upload: upload, source: source}).then(function (r) {
+        if (!r.ok) { status.className = "error"; status.textContent = detail(r); go.disabled = false; return; }
+        (function poll() {
+          api("GET", "/imports/jobs/" + r.data.job_id).then(function (s) {
+            var job = s.data || {}, res = job.result || {};
+            if (job.status === "failed") { status.className = "error"; status.textContent = res.message || ""; }
+            else if (job.status !== "done") { status.textContent = d.msgImporting; setTimeout(poll, 500); }
+            else {
+              status.className = "ok"; status.setAttribute("data-testid", "imported");
+              status.textContent = d.msgImported.replace("{read}", res.rows_read).replace("{loaded}", res.rows_loaded)
+                .replace("{duplicate}", res.rows_duplicate).replace("{quarantined}", res.rows_quarantined);
+              var held = table((res.quarantine || []).map(function (q) {
+                var row = {}; row[d.msgRow] = q.row; row[d.msgField] = q.field || ""; row[d.msgReason] = q.reason;
+                return row;
+              }));
+              held.setAttribute("data-testid", "set-aside");
+              out.appendChild(held);
+            }
+          });
+        })();
       });
     });
   }
