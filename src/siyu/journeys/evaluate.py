@@ -42,12 +42,14 @@ class Outcome:
     held_out: int = 0
     coupons: int = 0
     deferred: int = 0  # steps put off by a contact cap
+    barred: int = 0  # staff tasks not made: the person is on the do-not-contact list or a removed friend
     exited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def detail(self) -> str:
         exits = ", ".join(f"{k} {v}" for k, v in sorted(self.exited.items())) or "none"
         return (f"entered {self.entered:,}, tasks {self.tasks:,}, held out {self.held_out:,}, coupons "
-                f"{self.coupons:,}, deferred by caps {self.deferred:,}; exits: {exits}")
+                f"{self.coupons:,}, deferred by caps {self.deferred:,}, barred by the rails {self.barred:,}; "
+                f"exits: {exits}")
 
 
 @dataclass
@@ -248,6 +250,12 @@ def _exit_reason(ctx: _Context, j: Journey, row: dict[str, Any]) -> str | None:
     return None
 
 
+def _barred(ctx: _Context, person: str) -> bool:
+    """No staff task, in any journey, for a person on the do-not-contact list or a removed friend: a journey
+    without those exits keeps such a person (its coupons still come) but never puts them in front of staff."""
+    return person in ctx.opted_out or person in ctx.removed
+
+
 def _ready(ctx: _Context, s: Step, person: str, since: dt.date) -> bool:
     if ctx.as_of < since + dt.timedelta(days=s.wait_days):
         return False
@@ -292,6 +300,9 @@ def _advance(ctx: _Context, j: Journey, row: dict[str, Any], new_tasks: list[dic
                 reason = "condition"
                 break
             act = False
+        if act and s.action is not None and s.action.kind != "coupon" and _barred(ctx, person):
+            act = False  # the guard rails hold whatever the journey's exits (a coupon contacts nobody)
+            out.barred += 1
         if act and s.action is not None and not _act(ctx, j, s, row, new_tasks, out):
             out.deferred += 1
             break

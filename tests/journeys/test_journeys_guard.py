@@ -1,0 +1,81 @@
+"""The guard rails hold in every journey, whatever its exits: no staff task for a person on the do-not-contact
+list (siyu.toml's or the store's) or for a removed friend, while a coupon step still issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.journeys.definition import parse_journeys
+from siyu.journeys.evaluate import evaluate
+from siyu.journeys.optouts import opt_out
+from siyu.journeys.settings import JourneySettings
+from siyu.journeys.tables import task
+from siyu.segment.tables import PERSON_TAG
+
+DAY = dt.date(2026, 5, 1)
+NOW = dt.datetime.combine(DAY, dt.time(10), zoneinfo.ZoneInfo("Asia/Shanghai"))
+KEEPS_EVERYONE = parse_journeys("""
+[journeys.thanks]
+trigger = { kind = "first_order" }
+holdout = 0
+exits = ["bought"]
+[[journeys.thanks.steps]]
+name = "note"
+action = { kind = "task", title = "感谢首单", template = "{name}，谢谢" }
+[[journeys.thanks.steps]]
+name = "coupon"
+action = { kind = "coupon", value = 5, valid_days = 10 }
+""", "test")
+
+
+def _brand(engine: DuckDBEngine) -> None:
+    """Five first orders on May 1st. P1, P2, P4 are WeCom friends of S01; P3 was one until April; P5 never was."""
+    people = [("P1", True), ("P2", True), ("P3", False), ("P4", True), ("P5", False)]
+    engine.create_table_as("person_map", "SELECT * FROM (VALUES " + ", ".join(
+        f"('wecom', 'wx{p}', '{p}'), ('tmall', 'tb{p}', '{p}')" for p, _ in people)
+        + ") AS t(channel, channel_uid, person_id)")
+    engine.create_table_as("contacts", """SELECT * FROM (VALUES
+        ('S01', 'wxP1', TIMESTAMP '2026-03-01 10:00', NULL::TIMESTAMP),
+        ('S01', 'wxP2', TIMESTAMP '2026-03-01 10:00', NULL::TIMESTAMP),
+        ('S01', 'wxP3', TIMESTAMP '2026-03-01 10:00', TIMESTAMP '2026-04-20 12:00'),
+        ('S01', 'wxP4', TIMESTAMP '2026-03-01 10:00', NULL::TIMESTAMP)) AS t(staff_id, external_userid, added_at,
+        removed_at)""")
+    engine.create_table_as("orders", "SELECT * FROM (VALUES " + ", ".join(
+        f"('tmall', 'o{p}', 'tb{p}', DATE '2026-05-01', 'paid', 88.00)" for p, _ in people)
+        + ") AS t(channel, order_id, channel_uid, order_date, status, net_amount)")
+    owner = {True: "'S01'", False: "NULL::VARCHAR"}
+    engine.create_table_as("person_profile", "SELECT * FROM (VALUES " + ", ".join(
+        f"('{p}', {i}, DATE '2026-05-01', '顾客{p}', {owner[friend]}, NULL::VARCHAR, DATE '2026-03-01', "
+        f"{str(friend).lower()}, 1, DATE '2026-05-01', NULL::BIGINT)" for i, (p, friend) in enumerate(people))
+        + ") AS t(person_id, person_key, as_of, name, owner_staff_id, owner_store_id, private_since, is_friend, "
+        "orders, first_order_date, birthday_month)")
+    engine.ensure_table("person_tag", PERSON_TAG)
+
+
+def _tasks(store: sa.Engine, journey: str) -> dict[str, set[str]]:
+    with store.connect() as conn:
+        rows = conn.execute(select(task.c.person_id, task.c.kind).where(task.c.journey == journey)).all()
+    out: dict[str, set[str]] = {}
+    for person, kind in rows:
+        out.setdefault(kind, set()).add(person)
+    return out
+
+
+def test_no_task_for_the_do_not_contact_list_or_a_removed_friend_in_any_journey(store: sa.Engine,
+                                                                                 tmp_path: Path) -> None:
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    _brand(engine)
+    opt_out(store, "P4", "asked on the phone")
+    out = evaluate(engine, store, KEEPS_EVERYONE, JourneySettings(do_not_contact=["P2"]), "Asia/Shanghai", DAY, NOW)
+    engine.close()
+    made = _tasks(store, "thanks")
+    assert made["task"] == {"P1", "P5"}  # P2 and P4 asked not to be contacted, P3 removed S01
+    assert made["coupon"] == {"P1", "P2", "P3", "P4", "P5"}  # the journey keeps them: a coupon contacts nobody
+    assert out.barred == 3 and "barred by the rails 3" in out.detail()
+
