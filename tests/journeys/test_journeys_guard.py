@@ -1,5 +1,6 @@
 """The guard rails hold in every journey, whatever its exits: no staff task for a person on the do-not-contact
-list (siyu.toml's or the store's) or for a removed friend, while a coupon step still issues."""
+list (siyu.toml's or the store's) or for a removed friend, while a coupon step still issues. The default seed
+journey is for WeCom friends: a first order of someone nobody can message in chat leaves it before any task."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from siyu.engine.duckdb_engine import DuckDBEngine
-from siyu.journeys.definition import parse_journeys
+from siyu.journeys.definition import load_journeys, parse_journeys
 from siyu.journeys.evaluate import evaluate
 from siyu.journeys.optouts import opt_out
 from siyu.journeys.settings import JourneySettings
-from siyu.journeys.tables import task
+from siyu.journeys.tables import state, task
 from siyu.segment.tables import PERSON_TAG
 
 DAY = dt.date(2026, 5, 1)
@@ -79,3 +80,15 @@ def test_no_task_for_the_do_not_contact_list_or_a_removed_friend_in_any_journey(
     assert made["coupon"] == {"P1", "P2", "P3", "P4", "P5"}  # the journey keeps them: a coupon contacts nobody
     assert out.barred == 3 and "barred by the rails 3" in out.detail()
 
+
+def test_the_seed_journey_is_for_wecom_friends(store: sa.Engine, tmp_path: Path) -> None:
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    _brand(engine)
+    seed = [j for j in load_journeys() if j.name == "seed"]
+    evaluate(engine, store, [*seed], JourneySettings(), "Asia/Shanghai", DAY, NOW)
+    engine.close()
+    with store.connect() as conn:
+        left = dict(conn.execute(select(state.c.person_id, state.c.exit_reason)).all())
+        asked = {r[0] for r in conn.execute(select(task.c.person_id).where(task.c.step == "confirm_address"))}
+    assert left == {"P1": None, "P2": None, "P3": "friend_removed", "P4": None, "P5": "condition"}
+    assert asked == {"P1", "P2", "P4"}  # a task, or a holdout row in its place: never for P3 or P5
