@@ -30,6 +30,8 @@ from siyu.journeys.tables import optout, state, task, watermark
 from siyu.loyalty import coupons
 from siyu.loyalty.db import insert_ignore, one_of, utc
 from siyu.segment.errors import SegmentError
+from siyu.segment.language import segment_sql
+from siyu.segment.vocabulary import vocabulary
 
 COUNTED = ("open", "done", "skipped")  # tasks that reached staff: what the contact caps count
 CHUNK = 5000  # persons per IN list read from the store
@@ -78,6 +80,7 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     out = Outcome()
     enabled = [j for j in journeys if j.enabled]
     by_name = {j.name: j for j in enabled}
+    check(engine, enabled)  # a bad field or predicate stops the evaluation before it enters anyone
     with store.begin() as conn:
         marks = {r[0]: r[1] for r in conn.execute(select(watermark.c.journey, watermark.c.evaluated_on))}
         for j in enabled:
@@ -105,7 +108,6 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     for person, at in recent:
         ctx.recent[person].append(utc(at))
     fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
-    _check_fields(engine, enabled, fields)
     ctx.profile = events.profiles(engine, {str(r["person_id"]) for r in active}, fields)
     if active:
         ctx.predicates = _conditions(engine, enabled)
@@ -192,16 +194,32 @@ def _update_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]
         {c: sa.bindparam(c) for c in cols}), rows)
 
 
-def _check_fields(engine: Engine, journeys: list[Journey], fields: set[str]) -> None:
+def check(engine: Engine, journeys: list[Journey]) -> None:
+    """What the journeys name in the published profile, checked before anything is written: every template field
+    is a profile column, every step condition and `segment` trigger compiles. A mistake is one UserError naming the
+    journey and key. Without a profile there is nothing to check against (no one can enter either)."""
     if not engine.table_exists("person_profile"):
         return
     have = set(engine.table_schema("person_profile").names)
+    predicates: list[tuple[str, str]] = []  # (key, predicate)
     for j in journeys:
         for i, s in enumerate(j.steps):
             unknown = [f for f in placeholders(s.action.template, "", "") if f not in have] if s.action else []
             if unknown:
                 raise UserError(f"journeys.{j.name}.steps[{i}].action.template: {{{unknown[0]}}} is not a profile "
                                 f"column")
+            if s.condition:
+                predicates.append((f"journeys.{j.name}.steps[{i}].condition", s.condition))
+        if j.trigger == "segment_entered" and "segment" in j.params:
+            predicates.append((f"journeys.{j.name}.trigger.segment", str(j.params["segment"])))
+    if not predicates:
+        return
+    vocab = vocabulary(engine)  # read only when there is a predicate (it scans the profile's as-of day)
+    for key, predicate in predicates:
+        try:
+            segment_sql(predicate, vocab)
+        except SegmentError as exc:
+            raise UserError(f"{key}: {str(exc).splitlines()[0]}") from None
 
 
 def _enter(conn: sa.Connection, engine: Engine, j: Journey, rules: JourneySettings, as_of: dt.date,
