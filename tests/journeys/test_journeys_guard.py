@@ -1,6 +1,7 @@
 """The guard rails hold in every journey, whatever its exits: no staff task for a person on the do-not-contact
 list (siyu.toml's or the store's) or for a removed friend, while a coupon step still issues. The default seed
-journey is for WeCom friends: a first order of someone nobody can message in chat leaves it before any task."""
+journey is for WeCom friends: a first order of someone nobody can message in chat leaves it before any task. An
+invite task names its group."""
 
 from __future__ import annotations
 
@@ -92,3 +93,22 @@ def test_the_seed_journey_is_for_wecom_friends(store: sa.Engine, tmp_path: Path)
         asked = {r[0] for r in conn.execute(select(task.c.person_id).where(task.c.step == "confirm_address"))}
     assert left == {"P1": None, "P2": None, "P3": "friend_removed", "P4": None, "P5": "condition"}
     assert asked == {"P1", "P2", "P4"}  # a task, or a holdout row in its place: never for P3 or P5
+
+
+def test_an_invite_task_names_its_group(store: sa.Engine, tmp_path: Path) -> None:
+    """The group an invite step names (a profile field may pick it) is in the task staff see."""
+    invite = parse_journeys("""
+[journeys.club]
+trigger = { kind = "first_order" }
+holdout = 0
+[[journeys.club.steps]]
+action = { kind = "invite", group = "{owner_staff_id} 白领群", title = "邀请入群", template = "{name}，欢迎入群" }
+""", "test")
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    _brand(engine)
+    evaluate(engine, store, invite, JourneySettings(), "Asia/Shanghai", DAY, NOW)
+    engine.close()
+    with store.connect() as conn:
+        titles = dict(conn.execute(select(task.c.person_id, task.c.title).where(task.c.kind == "invite")).all())
+    assert titles == {"P1": "邀请入群 → S01 白领群", "P2": "邀请入群 → S01 白领群", "P4": "邀请入群 → S01 白领群",
+                      "P5": "邀请入群 →  白领群"}  # P3 removed S01: no task

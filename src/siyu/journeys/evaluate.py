@@ -107,7 +107,8 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     ctx = _Context(engine, store, rules, timezone, as_of, now, removed, opted, *seen, defaultdict(list))
     for person, at in recent:
         ctx.recent[person].append(utc(at))
-    fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
+    fields = {f for j in enabled for s in j.steps if s.action
+              for f in placeholders(s.action.template + s.action.group, "", "")}
     ctx.profile = events.profiles(engine, {str(r["person_id"]) for r in active}, fields)
     if active:
         ctx.predicates = _conditions(engine, enabled)
@@ -204,10 +205,12 @@ def check(engine: Engine, journeys: list[Journey]) -> None:
     predicates: list[tuple[str, str]] = []  # (key, predicate)
     for j in journeys:
         for i, s in enumerate(j.steps):
-            unknown = [f for f in placeholders(s.action.template, "", "") if f not in have] if s.action else []
-            if unknown:
-                raise UserError(f"journeys.{j.name}.steps[{i}].action.template: {{{unknown[0]}}} is not a profile "
-                                f"column")
+            for key in ("template", "group"):
+                named = placeholders(getattr(s.action, key), "", "") if s.action else []
+                unknown = [f for f in named if f not in have]
+                if unknown:
+                    raise UserError(f"journeys.{j.name}.steps[{i}].action.{key}: {{{unknown[0]}}} is not a profile "
+                                    f"column")
             if s.condition:
                 predicates.append((f"journeys.{j.name}.steps[{i}].condition", s.condition))
         if j.trigger == "segment_entered" and "segment" in j.params:
@@ -360,7 +363,8 @@ def _act(ctx: _Context, j: Journey, s: Step, row: dict[str, Any], new_tasks: lis
     if not rails.within_cap(ctx.recent[person], ctx.now, rails.weekly_cap(ctx.rules, since_day, ctx.as_of)):
         return False
     start = rails.allowed(ctx.now, ctx.rules, ctx.timezone)
-    new_tasks.append({**base, "title": a.title, "draft": _draft(a.template, prof),
+    title = f"{a.title} → {_draft(a.group, prof)}" if a.kind == "invite" else a.title  # which group to invite to
+    new_tasks.append({**base, "title": title[:200], "draft": _draft(a.template, prof),
                       "due_at": start + dt.timedelta(days=a.due_days), "status": "open"})
     ctx.recent[person].append(ctx.now)
     out.tasks += 1
