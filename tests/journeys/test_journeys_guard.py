@@ -5,6 +5,7 @@ invite task names its group."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from pathlib import Path
@@ -112,3 +113,30 @@ action = { kind = "invite", group = "{owner_staff_id} 白领群", title = "邀�
         titles = dict(conn.execute(select(task.c.person_id, task.c.title).where(task.c.kind == "invite")).all())
     assert titles == {"P1": "邀请入群 → S01 白领群", "P2": "邀请入群 → S01 白领群", "P4": "邀请入群 → S01 白领群",
                       "P5": "邀请入群 →  白领群"}  # P3 removed S01: no task
+
+
+def test_the_weekly_cap_tightens_once_the_relationship_is_older_than_early_days(store: sa.Engine,
+                                                                                tmp_path: Path) -> None:
+    """A journey with two tasks due the same day, for friends in the private domain since March 1st (61 days on
+    May 1st): past `early_days` = 60 the cap is 1, one task each and the other put off; then a second such journey
+    within `early_days` = 90 (cap 2) gets one task each: the cap counts every journey's tasks."""
+    two = parse_journeys("""
+[journeys.two]
+trigger = { kind = "first_order" }
+holdout = 0
+[[journeys.two.steps]]
+name = "first"
+action = { kind = "task", title = "一", template = "{name}" }
+[[journeys.two.steps]]
+name = "second"
+action = { kind = "task", title = "二", template = "{name}" }
+""", "test")
+    made = {}
+    for early in (60, 90):
+        engine = DuckDBEngine(tmp_path / f"w{early}.duckdb")
+        _brand(engine)
+        renamed = [dataclasses.replace(two[0], name=f"two{early}")]
+        out = evaluate(engine, store, renamed, JourneySettings(early_days=early), "Asia/Shanghai", DAY, NOW)
+        engine.close()
+        made[early] = (out.tasks, out.deferred)
+    assert made == {60: (4, 4), 90: (4, 4)}  # P1, P2, P4, P5 (P3 removed S01)
