@@ -1,6 +1,6 @@
 """The journeys API on a real server over a SQLite and a PostgreSQL store: a guide lists and acts on only their
-own customers' tasks (another's is 404), a skip needs a reason, journeys are listed, defined (a bad definition
-is 400 naming the key) and measured."""
+own customers' tasks (another's is 404), a skip needs a reason, journeys are listed, defined (a bad definition,
+or one naming a field or predicate the published profile lacks, is 400 naming the key) and measured."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from siyu.api.app import create_app
 from siyu.api.context import service_config
 from siyu.auth.users import add_user, create_token
 from siyu.config.settings import load_settings
+from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.journeys.tables import task
+from siyu.segment.tables import PERSON_TAG
 
 NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
 
@@ -34,6 +36,10 @@ def api(store: sa.Engine, tmp_path: Path) -> Iterator[tuple[str, dict[str, dict[
     with store.begin() as conn:
         conn.execute(task.insert(), [_task(1, "S01", NOW - dt.timedelta(days=1)), _task(2, "S02", NOW),
                                      _task(3, "S01", dt.datetime(2099, 1, 1, tzinfo=dt.UTC))])
+    with DuckDBEngine(tmp_path / "w.duckdb") as engine:  # the profile a definition is checked against
+        engine.create_table_as("person_profile", "SELECT 'P1' AS person_id, 0 AS person_key, DATE '2026-06-01' "
+                               "AS as_of, '张三' AS name, true AS is_friend, 1 AS orders")
+        engine.ensure_table("person_tag", PERSON_TAG)
     cfg = service_config(tmp_path / "w.duckdb", load_settings(None), store)
     heads = {}
     for role, staff in (("guide", "S01"), ("operator", None), ("analyst", None)):
@@ -87,9 +93,19 @@ def test_journeys_are_listed_defined_and_measured(api: tuple[str, dict[str, dict
         action = { kind = "task", title = "回访", template = "{name}，好久不见～" }
     """})
     assert good.status_code == 201 and good.json()["journeys"][0]["holdout"] == 0.2
+    for step, said in (('condition = "is_frend"', "journeys.lapsed.steps[0].condition: "),
+                       ('action = { kind = "task", title = "回访", template = "{nick}您好" }',
+                        "journeys.lapsed.steps[0].action.template: {nick} is not a profile column")):
+        refused = httpx.post(f"{url}/journeys", headers=heads["operator"], json={"toml": f"""
+            [journeys.lapsed]
+            trigger = {{ kind = "tag_entered", tag = "sleeping" }}
+            [[journeys.lapsed.steps]]
+            {step}
+        """})  # accepted, either would stop every later `siyu run`
+        assert refused.status_code == 400 and refused.json()["detail"].startswith(said), refused.json()
     assert httpx.post(f"{url}/journeys", headers=heads["analyst"], json={"toml": "x"}).status_code == 403
     listed = httpx.get(f"{url}/journeys", headers=heads["analyst"]).json()["journeys"]
-    assert "winback" in [j["name"] for j in listed]
+    assert "winback" in [j["name"] for j in listed] and "lapsed" not in [j["name"] for j in listed]
     funnel = httpx.get(f"{url}/journeys/seed/funnel", headers=heads["analyst"]).json()
     assert funnel["steps"][0]["created"] == 3
     assert httpx.get(f"{url}/journeys/nope/uplift", headers=heads["analyst"]).status_code == 404

@@ -63,9 +63,12 @@ def test_a_valid_file_parses() -> None:
 def test_a_bad_condition_stops_the_evaluation_naming_its_key(tmp_path: Path) -> None:
     import datetime as dt
 
+    import sqlalchemy as sa
+
     from siyu.engine.duckdb_engine import DuckDBEngine
     from siyu.journeys.evaluate import evaluate
     from siyu.journeys.settings import JourneySettings
+    from siyu.journeys.tables import state
     from siyu.store import open_store
 
     [j] = parse_journeys("[journeys.w]\ntrigger = { kind = 'first_order' }\n"
@@ -81,4 +84,6 @@ def test_a_bad_condition_stops_the_evaluation_naming_its_key(tmp_path: Path) -> 
                      "DATE '2026-05-01' AS order_date, 'paid' AS status, 88.0 AS net_amount")
         with pytest.raises(UserError, match=r"^journeys\.w\.steps\[0\]\.condition: .*ordrs"):
             evaluate(engine, store, [j], JourneySettings(), "Asia/Shanghai", dt.date(2026, 5, 1))
+    with store.connect() as conn:  # stopped before anyone entered: a fixed definition finds the day untouched
+        assert conn.execute(sa.select(sa.func.count()).select_from(state)).scalar_one() == 0
     store.dispose()

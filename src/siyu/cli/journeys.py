@@ -63,7 +63,7 @@ def journeys_optout(
     reason: Annotated[str, typer.Option("--reason", help="why (kept with the entry)")],
     warehouse: WarehouseOpt = None, config: ConfigOpt = None,
 ) -> None:
-    """Put a person on the do-not-contact list: they leave every journey at the next evaluation."""
+    """Put a person on the do-not-contact list: no staff task for them in any journey from the next evaluation."""
     from siyu.cli.common import choose
     from siyu.journeys.optouts import opt_out
     from siyu.store import open_store, store_url

@@ -11,8 +11,10 @@ import sqlalchemy as sa
 import tomli_w
 from sqlalchemy import select
 
+from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.journeys.definition import Journey, load_journeys, parse_journeys
+from siyu.journeys.evaluate import check
 from siyu.journeys.tables import definition
 
 
@@ -31,9 +33,14 @@ def all_journeys(store: sa.Engine, path: Path | None = None) -> list[Journey]:
     return list(base.values())
 
 
-def define(store: sa.Engine, text: str, user_name: str, at: dt.datetime | None = None) -> list[Journey]:
-    """Validate TOML holding one or more [journeys.NAME] tables and store each; returns what was defined."""
+def define(store: sa.Engine, text: str, user_name: str, at: dt.datetime | None = None,
+           warehouse: Engine | None = None) -> list[Journey]:
+    """Validate TOML holding one or more [journeys.NAME] tables and store each; returns what was defined. With
+    the published `warehouse`, what they name in the profile is checked first: a template field or predicate
+    the profile lacks would otherwise be accepted here and stop every later `siyu run`."""
     found = parse_journeys(text, "the journey definition")
+    if warehouse is not None:
+        check(warehouse, found)
     at = at or dt.datetime.now(dt.UTC)
     data = tomllib.loads(text)["journeys"]
     with store.begin() as conn:

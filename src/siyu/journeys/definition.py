@@ -117,6 +117,7 @@ def _action(raw: Any, source: str, key: str) -> Action:
     template = _text(raw.get("template"), source, f"{key}.template")
     placeholders(template, source, f"{key}.template")
     group = _text(raw.get("group"), source, f"{key}.group") if kind == "invite" else ""
+    placeholders(group, source, f"{key}.group")  # a profile field may pick the group, e.g. "{city}会员群"
     return Action(kind, title, template, _int(raw.get("due_days", 1), source, f"{key}.due_days", 0, 30),
                   group=group)
 

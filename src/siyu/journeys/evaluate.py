@@ -30,6 +30,8 @@ from siyu.journeys.tables import optout, state, task, watermark
 from siyu.loyalty import coupons
 from siyu.loyalty.db import insert_ignore, one_of, utc
 from siyu.segment.errors import SegmentError
+from siyu.segment.language import segment_sql
+from siyu.segment.vocabulary import vocabulary
 
 COUNTED = ("open", "done", "skipped")  # tasks that reached staff: what the contact caps count
 CHUNK = 5000  # persons per IN list read from the store
@@ -42,12 +44,14 @@ class Outcome:
     held_out: int = 0
     coupons: int = 0
     deferred: int = 0  # steps put off by a contact cap
+    barred: int = 0  # staff tasks not made: the person is on the do-not-contact list or a removed friend
     exited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def detail(self) -> str:
         exits = ", ".join(f"{k} {v}" for k, v in sorted(self.exited.items())) or "none"
         return (f"entered {self.entered:,}, tasks {self.tasks:,}, held out {self.held_out:,}, coupons "
-                f"{self.coupons:,}, deferred by caps {self.deferred:,}; exits: {exits}")
+                f"{self.coupons:,}, deferred by caps {self.deferred:,}, barred by the rails {self.barred:,}; "
+                f"exits: {exits}")
 
 
 @dataclass
@@ -76,6 +80,7 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     out = Outcome()
     enabled = [j for j in journeys if j.enabled]
     by_name = {j.name: j for j in enabled}
+    check(engine, enabled)  # a bad field or predicate stops the evaluation before it enters anyone
     with store.begin() as conn:
         marks = {r[0]: r[1] for r in conn.execute(select(watermark.c.journey, watermark.c.evaluated_on))}
         for j in enabled:
@@ -102,8 +107,8 @@ def evaluate(engine: Engine, store: sa.Engine, journeys: list[Journey], rules: J
     ctx = _Context(engine, store, rules, timezone, as_of, now, removed, opted, *seen, defaultdict(list))
     for person, at in recent:
         ctx.recent[person].append(utc(at))
-    fields = {f for j in enabled for s in j.steps if s.action for f in placeholders(s.action.template, "", "")}
-    _check_fields(engine, enabled, fields)
+    fields = {f for j in enabled for s in j.steps if s.action
+              for f in placeholders(s.action.template + s.action.group, "", "")}
     ctx.profile = events.profiles(engine, {str(r["person_id"]) for r in active}, fields)
     if active:
         ctx.predicates = _conditions(engine, enabled)
@@ -190,16 +195,34 @@ def _update_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]
         {c: sa.bindparam(c) for c in cols}), rows)
 
 
-def _check_fields(engine: Engine, journeys: list[Journey], fields: set[str]) -> None:
+def check(engine: Engine, journeys: list[Journey]) -> None:
+    """What the journeys name in the published profile, checked before anything is written: every template field
+    is a profile column, every step condition and `segment` trigger compiles. A mistake is one UserError naming the
+    journey and key. Without a profile there is nothing to check against (no one can enter either)."""
     if not engine.table_exists("person_profile"):
         return
     have = set(engine.table_schema("person_profile").names)
+    predicates: list[tuple[str, str]] = []  # (key, predicate)
     for j in journeys:
         for i, s in enumerate(j.steps):
-            unknown = [f for f in placeholders(s.action.template, "", "") if f not in have] if s.action else []
-            if unknown:
-                raise UserError(f"journeys.{j.name}.steps[{i}].action.template: {{{unknown[0]}}} is not a profile "
-                                f"column")
+            for key in ("template", "group"):
+                named = placeholders(getattr(s.action, key), "", "") if s.action else []
+                unknown = [f for f in named if f not in have]
+                if unknown:
+                    raise UserError(f"journeys.{j.name}.steps[{i}].action.{key}: {{{unknown[0]}}} is not a profile "
+                                    f"column")
+            if s.condition:
+                predicates.append((f"journeys.{j.name}.steps[{i}].condition", s.condition))
+        if j.trigger == "segment_entered" and "segment" in j.params:
+            predicates.append((f"journeys.{j.name}.trigger.segment", str(j.params["segment"])))
+    if not predicates:
+        return
+    vocab = vocabulary(engine)  # read only when there is a predicate (it scans the profile's as-of day)
+    for key, predicate in predicates:
+        try:
+            segment_sql(predicate, vocab)
+        except SegmentError as exc:
+            raise UserError(f"{key}: {str(exc).splitlines()[0]}") from None
 
 
 def _enter(conn: sa.Connection, engine: Engine, j: Journey, rules: JourneySettings, as_of: dt.date,
@@ -248,6 +271,12 @@ def _exit_reason(ctx: _Context, j: Journey, row: dict[str, Any]) -> str | None:
     return None
 
 
+def _barred(ctx: _Context, person: str) -> bool:
+    """No staff task, in any journey, for a person on the do-not-contact list or a removed friend: a journey
+    without those exits keeps such a person (its coupons still come) but never puts them in front of staff."""
+    return person in ctx.opted_out or person in ctx.removed
+
+
 def _ready(ctx: _Context, s: Step, person: str, since: dt.date) -> bool:
     if ctx.as_of < since + dt.timedelta(days=s.wait_days):
         return False
@@ -292,6 +321,9 @@ def _advance(ctx: _Context, j: Journey, row: dict[str, Any], new_tasks: list[dic
                 reason = "condition"
                 break
             act = False
+        if act and s.action is not None and s.action.kind != "coupon" and _barred(ctx, person):
+            act = False  # the guard rails hold whatever the journey's exits (a coupon contacts nobody)
+            out.barred += 1
         if act and s.action is not None and not _act(ctx, j, s, row, new_tasks, out):
             out.deferred += 1
             break
@@ -331,7 +363,8 @@ def _act(ctx: _Context, j: Journey, s: Step, row: dict[str, Any], new_tasks: lis
     if not rails.within_cap(ctx.recent[person], ctx.now, rails.weekly_cap(ctx.rules, since_day, ctx.as_of)):
         return False
     start = rails.allowed(ctx.now, ctx.rules, ctx.timezone)
-    new_tasks.append({**base, "title": a.title, "draft": _draft(a.template, prof),
+    title = f"{a.title} → {_draft(a.group, prof)}" if a.kind == "invite" else a.title  # which group to invite to
+    new_tasks.append({**base, "title": title[:200], "draft": _draft(a.template, prof),
                       "due_at": start + dt.timedelta(days=a.due_days), "status": "open"})
     ctx.recent[person].append(ctx.now)
     out.tasks += 1

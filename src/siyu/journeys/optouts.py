@@ -1,4 +1,5 @@
-"""The do-not-contact list: persons who asked not to be contacted leave every journey at its next evaluation."""
+"""The do-not-contact list: persons who asked not to be contacted get no staff task in any journey from its next
+evaluation on, and leave the journeys that exit on `opted_out` (every default one)."""
 
 from __future__ import annotations
 

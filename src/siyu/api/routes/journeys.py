@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from siyu.api.pages import Limit, Offset, Page
 from siyu.api.security import config, guarded, scope_of, user_of
+from siyu.api.warehouse import serving_path
 from siyu.auth import audit
 from siyu.journeys import catalogue, measure, tasks
 from siyu.journeys.definition import Journey
@@ -97,9 +98,14 @@ def list_journeys(request: Request) -> dict[str, Any]:
 
 @router.post("/journeys", status_code=201, **guarded("journeys:write"))
 def define_journeys(request: Request, body: Definition) -> dict[str, Any]:
-    """Define (or replace) journeys from TOML; a mistake is 400 naming the key."""
+    """Define (or replace) journeys from TOML; a mistake is 400 naming the key, as is a template field or a
+    predicate the published profile lacks."""
     cfg, user = config(request), user_of(request)
-    found = catalogue.define(cfg.store, body.toml, user.name)
+    if not serving_path(cfg.serving.warehouse).exists():  # nothing published yet: checked at the first run instead
+        found = catalogue.define(cfg.store, body.toml, user.name)
+    else:
+        with cfg.serving.reader() as eng:
+            found = catalogue.define(cfg.store, body.toml, user.name, warehouse=eng)
     audit.record(cfg.store, user, "journeys.define", ", ".join(j.name for j in found), "")
     return {"journeys": [journey_json(j) for j in found]}
 
