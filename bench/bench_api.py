@@ -6,11 +6,14 @@ DuckDB (the floor: the persons and segment layers on one read-only connection, n
     python bench/bench_api.py --warehouse X.duckdb    # a demo warehouse (its snapshot gets the 360 card and indexes)
 
 The server is `siyu serve` in its own process, run once with 1 worker and once with --workers N (default: the
-number of cores); the clients are one asyncio process with 20 connections, each doing a bounded number of
-requests per kind, after one untimed warm-up request each. Prints p50/p95 per kind for the API and for the
-floor, and the load average beside each (other work on the machine slows a run down). `health` is the HTTP
-floor: the same clients on an endpoint that does no work, i.e. what uvicorn, FastAPI and the httpx clients alone
-cost on this machine's cores; with 20 closed-loop clients a latency is about 20 / throughput.
+number of cores). The clients are wrk's 20 connections when wrk is installed (`apt-get install wrk`; bench/wrk.py:
+a closed loop in C, 2 s untimed warm-up, then `--seconds` timed per kind), else one asyncio/httpx process with
+20 connections, each doing a bounded number of requests per kind after one untimed warm-up request. Python
+clients on the same cores cost about as much CPU per request as the server, so their figures are the clients'
+and the server's together; wrk's are the server's. Prints p50/p95 (and p99 and throughput with wrk) per kind for
+the API and for the floor, and the load average beside each (other work on the machine slows a run down).
+`health` is the HTTP floor: the same clients on an endpoint that does no work; with 20 closed-loop clients a
+latency is about 20 / throughput.
 Targets from issue 10 at 1M persons: 360 view p95 <= 100 ms, search p95 <= 50 ms, segment count p95 <= 300 ms.
 
 The web console (issue 12): one logged-in browser session, one request at a time, times the server's whole

@@ -78,6 +78,7 @@ def test_files_import_cleanly_and_match_direct_mode(tmp_path: Path) -> None:
     assert truth_paths(tmp_path / "f.duckdb")["truth"].exists()
 
 
+@pytest.mark.slow
 def test_siyu_demo_end_to_end(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "siyu", "demo", "--persons", "2000", "--out", str(tmp_path / "demo.duckdb")]
     first = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, timeout=300)
