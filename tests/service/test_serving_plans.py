@@ -181,3 +181,36 @@ def test_the_search_table_finds_what_the_tables_find(reader: Reader, unpublished
                 for unmask in (False, True):
                     assert (search(reader, query, scope, 5, 0, unmask)
                             == search(unpublished, query, scope, 5, 0, unmask)), (query, scope)
+
+
+def test_a_guides_search_is_still_one_lookup_of_the_search_table(reader: Reader) -> None:
+    recording = Recording(reader)
+    search(recording, _searches(reader)["name"], Scope(True, "nobody", "nowhere"))  # type: ignore[arg-type]
+    assert [s for sql, params in recording.sent for s in scans(reader, sql, params)] == [(SEARCH_TABLE, "Index Scan")]
+
+
+def test_a_guide_finds_their_customer_among_more_namesakes_than_a_search_reads(tmp_path: Path) -> None:
+    """1,500 persons called 王芳, the guide's own customer the last of them: the scope narrows the key's rows
+    before the cap of MAX_IDENTITIES matches, or the guide would be shown nobody."""
+    from siyu.persons.indexes import create_serving_indexes
+    from siyu.persons.search import MAX_IDENTITIES
+
+    path = tmp_path / "search.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"""CREATE TABLE {SEARCH_TABLE} AS
+            SELECT 'n:王芳' AS k, printf('P%05d', i) AS person_id, '王芳' AS name, '13800001111' AS phone,
+                   'F' AS gender, '杭州市' AS city, 1 AS orders, 10.0 AS net_spend,
+                   DATE '2026-01-01' AS last_order_date,
+                   CASE WHEN i = 1499 THEN 'guide-1' ELSE 'guide-2' END AS owner_staff_id, 'S2' AS owner_store_id
+            FROM range(1500) AS t(i) ORDER BY i""")
+        create_serving_indexes(con)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        eng = Reader(con.cursor(), path)
+        mine, total = search(eng, Query(name="王芳"), Scope(True, "guide-1", None))
+        assert total == 1 and [p["person_id"] for p in mine] == ["P01499"]
+        assert mine[0]["phone"] == "138****1111"  # still masked
+        assert search(eng, Query(name="王芳"), Scope(True, "guide-3", "S9")) == ([], 0)
+        assert search(eng, Query(name="王芳"), Scope())[1] == MAX_IDENTITIES  # everyone's: the cap, as documented
+    finally:
+        con.close()

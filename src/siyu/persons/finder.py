@@ -4,8 +4,9 @@ each key's row carrying the person's listed columns, made when a snapshot is pub
 Why: a search over the tables is three lookups (identities, person_map, person_profile), and DuckDB's cost of a
 point lookup is mostly fixed per query and per column read (0.35 ms, then ~0.03 ms a column at 100k persons).
 Through this table a search is one equality lookup on one indexed column of one table, which is also the only
-filter DuckDB 2 answers from an ART index. A guide's scope is applied to the rows read (Scope.admits), as the
-card's is. PII is kept in full, as in the tables it is made from; masking happens when it is read."""
+filter DuckDB 2 answers from an ART index. A guide's scope is a filter on the key's rows, before the cap on
+matches, so a guide's customer who shares a name with a thousand others is still found. PII is kept in full, as
+in the tables it is made from; masking happens when it is read."""
 
 from __future__ import annotations
 
