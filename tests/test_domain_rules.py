@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -32,8 +33,12 @@ from siyu.domain import (
     purchase_sql,
     refund_amount_sql,
 )
+from siyu.domain.private import covers_end_of, private_domain_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
+from siyu.metrics.base import _contacts_sql
+from siyu.metrics.spells import spells_sql
+from siyu.profile.facts import friends_sql, groups_sql
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +160,61 @@ def test_channels_are_split_into_public_and_private() -> None:
         check_channels(["tmal"], "[channels] public")
 
 
+# (identity, what happened): friendships are (added, removed), group events (event, at), all in March 2026
+REACH: dict[str, list[tuple[str, ...]]] = {
+    "removed_next_day": [("friend", "03-01 10:00", "03-11 08:00")],
+    "removed_same_day": [("friend", "03-01 10:00", "03-10 23:00")],
+    "join_and_leave_at_once": [("leave", "03-10 09:00"), ("join", "03-10 09:00")],
+    "rejoined": [("join", "03-01 10:00"), ("leave", "03-03 10:00"), ("join", "03-09 10:00")],
+    "left": [("join", "03-01 10:00"), ("leave", "03-05 10:00")],
+    "joins_later": [("join", "03-11 10:00")],
+}
+
+
+@pytest.fixture(scope="module")
+def reach() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The clean tables the three readers of the private-domain rule read, holding the cases of REACH."""
+    con = duckdb.connect()
+    ts = "TIMESTAMP '2026-{}:00'".format
+    friends = [f"({literal(w)}, 's1', {ts(a)}, {ts(r)}, 'qr', NULL)"
+               for w, evs in REACH.items() for kind, a, r in (e for e in evs if e[0] == "friend")]
+    events = [f"('g1', {literal(w)}, {literal(e[0])}, {ts(e[1])})"
+              for w, evs in REACH.items() for e in evs if e[0] != "friend"]
+    con.execute(f"""
+        CREATE TABLE contacts AS SELECT * FROM (VALUES {', '.join(friends)})
+            AS t(external_userid, staff_id, added_at, removed_at, add_source, state);
+        CREATE TABLE group_events AS SELECT * FROM (VALUES {', '.join(events)})
+            AS t(group_id, member_id, event, event_at);
+        CREATE TABLE chat_groups AS SELECT 'g1' AS group_id, 'VIP' AS group_name, 'customer' AS group_type;
+        CREATE TABLE staff AS SELECT 's1' AS staff_id, 'st1' AS store_id;
+        CREATE TABLE mx_person_map (channel VARCHAR, channel_uid VARCHAR, person_id VARCHAR);
+        CREATE TABLE person_identities AS
+            SELECT 'wecom' AS channel, w AS channel_uid, 'P-' || w AS person_id, row_number() OVER () AS person_key
+            FROM (VALUES {', '.join(f'({literal(w)})' for w in REACH)}) AS t(w);
+        CREATE TABLE mx_contacts AS {_contacts_sql()};
+    """)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize(("day", "inside"), [
+    (dt.date(2026, 3, 10), {"removed_next_day", "rejoined"}),
+    (dt.date(2026, 3, 9), {"removed_next_day", "removed_same_day", "rejoined"}),
+])
+def test_who_is_in_the_private_domain_at_the_end_of_a_day(reach: duckdb.DuckDBPyConnection, day: dt.date,
+                                                          inside: set[str]) -> None:
+    """siyu.domain.private's edge cases, read through CLV's list, the profile's flags and the metrics' spells:
+    removed the day after → in; removed that day → out; a join and a leave at one moment → out (the leave wins);
+    re-joined after leaving → in."""
+    ruled = {r[0] for r in reach.execute(f"SELECT channel_uid FROM ({private_domain_sql(day)}) AS p").fetchall()}
+    profile = {r[0].removeprefix("P-") for r in reach.execute(f"""
+        SELECT person_id FROM ({friends_sql(day)}) AS f WHERE active
+        UNION SELECT person_id FROM ({groups_sql(day)}) AS g WHERE is_member""").fetchall()}
+    spells = {r[0].removeprefix("wecom:") for r in reach.execute(f"""
+        SELECT person_id FROM ({spells_sql()}) AS s WHERE slice = 'all' AND {covers_end_of(day)}""").fetchall()}
+    assert ruled == profile == spells == inside
+
+
 @pytest.mark.spark
 def test_the_sql_forms_mean_the_same_on_spark(spark: Engine) -> None:
     """Steps write DuckDB SQL and Spark runs it transpiled: the rules must survive that unchanged."""
@@ -180,3 +240,13 @@ def test_the_sql_forms_mean_the_same_on_spark(spark: Engine) -> None:
         assert r["mn"] == mask_name(r["name"]), r
         want = net_amount(r["status"], r["paid"], r["refunded"])
         assert r["net"] == want and r["purchase"] == is_purchase(r["status"], want), r
+
+
+@pytest.mark.spark
+def test_the_private_domain_rule_means_the_same_on_spark(spark: Engine, reach: duckdb.DuckDBPyConnection) -> None:
+    """The metrics' spells run on Spark too: the intervals and the end-of-day predicate survive the transpiling."""
+    for table in ("contacts", "group_events"):
+        spark.write_arrow(table, reach.sql(f"SELECT * FROM {table}").to_arrow_table(), mode="replace")
+    for day in (dt.date(2026, 3, 10), dt.date(2026, 3, 9)):
+        sql = f"SELECT channel_uid FROM ({private_domain_sql(day)}) AS p"
+        assert {r["channel_uid"] for r in spark.query(sql).to_pylist()} == {r[0] for r in reach.execute(sql).fetchall()}

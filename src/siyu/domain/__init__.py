@@ -39,7 +39,13 @@ if TYPE_CHECKING:
         refund_amount_sql,
     )
     from siyu.domain.persons import person_sql
-    from siyu.domain.private import private_domain_sql
+    from siyu.domain.private import (
+        covers_end_of,
+        friendship_intervals_sql,
+        membership_events_sql,
+        membership_intervals_sql,
+        private_domain_sql,
+    )
 
 _HOMES = {
     "CHANNELS": "channels",
@@ -49,6 +55,8 @@ _HOMES = {
     "PUBLIC_CHANNELS": "channels",
     "PURCHASE_STATUSES": "orders",
     "check_channels": "channels",
+    "covers_end_of": "private",
+    "friendship_intervals_sql": "private",
     "is_purchase": "orders",
     "mask_address": "masking",
     "mask_email": "masking",
@@ -57,6 +65,8 @@ _HOMES = {
     "masked_address_sql": "masking",
     "masked_name_sql": "masking",
     "masked_phone_sql": "masking",
+    "membership_events_sql": "private",
+    "membership_intervals_sql": "private",
     "net_amount": "orders",
     "net_amount_sql": "orders",
     "order_status": "orders",
@@ -76,6 +86,8 @@ __all__ = [
     "PUBLIC_CHANNELS",
     "PURCHASE_STATUSES",
     "check_channels",
+    "covers_end_of",
+    "friendship_intervals_sql",
     "is_purchase",
     "mask_address",
     "mask_email",
@@ -84,6 +96,8 @@ __all__ = [
     "masked_address_sql",
     "masked_name_sql",
     "masked_phone_sql",
+    "membership_events_sql",
+    "membership_intervals_sql",
     "net_amount",
     "net_amount_sql",
     "order_status",

@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from siyu.domain.orders import purchase_sql
+from siyu.domain.private import covers_end_of, friendship_intervals_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.journeys.definition import Journey
@@ -254,10 +255,11 @@ def removed_friends(engine: Engine, as_of: dt.date, since: dt.date | None = None
     if not _have(engine, "contacts", "person_map"):
         return set()
     recent = f" AND max({_day('c.removed_at')}) >= {literal(since)}" if since else ""
+    # no friendship covers the end of as_of (siyu.domain.private)
     rows = engine.query(f"""
-        SELECT m.person_id FROM contacts AS c
+        SELECT m.person_id FROM ({friendship_intervals_sql()}) AS c
         JOIN person_map AS m ON {WECOM} AND m.channel_uid = c.external_userid
         WHERE {_day('c.added_at')} <= {literal(as_of)}
         GROUP BY m.person_id
-        HAVING bool_and(c.removed_at IS NOT NULL AND {_day('c.removed_at')} <= {literal(as_of)}){recent}""").to_pylist()
+        HAVING NOT bool_or({covers_end_of(as_of, 'c.start_at', 'c.end_at')}){recent}""").to_pylist()
     return {str(r["person_id"]) for r in rows}

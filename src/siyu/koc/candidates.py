@@ -1,6 +1,6 @@
 """KOC candidates: persons whose purchases and private-domain activity over the window pass the `[koc]` rule,
 each with the evidence (purchases, net spend, 1:1 messages, group speech, groups they are in) people judge by.
-Purchase and net come from siyu.domain; group membership follows siyu.domain.private's last-event rule."""
+Purchase and net come from siyu.domain; group membership is siyu.domain.private's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from siyu.domain.orders import purchase_sql
 from siyu.domain.persons import person_sql
+from siyu.domain.private import covers_end_of, membership_intervals_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.errors import UserError
@@ -18,14 +19,13 @@ from siyu.koc.settings import KocSettings
 
 
 def members_sql(engine: Engine, day: dt.date) -> str:
-    """(group_id, person_id) of every group member at the end of `day` (a member's last event there is a join)."""
+    """(group_id, person_id) of every group member at the end of `day`: a membership interval of siyu.domain.private
+    covers it (a member's intervals in a group never overlap, so one row per member and group)."""
     return f"""
-        SELECT e.group_id, {person_sql("'wecom'", 'e.member_id', 'pm.person_id')} AS person_id FROM (
-            SELECT group_id, member_id, event, row_number() OVER (PARTITION BY member_id, group_id
-                                                                  ORDER BY event_at DESC, event DESC) AS rk
-            FROM group_events WHERE member_id IS NOT NULL AND CAST(event_at AS DATE) <= {literal(day)}
-        ) AS e LEFT JOIN ({person_map_sql(engine)}) AS pm ON pm.channel = 'wecom' AND pm.channel_uid = e.member_id
-        WHERE e.rk = 1 AND e.event = 'join'
+        SELECT m.group_id, {person_sql("'wecom'", 'm.member_id', 'pm.person_id')} AS person_id
+        FROM ({membership_intervals_sql()}) AS m
+        LEFT JOIN ({person_map_sql(engine)}) AS pm ON pm.channel = 'wecom' AND pm.channel_uid = m.member_id
+        WHERE {covers_end_of(day, 'm.start_at', 'm.end_at')}
     """
 
 

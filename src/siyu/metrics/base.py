@@ -4,8 +4,9 @@ Persons come from OneID's `person_map`; an identity it does not map (or every id
 run) falls back to `channel:channel_uid`. On that fallback a WeCom friend and their Tmall orders are two
 "persons", so first-order conversion, contribution and feed-back undercount (docs/metrics.md).
 
-Private-domain membership is kept as *spells*: the intervals a person is reachable (a WeCom friendship not
-removed, or a group membership), merged per person so overlapping friendships with several staff count once.
+Private-domain membership is kept as *spells*: the intervals a person is reachable (siyu.domain.private: a WeCom
+friendship not removed, or a group membership), merged per person so overlapping friendships with several staff
+count once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from siyu.domain.orders import paid_sql, purchase_sql
+from siyu.domain.private import friendship_intervals_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.errors import UserError
@@ -68,12 +70,12 @@ def _orders_sql(public: list[str]) -> str:
 
 
 def _contacts_sql() -> str:
+    """Every friendship with its person, staff member and store, and its reach interval (siyu.domain.private)."""
     join, who = wecom("c.external_userid")
     return f"""
         SELECT {who} AS person_id, c.staff_id, s.store_id, c.added_at, c.removed_at,
-               coalesce(c.add_source, 'other') AS add_source, c.state
-        FROM contacts AS c {join} LEFT JOIN staff AS s ON s.staff_id = c.staff_id
-        WHERE c.added_at IS NOT NULL
+               coalesce(c.add_source, 'other') AS add_source, c.state, c.start_at, c.end_at
+        FROM ({friendship_intervals_sql()}) AS c {join} LEFT JOIN staff AS s ON s.staff_id = c.staff_id
     """
 
 

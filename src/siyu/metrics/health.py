@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from siyu.domain.private import covers_end_of
 from siyu.engine import Engine
-from siyu.engine.quote import literal
 from siyu.metrics.compute import compute
 from siyu.metrics.periods import Window
 from siyu.metrics.settings import MetricsSettings
@@ -123,6 +123,5 @@ def stored_health(rows: list[dict[str, Any]], start: dt.date, end: dt.date) -> H
 
 def _size_before(day: dt.date) -> str:
     """Persons in the private domain at the start of `day`."""
-    d = literal(day)
-    return (f"SELECT count(*) FROM mx_spells WHERE slice = 'all' AND start_day < {d} "
-            f"AND (end_day IS NULL OR end_day >= {d})")
+    covered = covers_end_of(day - dt.timedelta(days=1), "start_day", "end_day")
+    return f"SELECT count(*) FROM mx_spells WHERE slice = 'all' AND {covered}"

@@ -1,14 +1,16 @@
 """Private-domain spells: the intervals a person is reachable, merged per person (and per staff, store, group).
 
-A person is in the private domain while a WeCom friendship is not removed or while they are in a group. The
-intervals are merged into non-overlapping *spells* so two staff members' friendships count once and a gap is a
-gap. The spells intersected with "active" and "has topped up" are built here once, so activity and the
-stored-value rate are running totals like size (no per-query join).
+The intervals are siyu.domain.private's (a WeCom friendship not removed, a group membership); they are merged
+into non-overlapping *spells* so two staff members' friendships count once and a gap is a gap. A merged spell
+covers the end of a day exactly when one of its intervals does. The spells intersected with "active" and "has
+topped up" are built here once, so activity and the stored-value rate are running totals like size (no
+per-query join).
 """
 
 from __future__ import annotations
 
 from siyu.domain.persons import person_sql
+from siyu.domain.private import membership_intervals_sql
 from siyu.engine.quote import literal
 
 FAR = "TIMESTAMP '9999-12-31 00:00:00'"
@@ -51,14 +53,11 @@ def merge_spells(intervals_sql: str, keys: str) -> str:
 
 
 def members_sql() -> str:
-    """Group membership intervals: each join runs to the member's next event in that group (a leave, or open)."""
-    join, who = wecom("g.member_id")
+    """Group membership intervals (siyu.domain.private) with the member's person."""
+    join, who = wecom("m.member_id")
     return f"""
-        SELECT g.group_id, {who} AS person_id, g.event_at AS start_at, g.next_at AS end_at
-        FROM (SELECT group_id, member_id, event, event_at,
-                     lead(event_at) OVER (PARTITION BY group_id, member_id ORDER BY event_at, event) AS next_at
-              FROM group_events) AS g {join}
-        WHERE g.event = 'join'
+        SELECT m.group_id, {who} AS person_id, m.start_at, m.end_at
+        FROM ({membership_intervals_sql()}) AS m {join}
     """
 
 
@@ -70,13 +69,13 @@ def spells_sql() -> str:
         return (f"SELECT {literal(slice_name)} AS slice, CAST({value} AS VARCHAR) AS slice_value, person_id, start_at, "
                 f"end_at FROM ({merged}) AS m")
 
-    person_iv = "SELECT person_id, added_at AS start_at, removed_at AS end_at FROM mx_contacts " \
+    person_iv = "SELECT person_id, start_at, end_at FROM mx_contacts " \
                 f"UNION ALL SELECT person_id, start_at, end_at FROM ({members_sql()}) AS g"
     parts = [
         block("all", "'all'", person_iv, "person_id"),
-        block("staff", "staff_id", "SELECT staff_id, person_id, added_at AS start_at, removed_at AS end_at "
+        block("staff", "staff_id", "SELECT staff_id, person_id, start_at, end_at "
               "FROM mx_contacts WHERE staff_id IS NOT NULL", "staff_id, person_id"),
-        block("store", "store_id", "SELECT store_id, person_id, added_at AS start_at, removed_at AS end_at "
+        block("store", "store_id", "SELECT store_id, person_id, start_at, end_at "
               "FROM mx_contacts WHERE store_id IS NOT NULL", "store_id, person_id"),
         block("group", "group_id", members_sql(), "group_id, person_id"),
     ]

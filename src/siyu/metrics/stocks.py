@@ -1,7 +1,8 @@
 """Stocks measured at a moment (private-domain size, stored-value holders, active persons) and the churn between.
 
 Membership is read from the merged spells of `mx_spells`. A person is in the domain at the start of day D when
-a spell began before D and had not ended before D. "At the end of a period" is the start of the next day.
+a spell covers the end of day D-1 (siyu.domain.private: it began before D and had not ended before D), counted
+here as running totals of spell starts and ends. "At the end of a period" is the start of the next day.
 Every query returns (period, slice_value, numerator, denominator[, value]).
 """
 

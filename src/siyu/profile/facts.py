@@ -11,6 +11,7 @@ import datetime as dt
 
 from siyu.domain.orders import purchase_sql
 from siyu.domain.persons import person_sql
+from siyu.domain.private import covers_end_of, friendship_intervals_sql, membership_events_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 
@@ -83,34 +84,30 @@ def items_sql() -> str:
 
 
 def friends_sql(as_of: dt.date) -> str:
-    """WeCom friendships up to as_of; `active` when not removed by then."""
+    """WeCom friendships up to as_of; `active` when the friendship covers the end of as_of (siyu.domain.private)."""
     return f"""
         SELECT pi.person_id, pi.person_key, c.staff_id, c.external_userid, c.added_at,
                CASE WHEN {until('c.removed_at', as_of)} THEN c.removed_at END AS removed_at, c.add_source,
-               NOT coalesce({until('c.removed_at', as_of)}, false) AS active
-        FROM contacts AS c
+               {covers_end_of(as_of, 'c.start_at', 'c.end_at')} AS active
+        FROM ({friendship_intervals_sql()}) AS c
         JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = c.external_userid
         WHERE {until('c.added_at', as_of)}
     """
 
 
 def groups_sql(as_of: dt.date) -> str:
-    """One row per (person, group): first join, last leave, and membership at as_of (the last event wins)."""
+    """One row per (person, group): first join, last leave, and membership at as_of: one of the person's
+    membership intervals in the group covers the end of that day (siyu.domain.private)."""
     return f"""
-        WITH ev AS (
-            SELECT pi.person_id, pi.person_key, e.group_id, e.event, e.event_at,
-                   row_number() OVER (PARTITION BY pi.person_key, e.group_id
-                                      ORDER BY e.event_at DESC, e.event DESC) AS rk
-            FROM group_events AS e
-            JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = e.member_id
-            WHERE {until('e.event_at', as_of)}
-        )
-        SELECT ev.person_id, ev.person_key, ev.group_id, g.group_name, g.group_type,
-               min(CASE WHEN ev.event = 'join' THEN ev.event_at END) AS joined_at,
-               max(CASE WHEN ev.event = 'leave' THEN ev.event_at END) AS left_at,
-               bool_or(ev.rk = 1 AND ev.event = 'join') AS is_member
-        FROM ev LEFT JOIN chat_groups AS g ON g.group_id = ev.group_id
-        GROUP BY ev.person_id, ev.person_key, ev.group_id, g.group_name, g.group_type
+        SELECT pi.person_id, pi.person_key, e.group_id, g.group_name, g.group_type,
+               min(CASE WHEN e.event = 'join' THEN e.event_at END) AS joined_at,
+               max(CASE WHEN e.event = 'leave' THEN e.event_at END) AS left_at,
+               bool_or({covers_end_of(as_of, 'e.start_at', 'e.end_at')}) AS is_member
+        FROM ({membership_events_sql()}) AS e
+        JOIN person_identities AS pi ON pi.channel = 'wecom' AND pi.channel_uid = e.member_id
+        LEFT JOIN chat_groups AS g ON g.group_id = e.group_id
+        WHERE {until('e.event_at', as_of)}
+        GROUP BY pi.person_id, pi.person_key, e.group_id, g.group_name, g.group_type
     """
 
 
