@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from siyu.domain.conversion import converted_sql, first_friendships_sql, first_order_after_sql, matured_sql
 from siyu.domain.orders import paid_sql, purchase_sql
 from siyu.domain.persons import person_sql
+from siyu.domain.private import friendship_intervals_sql
 from siyu.engine import Engine
 from siyu.engine.quote import literal
 from siyu.guides.attribution import TABLE, attribute
@@ -21,19 +23,20 @@ from siyu.metrics.settings import MetricsSettings
 def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE, conversion_days: int = 7,
                     as_of: dt.date | None = None) -> str:
     """- friends_added: WeCom adds by the guide in the period;
-    - first_order_conversion: DOMAIN.md's metric per guide, as siyu.metrics counts it (metric_staff_conversion):
-      of the persons whose first WeCom friendship ever was with the guide in the period (a re-add, or a friend
-      of another guide already, is no new friend), the share whose first paid order after the add came within
-      `conversion_days`; friends whose window has not ended by `as_of` (the last day with data) are not
-      counted yet;
+    - first_order_conversion: DOMAIN.md's metric per guide (siyu.domain.conversion, as the metrics count it) of
+      the guide's new friends of the period; friends whose window has not ended by `as_of` (the last day with
+      data) are not counted yet;
     - repurchase: of the persons whose orders were attributed to the guide, the share who had bought before;
     - attributed_sales: net of the guide's attributed orders."""
     pm = person_map_sql(engine)
     start, stop = literal(dt.datetime.combine(d0, dt.time())), literal(dt.datetime.combine(d1 + dt.timedelta(days=1),
                                                                                             dt.time()))
-    matured = literal(dt.datetime.combine((as_of or d1) + dt.timedelta(days=1), dt.time()))
-    days = int(conversion_days)
-    friend = person_sql("'wecom'", 'c.external_userid', 'pm.person_id')
+    matured, days = (as_of or d1) + dt.timedelta(days=1), int(conversion_days)
+    friendships = f"""
+        SELECT c.staff_id, {person_sql("'wecom'", 'c.external_userid', 'pm.person_id')} AS person_id, c.added_at
+        FROM ({friendship_intervals_sql()}) AS c LEFT JOIN ({pm}) AS pm
+          ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
+    """
     return f"""
         WITH buys AS (
             SELECT {person_sql('o.channel', 'o.channel_uid', 'pm.person_id')} AS person_id,
@@ -54,25 +57,15 @@ def leaderboard_sql(engine: Engine, d0: dt.date, d1: dt.date, table: str = TABLE
             GROUP BY c.staff_id
         ),
         firsts AS (
-            SELECT guide_id, person_id, added_at FROM (
-                SELECT c.staff_id AS guide_id, {friend} AS person_id, c.added_at,
-                       row_number() OVER (PARTITION BY {friend} ORDER BY c.added_at, c.staff_id) AS rn
-                FROM contacts AS c LEFT JOIN ({pm}) AS pm
-                  ON pm.channel = 'wecom' AND pm.channel_uid = c.external_userid
-                WHERE c.added_at IS NOT NULL
-            ) AS f
-            WHERE rn = 1 AND guide_id IS NOT NULL AND added_at >= {start} AND added_at < {stop}
-              AND added_at + INTERVAL {days} DAY <= {matured}
+            SELECT staff_id AS guide_id, person_id, added_at FROM ({first_friendships_sql(friendships)}) AS f
+            WHERE staff_id IS NOT NULL AND added_at >= {start} AND added_at < {stop}
+              AND {matured_sql('added_at', days, matured)}
         ),
-        conv_rows AS (
-            SELECT f.guide_id, f.person_id, f.added_at, min(p.ts) AS first_at
-            FROM firsts AS f LEFT JOIN paid AS p ON p.person_id = f.person_id AND p.ts > f.added_at
-            GROUP BY f.guide_id, f.person_id, f.added_at
-        ),
+        after AS ({first_order_after_sql('firsts', 'paid')}),
         conv AS (
-            SELECT guide_id, count(*) AS new_friends,
-                   sum(CASE WHEN first_at <= added_at + INTERVAL {days} DAY THEN 1 ELSE 0 END) AS converted
-            FROM conv_rows GROUP BY guide_id
+            SELECT f.guide_id, count(*) AS new_friends,
+                   sum(CASE WHEN {converted_sql('f.added_at', 'a.first_order_at', days)} THEN 1 ELSE 0 END) AS converted
+            FROM firsts AS f LEFT JOIN after AS a ON a.person_id = f.person_id GROUP BY f.guide_id
         ),
         buyers AS (
             SELECT guide_id, person_id, min(ordered_at) AS first_at FROM {table} GROUP BY guide_id, person_id

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from siyu.domain.conversion import converted_sql, first_friendships_sql, first_order_after_sql, matured_sql
 from siyu.domain.orders import paid_sql, purchase_sql
 from siyu.domain.private import friendship_intervals_sql
 from siyu.engine import Engine
@@ -80,21 +81,12 @@ def _contacts_sql() -> str:
 
 
 def _friends_sql(days: int, stop: dt.date) -> str:
-    """First friendship of each person (a re-add or a second staff member is not a new friend) and its conversion."""
-    stop_ts = f"TIMESTAMP '{stop.isoformat()} 00:00:00'"
+    """First friendship of each person and its conversion (siyu.domain.conversion)."""
     return f"""
-        WITH firsts AS (
-            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY added_at, staff_id) AS rn
-                           FROM mx_contacts) AS c WHERE rn = 1
-        ),
+        WITH firsts AS ({first_friendships_sql("SELECT * FROM mx_contacts")}),
         cards AS (SELECT card_code, min(channel) AS channel FROM parcels
                   WHERE card_code IS NOT NULL GROUP BY card_code),
-        after AS (
-            -- first order after joining: the conversion window counts from the add
-            SELECT f.person_id, min(o.ts) AS first_order_at
-            FROM firsts AS f JOIN mx_orders AS o ON o.person_id = f.person_id AND o.ts > f.added_at
-            GROUP BY f.person_id
-        ),
+        after AS ({first_order_after_sql("firsts", "mx_orders")}),
         first_net AS (
             SELECT a.person_id, a.first_order_at, sum(o.net) AS first_order_net
             FROM after AS a JOIN mx_orders AS o ON o.person_id = a.person_id AND o.ts = a.first_order_at
@@ -102,8 +94,8 @@ def _friends_sql(days: int, stop: dt.date) -> str:
         )
         SELECT f.person_id, f.staff_id, f.store_id, f.add_source, k.channel, f.added_at,
                CAST(f.added_at AS DATE) AS day,
-               f.added_at + INTERVAL {days} DAY <= {stop_ts} AS matured,
-               coalesce(a.first_order_at <= f.added_at + INTERVAL {days} DAY, false) AS converted,
+               {matured_sql("f.added_at", days, stop)} AS matured,
+               {converted_sql("f.added_at", "a.first_order_at", days)} AS converted,
                a.first_order_at, a.first_order_net
         FROM firsts AS f LEFT JOIN cards AS k ON k.card_code = f.state
         LEFT JOIN first_net AS a ON a.person_id = f.person_id
