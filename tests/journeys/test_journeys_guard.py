@@ -140,3 +140,27 @@ action = { kind = "task", title = "二", template = "{name}" }
         engine.close()
         made[early] = (out.tasks, out.deferred)
     assert made == {60: (4, 4), 90: (4, 4)}  # P1, P2, P4, P5 (P3 removed S01)
+
+
+def test_a_draft_shows_profile_fields_masked_as_staff_may_see_them(store: sa.Engine, tmp_path: Path) -> None:
+    """Staff read drafts: a template naming the name, phone or date of birth gets them masked (王**, 138****5678,
+    nothing), as the 360 view shows them to a role that does not unmask; other fields as they are."""
+    note = parse_journeys("""
+[journeys.note]
+trigger = { kind = "first_order" }
+holdout = 0
+[[journeys.note.steps]]
+action = { kind = "task", title = "回访", template = "{name}|{phone}|{birthday}|{birthday_month}|{owner_staff_id}" }
+""", "test")
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    _brand(engine)
+    engine.execute("ALTER TABLE person_profile ADD COLUMN phone VARCHAR")
+    engine.execute("ALTER TABLE person_profile ADD COLUMN birthday DATE")
+    engine.execute("UPDATE person_profile SET name = '王丽华', phone = '13812345678', birthday = DATE '1990-05-12', "
+                   "birthday_month = 5")
+    evaluate(engine, store, note, JourneySettings(), "Asia/Shanghai", DAY, NOW)
+    engine.close()
+    with store.connect() as conn:
+        drafts = dict(conn.execute(select(task.c.person_id, task.c.draft).where(task.c.journey == "note")).all())
+    assert drafts["P1"] == "王**|138****5678||5|S01"
+    assert not [d for d in drafts.values() if "12345678" in d or "丽华" in d or "1990" in d]

@@ -20,7 +20,8 @@ The SQL forms mask inside the engine, before a row leaves it; tests check they a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from siyu.domain.zh_phones import national_digits
 
@@ -55,6 +56,19 @@ def mask_email(email: str | None) -> str | None:
         return None
     local, at, domain = email.partition("@")
     return (local[:1] + "***" + at + domain) if at else mask_name(email)
+
+
+def mask_profile(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A profile row as people see it unless a role unmasks: name and phone masked, the full date of birth
+    withheld (its month stays in `birthday_month`, for greetings). The one list of a profile's PII columns, for
+    the 360 view and for anything that writes profile fields into text people read (a journey task's draft)."""
+    out = dict(row)
+    for key, mask in (("name", mask_name), ("phone", mask_phone)):
+        if key in out:
+            out[key] = mask(out[key])
+    if "birthday" in out:
+        out["birthday"] = None
+    return out
 
 
 #: full-width digits and the marks around numbers folded one character for one, so a match's span in the folded

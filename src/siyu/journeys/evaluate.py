@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import select, update
 
-from siyu.domain.masking import mask_name
+from siyu.domain.masking import mask_profile
 from siyu.engine import Engine
 from siyu.errors import UserError
 from siyu.journeys import events, rails
@@ -372,8 +372,7 @@ def _act(ctx: _Context, j: Journey, s: Step, row: dict[str, Any], new_tasks: lis
 
 
 def _draft(template: str, prof: dict[str, Any]) -> str:
-    values = {k: ("" if v is None else v) for k, v in prof.items()}
-    values["name"] = mask_name(prof.get("name")) or ""
+    values = {k: ("" if v is None else v) for k, v in mask_profile(prof).items()}  # staff read drafts: no PII
     return template.format_map(defaultdict(str, values))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from siyu.domain.masking import mask_address, mask_message, mask_name, mask_phone
+from siyu.domain.masking import mask_address, mask_message, mask_name, mask_phone, mask_profile
 from siyu.engine import Engine
 from siyu.engine.quote import literal_list
 from siyu.persons.card import CARD_DOCUMENT, CARD_SECTIONS, CARD_SHAPE, CARD_TABLE, RECENT, CardDecoder
@@ -83,9 +83,9 @@ def _from_card(engine: Engine, person_id: str, scope: Scope, unmask: bool) -> di
     profile = _decoder(engine).row(found[0][CARD_DOCUMENT])
     card = {k: profile.pop(f"_{k}") for k in CARD_SECTIONS}
     del profile["person_key"]
-    name, phone, birthday = profile.pop("name"), profile.pop("phone"), profile.pop("birthday")
-    profile.update(name=name if unmask else mask_name(name), phone=phone if unmask else mask_phone(phone),
-                   birthday=birthday if unmask else None)  # the month stays, for greetings
+    name = profile["name"]
+    if not unmask:
+        profile = mask_profile(profile)
     identities, messages = card["identities"], card["messages"]
     if not unmask:  # in Python, the domain's own rules, on the person's few rows
         if messages:
