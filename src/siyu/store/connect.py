@@ -70,8 +70,9 @@ def _alive_on_checkout(dbapi_con: Any, _record: Any, _proxy: Any) -> None:
     round trips)."""
     if dbapi_con.closed or dbapi_con.broken:
         raise sa.exc.DisconnectionError("connection closed")
-    readable, _, _ = select.select([dbapi_con.fileno()], [], [], 0)
-    if not readable:
+    poll = select.poll()  # not select.select: a busy server's descriptors may pass FD_SETSIZE (1024)
+    poll.register(dbapi_con.fileno(), select.POLLIN)
+    if not poll.poll(0):
         return
     try:
         before = dbapi_con.autocommit
