@@ -15,11 +15,15 @@ store, for a before/after at the same size and load; `--sync-only` skips the del
 `--workers N` measures HTTP against `siyu serve --workers N` in its own processes (as deployed; the clients no
 longer share the server's GIL), with wrk as the client when it is installed (bench/wrk.py: a C client, so the
 cores are the server's; 20 connections over the members holding 20 points or more, for 10 s after a warm-up);
-`--redeem-only` skips the delta; `--stores sqlite` measures one store. The day's delta syncs the day's changed
-orders alone (what the `loyalty` step reads since its watermark), then expiry.
+`--redeem-only` skips the delta; `--stores sqlite` measures one store. With wrk, HTTP is measured twice: paced at
+`--rate` redemptions/s offered (default 300, the target; latency from each request's intended send time, so a
+slow answer's wait counts: no coordinated omission), then the closed loop at saturation (throughput; its latency
+is mostly the queue of 20 connections sending again the moment they are answered). The day's delta syncs the
+day's changed orders alone (what the `loyalty` step reads since its watermark), then expiry.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
-                                 [--before] [--sync-only] [--redeem-only] [--workers 2] [--stores sqlite,postgresql]
+                                 [--before] [--sync-only] [--redeem-only] [--workers 2] [--rate 300]
+                                 [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -223,12 +227,13 @@ def serve_apart(engine: sa.Engine, folder: Path, workers: int) -> Iterator[tuple
         proc.wait(30)
 
 
-def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 0) -> tuple[float, float, int]:
+def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 0,
+                     rate: float = 0) -> tuple[float, float, int]:
     """(redemptions per second, p99 ms, refused) through the HTTP API, `clients` threads × `each` requests;
     `workers` > 0: against `siyu serve --workers N` in other processes, else a uvicorn in this process."""
     if workers and wrk.WRK:
         with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token, pid):
-            return _wrk_clients(engine, url, token, clients)
+            return _wrk_clients(engine, url, token, clients, rate)
     if workers:
         with serve_apart(engine, Path(tempfile.mkdtemp()), workers) as (url, token, pid):
             rich = rich_persons(engine, clients, each + HTTP_WARM_UP)
@@ -247,15 +252,27 @@ def http_redemptions(engine: sa.Engine, clients: int, each: int, workers: int = 
         thread.join(10)
 
 
-def _wrk_clients(engine: sa.Engine, url: str, token: str, clients: int) -> tuple[float, float, int]:
+def _wrk_clients(engine: sa.Engine, url: str, token: str, clients: int, rate: float) -> tuple[float, float, int]:
     """wrk's `clients` connections redeem 1 point at a time from the members holding at least 20, in turn, each
-    request with its own Idempotency-Key: the server's figures, without Python clients on the same cores."""
+    request with its own Idempotency-Key: the server's figures, without Python clients on the same cores. Twice:
+    paced at `rate` redemptions/s offered (latency from each request's intended send time: the service at that
+    load), then a closed loop at saturation (the most it does, latency mostly queue); prints both."""
     rich = rich_persons(engine, 5000, 20)
     requests = [wrk.Request("POST", f"/loyalty/persons/{quote(p)}/redeem", '{"points": 1}') for p in rich]
-    r = wrk.run(url, requests, {"Authorization": f"Bearer {token}"}, connections=clients, seconds=WRK_SECONDS,
-                unique_header="Idempotency-Key")
-    print(f"{'':10} wrk {clients} connections over {len(rich):,} members, {WRK_SECONDS} s: {r.requests:,} "
-          f"redemptions, p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, p99 {r.p99_ms:.1f} ms", flush=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    if rate > 0:
+        p = wrk.paced(url, requests, headers, rate=rate, connections=clients, seconds=WRK_SECONDS,
+                      unique_header="Idempotency-Key")
+        load = os.getloadavg()
+        print(f"{'':10} paced {p.offered:,.0f}/s offered, {clients} connections, {WRK_SECONDS} s: achieved "
+              f"{p.per_second:,.0f}/s ({p.requests:,} answered, {p.bad} not 2xx), from the intended send time "
+              f"p50 {p.p50_ms:.1f} ms, p95 {p.p95_ms:.1f} ms, p99 {p.p99_ms:.1f} ms, max {p.max_ms:.0f} ms | "
+              f"load {load[0]:.1f}", flush=True)
+    r = wrk.run(url, requests, headers, connections=clients, seconds=WRK_SECONDS, unique_header="Idempotency-Key")
+    load = os.getloadavg()
+    print(f"{'':10} saturation (closed loop) {clients} connections over {len(rich):,} members, {WRK_SECONDS} s: "
+          f"{r.per_second:,.0f}/s ({r.requests:,} redemptions, {r.bad} not 2xx), p50 {r.p50_ms:.1f} ms, "
+          f"p95 {r.p95_ms:.1f} ms, p99 {r.p99_ms:.1f} ms | load {load[0]:.1f}", flush=True)
     return r.per_second, r.p99_ms, r.bad
 
 
@@ -317,6 +334,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=0,
                     help="HTTP against `siyu serve --workers N` in other processes (0: a server in this process)")
     ap.add_argument("--stores", default="sqlite,postgresql", help="which stores to measure")
+    ap.add_argument("--rate", type=float, default=300,
+                    help="with --workers and wrk: the paced run's offered redemptions/s (0: saturation only)")
     args = ap.parse_args()
     rows = orders(args.orders)
     day = delta(rows)
@@ -347,7 +366,8 @@ def main() -> None:
             lots.expire(engine, TODAY + dt.timedelta(days=1))  # the step's other store-wide work
             daily = time.perf_counter() - t
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
-        http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions, args.workers)
+        http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions, args.workers,
+                                                                args.rate)
         load = os.getloadavg()
         print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
               f"day's delta {len(changed):,} orders + release + expiry {daily:5.1f} s | "

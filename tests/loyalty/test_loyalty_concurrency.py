@@ -3,7 +3,10 @@ the balance never goes below zero, exactly the accepted ones are posted, and eac
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from siyu.loyalty import ledger, lots, wallet
+from siyu.loyalty.db import LedgerBusy, write
 from siyu.loyalty.tables import posting
 
 from .loyalty_stores import store
@@ -96,3 +100,25 @@ def test_many_rounds_from_many_clients_all_complete(busy_db: Engine) -> None:
     assert count(busy_db, "redeem") == 200
     with busy_db.connect() as conn:
         assert all(v == 0 for (_, kind), v in ledger.all_balances(conn).items() if kind == "points")
+
+
+def test_a_sqlite_writer_waits_for_another_process_turn_and_gives_up_past_its_patience(tmp_path: Path) -> None:
+    """Another process's writer holds the store's writer lock file (here a descriptor of our own: flock locks
+    conflict between open files as between processes): a write with 0.3 s of patience gives up (LedgerBusy, as
+    the API answers 503) and keeps nothing; a redemption waits and posts the moment the holder lets go."""
+    with store("sqlite", tmp_path) as engine:
+        lots.adjust(engine, "P1", 10, "opening balance", "open")
+        other = os.open(f"{engine.url.database}-writer", os.O_RDWR)
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX)
+            start = time.monotonic()
+            with pytest.raises(LedgerBusy), write(engine, patience_s=0.3) as conn:
+                lots.redeem(conn, "P1", 5, "gave-up")
+            assert time.monotonic() - start >= 0.3
+            threading.Timer(0.2, fcntl.flock, (other, fcntl.LOCK_UN)).start()
+            lots.redeem(engine, "P1", 3, "waited")
+        finally:
+            os.close(other)
+        with engine.connect() as conn:
+            assert ledger.balance(conn, "P1", "points") == 7
+        assert count(engine, "redeem") == 1

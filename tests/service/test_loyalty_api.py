@@ -191,6 +191,22 @@ def test_every_write_is_audited_once_with_who_and_why(api: Served) -> None:
     assert adjust["reason"] == "store opening gift" and adjust["user_name"] == "operator" and adjust["at"]
 
 
+def test_a_redemption_is_audited_once_with_its_posting_who_and_why(api: Served) -> None:
+    person, k = new_person(), key()
+    credit(api, person, 10)
+    first = write(api, "operator", f"/persons/{person}/redeem", {"points": 4, "reason": "tea set"}, k)
+    replay = write(api, "operator", f"/persons/{person}/redeem", {"points": 4, "reason": "tea set"}, k)
+    assert (first.status_code, replay.status_code) == (201, 200)
+    refused = write(api, "operator", f"/persons/{person}/redeem", {"points": 99}, key())
+    assert refused.status_code == 409
+    rows = httpx.get(api.url + "/audit", headers=api.headers("auditor"),
+                     params={"action": "points.redeem", "limit": 500}, timeout=30).json()["items"]
+    mine = [r for r in rows if r["target"].startswith(f"{person} ")]
+    assert [(r["target"], r["user_name"], r["reason"]) for r in mine] == [
+        (f"{person} -4 (posting {first.json()['posting_id']})", "operator", "tea set")]
+    assert mine[0]["at"]
+
+
 def test_stored_value_topup_spend_refund_and_liability(api: Served) -> None:
     person = new_person()
     r = write(api, "operator", f"/persons/{person}/wallet/topup", {"principal": "100.00", "gift": "10.00"}, key())

@@ -52,6 +52,18 @@ class Source:
 
 
 @dataclass(frozen=True)
+class AuditNote:
+    """The audit row of a new posting, written by the posting's own statement where the ledger can (PostgreSQL's
+    `spend_lots_pg`: one round trip less than a statement of its own), so it commits with the posting or not at
+    all. `target` is written with ' (posting <id>)' appended, cut to the column's 255 characters."""
+
+    user_name: str
+    action: str
+    target: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Posting:
     id: int
     key: str
@@ -61,6 +73,7 @@ class Posting:
     posted_at: dt.datetime
     legs: tuple[Leg, ...]
     created: bool  # False when the key had been posted before (a replay)
+    noted: bool = False  # its AuditNote was written with it (else the caller audits it)
 
 
 def earn_key(channel: str, order_id: str, version: int) -> str:
@@ -142,32 +155,38 @@ _POST_PG = text("""
 
 
 def spend_lots_pg(conn: Connection, key: str, type_: str, person_id: str, kind: str, amount: int, system_kind: str,
-                  *, at: dt.datetime, reason: str | None = None, source: Source | None = None) -> Posting:
+                  *, at: dt.datetime, reason: str | None = None, source: Source | None = None,
+                  note: AuditNote | None = None) -> Posting:
     """PostgreSQL: take `amount` from the member's `kind` account, its earliest-expiring positive lots first (as
     `lots.consume` takes them from `lots.lot_balances`), against the `system_kind` account, in ONE statement: the
     balance check, the choice of lots, the posting and its entries (a redemption's read and write are one round
     trip, not two). Never below zero: InsufficientBalance and nothing posted when the member holds less. The
-    caller holds the member's accounts (`db.lock_persons`) and has made sure `key` is unused."""
+    caller holds the member's accounts (`db.lock_persons`) and has made sure `key` is unused. `note`: the audit
+    row written by the same statement when the posting is (the Posting says `noted`)."""
     ids = ensure_accounts(conn, [(PERSON, person_id, kind), (SYSTEM, system_kind, system_kind)], at)
     account_id, system_id = ids[(PERSON, person_id, kind)], ids[(SYSTEM, system_kind, system_kind)]
     rows = conn.execute(_SPEND_LOTS_PG, {
         "account": account_id, "system": system_id, "amount": amount, "key": key, "type": type_,
         "person_id": person_id, "reason": reason, "posted_at": at, "channel": source.channel if source else None,
         "order_id": source.order_id if source else None, "order_version": source.version if source else None,
+        "note_at": at.astimezone(dt.UTC).replace(tzinfo=None), "note_user": note.user_name if note else None,
+        "note_action": note.action if note else None, "note_target": note.target if note else None,
+        "note_reason": note.reason if note else None,
     }).all()
     held, posting_id = int(rows[0].held), rows[0].posting_id
     if posting_id is None:
         raise InsufficientBalance(f"member {person_id} holds {held} points, cannot redeem {amount}")
     legs = [Leg(PERSON, person_id, kind, -int(r.take), r.lot_id) for r in rows]
-    return Posting(int(posting_id), key, type_, person_id, reason, at, (*legs, Leg(SYSTEM, system_kind, system_kind,
-                                                                                  amount)), True)
+    return Posting(int(posting_id), key, type_, person_id, reason, at,
+                   (*legs, Leg(SYSTEM, system_kind, system_kind, amount)), True, noted=note is not None)
 
 
 # the member's lots (entries summed per lot), their balance, the positive lots taken earliest-expiring first (a lot
 # that never expires as 9999-12-31, then by lot id, as lots.lot_balances sorts them) until `amount` is covered, and
 # the posting of those takes against the system account: one row per lot taken, or one row with no posting when
 # the balance falls short. A lot's expiry is looked up per lot by its key (a join let the planner hash the whole lot
-# table: 3 ms instead of 0.3). Every parameter is cast: PostgreSQL cannot infer types in INSERT … SELECT
+# table: 3 ms instead of 0.3). With a note, the posting's audit row too (the audit log's naive UTC `at`, as
+# siyu.auth.audit.record writes it). Every parameter is cast: PostgreSQL cannot infer types in INSERT … SELECT
 _SPEND_LOTS_PG = text("""
     WITH lots AS (
         SELECT s.lot_id, (SELECT l.expires_on FROM loyalty_lot l WHERE l.id = s.lot_id) AS expires_on, s.amount
@@ -196,7 +215,12 @@ _SPEND_LOTS_PG = text("""
         UNION ALL
         SELECT head.id, CAST((SELECT count(*) FROM taken) AS integer), CAST(:system AS integer),
                CAST(:amount AS bigint), NULL
-        FROM head)
+        FROM head),
+    noted AS (
+        INSERT INTO audit (at, user_name, action, target, reason)
+        SELECT CAST(:note_at AS timestamp), CAST(:note_user AS varchar), CAST(:note_action AS varchar),
+               left(CAST(:note_target AS varchar) || ' (posting ' || head.id || ')', 255), CAST(:note_reason AS text)
+        FROM head WHERE CAST(:note_user AS varchar) IS NOT NULL)
     SELECT h.held, (SELECT id FROM head) AS posting_id, t.lot_id, t.take
     FROM held h LEFT JOIN taken t ON true
     ORDER BY t.leg""")

@@ -62,11 +62,13 @@ def consume(lots: list[LotBalance], amount: int) -> list[tuple[int | None, int]]
 
 
 def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *, at: dt.datetime | None = None,
-           reason: str | None = None, source: ledger.Source | None = None, new: bool = False) -> ledger.Posting:
+           reason: str | None = None, source: ledger.Source | None = None, new: bool = False,
+           note: ledger.AuditNote | None = None) -> ledger.Posting:
     """Spend `amount` points of the member, earliest-expiring lots first; never below zero. Idempotent by `key`:
     a replay returns the original posting (accepted or not, nothing new is posted). `new`: the caller's
     transaction has just claimed `key` (`requests.claim`), so no posting can hold it and it is not looked up
-    (were it wrong, the key's unique index refuses the posting: never a second one)."""
+    (were it wrong, the key's unique index refuses the posting: never a second one). `note`: the posting's audit
+    row, written in its statement on PostgreSQL (the posting is then `noted`; elsewhere the caller writes it)."""
     if amount <= 0:
         raise ledger.UserError(f"points to redeem must be positive, not {amount}")
     at = at or now()
@@ -76,7 +78,7 @@ def redeem(engine: Engine | Connection, person_id: str, amount: int, key: str, *
             return done
         if conn.dialect.name == "postgresql":  # the same check, lots and posting in one statement
             return ledger.spend_lots_pg(conn, key, "redeem", person_id, "points", amount, "points_redeemed", at=at,
-                                        reason=reason, source=source)
+                                        reason=reason, source=source, note=note)
         found = lot_balances(conn, person_id)  # the balance is the sum of its lots: one query for both
         held = sum(b.amount for b in found)
         if held < amount:

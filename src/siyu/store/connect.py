@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,28 @@ def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
     cur.close()
 
 
+def _alive_on_checkout(dbapi_con: Any, _record: Any, _proxy: Any) -> None:
+    """PostgreSQL's liveness check on every checkout from the pool, without a round trip: a server that closed
+    the connection (restart, `pg_terminate_backend`, idle timeout) has sent its FATAL notice and FIN, so the idle
+    socket is readable; an idle connection of a live server has nothing to read. Only a readable one is pinged
+    (`SELECT 1`), and one that fails it is replaced before the request uses it (DisconnectionError: the pool
+    opens another), as `pool_pre_ping` did with a `SELECT 1` on every checkout (a sixth of a redemption's
+    round trips)."""
+    if dbapi_con.closed or dbapi_con.broken:
+        raise sa.exc.DisconnectionError("connection closed")
+    poll = select.poll()  # not select.select: a busy server's descriptors may pass FD_SETSIZE (1024)
+    poll.register(dbapi_con.fileno(), select.POLLIN)
+    if not poll.poll(0):
+        return
+    try:
+        before = dbapi_con.autocommit
+        dbapi_con.autocommit = True
+        dbapi_con.execute("SELECT 1")
+        dbapi_con.autocommit = before
+    except Exception as exc:  # any failure: this connection is not to be used
+        raise sa.exc.DisconnectionError(str(exc)) from exc
+
+
 def migrate_store(engine: sa.Engine) -> None:
     """Apply every migration not yet applied (Alembic, run in-process with the package's own scripts)."""
     cfg = Config()
@@ -72,9 +95,12 @@ def migrate_store(engine: sa.Engine) -> None:
 def open_store(url: str, migrate: bool = True, pool_size: int = POOL_SIZE) -> sa.Engine:
     """A SQLAlchemy engine on the store, migrated to the latest schema; `pool_size` connections kept, as many
     again opened for a burst and closed after it."""
-    engine = sa.create_engine(_driver(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    postgres = _driver(url).startswith("postgresql")
+    engine = sa.create_engine(_driver(url), pool_pre_ping=not postgres, pool_size=pool_size, max_overflow=pool_size)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if postgres:
+        sa.event.listen(engine.pool, "checkout", _alive_on_checkout)
     if migrate:
         migrate_store(engine)
     return engine

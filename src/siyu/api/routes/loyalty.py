@@ -174,8 +174,9 @@ def coupon_json(c: coupons.Coupon) -> dict[str, Any]:
 
 def audited(conn: Connection, request: Request, p: ledger.Posting, action: str, target: str,
             reason: str | None = None) -> ledger.Posting:
-    """Audit a new posting in its own transaction (a replay was audited the first time)."""
-    if p.created:
+    """Audit a new posting in the request's transaction (a replay was audited the first time; a posting `noted`
+    had its row written with it)."""
+    if p.created and not p.noted:
         audit.record(conn, user_of(request), action, f"{target} (posting {p.id})", reason or "")
     return p
 
@@ -253,12 +254,14 @@ def redeem(request: Request, person_id: PersonId, body: Redeem,
     cfg = member(request, person_id)
     with ledger_write(cfg) as conn:
         key, new = claim(conn, idempotency_key, "redeem", person_id, body, person_id)
+        note = ledger.AuditNote(user_of(request).name, "points.redeem", f"{person_id} -{body.points}",
+                                body.reason or "")
         try:
             p = lots.redeem(conn, person_id, body.points, key, reason=body.reason,
-                            source=source(body.channel, body.order_id), new=new)
+                            source=source(body.channel, body.order_id), new=new, note=note)
         except ledger.InsufficientBalance as exc:
             raise overdraw(exc) from None
-        audited(conn, request, p, "points.redeem", f"{person_id} -{body.points}", body.reason)
+        audited(conn, request, p, note.action, note.target, body.reason)
     return posted(p)
 
 
