@@ -103,7 +103,7 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
         f"LEFT JOIN superkey s ON s.key_name = x.key_name AND s.key_value = x.key_value "
         f"WHERE x.node = $a AND y.node = $b ORDER BY 1", {"a": a, "b": b}
     ).to_pylist()
-    for name in (key_links.KEYS_TABLE, NAMES, CONTEXT):
+    for name in (key_links.KEYS_TABLE, key_links.SHARED, NAMES, CONTEXT):
         engine.drop_table(name)
     for r in rows:
         if r["key_name"] == "phone":
