@@ -168,14 +168,27 @@ def test_wecom_display_name_of_another_person_on_a_family_phone_stays_apart(duck
 
 
 def test_display_names_that_are_not_names_do_not_contest_a_phone(duck: Engine) -> None:
-    """知足常乐, 小白 or Anna on WeCom say nothing about who holds the phone: it still links its holder."""
+    """知足常乐 or Anna on WeCom say nothing about who holds the phone: it still links its holder. Nor does 阳光, a
+    nickname many friends show (阳 is a surname too): a name shown by several and given as a real name by fewer
+    is a nickname."""
+    sunny = [
+        row
+        for i, real in enumerate(["万嘉宁", "罗芬黛", "陈秀巧"])
+        for row in (
+            {"channel": "miniprogram", "channel_uid": f"mp{i}", "name": real, **_phone(f"1860000000{i}"), **HOME},
+            {"channel": "wecom", "channel_uid": f"sunny{i}", "name": "阳光", **_phone(f"1860000000{i}")},
+        )
+    ]
     persons = _resolve(duck, [
         {"channel": "store", "channel_uid": "chen", "name": "陈俪婵", **_phone("18594127810"), **HOME},
         {"channel": "wecom", "channel_uid": "anna", "name": "Anna", **_phone("18594127810")},
         {"channel": "wecom", "channel_uid": "zhizu", "name": "知足常乐", **_phone("18594127810")},
+        *sunny,
     ])
     assert persons["store:chen"] == persons["wecom:anna"] == persons["wecom:zhizu"]
-    assert duck.query("SELECT * FROM superkey WHERE key_value = '18594127810'").num_rows == 0
+    assert all(persons[f"wecom:sunny{i}"] == persons[f"miniprogram:mp{i}"] for i in range(3))
+    assert duck.query("SELECT * FROM superkey WHERE key_value = '18594127810' OR key_value LIKE '186%'"
+                      ).num_rows == 0
 
 
 def test_masked_buyer_with_another_phone_at_a_family_address_stays_apart(duck: Engine) -> None:

@@ -73,23 +73,35 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
     # what each holder's sure name says: its full name's pinyin, else the surname and character a mask shows;
-    # and a display name that is nothing but a Chinese name (郑影毓 on WeCom): it can contest a key, never link
-    shown = "NOT n.name_sure AND coalesce(p.han_name, false)"
-    names = f"""
-        SELECT n.node, CASE WHEN n.real_name IS NOT NULL THEN p.pinyin END AS real_name,
-               CASE WHEN n.name_sure THEN p.surname END AS surname,
-               CASE WHEN n.name_sure THEN p.last END AS last,
-               CASE WHEN {shown} THEN p.pinyin END AS shown_name,
-               CASE WHEN {shown} THEN p.surname END AS shown_surname
+    # and a display name that is nothing but a Chinese name, shown by one identity only or given as a real name
+    # at least as often as shown (郑影毓 on WeCom; not 阳光 or 夏天, nicknames hundreds show whose first character
+    # is also a surname): on a phone it can contest the key, never link
+    read = f"""
+        SELECT n.node, n.name_sure, n.real_name, p.pinyin, p.surname, p.last, p.han_name
         FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
               {name_joins_sql()}) n
         JOIN {NAMES} p ON p.raw = n.name
     """
+    shows = "sum(CASE WHEN name_sure THEN 0 ELSE 1 END)"
+    known = (f"SELECT pinyin FROM r GROUP BY pinyin HAVING {shows} <= 1 "
+             f"OR sum(CASE WHEN real_name IS NOT NULL THEN 1 ELSE 0 END) >= {shows}")
+    shown = "NOT r.name_sure AND coalesce(r.han_name, false) AND kn.pinyin IS NOT NULL"
+    names = f"""
+        WITH r AS ({read})
+        SELECT r.node, CASE WHEN r.real_name IS NOT NULL THEN r.pinyin END AS real_name,
+               CASE WHEN r.name_sure THEN r.surname END AS surname,
+               CASE WHEN r.name_sure THEN r.last END AS last,
+               CASE WHEN {shown} THEN r.pinyin END AS shown_name,
+               CASE WHEN {shown} THEN r.surname END AS shown_surname
+        FROM r LEFT JOIN ({known}) kn ON kn.pinyin = r.pinyin
+    """
     build_shared(engine, nickname_channels)
     return engine.create_temp_table_as(
         KEYS_TABLE,
-        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name, n.surname, n.last, n.shown_name, "
-        f"n.shown_surname, sh.node IS NOT NULL AS shared FROM ({union}) q "
+        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name, n.surname, n.last, "
+        f"CASE WHEN q.key_name = 'phone' THEN n.shown_name END AS shown_name, "
+        f"CASE WHEN q.key_name = 'phone' THEN n.shown_surname END AS shown_surname, "
+        f"sh.node IS NOT NULL AS shared FROM ({union}) q "
         f"LEFT JOIN ({names}) n ON n.node = q.node LEFT JOIN {SHARED} sh ON sh.node = q.node "
         f"WHERE q.key_value <> ''",
     )
