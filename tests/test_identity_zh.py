@@ -233,6 +233,15 @@ def test_a_display_name_reads_as_a_name_only_when_it_is_one() -> None:
 
 
 def test_a_member_card_a_couple_shares_chains_neither(duck: Engine) -> None:
+    _couple_card_case(duck)
+
+
+@pytest.mark.spark
+def test_a_member_card_a_couple_shares_chains_neither_on_spark(spark: Engine) -> None:
+    _couple_card_case(spark)
+
+
+def _couple_card_case(duck: Engine) -> None:
     """One store card, two people: 闫珠竹 bought on it with her phone, 张彬先生 with his. The card's identity holds
     both phones, so its keys would chain her nameless mini-program account and his JD account into one person; its rows
     name two people, so it links by no key and matches nobody. A card whose rows differ by a typo (陈琳勤 /
