@@ -14,6 +14,7 @@ from siyu.errors import UserError
 from siyu.identity import IdentitySettings, resolve
 from siyu.identity.match_comparisons import splink_settings
 from siyu.identity.match_names import names_table
+from siyu.identity.review import explain
 from siyu.identity.tables import identities_table
 
 HOME = {"province": "浙江", "city": "杭州", "district": "西湖区", "address": "浙江杭州西湖区中山路8号101室"}
@@ -270,3 +271,6 @@ def _couple_card_case(duck: Engine) -> None:
     assert persons["store:VIP2"] == persons["jd:chen"]
     shared = duck.query("SELECT key_name, key_value, n_names FROM superkey WHERE reason = 'identity shared'")
     assert shared.to_pylist() == [{"key_name": "identity", "key_value": "store:VIP1", "n_names": 2}]
+    # explain says the phone both hold was set aside, and why
+    keys = explain(duck, "store:VIP1", "jd:zhang", IdentitySettings()).shared_keys
+    assert {"key_name": "phone", "key_value": "150****6313", "reason": "identity shared"} in keys
