@@ -12,10 +12,12 @@ from __future__ import annotations
 from siyu.engine import Engine
 from siyu.engine.quote import ident, literal, literal_list
 from siyu.errors import UserError
-from siyu.identity.match_names import NAME_TYPO_EDITS, NAMES, name_columns_sql, name_joins_sql
+from siyu.identity.match_names import NAME_TYPO_EDITS, NAMES, RAW_ROWS, name_columns_sql, name_joins_sql
 from siyu.identity.tables import node_sql
 
 KEYS_TABLE = "tmp_identity_keys"
+#: identities several people used (their rows carry names that contradict each other): see `build_shared`
+SHARED = "tmp_identity_shared"
 #: the key a per-order package-card code gives (not a column of identities: see `order_code_parts`)
 ORDER_CODE = "order_code"
 #: the key a store sale gives the buyer and the WeCom friend its guide added right after (`store_sale_parts`)
@@ -70,20 +72,68 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
-    # what each holder's sure name says: its full name's pinyin, else the surname and character a mask shows
-    names = f"""
-        SELECT n.node, CASE WHEN n.real_name IS NOT NULL THEN p.pinyin END AS real_name,
-               CASE WHEN n.name_sure THEN p.surname END AS surname,
-               CASE WHEN n.name_sure THEN p.last END AS last
+    # what each holder's sure name says: its full name's pinyin, else the surname and character a mask shows;
+    # and a display name that is nothing but a Chinese name, shown by one identity only or given as a real name
+    # at least as often as shown (郑影毓 on WeCom; not 阳光 or 夏天, nicknames hundreds show whose first character
+    # is also a surname): on a phone it can contest the key, never link
+    read = f"""
+        SELECT n.node, n.name_sure, n.real_name, p.pinyin, p.surname, p.last, p.han_name
         FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
               {name_joins_sql()}) n
         JOIN {NAMES} p ON p.raw = n.name
     """
+    shows = "sum(CASE WHEN name_sure THEN 0 ELSE 1 END)"
+    known = (f"SELECT pinyin FROM r GROUP BY pinyin HAVING {shows} <= 1 "
+             f"OR sum(CASE WHEN real_name IS NOT NULL THEN 1 ELSE 0 END) >= {shows}")
+    shown = "NOT r.name_sure AND coalesce(r.han_name, false) AND kn.pinyin IS NOT NULL"
+    names = f"""
+        WITH r AS ({read})
+        SELECT r.node, CASE WHEN r.real_name IS NOT NULL THEN r.pinyin END AS real_name,
+               CASE WHEN r.name_sure THEN r.surname END AS surname,
+               CASE WHEN r.name_sure THEN r.last END AS last,
+               CASE WHEN {shown} THEN r.pinyin END AS shown_name,
+               CASE WHEN {shown} THEN r.surname END AS shown_surname
+        FROM r LEFT JOIN ({known}) kn ON kn.pinyin = r.pinyin
+    """
+    build_shared(engine, nickname_channels)
     return engine.create_temp_table_as(
         KEYS_TABLE,
-        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name, n.surname, n.last FROM ({union}) q "
-        f"LEFT JOIN ({names}) n ON n.node = q.node WHERE q.key_value <> ''",
+        f"SELECT DISTINCT q.node, q.key_name, q.key_value, n.real_name, n.surname, n.last, "
+        f"CASE WHEN q.key_name = 'phone' THEN n.shown_name END AS shown_name, "
+        f"CASE WHEN q.key_name = 'phone' THEN n.shown_surname END AS shown_surname, "
+        f"sh.node IS NOT NULL AS shared FROM ({union}) q "
+        f"LEFT JOIN ({names}) n ON n.node = q.node LEFT JOIN {SHARED} sh ON sh.node = q.node "
+        f"WHERE q.key_value <> ''",
     )
+
+
+def build_shared(engine: Engine, nickname_channels: list[str]) -> int:
+    """Write `tmp_identity_shared(node, n_names)`: identities whose own rows name people that cannot be one
+    (a couple's store member card: 闫珠竹 on one sale, 张彬先生 on the next; two surnames, or two full names
+    further apart than a typo). Such an identity holds each person's phone in its history, so its keys would
+    chain the couple's other accounts into one person: it links by no key and matches nobody (it is several
+    people; no answer is right). Needs `raw_identity` (without it, none) and the names read by
+    `match_names.build_names`. Nickname channels are left out: a WeCom display name changes at will. Returns
+    rows written."""
+    if not engine.table_exists(RAW_ROWS):
+        return engine.create_temp_table_as(SHARED, "SELECT '' AS node, 0 AS n_names WHERE 1 = 0")
+    channels = literal_list(nickname_channels or [""])
+    rows = f"""
+        SELECT DISTINCT {node_sql('r')} AS node, CASE WHEN NOT p.partial THEN p.pinyin END AS pinyin, p.surname
+        FROM {RAW_ROWS} r JOIN {NAMES} p ON p.raw = r.name
+        WHERE r.channel_uid IS NOT NULL AND r.channel NOT IN {channels}
+    """
+    far = f"""
+        SELECT DISTINCT a.node FROM ({rows}) a JOIN ({rows}) b ON b.node = a.node AND a.pinyin < b.pinyin
+        WHERE levenshtein(a.pinyin, b.pinyin) > {NAME_TYPO_EDITS}
+    """
+    return engine.create_temp_table_as(SHARED, f"""
+        SELECT g.node, g.n_names FROM (
+            SELECT node, count(DISTINCT pinyin) AS n_names, count(DISTINCT surname) AS n_surnames
+            FROM ({rows}) q GROUP BY node) g
+        LEFT JOIN ({far}) f ON f.node = g.node
+        WHERE g.n_surnames > 1 OR f.node IS NOT NULL
+    """)
 
 
 def order_code_parts(engine: Engine) -> list[str]:
@@ -174,14 +224,17 @@ def _groups_sql(threshold: int) -> str:
     """Per key value: its holders, their distinct real names, and whether their names contradict each other
     (two full names further apart than a typo, or a surname or visible character a masked holder shows that
     another's name lacks: 王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor
-    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches.
+    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches. A display
+    name that is nothing but a Chinese name (a WeCom friend called 郑影毓 whose remark phone is 苏香锦's) counts
+    as a name here: a family member's phone typed as a friend's is a household key, not that friend's.
 
     Names are compared pairwise only within key values of at most `threshold` holders: one held by more links
     nobody anyway, and a shop's phone typed for thousands of named walk-ins would make millions of pairs."""
     small = (f"SELECT key_name, key_value FROM {KEYS_TABLE} GROUP BY key_name, key_value "
              f"HAVING count(DISTINCT node) <= {int(threshold)}")
-    names = (f"SELECT DISTINCT k.key_name, k.key_value, k.real_name FROM {KEYS_TABLE} k JOIN ({small}) s "
-             "ON s.key_name = k.key_name AND s.key_value = k.key_value WHERE k.real_name IS NOT NULL")
+    names = (f"SELECT DISTINCT k.key_name, k.key_value, coalesce(k.real_name, k.shown_name) AS real_name "
+             f"FROM {KEYS_TABLE} k JOIN ({small}) s ON s.key_name = k.key_name AND s.key_value = k.key_value "
+             "WHERE coalesce(k.real_name, k.shown_name) IS NOT NULL")
     far = f"""
         SELECT DISTINCT a.key_name, a.key_value FROM ({names}) a JOIN ({names}) b
         ON b.key_name = a.key_name AND b.key_value = a.key_value AND a.real_name < b.real_name
@@ -190,7 +243,8 @@ def _groups_sql(threshold: int) -> str:
     return f"""
         SELECT g.key_name, g.key_value, g.n, g.n_names, g.parts_differ OR f.key_name IS NOT NULL AS contested
         FROM (SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
-                     count(DISTINCT surname) > 1 OR count(DISTINCT last) > 1 AS parts_differ
+                     count(DISTINCT coalesce(surname, shown_surname)) > 1 OR count(DISTINCT last) > 1
+                         AS parts_differ
               FROM {KEYS_TABLE} GROUP BY key_name, key_value) g
         LEFT JOIN ({far}) f ON f.key_name = g.key_name AND f.key_value = g.key_value
     """
@@ -198,13 +252,18 @@ def _groups_sql(threshold: int) -> str:
 
 def superkeys_sql(threshold: int, run_id: str) -> str:
     """Key values that link nobody: held by more than `threshold` identities, or by people whose names
-    contradict each other (a family phone, a recycled number)."""
+    contradict each other (a family phone, a recycled number); and identities several people used
+    (`build_shared`: key_name 'identity', the identity as key_value)."""
     return f"""
         SELECT key_name, key_value, n AS n_identities, n_names,
                CASE WHEN n > {int(threshold)} THEN 'shared by more than {int(threshold)}' ELSE 'names differ' END
                    AS reason,
                {literal(run_id)} AS run_id
         FROM ({_groups_sql(threshold)}) g WHERE n > {int(threshold)} OR (contested AND n > 1)
+        UNION ALL
+        SELECT 'identity' AS key_name, node AS key_value, 1 AS n_identities, n_names,
+               'identity shared' AS reason, {literal(run_id)} AS run_id
+        FROM {SHARED}
     """
 
 
@@ -220,7 +279,7 @@ def key_edges_sql(threshold: int, run_id: str) -> str:
             SELECT k.node, k.key_name, k.key_value,
                    CASE WHEN g.contested THEN k.real_name ELSE '' END AS part
             FROM {KEYS_TABLE} k JOIN g ON g.key_name = k.key_name AND g.key_value = k.key_value
-            WHERE g.n BETWEEN 2 AND {int(threshold)}
+            WHERE g.n BETWEEN 2 AND {int(threshold)} AND NOT k.shared
         ),
         hubs AS (
             SELECT key_name, key_value, part, min(node) AS hub FROM k WHERE part IS NOT NULL

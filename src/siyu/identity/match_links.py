@@ -14,7 +14,7 @@ from siyu.engine import Engine
 from siyu.engine.quote import literal, literal_list
 from siyu.identity import match_comparisons, match_pairs
 from siyu.identity.components import connected_components
-from siyu.identity.key_links import KEYS_TABLE
+from siyu.identity.key_links import KEYS_TABLE, SHARED
 from siyu.identity.match_features import FEATURES, build_features
 from siyu.identity.match_names import NAME_TYPO_EDITS
 from siyu.identity.match_pairs import latest_model
@@ -39,7 +39,8 @@ def match_edges(
     `groups(node, label)`: persons formed by hard keys, whose members lend each other missing attributes.
     `nodes`: SQL selecting every identity (`node`); links to identities not in it are ignored.
     `names_ready`: the caller already built the names of `identities` (match_names.build_names) this run.
-    `households`: the caller wrote this run's key values and `superkey` (key_links): household phones are read.
+    `households`: the caller wrote this run's key values and `superkey` (key_links): household phones and
+    shared identities are read.
     """
     build_features(engine, nickname_channels=cfg.nickname_channels, groups=groups, names_ready=names_ready)
     data = engine.query(f"SELECT {', '.join(match_comparisons.COLUMNS)} FROM {FEATURES}")
@@ -48,11 +49,16 @@ def match_edges(
     # a pair whose real names or birthdays contradict each other is two people, however well the rest
     # agrees (a family phone typed by both: the key guard set it aside, Splink must not bring it back)
     household = _household_phones(engine) if households else {"join": "", "keep": "true"}
+    if households:  # an identity several people used (key_links.build_shared) matches nobody
+        household = {"join": f"{household['join']} LEFT JOIN {SHARED} sa ON sa.node = s.a "
+                             f"LEFT JOIN {SHARED} sb ON sb.node = s.b",
+                     "keep": f"{household['keep']} AND sa.node IS NULL AND sb.node IS NULL"}
     engine.create_temp_table_as(
         RAW,
         f"SELECT s.a, s.b, s.probability FROM {SCORED} s JOIN {FEATURES} fa ON fa.unique_id = s.a "
         f"JOIN {FEATURES} fb ON fb.unique_id = s.b {household['join']} "
-        f"WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false) AND {household['keep']}",
+        f"WHERE NOT coalesce({_disagree_sql('fa', 'fb')}, false) AND {household['keep']} "
+        f"AND NOT coalesce({_other_phone_sql('fa', 'fb')}, false)",
     )
     n, all_kept = guard_chains(engine, cfg, run_id, nodes)
     how = f"{how}; {expectation(engine)}"
@@ -101,6 +107,21 @@ def _household_phones(engine: Engine) -> dict[str, str]:
     keep = ("(hp.prefix IS NULL OR (fa.name_real AND fb.name_real) OR fa.name_pinyin = fb.name_pinyin "
             "OR (coalesce(fa.name_real, false) <> coalesce(fb.name_real, false) AND hs.prefix IS NOT NULL))")
     return {"join": join, "keep": keep}
+
+
+def _other_phone_sql(x: str, y: str) -> str:
+    """Two identities showing phones that cannot be one number (prefix or last four digits differ), whose
+    full names do not agree: a masked, nameless or display-named record with another number at the same
+    address is a household member (孙** 166****5181 at 孙芬荷's flat, whose phone is 195…4207), not her.
+    Only the same full name on both sides, or a mask showing the other's surname and last character (徐*聪 and
+    徐悦聪), outweighs a second number (a person who holds two)."""
+    return (
+        f"({x}.phone_prefix IS NOT NULL AND {y}.phone_prefix IS NOT NULL AND {x}.phone_suffix IS NOT NULL "
+        f"AND {y}.phone_suffix IS NOT NULL "
+        f"AND ({x}.phone_prefix <> {y}.phone_prefix OR {x}.phone_suffix <> {y}.phone_suffix) "
+        f"AND NOT coalesce({x}.name_pinyin = {y}.name_pinyin, false) "
+        f"AND NOT coalesce({x}.name_first = {y}.name_first AND {x}.name_last = {y}.name_last, false))"
+    )
 
 
 def _disagree_sql(x: str, y: str) -> str:

@@ -36,9 +36,13 @@ NAMES = "tmp_identity_names"
 #: two full names whose pinyin differ by at most this many edits may be one name mistyped (陈琳勤 / 陈羚勤)
 NAME_TYPO_EDITS = 2
 CONTEXT = "tmp_identity_context"
+#: the imported rows of each identity (one per sighting), with the name each row gave
+RAW_ROWS = "raw_identity"
 _SURNAME_PINYIN = sorted({pinyin_of(s) for s in (*SURNAMES, *COMPOUND_SURNAMES)}, key=len, reverse=True)
 #: letters (any script) and single spaces only: a name zh_names does not read, but still a name
 _PLAIN = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*")
+#: two to four Chinese characters and nothing else: on a nickname channel, a display name that reads as a name
+_HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 
 
 def _surname_of_pinyin(pinyin: str) -> str | None:
@@ -56,6 +60,7 @@ def _read(raw: str) -> dict[str, object]:
     row: dict[str, object] = {
         "raw": raw, "name_full": None if p.partial else (p.name or key), "pinyin": None if p.partial else key,
         "surname": surname, "last": pinyin_of(p.last) if p.last else None, "partial": p.partial,
+        "han_name": bool(p.surname) and not p.partial and bool(_HAN_NAME.fullmatch(raw.strip())),
     }
     if p.surname is None and p.pinyin is None:
         plain = " ".join(raw.split())
@@ -69,11 +74,13 @@ def _read(raw: str) -> dict[str, object]:
 
 
 NAMES_SCHEMA = pa.schema([("raw", pa.string()), ("name_full", pa.string()), ("pinyin", pa.string()),
-                          ("surname", pa.string()), ("last", pa.string()), ("partial", pa.bool_())])
+                          ("surname", pa.string()), ("last", pa.string()), ("partial", pa.bool_()),
+                          ("han_name", pa.bool_())])
 
 
 def names_table(raw: list[str]) -> pa.Table:
-    """`raw → name_full, pinyin, surname, last, partial` for distinct non-empty strings (pinyin spellings)."""
+    """`raw → name_full, pinyin, surname, last, partial, han_name` for distinct non-empty strings (pinyin
+    spellings). `han_name`: the string is nothing but a Chinese full name (郑影毓, not 🌸晴天🌸 or 张姐)."""
     rows = [_read(r) for r in raw if r]
     return pa.table({f.name: pa.array([row[f.name] for row in rows], f.type) for f in NAMES_SCHEMA},
                     schema=NAMES_SCHEMA)
@@ -135,11 +142,15 @@ def _store_of_friends_sql(with_staff: bool) -> str:
 
 
 def build_names(engine: Engine, source: str = "identities") -> int:
-    """Write `tmp_identity_context` and `tmp_identity_names` (every distinct name and remark of `source`, read);
+    """Write `tmp_identity_context` and `tmp_identity_names` (every distinct name and remark of `source`, read,
+    and for `identities` the names on each identity's raw rows, which `key_links.shared_identities_sql` reads);
     returns the names written."""
     build_context(engine)
+    rows = ""
+    if source == "identities" and engine.table_exists(RAW_ROWS):
+        rows = f"UNION SELECT DISTINCT name AS raw FROM {RAW_ROWS} WHERE name IS NOT NULL "
     raw = engine.query(
-        f"SELECT DISTINCT name AS raw FROM {source} WHERE name IS NOT NULL "
+        f"SELECT DISTINCT name AS raw FROM {source} WHERE name IS NOT NULL {rows}"
         f"UNION SELECT DISTINCT remark AS raw FROM {CONTEXT} WHERE remark IS NOT NULL"
     ).column("raw").to_pylist()
     table = names_table(raw)

@@ -90,7 +90,8 @@ class Explanation:
 
 
 def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[dict[str, Any]]:
-    """Hard keys both identities hold, and whether each is a super-key (links nobody)."""
+    """Hard keys both identities hold, and whether each is set aside: a super-key, or held by an identity several
+    people used (key_links.build_shared), which links by no key."""
     from siyu.identity import key_links
 
     if not engine.table_exists("identities"):
@@ -98,12 +99,14 @@ def _shared_keys(engine: Engine, a: str, b: str, cfg: IdentitySettings) -> list[
     build_names(engine)
     key_links.build_key_values(engine, cfg.keys, cfg.nickname_channels)
     rows = engine.query(
-        f"SELECT DISTINCT x.key_name, x.key_value, s.reason FROM {key_links.KEYS_TABLE} x "
+        f"SELECT DISTINCT x.key_name, x.key_value, "
+        f"coalesce(s.reason, CASE WHEN x.shared OR y.shared THEN 'identity shared' END) AS reason "
+        f"FROM {key_links.KEYS_TABLE} x "
         f"JOIN {key_links.KEYS_TABLE} y ON x.key_name = y.key_name AND x.key_value = y.key_value "
         f"LEFT JOIN superkey s ON s.key_name = x.key_name AND s.key_value = x.key_value "
         f"WHERE x.node = $a AND y.node = $b ORDER BY 1", {"a": a, "b": b}
     ).to_pylist()
-    for name in (key_links.KEYS_TABLE, NAMES, CONTEXT):
+    for name in (key_links.KEYS_TABLE, key_links.SHARED, NAMES, CONTEXT):
         engine.drop_table(name)
     for r in rows:
         if r["key_name"] == "phone":

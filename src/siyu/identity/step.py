@@ -71,8 +71,8 @@ def resolve(engine: Engine, cfg: IdentitySettings, run_id: str | None = None) ->
     else:
         rounds = _components_honouring_splits(engine, cfg)
     persons, events = assign_person_ids(engine, LABELS, NODES, run_id, dt.datetime.now().replace(microsecond=0))
-    for name in (NODES, LABELS, DETACHED, key_links.KEYS_TABLE, "tmp_identity_match_edges", "tmp_identity_features",
-                 NAMES, CONTEXT, HARD_GROUPS):
+    for name in (NODES, LABELS, DETACHED, key_links.KEYS_TABLE, key_links.SHARED, "tmp_identity_match_edges",
+                 "tmp_identity_features", NAMES, CONTEXT, HARD_GROUPS):
         engine.drop_table(name)
     message = (
         f"{rows_in:,} identities → {persons:,} persons; {n_edges:,} links ({n_match:,} probabilistic), "
