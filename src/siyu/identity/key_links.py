@@ -83,10 +83,12 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
 
 
 def sure_names_sql(nickname_channels: list[str]) -> str:
-    """(node, real_name, surname, last): what each identity's sure name says: its full name's pinyin, else the
-    surname and character a mask shows (a display name on a nickname channel says nothing)."""
+    """(node, real_name, surname, last, full_name): what each identity's sure name says: its full name's pinyin
+    (李媛 and 袁丽 alike: the pinyin key ignores name order), else the surname and character a mask shows (a display
+    name on a nickname channel says nothing); and that full name as written (spaces and notes dropped)."""
     return f"""
         SELECT n.node, CASE WHEN n.real_name IS NOT NULL THEN p.pinyin END AS real_name,
+               CASE WHEN n.real_name IS NOT NULL THEN p.name_full END AS full_name,
                CASE WHEN n.name_sure THEN p.surname END AS surname,
                CASE WHEN n.name_sure THEN p.last END AS last
         FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
@@ -169,7 +171,7 @@ def store_sale_parts(engine: Engine) -> list[str]:
 
 def store_name_parts(engine: Engine, nickname_channels: list[str]) -> list[str]:
     """A store's member of a name as a key: a guide types a WeCom friend's real name as the remark (张婷婕, not a
-    display name); when the guide's store has exactly one buyer of that full name (by pinyin) and exactly one
+    display name); when the guide's store has exactly one buyer of that full name (as written) and exactly one
     WeCom friend of its guides goes by it, both hold the value (store, name). A guide adding a customer of the
     store they serve and noting the name is what makes the two one person; a second buyer or a second friend of
     that name in the store (two 王芳) makes it nobody's key. Needs `orders` (with `store_id`), `contacts` and
@@ -185,8 +187,9 @@ def store_name_parts(engine: Engine, nickname_channels: list[str]) -> list[str]:
         SELECT DISTINCT 'wecom:' || c.external_userid AS node, s.store_id, 1 AS side FROM contacts c
         JOIN staff s ON s.staff_id = c.staff_id WHERE c.external_userid IS NOT NULL AND s.store_id IS NOT NULL
     """
-    named = (f"SELECT h.node, h.store_id, h.side, n.real_name FROM ({holders}) h "
-             f"JOIN ({sure_names_sql(nickname_channels)}) n ON n.node = h.node WHERE n.real_name IS NOT NULL")
+    # the name as written, not its pinyin: 李媛 is not 袁丽, and 陈娴琰 may be another 陈娴雁 of the store
+    named = (f"SELECT h.node, h.store_id, h.side, n.full_name AS real_name FROM ({holders}) h "
+             f"JOIN ({sure_names_sql(nickname_channels)}) n ON n.node = h.node WHERE n.full_name IS NOT NULL")
     unique = (f"SELECT store_id, real_name FROM ({named}) q GROUP BY store_id, real_name "
               "HAVING count(DISTINCT CASE WHEN side = 0 THEN node END) = 1 "
               "AND count(DISTINCT CASE WHEN side = 1 THEN node END) = 1")
