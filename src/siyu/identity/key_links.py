@@ -171,10 +171,11 @@ def store_sale_parts(engine: Engine) -> list[str]:
 
 def store_name_parts(engine: Engine, nickname_channels: list[str]) -> list[str]:
     """A store's member of a name as a key: a guide types a WeCom friend's real name as the remark (张婷婕, not a
-    display name); when the guide's store has exactly one buyer of that full name (as written) and exactly one
-    WeCom friend of its guides goes by it, both hold the value (store, name). A guide adding a customer of the
-    store they serve and noting the name is what makes the two one person; a second buyer or a second friend of
-    that name in the store (two 王芳) makes it nobody's key. Needs `orders` (with `store_id`), `contacts` and
+    display name); when the guide's store has exactly one buyer of that full name and exactly one WeCom friend
+    of its guides goes by it (both written alike, and no other name of the store sounds the same), both hold
+    the value (store, name). A guide adding a customer of the store they serve and noting the name is what makes
+    the two one person; a second buyer or friend of that name in the store (two 王芳), or of a name that sounds
+    the same (孙丽, 孙莉: the remark may be a typo for the other), makes it nobody's key. Needs `orders` (with `store_id`), `contacts` and
     `staff`; without them it adds nothing.
     """
     needs = {"orders": {"store_id"}, "contacts": {"staff_id"}, "staff": {"staff_id", "store_id"}}
@@ -187,15 +188,16 @@ def store_name_parts(engine: Engine, nickname_channels: list[str]) -> list[str]:
         SELECT DISTINCT 'wecom:' || c.external_userid AS node, s.store_id, 1 AS side FROM contacts c
         JOIN staff s ON s.staff_id = c.staff_id WHERE c.external_userid IS NOT NULL AND s.store_id IS NOT NULL
     """
-    # the name as written, not its pinyin: 李媛 is not 袁丽, and 陈娴琰 may be another 陈娴雁 of the store
-    named = (f"SELECT h.node, h.store_id, h.side, n.full_name AS real_name FROM ({holders}) h "
+    # one of a sound in the store, and written alike: a guide's homophone typo (李珊 for the member 李姗) must not
+    # land on another member 李珊; the pinyin key ignores order (李媛 ~ 袁丽), the name as written does not
+    named = (f"SELECT h.node, h.store_id, h.side, n.real_name AS sound, n.full_name FROM ({holders}) h "
              f"JOIN ({sure_names_sql(nickname_channels)}) n ON n.node = h.node WHERE n.full_name IS NOT NULL")
-    unique = (f"SELECT store_id, real_name FROM ({named}) q GROUP BY store_id, real_name "
+    unique = (f"SELECT store_id, sound FROM ({named}) q GROUP BY store_id, sound "
               "HAVING count(DISTINCT CASE WHEN side = 0 THEN node END) = 1 "
-              "AND count(DISTINCT CASE WHEN side = 1 THEN node END) = 1")
+              "AND count(DISTINCT CASE WHEN side = 1 THEN node END) = 1 AND count(DISTINCT full_name) = 1")
     return [
-        f"SELECT DISTINCT h.node, {literal(STORE_NAME)} AS key_name, h.store_id || '|' || h.real_name AS key_value "
-        f"FROM ({named}) h JOIN ({unique}) u ON u.store_id = h.store_id AND u.real_name = h.real_name"
+        f"SELECT DISTINCT h.node, {literal(STORE_NAME)} AS key_name, h.store_id || '|' || h.full_name AS key_value "
+        f"FROM ({named}) h JOIN ({unique}) u ON u.store_id = h.store_id AND u.sound = h.sound"
     ]
 
 
