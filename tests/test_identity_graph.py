@@ -263,9 +263,10 @@ def test_store_name_on_spark(spark: Engine) -> None:
 def _store_name_case(engine: Engine) -> None:
     import datetime as dt
 
-    members = {"m1": "李静", "m2": "王芳", "m3": "王芳", "m4": "赵敏", "m5": "周杰", "m6": "陈芳", "m7": "袁丽", "m8": "孙莉",
-               "m9": "孙丽"}
-    friends = {"w1": "李静", "w2": "王芳", "w3": "赵敏", "w4": "赵敏", "w5": None, "w6": "陈芳", "w7": "李媛", "w8": "孙莉"}
+    members = {"m1": "李静", "m2": "王芳", "m3": "王芳", "m4": "赵敏", "m5": "周杰", "m6": "陈芳", "m7": "袁丽",
+               "m8": "孙莉", "m9": "孙丽"}
+    friends = {"w1": "李静", "w2": "王芳", "w3": "赵敏", "w4": "赵敏", "w5": None, "w6": "陈芳", "w7": "李媛",
+               "w8": "孙莉"}
     load(engine, [{"channel": "store", "channel_uid": m, "name": n} for m, n in members.items()]
          + [{"channel": "wecom", "channel_uid": w, "name": "周杰" if w == "w5" else "晴天"} for w in friends])
     engine.write_arrow("orders", pa.table({

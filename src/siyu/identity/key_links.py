@@ -175,8 +175,8 @@ def store_name_parts(engine: Engine, nickname_channels: list[str]) -> list[str]:
     of its guides goes by it (both written alike, and no other name of the store sounds the same), both hold
     the value (store, name). A guide adding a customer of the store they serve and noting the name is what makes
     the two one person; a second buyer or friend of that name in the store (two 王芳), or of a name that sounds
-    the same (孙丽, 孙莉: the remark may be a typo for the other), makes it nobody's key. Needs `orders` (with `store_id`), `contacts` and
-    `staff`; without them it adds nothing.
+    the same (孙丽, 孙莉: the remark may be a typo for the other), makes it nobody's key. Needs `orders` (with
+    `store_id`), `contacts` and `staff`; without them it adds nothing.
     """
     needs = {"orders": {"store_id"}, "contacts": {"staff_id"}, "staff": {"staff_id", "store_id"}}
     if not all(engine.table_exists(t) and cols <= set(engine.table_schema(t).names) for t, cols in needs.items()):
