@@ -79,11 +79,52 @@ def _evidence_sql(engine: Any) -> str:
     return " UNION ALL ".join(parts)
 
 
-def reachable_truth(engine: Any, truth: pa.Table) -> pa.Table:
+def _decidable_sql(engine: Any) -> str:
+    """(node, token) for evidence a careful matcher may decide on alone: a hard key no super-key set aside (a
+    family's phone held by two named people decides nothing for a nameless third), the per-order card code, the
+    store sale, and two partial pieces together (a sure full name with the masked phone, with the address, or
+    with the store where a guide noted it; the masked phone with the address). One piece of partial evidence
+    alone (a phone mask shared by a few people in a million, an address a family shares, a name, a WeCom remark)
+    is left out: only a masked or partial match connects such pairs."""
+    from siyu.identity.key_links import order_code_parts, store_sale_parts
+
+    node = "channel || ':' || channel_uid"
+    have = engine.table_exists("orders") and engine.table_exists("staff")
+    facts = [
+        f"SELECT {node} AS node, CASE WHEN NOT coalesce(name_masked, false) THEN name END AS name, "
+        "phone_prefix || '|' || phone_suffix AS mask, address FROM identities",
+        "SELECT 'wecom:' || external_userid, remark, substr(phone, 1, 3) || '|' || right(phone, 4), NULL "
+        "FROM contacts",
+    ]
+    f = f"({' UNION ALL '.join(facts)})"
+    parts = [
+        f"SELECT {node} AS node, 'k:' || k.key_type || ':' || k.key_value AS token FROM identity_keys k "
+        "LEFT JOIN superkey s ON s.key_name = k.key_type AND s.key_value = k.key_value WHERE s.key_name IS NULL",
+        "SELECT 'wecom:' || c.external_userid, 'k:unionid:' || c.unionid FROM contacts c LEFT JOIN superkey s "
+        "ON s.key_name = 'unionid' AND s.key_value = c.unionid WHERE c.unionid IS NOT NULL AND s.key_name IS NULL",
+        "SELECT 'wecom:' || c.external_userid, 'k:phone:' || c.phone FROM contacts c LEFT JOIN superkey s "
+        "ON s.key_name = 'phone' AND s.key_value = c.phone WHERE c.phone IS NOT NULL AND s.key_name IS NULL",
+        f"SELECT node, 'np:' || name || '#' || mask FROM {f} q WHERE name IS NOT NULL AND mask IS NOT NULL",
+        f"SELECT node, 'na:' || name || '#' || address FROM {f} q WHERE name IS NOT NULL AND address IS NOT NULL",
+        f"SELECT node, 'pa:' || mask || '#' || address FROM {f} q WHERE mask IS NOT NULL AND address IS NOT NULL",
+        *(f"SELECT node, 'oc:' || key_value FROM ({q}) o" for q in order_code_parts(engine)),
+        *(f"SELECT node, 'ss:' || key_value FROM ({q}) o" for q in store_sale_parts(engine)),
+    ]
+    if have:
+        stores = (f"SELECT DISTINCT {node} AS node, store_id FROM orders WHERE store_id IS NOT NULL UNION "
+                  "SELECT 'wecom:' || c.external_userid, s.store_id FROM contacts c JOIN staff s "
+                  "ON s.staff_id = c.staff_id WHERE s.store_id IS NOT NULL")
+        parts.append(f"SELECT q.node, 'ns:' || q.name || '#' || s.store_id FROM {f} q JOIN ({stores}) s "
+                     "ON s.node = q.node WHERE q.name IS NOT NULL")
+    return " UNION ALL ".join(parts)
+
+
+def reachable_truth(engine: Any, truth: pa.Table, evidence: str | None = None) -> pa.Table:
     """The truth cut into evidence-reachable groups: identities of one person joined through a chain of shared
-    evidence (`_evidence_sql`). Two identities in different groups share nothing a matcher could use, so no
-    matcher should be blamed for leaving them apart."""
-    tokens = engine.query(f"SELECT DISTINCT node, token FROM ({_evidence_sql(engine)}) q WHERE token IS NOT NULL")
+    evidence (`_evidence_sql`, or the `evidence` SQL given). Two identities in different groups share nothing a
+    matcher could use, so no matcher should be blamed for leaving them apart."""
+    evidence = evidence or _evidence_sql(engine)
+    tokens = engine.query(f"SELECT DISTINCT node, token FROM ({evidence}) q WHERE token IS NOT NULL")
     ids = truth.column("id").to_pylist()
     person = dict(zip(ids, truth.column("truth").to_pylist(), strict=True))
     parent = {i: i for i in ids}
@@ -118,8 +159,10 @@ def child_siyu(warehouse: Path) -> dict[str, Any]:
     pm = engine.query("SELECT channel || ':' || channel_uid AS id, person_id AS cluster_id FROM person_map")
     truth = _truth(warehouse)
     reach = _scores(pm, reachable_truth(engine, truth))
+    decidable = _scores(pm, reachable_truth(engine, truth, _decidable_sql(engine)))
     return {"seconds": seconds, "peak_mb": _peak_mb(), "identities": rows_in, "detail": message,
-            **_scores(pm, truth), "reachable_pairs": reach["true_pairs"], "reachable_recall": reach["recall"]}
+            **_scores(pm, truth), "reachable_pairs": reach["true_pairs"], "reachable_recall": reach["recall"],
+            "decidable_pairs": decidable["true_pairs"], "decidable_recall": decidable["recall"]}
 
 
 #: What the identity step reads: the clean inputs, operators' overrides, and the previous run's persons.
@@ -306,6 +349,10 @@ def _line(label: str, r: dict[str, Any]) -> str:
         line += (f"\n  {'':<22} true pairs {r['true_pairs']:,.0f}, evidence-reachable {r['reachable_pairs']:,.0f} "
                  f"({r['reachable_pairs'] / max(r['true_pairs'], 1):.1%}); recall of reachable pairs "
                  f"{r['reachable_recall']:.4f}")
+    if "decidable_pairs" in r:
+        line += (f"\n  {'':<22} reachable through decidable evidence {r['decidable_pairs']:,.0f} "
+                 f"({r['decidable_pairs'] / max(r['true_pairs'], 1):.1%}); recall of those "
+                 f"{r['decidable_recall']:.4f}")
     return line
 
 

@@ -178,3 +178,19 @@ def test_store_shoppers_live_where_the_brand_has_a_store(brand: DemoBrand) -> No
     orders = world.orders
     sold = orders.person[orders.store >= 0]
     assert np.mean(world.org.local[sold]) > 0.9
+
+
+def test_mini_program_unionid_belongs_to_the_account(brand: DemoBrand) -> None:
+    """code2Session gives a bound mini-program the unionid of every account: every order and coupon row of an
+    account carries it (coupon-only accounts too); with `miniprogram_unionid_share = 0` (not bound) none does."""
+    ex = brand.exports
+    for source in ("miniprogram", "coupons"):
+        assert ex[source].column("unionid").null_count == 0
+    held: dict[str, set[str]] = {}
+    for source in ("miniprogram", "coupons"):
+        t = ex[source]
+        for uid, union in zip(t.column("channel_uid").to_pylist(), t.column("unionid").to_pylist(), strict=True):
+            held.setdefault(uid, set()).add(union)
+    assert all(len(v) == 1 for v in held.values())
+    unbound = generate(DemoConfig(persons=300, seed=3, miniprogram_unionid_share=0.0)).exports
+    assert unbound["miniprogram"].column("unionid").null_count == unbound["miniprogram"].num_rows

@@ -248,6 +248,45 @@ def _store_sale_case(engine: Engine) -> None:
     assert linked == {frozenset({"store:m1", "wecom:w1"})}
 
 
+def test_store_name_links_the_stores_one_member_to_the_friend_its_guide_noted(duck: Engine) -> None:
+    """A guide's WeCom friend noted 李静 is the store's one member 李静; two members 王芳 in the store, two friends
+    noted 赵敏, a display name (no remark), a member of another store or a name of the same pinyin in another order
+    (袁丽 / 李媛) link nobody, nor a friend noted 孙莉 when the store has members 孙莉 and 孙丽 (a typo for either)."""
+    _store_name_case(duck)
+
+
+@pytest.mark.spark
+def test_store_name_on_spark(spark: Engine) -> None:
+    _store_name_case(spark)
+
+
+def _store_name_case(engine: Engine) -> None:
+    import datetime as dt
+
+    members = {"m1": "李静", "m2": "王芳", "m3": "王芳", "m4": "赵敏", "m5": "周杰", "m6": "陈芳", "m7": "袁丽",
+               "m8": "孙莉", "m9": "孙丽"}
+    friends = {"w1": "李静", "w2": "王芳", "w3": "赵敏", "w4": "赵敏", "w5": None, "w6": "陈芳", "w7": "李媛",
+               "w8": "孙莉"}
+    load(engine, [{"channel": "store", "channel_uid": m, "name": n} for m, n in members.items()]
+         + [{"channel": "wecom", "channel_uid": w, "name": "周杰" if w == "w5" else "晴天"} for w in friends])
+    engine.write_arrow("orders", pa.table({
+        "channel": ["store"] * 9, "order_id": [f"S{i}" for i in range(9)], "channel_uid": list(members),
+        "store_id": ["MD1"] * 5 + ["MD2"] + ["MD1"] * 3, "staff_id": ["g1"] * 5 + ["g3"] + ["g1"] * 3,
+        "created_at": [dt.datetime(2026, 3, 1, 10, i) for i in range(9)],
+    }), mode="replace")
+    engine.write_arrow("staff", pa.table({"staff_id": ["g1", "g2", "g3"], "store_id": ["MD1", "MD1", "MD2"]}),
+                       mode="replace")
+    engine.write_arrow("contacts", pa.table({
+        "staff_id": ["g2", "g1", "g1", "g2", "g1", "g1", "g1", "g2"], "external_userid": list(friends),
+        "unionid": pa.array([None] * 8, pa.string()), "phone": pa.array([None] * 8, pa.string()),
+        "remark": pa.array(list(friends.values()), pa.string()),
+        "added_at": [dt.datetime(2026, 5, 1, 10, i) for i in range(8)],
+    }), mode="replace")
+    resolve(engine, DET)
+    linked = {g for g in groups(engine) if len(g) > 1}
+    assert linked == {frozenset({"store:m1", "wecom:w1"})}
+
+
 def test_a_mistyped_name_does_not_make_a_phone_a_family_phone(duck: Engine) -> None:
     """陈琳勤 and 陈羚勤 on one phone are one person with a typo; 张婷婕 and 贺姬宜 on one phone are two people."""
     load(duck, [

@@ -70,6 +70,7 @@ class DemoConfig:
     walk_in_share: float = 0.25  # store sales without a member card
     store_phone_share: float = 0.5  # of walk-ins, the till typed the store's own phone
     email_share: float = 0.2
+    miniprogram_unionid_share: float = 1.0  # mini-program accounts whose unionid code2Session returns
 
     extra: dict[str, Any] = field(default_factory=dict)
 

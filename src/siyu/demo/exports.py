@@ -52,6 +52,18 @@ def _order_codes(w: World) -> pa.Array:
     return with_nulls(concat("DC", ints(unique_numbers(rng, o.n, 10), 10)), ~coded)
 
 
+def _mini_unionids(w: World) -> pa.Array:
+    """Per person: the unionid their mini-program account holds, null for the accounts it is not known for.
+
+    A mini-program bound to the brand's open-platform account gets the unionid from code2Session at every login
+    (wx.login), for every user, whatever they authorised: it belongs to the account, not to an order or a coupon.
+    `miniprogram_unionid_share` below 1 models a mini-program not bound (0) or a login that does not keep it.
+    Drawn from a generator of its own, so the share changes nothing else in the brand."""
+    rng = np.random.default_rng([w.cfg.seed, 53])
+    unknown = rng.random(len(w.accounts.unionid)) >= w.cfg.miniprogram_unionid_share
+    return with_nulls(w.accounts.unionid, unknown)
+
+
 SOURCES = [
     "products", "stores", "staff", "tmall", "jd", "douyin", "miniprogram", "store", "wecom-contacts", "groups",
     "messages", "parcels", "coupons", "stored-value",
@@ -81,6 +93,7 @@ class Shaper:
                                              concat("XS", ints(scramble(i, 23, 10), 10))))))
         self.first_line = np.searchsorted(w.lines.order, i)
         self.order_code = _order_codes(w)
+        self.mini_unionid = _mini_unionids(w)
         self.sightings: dict[str, list[Sighting]] = {}  # per source: every identity it shows, for the truth
 
     def build(self, source: str) -> pa.Table:
@@ -231,7 +244,7 @@ class Shaper:
         coupon = o.coupon[idx]
         return pa.table({
             "order_id": _take(self.order_id, idx), "channel_uid": openid, "openid": openid,
-            "unionid": self.missing(_take(w.accounts.unionid, person), 0.1),
+            "unionid": _take(self.mini_unionid, person),
             "nickname": _take(w.persons.nickname, person), "phone": self.missing(self.phone(person, o.t[idx])),
             "name": self.name(person), **self.place(person),
             "created_at": timestamps(w.cfg.start, o.t[idx]), "paid_at": self.paid_at(idx),
@@ -367,7 +380,7 @@ class Shaper:
             "coupon_id": concat("CP", ints(np.arange(1, c.n + 1), 9)),
             "channel": pa.repeat(pa.scalar("miniprogram"), c.n),
             "channel_uid": self.seen("miniprogram", _take(w.accounts.openid, c.person), c.person),
-            "unionid": self.missing(_take(w.accounts.unionid, c.person), 0.1),  # claimed by a logged-in user
+            "unionid": _take(self.mini_unionid, c.person),  # claimed in the mini-program: its account's
             "campaign": pa.repeat(pa.scalar("加好友福利券"), c.n),
             "value": money(np.full(c.n, w.cfg.coupon_value)), "min_spend": money(np.full(c.n, 99.0)),
             "issued_at": timestamps(w.cfg.start, c.issued), "expires_at": timestamps(w.cfg.start, c.expires),

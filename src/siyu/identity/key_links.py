@@ -24,6 +24,8 @@ ORDER_CODE = "order_code"
 STORE_SALE = "store_sale"
 #: how long after a store sale its guide may add the customer as a WeCom friend (while still at the till)
 STORE_ADD_MINUTES = 30
+#: the key a store's one member of a name gives its one WeCom friend of that name (`store_name_parts`)
+STORE_NAME = "store_name"
 
 
 def _normalised(key: str) -> str:
@@ -38,7 +40,7 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
-    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE)]
+    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME)]
     keys = [k for k in keys if k not in derived]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
@@ -69,6 +71,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         parts += order_code_parts(engine)
     if STORE_SALE in derived:
         parts += store_sale_parts(engine)
+    if STORE_NAME in derived:
+        parts += store_name_parts(engine, nickname_channels)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -105,6 +109,21 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         f"LEFT JOIN ({names}) n ON n.node = q.node LEFT JOIN {SHARED} sh ON sh.node = q.node "
         f"WHERE q.key_value <> ''",
     )
+
+
+def sure_names_sql(nickname_channels: list[str]) -> str:
+    """(node, real_name, surname, last, full_name): what each identity's sure name says: its full name's pinyin
+    (李媛 and 袁丽 alike: the pinyin key ignores name order), else the surname and character a mask shows (a display
+    name on a nickname channel says nothing); and that full name as written (spaces and notes dropped)."""
+    return f"""
+        SELECT n.node, CASE WHEN n.real_name IS NOT NULL THEN p.pinyin END AS real_name,
+               CASE WHEN n.real_name IS NOT NULL THEN p.name_full END AS full_name,
+               CASE WHEN n.name_sure THEN p.surname END AS surname,
+               CASE WHEN n.name_sure THEN p.last END AS last
+        FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
+              {name_joins_sql()}) n
+        JOIN {NAMES} p ON p.raw = n.name
+    """
 
 
 def build_shared(engine: Engine, nickname_channels: list[str]) -> int:
@@ -205,6 +224,38 @@ def store_sale_parts(engine: Engine) -> list[str]:
     return [
         f"SELECT {node} AS node, {literal(STORE_SALE)} AS key_name, o.channel || ':' || o.order_id AS key_value "
         f"FROM ({sales}) o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) side"
+    ]
+
+
+def store_name_parts(engine: Engine, nickname_channels: list[str]) -> list[str]:
+    """A store's member of a name as a key: a guide types a WeCom friend's real name as the remark (张婷婕, not a
+    display name); when the guide's store has exactly one buyer of that full name and exactly one WeCom friend
+    of its guides goes by it (both written alike, and no other name of the store sounds the same), both hold
+    the value (store, name). A guide adding a customer of the store they serve and noting the name is what makes
+    the two one person; a second buyer or friend of that name in the store (two 王芳), or of a name that sounds
+    the same (孙丽, 孙莉: the remark may be a typo for the other), makes it nobody's key. Needs `orders` (with
+    `store_id`), `contacts` and `staff`; without them it adds nothing.
+    """
+    needs = {"orders": {"store_id"}, "contacts": {"staff_id"}, "staff": {"staff_id", "store_id"}}
+    if not all(engine.table_exists(t) and cols <= set(engine.table_schema(t).names) for t, cols in needs.items()):
+        return []
+    holders = f"""
+        SELECT DISTINCT {node_sql('o')} AS node, o.store_id, 0 AS side FROM orders o
+        WHERE o.store_id IS NOT NULL AND o.channel_uid IS NOT NULL
+        UNION ALL
+        SELECT DISTINCT 'wecom:' || c.external_userid AS node, s.store_id, 1 AS side FROM contacts c
+        JOIN staff s ON s.staff_id = c.staff_id WHERE c.external_userid IS NOT NULL AND s.store_id IS NOT NULL
+    """
+    # one of a sound in the store, and written alike: a guide's homophone typo (李珊 for the member 李姗) must not
+    # land on another member 李珊; the pinyin key ignores order (李媛 ~ 袁丽), the name as written does not
+    named = (f"SELECT h.node, h.store_id, h.side, n.real_name AS sound, n.full_name FROM ({holders}) h "
+             f"JOIN ({sure_names_sql(nickname_channels)}) n ON n.node = h.node WHERE n.full_name IS NOT NULL")
+    unique = (f"SELECT store_id, sound FROM ({named}) q GROUP BY store_id, sound "
+              "HAVING count(DISTINCT CASE WHEN side = 0 THEN node END) = 1 "
+              "AND count(DISTINCT CASE WHEN side = 1 THEN node END) = 1 AND count(DISTINCT full_name) = 1")
+    return [
+        f"SELECT DISTINCT h.node, {literal(STORE_NAME)} AS key_name, h.store_id || '|' || h.full_name AS key_value "
+        f"FROM ({named}) h JOIN ({unique}) u ON u.store_id = h.store_id AND u.sound = h.sound"
     ]
 
 
