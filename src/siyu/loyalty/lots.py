@@ -139,9 +139,11 @@ def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None,
     (`ledger.reopen`). Those credits come from the loyalty step, which runs expiry after them; a redemption, the
     API's only concurrent lot write, only debits."""
     at = at or now()
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # from the lots (the partial index), not from every entry
         past = sorted(conn.execute(select(lot.c.id).where(_past(as_of))).scalars())
-        persons = sorted({r[0] for r in conn.execute(_expired(as_of))})
+        persons = sorted({r[0] for i in range(0, len(past), ledger.KEY_CHUNK)
+                          for r in conn.execute(_expired(as_of, one_of(conn, entry.c.lot_id,
+                                                                       past[i:i + ledger.KEY_CHUNK])))})
     made = 0
     for i in range(0, len(persons), batch_size):
         chunk = persons[i:i + batch_size]
