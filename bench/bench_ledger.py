@@ -15,15 +15,17 @@ store, for a before/after at the same size and load; `--sync-only` skips the del
 `--workers N` measures HTTP against `siyu serve --workers N` in its own processes (as deployed; the clients no
 longer share the server's GIL), with wrk as the client when it is installed (bench/wrk.py: a C client, so the
 cores are the server's; 20 connections over the members holding 20 points or more, for 10 s after a warm-up);
-`--redeem-only` skips the delta; `--delta-only` skips the redemptions; `--stores sqlite` measures one store. The
-day's delta is the `loyalty` step's store-side work for a day: the day's changed orders alone (what the step reads
-since its watermark) with the releases due, expiry of lots and coupons, and the `loyalty_facts` export of the
+`--redeem-only` skips the delta; `--delta-only` skips the redemptions; `--day N` makes the day N changed orders
+(two refunds to a new order); `--stores sqlite` measures one store. The day's delta is the `loyalty` step's
+store-side work for a day: the day's changed orders alone (what the step reads since its watermark) with the
+releases due, expiry of lots and coupons, and the `loyalty_facts` export of the
 members those touched (into an in-memory DuckDB warehouse, after a full export at the first sync as the step
 makes on its first run). It is printed with its parts and with what a full export of every member (what each run
 made before the export was incremental) takes on the same ledger.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
-                                 [--before] [--sync-only] [--redeem-only] [--workers 2] [--stores sqlite,postgresql]
+                                 [--before] [--sync-only] [--redeem-only] [--delta-only] [--day 15000]
+                                 [--workers 2] [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -75,13 +77,14 @@ def orders(n: int, seed: int = 7) -> list[OrderRow]:
             for i in range(n)]
 
 
-def delta(rows: list[OrderRow], seed: int = 8) -> list[OrderRow]:
-    """A day's changes: refunds of 0.1% of orders and 0.05% new orders."""
+def delta(rows: list[OrderRow], seed: int = 8, size: int = 0) -> list[OrderRow]:
+    """A day's changes: refunds of 0.1% of orders and 0.05% new orders (or `size` changes in those shares)."""
     rnd = random.Random(seed)
+    refunds, fresh = (size * 2 // 3, size - size * 2 // 3) if size else (len(rows) // 1000, len(rows) // 2000)
     changed = [OrderRow(r.person_id, r.channel, r.order_id, 2, "partially_refunded", r.net_fen // 2, r.paid_on)
-               for r in rnd.sample(rows, max(len(rows) // 1000, 1))]
+               for r in rnd.sample(rows, max(refunds, 1))]
     new = [OrderRow(f"P{rnd.randrange(len(rows) // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
-           for i in range(max(len(rows) // 2000, 1))]
+           for i in range(max(fresh, 1))]
     return changed + new
 
 
@@ -321,12 +324,13 @@ def main() -> None:
     ap.add_argument("--sync-only", action="store_true", help="first sync only")
     ap.add_argument("--redeem-only", action="store_true", help="no delta; redemptions after the first sync")
     ap.add_argument("--delta-only", action="store_true", help="the first sync and the day's delta, no redemptions")
+    ap.add_argument("--day", type=int, default=0, help="changed orders in the day's delta (default 0.15%% of them)")
     ap.add_argument("--workers", type=int, default=0,
                     help="HTTP against `siyu serve --workers N` in other processes (0: a server in this process)")
     ap.add_argument("--stores", default="sqlite,postgresql", help="which stores to measure")
     args = ap.parse_args()
     rows = orders(args.orders)
-    day = delta(rows)
+    day = delta(rows, size=args.day)
     if args.before:
         for name, engine in stores(args.pg):
             t = time.perf_counter()
