@@ -15,15 +15,20 @@ store, for a before/after at the same size and load; `--sync-only` skips the del
 `--workers N` measures HTTP against `siyu serve --workers N` in its own processes (as deployed; the clients no
 longer share the server's GIL), with wrk as the client when it is installed (bench/wrk.py: a C client, so the
 cores are the server's; 20 connections over the members holding 20 points or more, for 10 s after a warm-up);
-`--redeem-only` skips the delta; `--stores sqlite` measures one store. With wrk, HTTP is measured twice: paced at
+`--redeem-only` skips the delta; `--delta-only` skips the redemptions; `--day N` makes the day N changed orders
+(two refunds to a new order); `--stores sqlite` measures one store. With wrk, HTTP is measured twice: paced at
 `--rate` redemptions/s offered (default 300, the target; latency from each request's intended send time, so a
 slow answer's wait counts: no coordinated omission), then the closed loop at saturation (throughput; its latency
-is mostly the queue of 20 connections sending again the moment they are answered). The day's delta syncs the
-day's changed orders alone (what the `loyalty` step reads since its watermark), then expiry.
+is mostly the queue of 20 connections sending again the moment they are answered). The day's delta is the
+`loyalty` step's store-side work for a day: the day's changed orders alone (what the step reads since its
+watermark) with the releases due, expiry of lots and coupons, and the `loyalty_facts` export of the members those
+touched (into an in-memory DuckDB warehouse, after a full export at the first sync as the step makes on its first
+run). It is printed with its parts and with what a full export of every member (what each run made before the
+export was incremental) takes on the same ledger.
 
     python bench/bench_ledger.py [--orders 20000] [--clients 20] [--redemptions 50] [--pg postgresql://…]
-                                 [--before] [--sync-only] [--redeem-only] [--workers 2] [--rate 300]
-                                 [--stores sqlite,postgresql]
+                                 [--before] [--sync-only] [--redeem-only] [--delta-only] [--day 15000]
+                                 [--workers 2] [--rate 300] [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -51,7 +56,9 @@ import sqlalchemy as sa
 import uvicorn
 import wrk
 
-from siyu.loyalty import earning, ledger, lots
+from siyu.engine.duckdb_engine import DuckDBEngine
+from siyu.loyalty import coupons, earning, ledger, lots
+from siyu.loyalty.export import export_facts, write_facts
 from siyu.loyalty.orders import OrderRow
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.store import open_store
@@ -73,13 +80,14 @@ def orders(n: int, seed: int = 7) -> list[OrderRow]:
             for i in range(n)]
 
 
-def delta(rows: list[OrderRow], seed: int = 8) -> list[OrderRow]:
-    """A day's changes: refunds of 0.1% of orders and 0.05% new orders."""
+def delta(rows: list[OrderRow], seed: int = 8, size: int = 0) -> list[OrderRow]:
+    """A day's changes: refunds of 0.1% of orders and 0.05% new orders (or `size` changes in those shares)."""
     rnd = random.Random(seed)
+    refunds, fresh = (size * 2 // 3, size - size * 2 // 3) if size else (len(rows) // 1000, len(rows) // 2000)
     changed = [OrderRow(r.person_id, r.channel, r.order_id, 2, "partially_refunded", r.net_fen // 2, r.paid_on)
-               for r in rnd.sample(rows, max(len(rows) // 1000, 1))]
+               for r in rnd.sample(rows, max(refunds, 1))]
     new = [OrderRow(f"P{rnd.randrange(len(rows) // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
-           for i in range(max(len(rows) // 2000, 1))]
+           for i in range(max(fresh, 1))]
     return changed + new
 
 
@@ -331,6 +339,8 @@ def main() -> None:
     ap.add_argument("--before", action="store_true", help="also time the row-by-row first sync")
     ap.add_argument("--sync-only", action="store_true", help="first sync only")
     ap.add_argument("--redeem-only", action="store_true", help="no delta; redemptions after the first sync")
+    ap.add_argument("--delta-only", action="store_true", help="the first sync and the day's delta, no redemptions")
+    ap.add_argument("--day", type=int, default=0, help="changed orders in the day's delta (default 0.15%% of them)")
     ap.add_argument("--workers", type=int, default=0,
                     help="HTTP against `siyu serve --workers N` in other processes (0: a server in this process)")
     ap.add_argument("--stores", default="sqlite,postgresql", help="which stores to measure")
@@ -338,7 +348,7 @@ def main() -> None:
                     help="with --workers and wrk: the paced run's offered redemptions/s (0: saturation only)")
     args = ap.parse_args()
     rows = orders(args.orders)
-    day = delta(rows)
+    day = delta(rows, size=args.day)
     if args.before:
         for name, engine in stores(args.pg):
             t = time.perf_counter()
@@ -358,23 +368,47 @@ def main() -> None:
             print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s "
                   f"({len(rows) / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             continue
+        warehouse = DuckDBEngine(":memory:")
+        export_facts(warehouse, engine, TODAY, TODAY_AT, full=True)  # the step's first run: every member
         changed = {(r.channel, r.order_id): r for r in day}  # what the step reads: the day's changes alone
-        daily = 0.0
-        if not args.redeem_only:
-            t = time.perf_counter()
-            earning.sync(engine, list(changed.values()), RULES, TODAY + dt.timedelta(days=1))
-            lots.expire(engine, TODAY + dt.timedelta(days=1))  # the step's other store-wide work
-            daily = time.perf_counter() - t
+        daily = "" if args.redeem_only else day_delta(engine, warehouse, list(changed.values()))
+        if args.delta_only:
+            load = os.getloadavg()
+            print(f"{name:10} first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
+                  f"{daily} | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+            warehouse.close()
+            continue
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
         http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions, args.workers,
                                                                 args.rate)
         load = os.getloadavg()
         print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
-              f"day's delta {len(changed):,} orders + release + expiry {daily:5.1f} s | "
-              f"redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
+              f"{daily} | redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
               f"HTTP{f' {args.workers} workers' if args.workers else ''} {http_rate:,.0f}/s p99 {http_p99:.0f} ms "
               f"({http_refused} refused) | "
               f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+
+
+def day_delta(engine: sa.Engine, warehouse: DuckDBEngine, changed: list[OrderRow]) -> str:
+    """The step's store-side work for the next day, timed whole and by part: the changed orders and the releases
+    due, expiry (lots, then coupons at one moment), the facts of the members touched; then, for comparison, a full
+    export of every member on the same ledger (into another warehouse, touches kept)."""
+    as_of = TODAY + dt.timedelta(days=1)
+    at = TODAY_AT + dt.timedelta(days=1)
+    t0 = time.perf_counter()
+    earning.sync(engine, changed, RULES, as_of, at=at)
+    t1 = time.perf_counter()
+    lots.expire(engine, as_of, at=at)
+    coupons.expire(engine, at)
+    t2 = time.perf_counter()
+    done = export_facts(warehouse, engine, as_of, at)
+    t3 = time.perf_counter()
+    with DuckDBEngine(":memory:") as other:
+        full = write_facts(other, engine, as_of, at, full=True)
+    t4 = time.perf_counter()
+    return (f"day's delta {len(changed):,} orders: {t3 - t0:5.1f} s (sync + release {t1 - t0:.1f}, expiry "
+            f"{t2 - t1:.2f}, facts of {done.members:,} members {t3 - t2:.2f}) | full export of {full.members:,} "
+            f"members {t4 - t3:.1f} s")
 
 
 if __name__ == "__main__":

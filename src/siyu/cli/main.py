@@ -45,6 +45,8 @@ def run(
     config: ConfigOpt = None,
     engine: EngineOpt = None,
     step: Annotated[list[str] | None, typer.Option("--step", help="run only this step (repeatable)")] = None,
+    full_facts: Annotated[bool, typer.Option("--full-facts", help="loyalty: write every member's loyalty_facts, "
+                                             "not only those changed since the last run")] = False,
 ) -> None:
     """Run the pipeline steps in order and record each step's rows and seconds in the run log (exit 1 when a
     step could not produce its results and the run is partial)."""
@@ -60,7 +62,8 @@ def run(
                 if not console.is_terminal:  # a log (the console's Runs page follows it): no spinner, a line each
                     console.print(f"step {name}…")
 
-            report = run_pipeline(eng, choice.settings, step, on_step=started)
+            report = run_pipeline(eng, choice.settings, step, on_step=started,
+                                  options={"full_facts": True} if full_facts else None)
         title = f"run {report.run_id} on {eng.name}: {report.status}"
         table = Table("step", "rows in", "rows out", "seconds", "status", "detail", title=title)
         for o in report.outcomes:

@@ -9,10 +9,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.errors import UserError
+from siyu.loyalty import touched
 from siyu.loyalty.db import insert_ignore, now, one_of, utc, within, write
 from siyu.loyalty.tables import coupon
 
@@ -42,6 +43,7 @@ def issue(engine: Engine | Connection, person_id: str, value_fen: int, valid_day
         if found is None:
             conn.execute(coupon.insert().values(key=key, person_id=person_id, value_fen=value_fen, issued_at=at,
                                                 valid_until=at + dt.timedelta(days=valid_days), status="issued"))
+            touched.touch(conn, [person_id])
             found = conn.execute(select(coupon).where(coupon.c.key == key)).one()
         return _coupon(found)
 
@@ -60,6 +62,7 @@ def issue_many(engine: Engine | Connection, wanted: dict[str, tuple[str, int, in
         insert_ignore(conn, coupon, [{"key": k, "person_id": wanted[k][0], "value_fen": wanted[k][1], "issued_at": at,
                                       "valid_until": at + dt.timedelta(days=wanted[k][2]), "status": "issued"}
                                      for k in keys])
+        touched.touch(conn, {p for p, _, _ in wanted.values()})  # those issued before too: harmless
         return {r.key: r.id for i in range(0, len(keys), 5000)
                 for r in conn.execute(select(coupon.c.key, coupon.c.id).where(one_of(conn, coupon.c.key,
                                                                                      keys[i:i + 5000])))}
@@ -102,6 +105,7 @@ def redeem(engine: Engine | Connection, coupon_id: int, channel: str, order_id: 
                             .values(status="redeemed", channel=channel, order_id=order_id, closed_at=at))
         if done.rowcount != 1:
             raise UserError(f"coupon {coupon_id} was used meanwhile")
+        touched.touch(conn, [row.person_id])
         return _coupon(conn.execute(select(coupon).where(coupon.c.id == coupon_id)).one())
 
 
@@ -109,9 +113,10 @@ def expire(engine: Engine, at: dt.datetime | None = None) -> int:
     """Mark every issued coupon past its validity expired; returns how many."""
     at = at or now()
     with write(engine) as conn:
-        done = conn.execute(update(coupon).where(coupon.c.status == "issued", coupon.c.valid_until < at)
-                            .values(status="expired", closed_at=at))
-        return int(done.rowcount)
+        owners = conn.execute(update(coupon).where(coupon.c.status == "issued", coupon.c.valid_until < at)
+                              .values(status="expired", closed_at=at).returning(coupon.c.person_id)).scalars().all()
+        touched.touch(conn, owners)
+        return len(owners)
 
 
 def expiring(conn: Connection, at: dt.datetime, within_days: int = 3) -> list[Coupon]:
@@ -122,8 +127,10 @@ def expiring(conn: Connection, at: dt.datetime, within_days: int = 3) -> list[Co
     return [_coupon(r) for r in rows]
 
 
-def usable(conn: Connection, at: dt.datetime) -> list[Coupon]:
-    """Issued coupons still valid at `at`, every member's (what the warehouse gets for "coupon expiring")."""
-    rows = conn.execute(select(coupon).where(coupon.c.status == "issued", coupon.c.valid_until >= at)
+def usable(conn: Connection, at: dt.datetime, persons: list[str] | None = None) -> list[Coupon]:
+    """Issued coupons still valid at `at`, every member's or these members' (what the warehouse gets for "coupon
+    expiring")."""
+    which = true() if persons is None else one_of(conn, coupon.c.person_id, persons)
+    rows = conn.execute(select(coupon).where(coupon.c.status == "issued", coupon.c.valid_until >= at, which)
                         .order_by(coupon.c.person_id, coupon.c.valid_until, coupon.c.id)).all()
     return [_coupon(r) for r in rows]

@@ -228,14 +228,17 @@ def release_due(engine: Engine, rules: LoyaltySettings, as_of: dt.date, *, at: d
     last_paid = rules.released_paid_by(as_of)
     due = (order.c.released.is_(False)) & (order.c.paid_on <= last_paid)
     made = 0
-    while True:  # a batch of members per transaction, with all their due orders
-        with write(engine) as conn:
-            custom_plans(conn)
-            persons = conn.execute(select(order.c.person_id).where(due).group_by(order.c.person_id)
-                                   .order_by(order.c.person_id).limit(batch_size)).scalars().all()
-            if not persons:
-                return made
-            lock_persons(conn, persons, at)  # then read under the locks: a merge may have moved orders meanwhile
-            released = staged.release_orders(conn, due & one_of(conn, order.c.person_id, persons), at)
-            made += released
-            result.count("release", released)
+    while True:  # the members with due orders, then a batch of them per transaction with all their due orders
+        with engine.connect() as conn:  # a plain read: the partial index by date (a GROUP BY or ORDER BY here
+            # led SQLite to scan every order by person: 4 s of a 1M-order ledger's day)
+            persons = sorted(set(conn.execute(select(order.c.person_id).where(due)).scalars()))
+        if not persons:  # read again after the batches: a merge may have moved an order to someone not read
+            return made
+        for i in range(0, len(persons), batch_size):
+            chunk = persons[i:i + batch_size]
+            with write(engine) as conn:
+                custom_plans(conn)
+                lock_persons(conn, chunk, at)  # then read under the locks: a merge may have moved orders meanwhile
+                released = staged.release_orders(conn, due & one_of(conn, order.c.person_id, chunk), at)
+                made += released
+                result.count("release", released)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from siyu.errors import UserError
+from siyu.loyalty import touched
 from siyu.loyalty.db import bulk_insert, ensure_accounts, one_of, reserve_ids, utc
 from siyu.loyalty.tables import PERSON, POSTING_TYPES, SYSTEM, account, entry, lot, posting
 
@@ -136,7 +137,26 @@ def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.
         conn.execute(entry.insert(), [{"posting_id": posting_id, "leg": i, "account_id": a, "amount": leg.amount,
                                        "lot_id": leg.lot_id}
                                       for i, (a, leg) in enumerate(zip(ids_of, legs, strict=True))])
+    noted(conn, legs)
     return Posting(posting_id, key, type_, person_id, reason, at, tuple(legs), True)
+
+
+def noted(conn: Connection, legs: Sequence[Leg]) -> None:
+    """What entries change beside the balances, in the posting's transaction: their members are touched (their
+    exported facts are written again, siyu.loyalty.touched), and a lot credited with points is open to expiry
+    again (`reopen`)."""
+    touched.touch(conn, {leg.owner for leg in legs if leg.owner_type == PERSON})
+    reopen(conn, {leg.lot_id for leg in legs
+                  if leg.owner_type == PERSON and leg.kind == "points" and leg.amount > 0 and leg.lot_id is not None})
+
+
+def reopen(conn: Connection, lot_ids: set[int]) -> None:
+    """Lots an expiry run settled (nothing left past their date) that now hold points again: expiry reads them
+    once more. A no-op for the lots not settled, which are nearly all."""
+    ids = sorted(lot_ids)
+    for i in range(0, len(ids), KEY_CHUNK):
+        conn.execute(lot.update().where(lot.c.settled.is_(True), one_of(conn, lot.c.id, ids[i:i + KEY_CHUNK]))
+                     .values(settled=False))
 
 
 _POST_HEAD = posting.insert().returning(posting.c.id)  # built once: the values are parameters
@@ -183,10 +203,11 @@ def spend_lots_pg(conn: Connection, key: str, type_: str, person_id: str, kind: 
 
 # the member's lots (entries summed per lot), their balance, the positive lots taken earliest-expiring first (a lot
 # that never expires as 9999-12-31, then by lot id, as lots.lot_balances sorts them) until `amount` is covered, and
-# the posting of those takes against the system account: one row per lot taken, or one row with no posting when
-# the balance falls short. A lot's expiry is looked up per lot by its key (a join let the planner hash the whole lot
-# table: 3 ms instead of 0.3). With a note, the posting's audit row too (the audit log's naive UTC `at`, as
-# siyu.auth.audit.record writes it). Every parameter is cast: PostgreSQL cannot infer types in INSERT … SELECT
+# the posting of those takes against the system account, and the member's touch (siyu.loyalty.touched): one row
+# per lot taken, or one row with no posting when the balance falls short. A lot's expiry is looked up per lot by
+# its key (a join let the planner hash the whole lot table: 3 ms instead of 0.3). With a note, the posting's audit
+# row too (the audit log's naive UTC `at`, as siyu.auth.audit.record writes it). Every parameter is cast:
+# PostgreSQL cannot infer types in INSERT … SELECT
 _SPEND_LOTS_PG = text("""
     WITH lots AS (
         SELECT s.lot_id, (SELECT l.expires_on FROM loyalty_lot l WHERE l.id = s.lot_id) AS expires_on, s.amount
@@ -220,7 +241,8 @@ _SPEND_LOTS_PG = text("""
         INSERT INTO audit (at, user_name, action, target, reason)
         SELECT CAST(:note_at AS timestamp), CAST(:note_user AS varchar), CAST(:note_action AS varchar),
                left(CAST(:note_target AS varchar) || ' (posting ' || head.id || ')', 255), CAST(:note_reason AS text)
-        FROM head WHERE CAST(:note_user AS varchar) IS NOT NULL)
+        FROM head WHERE CAST(:note_user AS varchar) IS NOT NULL),
+    touch AS (""" + touched.touch_one_pg("head") + """)
     SELECT h.held, (SELECT id FROM head) AS posting_id, t.lot_id, t.take
     FROM held h LEFT JOIN taken t ON true
     ORDER BY t.leg""")
@@ -267,6 +289,7 @@ def post_many(conn: Connection, postings: Sequence[NewPosting], *, at: dt.dateti
         {"posting_id": pid, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
          "amount": leg.amount, "lot_id": leg.lot_id}
         for pid, p in zip(posting_ids, todo, strict=True) for i, leg in enumerate(p.legs)])
+    noted(conn, [leg for p in todo for leg in p.legs])
     return [p.key for p in todo]
 
 

@@ -133,10 +133,19 @@ def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None,
     """Post the expiry of every positive lot whose last day is before `as_of`; returns the postings made: one
     posting per member (key `expire:{as_of}:{person}`), a batch of members per transaction, their lots read again
     under their locks and posted set-wise. Running it again for the same day posts nothing (the lots are empty,
-    and the keys exist)."""
+    and the keys exist).
+
+    Only lots not yet settled are read: once a run has emptied every lot past its date, those lots are settled
+    (`settle`) and later runs skip them, so a day's run reads the lots that crossed their date since, not every lot
+    ever past it. A later credit of a settled lot's points (a merge, a release, an increase) opens it again
+    (`ledger.reopen`). Those credits come from the loyalty step, which runs expiry after them; a redemption, the
+    API's only concurrent lot write, only debits."""
     at = at or now()
-    with engine.connect() as conn:
-        persons = sorted({r[0] for r in conn.execute(_expired(as_of))})
+    with engine.connect() as conn:  # from the lots (the partial index), not from every entry
+        past = sorted(conn.execute(select(lot.c.id).where(_past(as_of))).scalars())
+        persons = sorted({r[0] for i in range(0, len(past), ledger.KEY_CHUNK)
+                          for r in conn.execute(_expired(as_of, one_of(conn, entry.c.lot_id,
+                                                                       past[i:i + ledger.KEY_CHUNK])))})
     made = 0
     for i in range(0, len(persons), batch_size):
         chunk = persons[i:i + batch_size]
@@ -151,15 +160,30 @@ def expire(engine: Engine, as_of: dt.date, *, at: dt.datetime | None = None,
                 (*(ledger.person(person_id, "points", -n, lot_id) for lot_id, n in held),
                  ledger.system("points_expired", sum(n for _, n in held))), person_id)
                 for person_id, held in mine.items()], at=at))
+    settle(engine, past)
     return made
 
 
+def settle(engine: Engine, lot_ids: list[int]) -> None:
+    """Mark lots past their date that an expiry run has emptied: later runs skip them."""
+    with write(engine) as conn:
+        for i in range(0, len(lot_ids), ledger.KEY_CHUNK):
+            conn.execute(lot.update().where(lot.c.settled.is_(False),
+                                            one_of(conn, lot.c.id, lot_ids[i:i + ledger.KEY_CHUNK]))
+                         .values(settled=True))
+
+
+def _past(as_of: dt.date) -> ColumnElement[bool]:
+    """Lots past their last day that may still hold points (the partial index `ix_loyalty_lot_unsettled`)."""
+    return lot.c.settled.is_(False) & (lot.c.expires_on < as_of)
+
+
 def _expired(as_of: dt.date, which: ColumnElement[bool] | None = None) -> Select[Any]:
-    """(member, lot, expiry, points) of the members' positive points lots past their last day, by member and
-    earliest-expiring first (the order `lot_balances` gives)."""
+    """(member, lot, expiry, points) of the members' positive points lots past their last day and not settled, by
+    member and earliest-expiring first (the order `lot_balances` gives)."""
     return (select(account.c.owner, entry.c.lot_id, lot.c.expires_on, func.sum(entry.c.amount))
             .select_from(entry.join(account, account.c.id == entry.c.account_id).join(lot, lot.c.id == entry.c.lot_id))
-            .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on < as_of,
+            .where(account.c.owner_type == PERSON, account.c.kind == "points", _past(as_of),
                    true() if which is None else which)
             .group_by(account.c.owner, entry.c.lot_id, lot.c.expires_on).having(func.sum(entry.c.amount) > 0)
             .order_by(account.c.owner, lot.c.expires_on, entry.c.lot_id))
@@ -180,14 +204,17 @@ def expiring(conn: Connection, as_of: dt.date, within_days: int = 30) -> dict[st
     return out
 
 
-def dated_balances(conn: Connection, as_of: dt.date) -> list[tuple[str, dt.date, int]]:
-    """(person, expiry date, points) of every member's positive lots still usable on `as_of`, summed by date:
-    what the warehouse gets for "points expiring within N days" (a few dates per member, not one row per lot)."""
+def dated_balances(conn: Connection, as_of: dt.date,
+                   persons: list[str] | None = None) -> list[tuple[str, dt.date, int]]:
+    """(person, expiry date, points) of every member's positive lots still usable on `as_of` (or only these
+    members'), summed by date: what the warehouse gets for "points expiring within N days" (a few dates per member,
+    not one row per lot)."""
     per_lot = (select(account.c.owner.label("owner"), lot.c.expires_on.label("expires_on"),
                       func.sum(entry.c.amount).label("amount"))
                .select_from(entry.join(account, account.c.id == entry.c.account_id)
                             .join(lot, lot.c.id == entry.c.lot_id))
-               .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on >= as_of)
+               .where(account.c.owner_type == PERSON, account.c.kind == "points", lot.c.expires_on >= as_of,
+                      true() if persons is None else one_of(conn, account.c.owner, persons))
                .group_by(account.c.owner, entry.c.lot_id, lot.c.expires_on)
                .having(func.sum(entry.c.amount) > 0).subquery())
     rows = conn.execute(select(per_lot.c.owner, per_lot.c.expires_on, func.sum(per_lot.c.amount))

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.errors import UserError
-from siyu.loyalty import ledger
+from siyu.loyalty import ledger, touched
 from siyu.loyalty.db import lock_persons, now, write
 from siyu.loyalty.lots import lot_balances
 from siyu.loyalty.tables import PERSON_KINDS, coupon, order, posting, review
@@ -45,6 +45,7 @@ def merge(engine: Engine, loser: str, survivor: str, merge_id: str, *, at: dt.da
         conn.execute(update(order).where(order.c.person_id == loser).values(person_id=survivor))
         conn.execute(update(coupon).where(coupon.c.person_id == loser, coupon.c.status == "issued")
                      .values(person_id=survivor))
+        touched.touch(conn, [loser, survivor])  # coupons move without entries
         return moved
 
 

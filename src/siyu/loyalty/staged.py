@@ -32,8 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 
+from siyu.loyalty import touched
 from siyu.loyalty.db import bulk_insert, ensure_accounts
-from siyu.loyalty.ledger import EARN_KEY_SQL, RELEASE_KEY_SQL
+from siyu.loyalty.ledger import EARN_KEY_SQL, RELEASE_KEY_SQL, reopen
 from siyu.loyalty.tables import PERSON, SYSTEM, account, lot, order, posting
 
 _temp = MetaData()
@@ -168,6 +169,7 @@ def post_new_orders(conn: Connection, rows: list[dict[str, Any]], at: dt.datetim
         UNION ALL
         SELECT release_id, 1, points_account_id, points, lot_id FROM {s} WHERE points <> 0 AND due"""),
                  {"issued": issued})
+    touched.touch(conn, persons)  # their lots are new: none to reopen
     return released
 
 
@@ -198,4 +200,6 @@ def release_orders(conn: Connection, due: Any, at: dt.datetime) -> int:
         FROM {s} AS r JOIN {account.name} AS a
              ON a.owner_type = :person AND a.owner = r.person_id AND a.kind = 'points'"""), {"person": PERSON})
     conn.execute(order.update().where(due).values(released=True))
+    touched.touch(conn, conn.execute(select(due_order.c.person_id).distinct()).scalars())
+    reopen(conn, set(conn.execute(select(due_order.c.lot_id)).scalars()))
     return int(made)

@@ -98,10 +98,12 @@ def changes_since(engine: Engine, rules: LoyaltySettings, last: Mark | None) -> 
     return last
 
 
-def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None) -> tuple[int, int, str]:
-    """Merges, then orders changed since the last run, then releases and expiry; returns (orders read, postings
-    made, detail). A brand without a `[loyalty]` table in siyu.toml runs no member programme: nothing is read or
-    written."""
+def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None, *,
+                full_facts: bool = False) -> tuple[int, int, str]:
+    """Merges, then orders changed since the last run, then releases and expiry, then the facts of the members
+    touched (every member's on the first run over this store, or with `full_facts`); returns (orders read,
+    postings made, detail). A brand without a `[loyalty]` table in siyu.toml runs no member programme: nothing is
+    read or written."""
     if "loyalty" not in settings.sections:
         ensure_facts(engine)
         return 0, 0, "no [loyalty] table in siyu.toml: no member programme"
@@ -110,7 +112,8 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
     store = open_ledger(engine, settings)
     try:
         now_mark = read_marks(engine, rules)
-        since = changes_since(engine, rules, marks.read(store))
+        last = marks.read(store)
+        since = changes_since(engine, rules, last)
         events = ("" if since is None or since.identity_at is None
                   else f"AND {ident('at')} > {literal(since.identity_at)} ")
         merged = 0
@@ -124,16 +127,19 @@ def run_loyalty(engine: Engine, settings: Settings, as_of: dt.date | None = None
         orders = engine.query(orders_sql(rules, since))
         result = earning.sync(store, orders, rules, as_of)
         tiered = evaluate_spend(store, engine, orders, rules, as_of) if rules.tiers else 0
+        at = dt.datetime.now(dt.UTC)  # coupons expire and are exported at one moment: none lapses in between
         expired = lots.expire(store, as_of)
-        coupons.expire(store)
-        export_facts(engine, store, as_of, dt.datetime.now(dt.UTC))
+        coupons.expire(store, at)
+        exported = export_facts(engine, store, as_of, at, full=full_facts or last is None)
         marks.advance(store, now_mark)
     finally:
         store.dispose()
     posted = sum(result.postings.values()) + expired + merged
     detail = ", ".join(f"{k} {v:,}" for k, v in sorted(result.postings.items())) or "nothing new"
     read = "all orders" if since is None else "orders changed since the last run"
-    return orders.num_rows, posted, f"{detail}; merges {merged}, expiries {expired}, tier changes {tiered}; {read}"
+    facts = f"facts of {'every member' if exported.full else 'members changed'} ({exported.members:,})"
+    return (orders.num_rows, posted,
+            f"{detail}; merges {merged}, expiries {expired}, tier changes {tiered}; {read}; {facts}")
 
 
 def evaluate_spend(store: sa.Engine, engine: Engine, orders: pa.Table, rules: LoyaltySettings,

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -77,6 +78,9 @@ lot = Table(
     Column("order_id", String(128)),
     Column("expires_on", Date),  # NULL: never expires
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # an expiry run found nothing left on it past its last day; a later credit of its points opens it again
+    # (siyu.loyalty.lots.reopen), so expiry reads only the lots that may still hold points
+    Column("settled", Boolean, nullable=False, server_default=false()),
     CheckConstraint("origin IN ('order', 'manual')", name="origin"),
 )
 
@@ -127,7 +131,10 @@ Index("ix_loyalty_order_person", order.c.person_id)
 # the orders still pending release, by date: a day's release reads these, not every order ever posted
 Index("ix_loyalty_order_unreleased", order.c.paid_on, postgresql_where=order.c.released.is_(False),
       sqlite_where=order.c.released.is_(False))
-Index("ix_loyalty_lot_expires_on", lot.c.expires_on)  # an expiry run starts from the lots past their date
+Index("ix_loyalty_lot_expires_on", lot.c.expires_on)  # lots by expiry date (points expiring soon)
+# an expiry run starts from the lots past their date that may still hold points, not every lot ever past it
+Index("ix_loyalty_lot_unsettled", lot.c.expires_on, postgresql_where=lot.c.settled.is_(False),
+      sqlite_where=lot.c.settled.is_(False))
 
 review = Table(
     "loyalty_review", metadata,
@@ -181,6 +188,16 @@ sync_mark = Table(
     Column("identity_at", DateTime),  # the newest OneID event read (person_history.at)
     Column("rules", String(64), nullable=False),  # digest of the [loyalty] rules the orders were read under
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+touched = Table(
+    "loyalty_touched", metadata,
+    # a member whose exported facts (siyu.loyalty.export) may have changed since they were last exported: written
+    # in the transaction that changes their entries or coupons, deleted once an export has written them (only if
+    # `seq` is still what the export read: a change meanwhile keeps the row for the next export)
+    Column("person_id", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # one more on every change
 )
 
 

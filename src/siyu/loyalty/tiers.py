@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -35,6 +36,24 @@ def current_tiers(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]
     return out
 
 
+def _latest(conn: Connection, persons: list[str] | None) -> dict[str, Any]:
+    """Each member's latest tier row (person_id, tier, since): every member's, or these members'."""
+    if persons is None:
+        latest = select(func.max(tier_history.c.id)).group_by(tier_history.c.person_id)
+        return {r.person_id: r for r in conn.execute(
+            select(tier_history.c.person_id, tier_history.c.tier, tier_history.c.since)
+            .where(tier_history.c.id.in_(latest))).all()}
+    out: dict[str, Any] = {}
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i:i + 5_000]
+        latest = (select(func.max(tier_history.c.id)).where(one_of(conn, tier_history.c.person_id, chunk))
+                  .group_by(tier_history.c.person_id))
+        out.update({r.person_id: r for r in conn.execute(
+            select(tier_history.c.person_id, tier_history.c.tier, tier_history.c.since)
+            .where(tier_history.c.id.in_(latest))).all()})
+    return out
+
+
 def target_tier(rules: LoyaltySettings, spend_fen: int) -> str | None:
     """The highest tier whose threshold the spend reaches."""
     reached = [t.name for t in rules.tiers if spend_fen >= t.min_spend_fen]
@@ -44,17 +63,15 @@ def target_tier(rules: LoyaltySettings, spend_fen: int) -> str | None:
 def evaluate(engine: Engine, spend: Mapping[str, int], rules: LoyaltySettings, as_of: dt.date, *,
              evaluation_day: bool, at: dt.datetime | None = None) -> dict[str, str]:
     """Apply the tier rules to each member's rolling spend (a member holding a tier but absent from `spend` spent
-    nothing); returns the members whose tier changed → new tier. One read of every member's latest tier, one
-    multi-row insert of the changes."""
+    nothing); returns the members whose tier changed → new tier. One read of the latest tier of every member on an
+    evaluation day (downgrades), else of the members in `spend` alone (no one else can change: an upgrade needs
+    spend), and one multi-row insert of the changes."""
     at = at or now()
     rank = {t.name: i for i, t in enumerate(rules.tiers)}
     changed: dict[str, str] = {}
     rows: list[dict[str, object]] = []
     with write(engine) as conn:
-        latest = select(func.max(tier_history.c.id)).group_by(tier_history.c.person_id)
-        held = {r.person_id: r for r in conn.execute(
-            select(tier_history.c.person_id, tier_history.c.tier, tier_history.c.since)
-            .where(tier_history.c.id.in_(latest))).all()}
+        held = _latest(conn, None if evaluation_day else sorted(spend))
         for person_id in sorted(set(spend) | set(held)):
             last, fen = held.get(person_id), spend.get(person_id, 0)
             target = target_tier(rules, fen)

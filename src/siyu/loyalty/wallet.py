@@ -9,11 +9,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty import ledger
-from siyu.loyalty.db import lock_persons, now, utc, within
+from siyu.loyalty.db import lock_persons, now, one_of, utc, within
 from siyu.loyalty.tables import PERSON, account, entry, posting
 
 KIND = {"principal": "sv_principal", "gift": "sv_gift"}
@@ -113,12 +113,16 @@ def holders(conn: Connection) -> int:
                             .where(posting.c.type == "topup")).scalar_one())
 
 
-def holdings(conn: Connection) -> dict[str, tuple[dt.datetime, int]]:
-    """Every member who ever topped up → (first top-up, the stored value in fen they hold now)."""
+def holdings(conn: Connection, persons: list[str] | None = None) -> dict[str, tuple[dt.datetime, int]]:
+    """Every member who ever topped up (or those of these members) → (first top-up, the stored value in fen they
+    hold now)."""
     first = dict(conn.execute(select(posting.c.person_id, func.min(posting.c.posted_at))
-                              .where(posting.c.type == "topup").group_by(posting.c.person_id)).all())
+                              .where(posting.c.type == "topup",
+                                     true() if persons is None else one_of(conn, posting.c.person_id, persons))
+                              .group_by(posting.c.person_id)).all())
     held = dict(conn.execute(
         select(account.c.owner, func.sum(entry.c.amount)).join(entry, entry.c.account_id == account.c.id)
-        .where(account.c.owner_type == PERSON, account.c.kind.in_(list(KIND.values())))
+        .where(account.c.owner_type == PERSON, account.c.kind.in_(list(KIND.values())),
+               true() if persons is None else one_of(conn, account.c.owner, persons))
         .group_by(account.c.owner)).all())
     return {p: (utc(at), int(held.get(p, 0))) for p, at in first.items()}

@@ -74,6 +74,10 @@ def _layer(run: Callable[[Engine, Settings], tuple[int, int, str]]) -> Callable[
     return step
 
 
+def _loyalty(ctx: StepContext) -> StepResult:
+    return StepResult(*run_loyalty(ctx.engine, ctx.settings, full_facts=bool(ctx.options.get("full_facts"))))
+
+
 def _segments(ctx: StepContext) -> StepResult:
     return StepResult(*run_segments(ctx.engine, ctx.settings, ctx.run_id))
 
@@ -81,7 +85,9 @@ def _segments(ctx: StepContext) -> StepResult:
 STEPS: list[Step] = [
     Step("normalise", "raw channel rows → one clean row per order, identity, contact, message …", _normalise),
     Step("identity", "channel identities → persons (OneID): hard keys, Splink, stable ids", _layer(run_identity)),
-    Step("loyalty", "identified buyers' orders → the points ledger; loyalty_facts back", _layer(run_loyalty)),
+    # its own transactions: loyalty_facts commits before the ledger forgets whom it wrote (siyu.loyalty.export)
+    Step("loyalty", "identified buyers' orders → the points ledger; loyalty_facts back", _loyalty,
+         own_transaction=True),
     Step("clv", "BG/NBD / Pareto/NBD + Gamma-Gamma: P(alive), expected orders, predicted value", _layer(run_clv),
          outputs=("clv_score", "clv_model")),
     Step("profile", "one row per person: orders, spend, channels, preferences, private domain", _layer(run_profile)),
