@@ -80,12 +80,7 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     # and a display name that is nothing but a Chinese name, shown by one identity only or given as a real name
     # at least as often as shown (郑影毓 on WeCom; not 阳光 or 夏天, nicknames hundreds show whose first character
     # is also a surname): on a phone it can contest the key, never link
-    read = f"""
-        SELECT n.node, n.name_sure, n.real_name, p.pinyin, p.surname, p.last, p.han_name
-        FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
-              {name_joins_sql()}) n
-        JOIN {NAMES} p ON p.raw = n.name
-    """
+    read = names_read_sql(nickname_channels)
     shows = "sum(CASE WHEN name_sure THEN 0 ELSE 1 END)"
     known = (f"SELECT pinyin FROM r GROUP BY pinyin HAVING {shows} <= 1 "
              f"OR sum(CASE WHEN real_name IS NOT NULL THEN 1 ELSE 0 END) >= {shows}")
@@ -111,18 +106,27 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     )
 
 
+def names_read_sql(nickname_channels: list[str]) -> str:
+    """(node, name_sure, real_name, name_full, pinyin, surname, last, han_name): each identity's name as
+    match_names read it, with whether it is sure (not a display name on a nickname channel) and real."""
+    return f"""
+        SELECT n.node, n.name_sure, n.real_name, p.name_full, p.pinyin, p.surname, p.last, p.han_name
+        FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
+              {name_joins_sql()}) n
+        JOIN {NAMES} p ON p.raw = n.name
+    """
+
+
 def sure_names_sql(nickname_channels: list[str]) -> str:
     """(node, real_name, surname, last, full_name): what each identity's sure name says: its full name's pinyin
     (李媛 and 袁丽 alike: the pinyin key ignores name order), else the surname and character a mask shows (a display
     name on a nickname channel says nothing); and that full name as written (spaces and notes dropped)."""
     return f"""
-        SELECT n.node, CASE WHEN n.real_name IS NOT NULL THEN p.pinyin END AS real_name,
-               CASE WHEN n.real_name IS NOT NULL THEN p.name_full END AS full_name,
-               CASE WHEN n.name_sure THEN p.surname END AS surname,
-               CASE WHEN n.name_sure THEN p.last END AS last
-        FROM (SELECT {node_sql('s')} AS node, {name_columns_sql(nickname_channels)} FROM identities s
-              {name_joins_sql()}) n
-        JOIN {NAMES} p ON p.raw = n.name
+        SELECT r.node, CASE WHEN r.real_name IS NOT NULL THEN r.pinyin END AS real_name,
+               CASE WHEN r.real_name IS NOT NULL THEN r.name_full END AS full_name,
+               CASE WHEN r.name_sure THEN r.surname END AS surname,
+               CASE WHEN r.name_sure THEN r.last END AS last
+        FROM ({names_read_sql(nickname_channels)}) r
     """
 
 

@@ -143,7 +143,7 @@ def _store_of_friends_sql(with_staff: bool) -> str:
 
 def build_names(engine: Engine, source: str = "identities") -> int:
     """Write `tmp_identity_context` and `tmp_identity_names` (every distinct name and remark of `source`, read,
-    and for `identities` the names on each identity's raw rows, which `key_links.shared_identities_sql` reads);
+    and for `identities` the names on each identity's raw rows, which `key_links.build_shared` reads);
     returns the names written."""
     build_context(engine)
     rows = ""

@@ -137,11 +137,11 @@ def post(conn: Connection, key: str, type_: str, legs: Sequence[Leg], *, at: dt.
         conn.execute(entry.insert(), [{"posting_id": posting_id, "leg": i, "account_id": a, "amount": leg.amount,
                                        "lot_id": leg.lot_id}
                                       for i, (a, leg) in enumerate(zip(ids_of, legs, strict=True))])
-    noted(conn, legs)
+    follow_entries(conn, legs)
     return Posting(posting_id, key, type_, person_id, reason, at, tuple(legs), True)
 
 
-def noted(conn: Connection, legs: Sequence[Leg]) -> None:
+def follow_entries(conn: Connection, legs: Sequence[Leg]) -> None:
     """What entries change beside the balances, in the posting's transaction: their members are touched (their
     exported facts are written again, siyu.loyalty.touched), and a lot credited with points is open to expiry
     again (`reopen`)."""
@@ -289,7 +289,7 @@ def post_many(conn: Connection, postings: Sequence[NewPosting], *, at: dt.dateti
         {"posting_id": pid, "leg": i, "account_id": ids[(leg.owner_type, leg.owner, leg.kind)],
          "amount": leg.amount, "lot_id": leg.lot_id}
         for pid, p in zip(posting_ids, todo, strict=True) for i, leg in enumerate(p.legs)])
-    noted(conn, [leg for p in todo for leg in p.legs])
+    follow_entries(conn, [leg for p in todo for leg in p.legs])
     return [p.key for p in todo]
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from siyu.loyalty.db import now, one_of, write
@@ -25,29 +25,18 @@ def current_tier(conn: Connection, person_id: str) -> str | None:
 
 def current_tiers(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]:
     """The tier now of each of these members that has one (one query per few thousand members)."""
-    persons = sorted(set(person_ids))
-    out: dict[str, str] = {}
-    for i in range(0, len(persons), 5_000):
-        chunk = persons[i:i + 5_000]
-        latest = (select(func.max(tier_history.c.id)).where(one_of(conn, tier_history.c.person_id, chunk))
-                  .group_by(tier_history.c.person_id))
-        out.update({r.person_id: r.tier for r in conn.execute(
-            select(tier_history.c.person_id, tier_history.c.tier).where(tier_history.c.id.in_(latest))).all()})
-    return out
+    return {p: r.tier for p, r in _latest(conn, sorted(set(person_ids))).items()}
 
 
 def _latest(conn: Connection, persons: list[str] | None) -> dict[str, Any]:
-    """Each member's latest tier row (person_id, tier, since): every member's, or these members'."""
-    if persons is None:
-        latest = select(func.max(tier_history.c.id)).group_by(tier_history.c.person_id)
-        return {r.person_id: r for r in conn.execute(
-            select(tier_history.c.person_id, tier_history.c.tier, tier_history.c.since)
-            .where(tier_history.c.id.in_(latest))).all()}
+    """Each member's latest tier row (person_id, tier, since): every member's in one query, or these members'
+    a few thousand per query."""
+    chunks: list[list[str] | None] = [None] if persons is None else [persons[i:i + 5_000]
+                                                                     for i in range(0, len(persons), 5_000)]
     out: dict[str, Any] = {}
-    for i in range(0, len(persons), 5_000):
-        chunk = persons[i:i + 5_000]
-        latest = (select(func.max(tier_history.c.id)).where(one_of(conn, tier_history.c.person_id, chunk))
-                  .group_by(tier_history.c.person_id))
+    for chunk in chunks:
+        which = true() if chunk is None else one_of(conn, tier_history.c.person_id, chunk)
+        latest = select(func.max(tier_history.c.id)).where(which).group_by(tier_history.c.person_id)
         out.update({r.person_id: r for r in conn.execute(
             select(tier_history.c.person_id, tier_history.c.tier, tier_history.c.since)
             .where(tier_history.c.id.in_(latest))).all()})
