@@ -4,8 +4,8 @@ seed × schema × error profile, beside
 - recordlinkage's unsupervised Fellegi–Sunter (ECM) classifier, run in its own virtualenv (bench/peers/
   ecm_worker.py; create it with `bash bench/peers/setup_peers.sh`, else the column says "—");
 - a plain Splink reference: a hand-written Splink settings dict per schema (stock comparisons, EM-trained), in
-  its own process, scored at its best match-probability threshold chosen against the truth (an upper bound
-  for that model: no user could pick that threshold without the truth).
+  its own process, scored at its best threshold (match weight −10…40, i.e. match probability 0.001…1 − 1e-12)
+  chosen against the truth: an upper bound for that model, as no user could pick it without the truth.
 
     python bench/bench_identity_corpus.py --persons 1000 --profile typical --profile hostile --seed 7 \
         --seed 2027 --seed 2028
@@ -38,8 +38,9 @@ HERE = Path(__file__).resolve().parent
 ECM_PYTHON = Path(os.environ.get("SIYU_PEERS", "/tmp/siyu-peers")) / "recordlinkage" / "bin" / "python"
 ECM_WORKER = HERE / "peers" / "ecm_worker.py"
 TIMEOUT = 600  # seconds a contender may take before it is reported as not finished
-#: match-probability thresholds the Splink reference is swept over (its best is reported)
-SWEEP = [i / 20 for i in range(1, 20)] + [0.97, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 0.999999]
+#: match-weight thresholds the Splink reference is swept over (its best is reported): weights, not
+#: probabilities, because FEBRL's best lies past 0.999999, where probabilities round to 1
+SWEEP = list(range(-10, 41))
 
 #: schema → (phone columns, name columns, address columns) for the naive rule, as a user would pick them
 NAIVE: dict[str, tuple[list[str], list[str], list[str]]] = {
@@ -169,7 +170,7 @@ def splink_settings(schema: str) -> tuple[dict[str, Any], list[Any]]:
 
 
 def child_splink(schema: str, profile: str, persons: int, seed: int) -> dict[str, Any]:
-    """The plain Splink reference on one corpus table, at the best threshold of SWEEP against the truth."""
+    """The plain Splink reference on one corpus table, at the match weight of SWEEP best against the truth."""
     from bench_identity import trained_splink
 
     table = make_corpus(schema, profile, persons, seed)
@@ -179,18 +180,18 @@ def child_splink(schema: str, profile: str, persons: int, seed: int) -> dict[str
     t0 = time.perf_counter()
     settings, em_blocks = splink_settings(schema)
     linker = trained_splink(data, settings, em_blocks)
-    scored = linker.inference.predict(threshold_match_probability=min(SWEEP)).as_pyarrow_table()
+    scored = linker.inference.predict(threshold_match_weight=min(SWEEP)).as_pyarrow_table()
     seconds = time.perf_counter() - t0
     position = {rid: i for i, rid in enumerate(table.column("rec_id").to_pylist())}
     left = [position[x] for x in scored.column("unique_id_l").to_pylist()]
     right = [position[x] for x in scored.column("unique_id_r").to_pylist()]
-    prob = scored.column("match_probability").to_pylist()
+    weight = scored.column("match_weight").to_pylist()
     best: dict[str, Any] = {}
     for t in SWEEP:
-        pairs = [(a, b) for a, b, p in zip(left, right, prob, strict=True) if p >= t]
+        pairs = [(a, b) for a, b, w in zip(left, right, weight, strict=True) if w >= t]
         scores = _score_labels(table, _components(table.num_rows, pairs))
         if not best or scores["f1"] > best["f1"]:
-            best = {**scores, "threshold": t}
+            best = {**scores, "threshold": t, "probability": 2.0**t / (1 + 2.0**t)}
     return {**best, "seconds": seconds}
 
 
@@ -232,7 +233,7 @@ def main() -> None:
     with open("/proc/loadavg") as f:
         print(f"load average at start: {f.read().split()[:3]}")
     print("| seed | schema | profile | records | siyu dedupe P / R / F1 | threshold, model's estimate P / R | time | "
-          "naive rule P / R / F1 | ECM P / R / F1 | Splink best P / R / F1 (threshold) | siyu / ECM F1 | "
+          "naive rule P / R / F1 | ECM P / R / F1 | Splink best P / R / F1 (match weight) | siyu / ECM F1 | "
           "siyu / Splink F1 |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for seed in args.seed or [7]:
@@ -250,7 +251,7 @@ def main() -> None:
                     guess = f"{e.threshold:g}: {e.precision:.4f} / {e.recall:.4f}"
                 rl = None if args.no_ref else ecm(table)
                 ref = None if args.no_ref else splink_best(schema, profile, args.persons, seed)
-                ref_cell = "—" if ref is None else f"{_fmt(ref)} ({ref['threshold']:g})"
+                ref_cell = "—" if ref is None else f"{_fmt(ref)} (w {ref['threshold']:g})"
                 print(f"| {seed} | {schema} | {profile} | {table.num_rows} | {_fmt(ours)} | {guess} | "
                       f"{took:.1f} s | {_fmt(naive(table, schema))} | {_fmt(rl)} | {ref_cell} | "
                       f"{_ratio(ours, rl)} | {_ratio(ours, ref)} |", flush=True)
