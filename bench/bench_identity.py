@@ -233,7 +233,8 @@ def reference_settings_cdp() -> dict[str, Any]:
     }
 
 
-def _plain_splink(data: pa.Table, settings: dict[str, Any], em_blocks: list[Any]) -> pa.Table:
+def trained_splink(data: pa.Table, settings: dict[str, Any], em_blocks: list[Any]) -> Any:
+    """A Splink linker as its docs train one: u by random sampling, then EM on each of `em_blocks`."""
     from splink import DuckDBAPI, Linker
 
     db_api = DuckDBAPI()
@@ -245,6 +246,11 @@ def _plain_splink(data: pa.Table, settings: dict[str, Any], em_blocks: list[Any]
             linker.training.estimate_parameters_using_expectation_maximisation(block)
         except Exception as exc:  # the reference gets the same forgiveness as siyu
             print(f"reference EM skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
+    return linker
+
+
+def _plain_splink(data: pa.Table, settings: dict[str, Any], em_blocks: list[Any]) -> pa.Table:
+    linker = trained_splink(data, settings, em_blocks)
     predictions = linker.inference.predict(threshold_match_probability=0.99)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99).as_pyarrow_table()
     return pa.table({"id": clusters.column("unique_id").cast(pa.string()),

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -153,6 +154,24 @@ def _budget(rows: int) -> int:
     return max(2_000_000, 50 * rows)
 
 
+def _trained(data: pa.Table, blocks: list[list[str]], budget: int, source: str) -> Any:
+    """A Splink linker trained by EM on the first two usable EM blocks; when EM fails on both (a level no pair
+    of those blocks reaches drives its m to 0), on the next two, and so on: a refusal only when every one fails."""
+    em, strict = comparisons.training(data, budget)
+    u_pairs = min(1.5e5, max(5e4, 10.0 * data.num_rows))  # u settles long before; more only costs time
+    settings = comparisons.settings(data, blocks)
+    tries = [em[start:start + 2] for start in range(0, len(em), 2)] or [[]]
+    for i, pair in enumerate(tries):
+        try:
+            return splink_linker.train(data, settings, u_pairs, pair, strict)
+        except splink_linker.NothingToLearn as exc:
+            if i == len(tries) - 1:
+                raise UserError(f"{source}: {exc}") from None
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
 def _clusters(data: pa.Table, id_col: str, threshold: float | None, source: str,
               roles: dict[str, str]) -> tuple[pa.Table, list[list[str]], Estimate]:
     """(id, cluster_id) of the standardised records, by a model trained on them; the blocking rules; and what the
@@ -164,12 +183,7 @@ def _clusters(data: pa.Table, id_col: str, threshold: float | None, source: str,
         raise UserError(f"{source}: no columns to find candidate pairs with (recognised {seen}); "
                         f"a phone, e-mail or national id, a given name with a surname, or a name with a date of birth, "
                         f"postcode or address would do")
-    em, strict = comparisons.training(data, budget)
-    u_pairs = min(1.5e5, max(5e4, 10.0 * data.num_rows))  # u settles long before; more only costs time
-    try:
-        linker = splink_linker.train(data, comparisons.settings(data, blocks), u_pairs, em, strict)
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
+    linker = _trained(data, blocks, budget, source)
     # every pair worth a score: the estimates sum them; for Chinese names those from 0.5 also show a masked
     # record close to two relatives
     grid = estimate.GRID if threshold is None else (threshold,)

@@ -216,9 +216,10 @@ EM_MIN_PAIRS = 10
 
 
 def training(table: pa.Table, budget: int) -> tuple[list[list[str]], list[str]]:
-    """Two EM blocks that give EM pairs to learn from (within the budget), and the deterministic rules that
+    """The EM blocks that give EM pairs to learn from (within the budget), in order of preference (the model
+    trains on the first two; later ones are the fallback when both fail), and the deterministic rules that
     estimate how often two records match."""
     cols = set(table.column_names)
-    em = [b for b in EM_BLOCKS if set(b) <= cols and EM_MIN_PAIRS <= blocked_pairs(table, b) <= budget][:2]
+    em = [b for b in EM_BLOCKS if set(b) <= cols and EM_MIN_PAIRS <= blocked_pairs(table, b) <= budget]
     strict = [b for b in STRICT_RULES if set(b) <= cols] or [b for b in FALLBACK_STRICT_RULES if set(b) <= cols]
     return em, [blocking_sql(b) for b in strict]
