@@ -224,3 +224,21 @@ def test_hostile_headers_are_names_not_sql(tmp_path: Path) -> None:
     assert result.scores["precision"] >= 0.99 and result.scores["recall"] >= 0.85
     with out_file.open(encoding="utf-8") as f:
         assert next(csv.reader(f)) == [ident, "cluster_id"]
+
+
+def test_a_pair_misspelt_in_every_name_and_the_postcode_is_still_a_candidate() -> None:
+    # eliza keany / eriaz keacny: no name key, soundex or postcode in common; the date of birth and the street
+    # number still propose the pair
+    from siyu.identity.dedupe.comparisons import choose_blocks
+    from siyu.identity.dedupe.prepare import standardise
+
+    raw = pa.table({"id": ["a", "b", "c"], "given_name": ["eliza", "eriaz", "tom"],
+                    "surname": ["keany", "keacny", "hardy"], "street_number": ["6", "6", "12"],
+                    "postcode": ["2760", "2706", "2000"], "date_of_birth": ["19280802", "19280802", "19500101"]})
+    roles = {"given_name": "given", "surname": "surname", "street_number": "street_number",
+             "postcode": "postcode", "date_of_birth": "dob"}
+    data, _ = standardise(raw, "id", roles)
+    rows = {r["unique_id"]: r for r in data.to_pylist()}
+    proposed = [rule for rule in choose_blocks(data, 1000)
+                if all(rows["a"][c] is not None and rows["a"][c] == rows["b"][c] for c in rule)]
+    assert proposed

@@ -208,3 +208,36 @@ def test_one_full_name_at_one_place_outweighs_a_replaced_birth_date_and_id() -> 
     links = pairs(("a", "b", 0.999), ("a", "c", 0.999), ("a", "d", 0.999))
     got = clusters(guarded_clusters(links, records, 0.99))
     assert got == {frozenset({"a", "b"}), frozenset({"c"}), frozenset({"d"})}
+
+
+def test_a_relative_record_missing_its_birth_date_does_not_keep_out_one_that_agrees_with_its_person() -> None:
+    # elly reid twice, once without a date of birth; a third record with the given name and id replaced agrees with
+    # the person on surname and birth date: one person, although it contradicts the dateless record alone
+    records = english([("org", "elly", "reid", "19850523", "6391700"), ("nodate", "elly", "reid", None, "6391700"),
+                       ("renamed", "mikhaili", "reid", "19850523", "2111602")])
+    links = pairs(("org", "nodate", 0.9999), ("renamed", "nodate", 0.9995), ("renamed", "org", 0.999))
+    assert clusters(guarded_clusters(links, records, 0.99)) == {frozenset({"org", "nodate", "renamed"})}
+
+
+def test_a_household_stays_apart_where_only_one_of_a_persons_records_holds_the_birth_date() -> None:
+    # john smith once with and once without his date of birth; emily smith, born 30 years later, contradicts
+    # only the dated record by pair, but the person as a whole: two people
+    records = english([("john", "john", "smith", "19600312", "1187147"), ("john2", "john", "smith", None, "1187147"),
+                       ("emily", "emily", "smith", "19900505", None)])
+    links = pairs(("john", "john2", 0.9999), ("emily", "john2", 0.9995), ("emily", "john", 0.999))
+    assert clusters(guarded_clusters(links, records, 0.99)) == {frozenset({"john", "john2"}), frozenset({"emily"})}
+
+
+def test_a_record_at_another_street_does_not_keep_out_a_replaced_date_and_id_that_agree_with_the_rest() -> None:
+    # emma louca at one street three times (one of them with another street written); a fourth record with the
+    # date and id replaced agrees on both names with every one of them
+    records = english([("org", "emma", "louca", "19590308", "4142406"), ("dup", "emma", "louca", "19590308",
+                                                                           "4142406"),
+                       ("moved", "emma", "louca", "19590308", "4142406"),
+                       ("replaced", "emma", "louca", "19360512", "5962113")])
+    records = records.append_column("address_base", pa.array(["cherry place pinecroft", "pinecroft cherry place",
+                                                              "morton street pinecroft", "pinecroft cherry place"]))
+    records = records.append_column("postcode", pa.array(["3377"] * 4))
+    links = pairs(("org", "dup", 0.9999), ("org", "moved", 0.9999), ("replaced", "org", 0.9995),
+                  ("replaced", "moved", 0.999))
+    assert clusters(guarded_clusters(links, records, 0.99)) == {frozenset({"org", "dup", "moved", "replaced"})}

@@ -169,7 +169,8 @@ def phone(cols: set[str]) -> dict[str, Any]:
 CANDIDATE_BLOCKS = [
     ["given_canon", "surname"], ["surname_sx", "dob_str"], ["given_sx", "dob_str"], ["name_sorted"],
     ["postcode", "surname_sx"], ["postcode", "given_canon"], ["national_id"], ["email"], ["phone"],
-    ["city", "dob_str"], ["street_number", "postcode"], ["address", "given_sx"], ["surname_sx", "address"],
+    ["city", "dob_str"], ["street_number", "postcode"], ["street_number", "dob_str"], ["address", "given_sx"],
+    ["surname_sx", "address"],
     ["zh_pinyin"], ["zh_surname", "phone_prefix", "phone_suffix"], ["zh_surname", "address"],
     ["phone_prefix", "phone_suffix", "district"], ["zh_pinyin", "city"], ["member_no"], ["address", "district"],
 ]

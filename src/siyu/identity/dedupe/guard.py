@@ -4,7 +4,9 @@ Two records contradict when both carry evidence that cannot belong to one person
 pinyin is more than 2 edits apart (a household on one phone: 宋婧萍 and 林枝), two visible surnames that differ
 (李* and 王丽), two full dates of birth that are neither equal, a day/month swap nor one digit apart; in other
 tables, when contradictions among given name, surname, date (or year) of birth, national id, e-mail and phone
-weigh at least 2 and at least as much as what agrees (see `conflict`).
+weigh at least 2 and at least as much as what agrees (see `conflict`). A record joining a person of several
+records is weighed against what the person's records say together, when it shares the full name or the full date
+of birth with them (see `_persons_conflict`).
 Two clusters that share a national id or e-mail are never kept apart. A masked 王** compatible with a mother and
 her daughter joins its best match only, instead of making them one person.
 """
@@ -122,26 +124,52 @@ def _births(a: _Member, b: _Member) -> tuple[int, int]:
     return int(bool(a.year and b.year and _year_conflict(a.year, b.year))), 0
 
 
+def _outcomes(a: _Member, b: _Member) -> dict[str, tuple[int, int]]:
+    """(against, for) per kind of evidence both records carry: the names (given name and surname, crossed when
+    written the other way round), birth, national id, e-mail, phone and flat. A kind one of them lacks is absent,
+    not neutral."""
+    swapped = _crossed(a, b)
+    out: dict[str, tuple[int, int]] = {}
+    pairs = ((a.given, b.family), (a.family, b.given)) if swapped else ((a.given, b.given), (a.family, b.family))
+    names = [(int(not swapped and _name_conflict(x, y)), int(_name_agree(x, y))) for x, y in pairs if x and y]
+    if names:
+        out["names"] = (sum(n[0] for n in names), sum(n[1] for n in names))
+    if (a.dob and b.dob) or (a.year and b.year):
+        out["birth"] = _births(a, b)
+    if a.national_id and b.national_id:
+        near = _edits(a.national_id, b.national_id) <= 2
+        out["national_id"] = (int(not near), int(near))
+    if a.email and b.email:
+        out["email"] = (int(_edits(a.email.split("@")[0], b.email.split("@")[0]) > 2), 0)
+    if a.phone and b.phone:
+        out["phone"] = (int(_edits(a.phone, b.phone) > 2), int(a.phone == b.phone))
+    if a.flat and b.flat and a.flat[0] == b.flat[0]:
+        out["flat"] = (int(a.flat[1] != b.flat[1]), 0)
+    return out
+
+
+def _full_name_at_one_place(a: _Member, b: _Member, outcomes: dict[str, tuple[int, int]]) -> bool:
+    """Both names agree and both records live at one place: households share the place, rarely the full name."""
+    return outcomes.get("names", (0, 0))[1] == 2 and _same_place(a, b)
+
+
 def _weighed(a: _Member, b: _Member) -> tuple[int, int]:
     """(contradictions, agreements) over given name, surname, date (or year) of birth, national id, e-mail,
     phone, flat and place. Names written the other way round agree crossed; a full name at one place (street and
     postcode) weighs 2 more for: households share the place, rarely the full name."""
-    swapped = _crossed(a, b)
-    given = bool(a.given and b.given and not swapped and _name_conflict(a.given, b.given))
-    family = bool(a.family and b.family and not swapped and _name_conflict(a.family, b.family))
-    born_against, born_for = _births(a, b)
-    nid = bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) > 2)
-    email = bool(a.email and b.email and _edits(a.email.split("@")[0], b.email.split("@")[0]) > 2)
-    phone = bool(a.phone and b.phone and _edits(a.phone, b.phone) > 2)
-    neighbours = bool(a.flat and b.flat and a.flat[0] == b.flat[0] and a.flat[1] != b.flat[1])
-    names = (_name_agree(a.given, b.family) + _name_agree(a.family, b.given) if swapped
-             else _name_agree(a.given, b.given) + _name_agree(a.family, b.family))
-    agree = (names + born_for + bool(a.national_id and b.national_id and _edits(a.national_id, b.national_id) <= 2)
-             + bool(a.phone and a.phone == b.phone))
-    against = given + family + born_against + nid + email + phone + neighbours
-    if against >= 2 and names == 2 and _same_place(a, b):  # only where it can matter: streets are long to compare
+    outcomes = _outcomes(a, b)
+    against, agree = sum(o[0] for o in outcomes.values()), sum(o[1] for o in outcomes.values())
+    if against >= 2 and _full_name_at_one_place(a, b, outcomes):  # only where it can matter: streets are long
         agree += 2
     return against, agree
+
+
+def _decide(against: int, agree: int, same_birth: bool) -> bool:
+    """Contradictions that weigh 2 or more and more than what agrees; on a tie, the date of birth decides: born
+    on the same day (or a slip apart) is one person (a surname and an id replaced), born years apart two."""
+    if against != agree:
+        return against >= 2 and against > agree
+    return against >= 2 and not same_birth
 
 
 def conflict(a: _Member, b: _Member) -> bool:
@@ -164,11 +192,33 @@ def conflict(a: _Member, b: _Member) -> bool:
     if a.ids & b.ids or (a.national_id and b.national_id and _one_slip(a.national_id, b.national_id)):
         return False
     against, agree = _weighed(a, b)
-    if against != agree:
-        return against >= 2 and against > agree
-    # a tie goes the way the date of birth goes: born on the same day (or a slip apart) is one person (a surname
-    # and an id replaced), born years apart two (namesakes)
-    return against >= 2 and not (a.dob and b.dob and (a.dob == b.dob or _one_slip(a.dob, b.dob)))
+    return _decide(against, agree, bool(a.dob and b.dob and (a.dob == b.dob or _one_slip(a.dob, b.dob))))
+
+
+def _chinese(m: _Member) -> bool:
+    return bool(m.pinyin or m.last or m.surname)
+
+
+def _persons_conflict(xs: list[_Member], ys: list[_Member]) -> bool:
+    """Whether a record and a person of several records (no Chinese names) cannot be one person, the person
+    weighed as its records describe it together: per kind of evidence, an agreement of any of its records, else
+    the strongest contradiction; a kind no pair carries counts for nothing (a record lacking its date of birth
+    neither agrees nor disagrees). One record of the person with a replaced name, date or id, lacking its date of
+    birth or at another street no longer keeps out a record that agrees with the rest. Only a full name or a full
+    date of birth in common can override a contradiction: a household shares a surname, a place and a phone."""
+    best: dict[str, tuple[int, int]] = {}
+    pairs = [(x, y, _outcomes(x, y)) for x in xs for y in ys]
+    for x, y, outcomes in pairs:
+        if x.national_id and y.national_id and _one_slip(x.national_id, y.national_id):
+            return False
+        for kind, outcome in outcomes.items():
+            best[kind] = max(best.get(kind, outcome), outcome, key=lambda o: (o[1], o[0] if not o[1] else -o[0]))
+    if not (best.get("names") == (0, 2) or best.get("birth") == (0, 2)):
+        return True  # what a household shares (a surname, a place, a phone) never overrides a contradiction
+    against, agree = sum(o[0] for o in best.values()), sum(o[1] for o in best.values())
+    if against >= 2 and any(_full_name_at_one_place(x, y, o) for x, y, o in pairs):
+        agree += 2
+    return _decide(against, agree, best.get("birth", (0, 0))[1] > 0)
 
 
 @dataclass
@@ -273,9 +323,17 @@ class _Clusters:
 
     def contradict(self, a: str, b: str) -> bool:
         """Some two records of the clusters contradict, and the clusters share no national id or e-mail (a
-        record with a replaced surname and id still joins through a relative record that kept the id)."""
-        shared = set().union(*(m.ids for m in self.members[a])) & set().union(*(m.ids for m in self.members[b]))
-        return not shared and any(conflict(x, y) for x in self.members[a] for y in self.members[b])
+        record with a replaced surname and id still joins through a relative record that kept the id). A single
+        record joining a person of several (no Chinese names) is weighed against the person as a whole
+        (`_persons_conflict`): one odd record of the person, lacking its date of birth or holding another street,
+        does not keep it out."""
+        xs, ys = self.members[a], self.members[b]
+        shared = set().union(*(m.ids for m in xs)) & set().union(*(m.ids for m in ys))
+        if shared or not any(conflict(x, y) for x in xs for y in ys):
+            return False
+        if min(len(xs), len(ys)) != 1 or max(len(xs), len(ys)) == 1 or any(_chinese(m) for m in (*xs, *ys)):
+            return True
+        return _persons_conflict(xs, ys)
 
     def join(self, left: str, right: str) -> None:
         a, b = self.find(left), self.find(right)
