@@ -26,6 +26,10 @@ STORE_SALE = "store_sale"
 STORE_ADD_MINUTES = 30
 #: the key a store's one member of a name gives its one WeCom friend of that name (`store_name_parts`)
 STORE_NAME = "store_name"
+#: the key a print run's package card gives a WeCom add and the one buyer of that run whose phone fits (`card_run_parts`)
+CARD_RUN = "card_run"
+#: how long after a parcel ships its card may still be scanned to add the brand's WeCom
+CARD_SCAN_DAYS = 30
 
 
 def _normalised(key: str) -> str:
@@ -40,7 +44,7 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
-    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME)]
+    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME, CARD_RUN)]
     keys = [k for k in keys if k not in derived]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
@@ -73,6 +77,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         parts += store_sale_parts(engine)
     if STORE_NAME in derived:
         parts += store_name_parts(engine, nickname_channels)
+    if CARD_RUN in derived:
+        parts += card_run_parts(engine)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -179,6 +185,60 @@ def order_code_parts(engine: Engine) -> list[str]:
         f"JOIN orders o ON o.channel = c.channel AND o.order_id = c.order_id",
         f"SELECT 'wecom:' || t.external_userid AS node, {key} AS key_name, c.code AS key_value FROM ({codes}) c "
         f"JOIN contacts t ON trim(t.state) = c.code WHERE t.external_userid IS NOT NULL",
+    ]
+
+
+def card_run_parts(engine: Engine) -> list[str]:
+    """A print run's package card with a phone as a key: a WeCom add that carried a run's code (`PK-TM-2501`:
+    Tmall's cards of one month, printed on many parcels) came from one of the parcels of that run shipped in the
+    `CARD_SCAN_DAYS` before it; when exactly one buyer of those parcels shows a phone whose first 3 and last 4
+    digits are the friend's (the remark phone, or the phone of the mini-program account with the friend's
+    unionid), the friend and that buyer hold the same value (the friend).
+
+    Neither piece decides alone: a masked phone is shared by strangers (7 of 11 digits), a run's code by
+    thousands of buyers; a stranger with the friend's phone mask who also got a parcel of that run in those
+    days is rare, and a second candidate makes it nobody's key. The names guard of `superkeys_sql` still
+    applies (a buyer 王* and a friend noted 李静 contest it). Needs `parcels`, `orders` and `contacts`.
+    """
+    if not all(engine.table_exists(t) for t in ("parcels", "orders", "contacts")):
+        return []
+    if "added_at" not in set(engine.table_schema("contacts").names):
+        return []
+    runs = (
+        "SELECT trim(card_code) AS code FROM parcels WHERE card_code IS NOT NULL AND trim(card_code) <> '' "
+        "GROUP BY trim(card_code) HAVING count(DISTINCT channel || ':' || order_id) > 1"
+    )
+    phones = (
+        "SELECT t.external_userid, t.phone FROM contacts t WHERE t.phone IS NOT NULL UNION "
+        "SELECT t.external_userid, i.phone FROM contacts t JOIN identities i ON i.unionid = t.unionid "
+        "WHERE i.phone IS NOT NULL"
+    )
+    adds = f"""
+        SELECT DISTINCT t.external_userid, trim(t.state) AS code, t.added_at, substr(p.phone, 1, 3) AS prefix,
+               right(p.phone, 4) AS suffix
+        FROM contacts t JOIN ({runs}) r ON r.code = trim(t.state) JOIN ({phones}) p
+        ON p.external_userid = t.external_userid
+        WHERE t.external_userid IS NOT NULL AND t.added_at IS NOT NULL AND length(p.phone) = 11
+    """
+    buyers = f"""
+        SELECT DISTINCT trim(p.card_code) AS code, p.shipped_at, {node_sql('i')} AS node, i.phone_prefix,
+               i.phone_suffix
+        FROM parcels p JOIN orders o ON o.channel = p.channel AND o.order_id = p.order_id
+        JOIN identities i ON i.channel = o.channel AND i.channel_uid = o.channel_uid
+        WHERE i.phone_prefix IS NOT NULL AND i.phone_suffix IS NOT NULL
+    """
+    # equi-join on the code and the phone's visible digits first: a run's parcels times its adds would be huge
+    candidates = f"""
+        SELECT DISTINCT a.external_userid, b.node FROM ({adds}) a JOIN ({buyers}) b
+        ON b.code = a.code AND b.phone_prefix = a.prefix AND b.phone_suffix = a.suffix
+        WHERE b.shipped_at <= a.added_at AND b.shipped_at >= a.added_at - INTERVAL {CARD_SCAN_DAYS} DAY
+    """
+    one = (f"SELECT external_userid, min(node) AS node FROM ({candidates}) c GROUP BY external_userid "
+           "HAVING count(DISTINCT node) = 1")
+    node = "CASE WHEN side.k = 0 THEN o.node ELSE 'wecom:' || o.external_userid END"
+    return [
+        f"SELECT {node} AS node, {literal(CARD_RUN)} AS key_name, 'wecom:' || o.external_userid AS key_value "
+        f"FROM ({one}) o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) side"
     ]
 
 
