@@ -30,6 +30,8 @@ STORE_NAME = "store_name"
 CARD_RUN = "card_run"
 #: how long after a parcel ships its card may still be scanned to add the brand's WeCom
 CARD_SCAN_DAYS = 30
+#: the key a store gives the buyers there who typed one phone at its till (`store_phone_parts`)
+STORE_PHONE = "store_phone"
 
 
 def _normalised(key: str) -> str:
@@ -44,7 +46,7 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
-    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME, CARD_RUN)]
+    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME, CARD_RUN, STORE_PHONE)]
     keys = [k for k in keys if k not in derived]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
@@ -79,6 +81,8 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         parts += store_name_parts(engine, nickname_channels)
     if CARD_RUN in derived:
         parts += card_run_parts(engine)
+    if STORE_PHONE in derived:
+        parts += store_phone_parts(engine)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -239,6 +243,29 @@ def card_run_parts(engine: Engine) -> list[str]:
     return [
         f"SELECT {node} AS node, {literal(CARD_RUN)} AS key_name, 'wecom:' || o.external_userid AS key_value "
         f"FROM ({one}) o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) side"
+    ]
+
+
+def store_phone_parts(engine: Engine) -> list[str]:
+    """A phone typed at one store's till as a key: (store, phone), held by the buyers of that store who gave it.
+
+    Where the phone is not contested it adds nothing to the `phone` key. Where it is a family's (its holders'
+    names differ: 王霞's store card and 王娣's mini-program account on one number), a nameless walk-in who
+    typed it is the holder who is a member of that very store, when exactly one named holder buys there: the
+    names guard of `superkeys_sql` sets the value aside when two named holders do. Needs `orders` with
+    `store_id`; without it, nothing.
+    """
+    if not (engine.table_exists("orders") and "store_id" in set(engine.table_schema("orders").names)):
+        return []
+    phones = "SELECT channel, channel_uid, trim(phone) AS phone FROM identities WHERE phone IS NOT NULL"
+    if engine.table_exists("identity_keys"):
+        phones += (" UNION SELECT channel, channel_uid, trim(key_value) FROM identity_keys "
+                   "WHERE key_type = 'phone' AND key_value IS NOT NULL")
+    return [
+        f"SELECT DISTINCT {node_sql('o')} AS node, {literal(STORE_PHONE)} AS key_name, "
+        f"o.store_id || '|' || p.phone AS key_value FROM orders o "
+        f"JOIN ({phones}) p ON p.channel = o.channel AND p.channel_uid = o.channel_uid "
+        f"WHERE o.store_id IS NOT NULL AND o.channel_uid IS NOT NULL"
     ]
 
 
