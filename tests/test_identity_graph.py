@@ -255,6 +255,41 @@ def _card_run_case(engine: Engine) -> None:
     assert linked == {frozenset({"tmall:b1", "wecom:w1"}), frozenset({"jd:b2", "wecom:w2", "miniprogram:m2"})}
 
 
+def test_store_phone_links_a_family_phones_walk_in_to_the_one_holder_who_buys_at_that_store(duck: Engine) -> None:
+    """王霞 (store member) and 王娣 (mini-program) share a phone: a nameless walk-in who typed it at 王霞's store is
+    王霞; one who typed it at another store, or at a store where both buy, is left apart."""
+    _store_phone_case(duck)
+
+
+@pytest.mark.spark
+def test_store_phone_on_spark(spark: Engine) -> None:
+    _store_phone_case(spark)
+
+
+def _store_phone_case(engine: Engine) -> None:
+    family, both = "13800000001", "13800000002"
+    load(engine, [
+        {"channel": "store", "channel_uid": "m1", "name": "王霞", "phone": family},
+        {"channel": "miniprogram", "channel_uid": "o1", "name": "王娣", "phone": family},
+        {"channel": "store", "channel_uid": family, "phone": family},
+        {"channel": "store", "channel_uid": "m2", "name": "李静", "phone": both},
+        {"channel": "store", "channel_uid": "m3", "name": "赵敏", "phone": both},
+        {"channel": "store", "channel_uid": both, "phone": both},
+    ])
+    engine.write_arrow("orders", pa.table({
+        "channel": ["store"] * 5, "order_id": [f"S{i}" for i in range(5)],
+        "channel_uid": ["m1", family, "m2", "m3", both], "store_id": ["MD1", "MD1", "MD2", "MD2", "MD2"],
+    }), mode="replace")
+    resolve(engine, DET)
+    linked = {g for g in groups(engine) if len(g) > 1}
+    assert linked == {frozenset({"store:m1", f"store:{family}"})}
+    engine.write_arrow("orders", pa.table({
+        "channel": ["store"] * 2, "order_id": ["S0", "S1"], "channel_uid": ["m1", family],
+        "store_id": ["MD1", "MD2"]}), mode="replace")
+    resolve(engine, DET)
+    assert not {g for g in groups(engine) if len(g) > 1}
+
+
 def test_store_sale_links_the_guides_wecom_add_to_the_buyer(duck: Engine) -> None:
     """A guide adding a WeCom friend minutes after a sale they made added that sale's buyer; an add after two
     sales (even when the other was another guide's), an add an hour later, a sale by another guide, or a till
