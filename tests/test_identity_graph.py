@@ -367,14 +367,17 @@ def _store_name_case(engine: Engine) -> None:
 
 
 def test_a_mistyped_name_does_not_make_a_phone_a_family_phone(duck: Engine) -> None:
-    """陈琳勤 and 陈羚勤 on one phone are one person with a typo; 张婷婕 and 贺姬宜 on one phone are two people."""
+    """陈琳勤 and 陈羚勤 (or 黄琳 and 黄羚: the last character mistyped) on one phone are one person with a typo;
+    张婷婕 and 贺姬宜 on one phone are two people."""
     load(duck, [
         {"channel": "store", "channel_uid": "a", "name": "陈琳勤", "phone": "13800000001"},
         {"channel": "miniprogram", "channel_uid": "b", "name": "陈羚勤", "phone": "13800000001"},
+        {"channel": "store", "channel_uid": "e", "name": "黄琳", "phone": "13800000003"},
+        {"channel": "miniprogram", "channel_uid": "f", "name": "黄羚", "phone": "13800000003"},
         {"channel": "store", "channel_uid": "c", "name": "张婷婕", "phone": "13800000002"},
         {"channel": "miniprogram", "channel_uid": "d", "name": "贺姬宜", "phone": "13800000002"},
     ])
     resolve(duck, DET)
     assert groups(duck) == {frozenset({"store:a", "miniprogram:b"}), frozenset({"store:c"}),
-                            frozenset({"miniprogram:d"})}
+                            frozenset({"miniprogram:d"}), frozenset({"store:e", "miniprogram:f"})}
     assert duck.query("SELECT key_value FROM superkey").column("key_value").to_pylist() == ["13800000002"]

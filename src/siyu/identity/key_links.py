@@ -366,7 +366,8 @@ def _groups_sql(threshold: int) -> str:
     """Per key value: its holders, their distinct real names, and whether their names contradict each other
     (two full names further apart than a typo, or a surname or visible character a masked holder shows that
     another's name lacks: 王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor
-    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches. A display
+    conflicts; 陈琳勤 and 陈羚勤, or 黄琳 and 黄羚 (one mistyped character, the last one too: a full name's last
+    character counts only against the one a mask left) are one name, as for probabilistic matches. A display
     name that is nothing but a Chinese name (a WeCom friend called 郑影毓 whose remark phone is 苏香锦's) counts
     as a name here: a family member's phone typed as a friend's is a household key, not that friend's.
 
@@ -385,7 +386,9 @@ def _groups_sql(threshold: int) -> str:
     return f"""
         SELECT g.key_name, g.key_value, g.n, g.n_names, g.parts_differ OR f.key_name IS NOT NULL AS contested
         FROM (SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
-                     count(DISTINCT coalesce(surname, shown_surname)) > 1 OR count(DISTINCT last) > 1
+                     count(DISTINCT coalesce(surname, shown_surname)) > 1
+                         OR (count(DISTINCT last) > 1
+                             AND sum(CASE WHEN real_name IS NULL AND last IS NOT NULL THEN 1 ELSE 0 END) > 0)
                          AS parts_differ
               FROM {KEYS_TABLE} GROUP BY key_name, key_value) g
         LEFT JOIN ({far}) f ON f.key_name = g.key_name AND f.key_value = g.key_value
