@@ -26,7 +26,7 @@ STORE_SALE = "store_sale"
 STORE_ADD_MINUTES = 30
 #: the key a store's one member of a name gives its one WeCom friend of that name (`store_name_parts`)
 STORE_NAME = "store_name"
-#: the key a print run's package card gives a WeCom add and the one buyer of that run whose phone fits (`card_run_parts`)
+#: the key a print run's card gives a WeCom add and the one buyer of that run whose phone fits (`card_run_parts`)
 CARD_RUN = "card_run"
 #: how long after a parcel ships its card may still be scanned to add the brand's WeCom
 CARD_SCAN_DAYS = 30
