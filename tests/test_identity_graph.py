@@ -211,6 +211,85 @@ def _card_code_case(duck: Engine) -> None:
     assert frozenset({"tmall:buyer1"}) in groups(duck)  # a key left out of [identity] keys links nothing
 
 
+def test_card_run_links_the_wecom_add_to_the_one_buyer_of_the_run_whose_phone_fits(duck: Engine) -> None:
+    """A print run's card code (PK-TM-2411, on many parcels) and the friend's phone (its remark phone, or its
+    mini-program account's) link the one buyer of a parcel of that run, shipped in the 30 days before the add,
+    whose masked phone fits; two such buyers, a parcel shipped two months before, or another run's parcel link
+    nobody."""
+    _card_run_case(duck)
+
+
+@pytest.mark.spark
+def test_card_run_on_spark(spark: Engine) -> None:
+    _card_run_case(spark)
+
+
+def _card_run_case(engine: Engine) -> None:
+    import datetime as dt
+
+    masks = {"b1": "13812345678", "b2": "13900001111", "b3": "13700002222", "b4": "13700002222",
+             "b5": "13600003333", "b6": "13500004444", "b7": "18800000000", "b8": "18900000000"}
+    channel = {"b2": "jd", "b7": "jd", "b6": "douyin", "b8": "douyin"}
+    load(engine, [{"channel": channel.get(b, "tmall"), "channel_uid": b, "name": "王**", "phone_masked": True,
+                   "phone_prefix": p[:3], "phone_suffix": p[-4:]} for b, p in masks.items()]
+         + [{"channel": "miniprogram", "channel_uid": "m2", "unionid": "u2", "phone": "13900001111"}])
+    buyers = list(masks)
+    codes = {"b1": "PK-TM-2411", "b2": "PK-JD-2411", "b3": "PK-TM-2411", "b4": "PK-TM-2411", "b5": "PK-TM-2409",
+             "b6": "PK-DY-2411", "b7": "PK-JD-2411", "b8": "PK-DY-2411"}
+    shipped = {b: dt.datetime(2024, 11, 10) for b in buyers} | {"b5": dt.datetime(2024, 9, 10)}
+    orders = [f"O{i}" for i in range(len(buyers))]
+    engine.write_arrow("orders", pa.table({
+        "channel": [channel.get(b, "tmall") for b in buyers], "order_id": orders, "channel_uid": buyers}),
+        mode="replace")
+    engine.write_arrow("parcels", pa.table({
+        "parcel_id": [f"P{i}" for i in range(len(buyers))], "channel": [channel.get(b, "tmall") for b in buyers],
+        "order_id": orders, "shipped_at": [shipped[b] for b in buyers], "card_code": [codes[b] for b in buyers],
+        "with_card": [True] * len(buyers)}), mode="replace")
+    engine.write_arrow("contacts", pa.table({
+        "external_userid": ["w1", "w2", "w3", "w4", "w5"], "unionid": [None, "u2", None, None, None],
+        "phone": ["13812345678", None, "13700002222", "13600003333", "13500004444"],
+        "state": ["PK-TM-2411", "PK-JD-2411", "PK-TM-2411", "PK-TM-2411", "PK-TM-2411"],
+        "added_at": [dt.datetime(2024, 11, 14)] * 5}), mode="replace")
+    resolve(engine, DET)
+    linked = {g for g in groups(engine) if len(g) > 1}
+    assert linked == {frozenset({"tmall:b1", "wecom:w1"}), frozenset({"jd:b2", "wecom:w2", "miniprogram:m2"})}
+
+
+def test_store_phone_links_a_family_phones_walk_in_to_the_one_holder_who_buys_at_that_store(duck: Engine) -> None:
+    """王霞 (store member) and 王娣 (mini-program) share a phone: a nameless walk-in who typed it at 王霞's store is
+    王霞; one who typed it at another store, or at a store where both buy, is left apart."""
+    _store_phone_case(duck)
+
+
+@pytest.mark.spark
+def test_store_phone_on_spark(spark: Engine) -> None:
+    _store_phone_case(spark)
+
+
+def _store_phone_case(engine: Engine) -> None:
+    family, both = "13800000001", "13800000002"
+    load(engine, [
+        {"channel": "store", "channel_uid": "m1", "name": "王霞", "phone": family},
+        {"channel": "miniprogram", "channel_uid": "o1", "name": "王娣", "phone": family},
+        {"channel": "store", "channel_uid": family, "phone": family},
+        {"channel": "store", "channel_uid": "m2", "name": "李静", "phone": both},
+        {"channel": "store", "channel_uid": "m3", "name": "赵敏", "phone": both},
+        {"channel": "store", "channel_uid": both, "phone": both},
+    ])
+    engine.write_arrow("orders", pa.table({
+        "channel": ["store"] * 5, "order_id": [f"S{i}" for i in range(5)],
+        "channel_uid": ["m1", family, "m2", "m3", both], "store_id": ["MD1", "MD1", "MD2", "MD2", "MD2"],
+    }), mode="replace")
+    resolve(engine, DET)
+    linked = {g for g in groups(engine) if len(g) > 1}
+    assert linked == {frozenset({"store:m1", f"store:{family}"})}
+    engine.write_arrow("orders", pa.table({
+        "channel": ["store"] * 2, "order_id": ["S0", "S1"], "channel_uid": ["m1", family],
+        "store_id": ["MD1", "MD2"]}), mode="replace")
+    resolve(engine, DET)
+    assert not {g for g in groups(engine) if len(g) > 1}
+
+
 def test_store_sale_links_the_guides_wecom_add_to_the_buyer(duck: Engine) -> None:
     """A guide adding a WeCom friend minutes after a sale they made added that sale's buyer; an add after two
     sales (even when the other was another guide's), an add an hour later, a sale by another guide, or a till
@@ -288,14 +367,17 @@ def _store_name_case(engine: Engine) -> None:
 
 
 def test_a_mistyped_name_does_not_make_a_phone_a_family_phone(duck: Engine) -> None:
-    """陈琳勤 and 陈羚勤 on one phone are one person with a typo; 张婷婕 and 贺姬宜 on one phone are two people."""
+    """陈琳勤 and 陈羚勤 (or 黄琳 and 黄羚: the last character mistyped) on one phone are one person with a typo;
+    张婷婕 and 贺姬宜 on one phone are two people."""
     load(duck, [
         {"channel": "store", "channel_uid": "a", "name": "陈琳勤", "phone": "13800000001"},
         {"channel": "miniprogram", "channel_uid": "b", "name": "陈羚勤", "phone": "13800000001"},
+        {"channel": "store", "channel_uid": "e", "name": "黄琳", "phone": "13800000003"},
+        {"channel": "miniprogram", "channel_uid": "f", "name": "黄羚", "phone": "13800000003"},
         {"channel": "store", "channel_uid": "c", "name": "张婷婕", "phone": "13800000002"},
         {"channel": "miniprogram", "channel_uid": "d", "name": "贺姬宜", "phone": "13800000002"},
     ])
     resolve(duck, DET)
     assert groups(duck) == {frozenset({"store:a", "miniprogram:b"}), frozenset({"store:c"}),
-                            frozenset({"miniprogram:d"})}
+                            frozenset({"miniprogram:d"}), frozenset({"store:e", "miniprogram:f"})}
     assert duck.query("SELECT key_value FROM superkey").column("key_value").to_pylist() == ["13800000002"]

@@ -26,6 +26,12 @@ STORE_SALE = "store_sale"
 STORE_ADD_MINUTES = 30
 #: the key a store's one member of a name gives its one WeCom friend of that name (`store_name_parts`)
 STORE_NAME = "store_name"
+#: the key a print run's card gives a WeCom add and the one buyer of that run whose phone fits (`card_run_parts`)
+CARD_RUN = "card_run"
+#: how long after a parcel ships its card may still be scanned to add the brand's WeCom
+CARD_SCAN_DAYS = 30
+#: the key a store gives the buyers there who typed one phone at its till (`store_phone_parts`)
+STORE_PHONE = "store_phone"
 
 
 def _normalised(key: str) -> str:
@@ -40,7 +46,7 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
     Values come from `identities` (latest value), `identity_keys` (every value ever seen, so a changed
     phone still links) and `contacts` (a WeCom friend's unionid and remark phone), whichever exist.
     """
-    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME)]
+    derived = [k for k in keys if k in (ORDER_CODE, STORE_SALE, STORE_NAME, CARD_RUN, STORE_PHONE)]
     keys = [k for k in keys if k not in derived]
     have = set(engine.table_schema("identities").names)
     missing = [k for k in keys if k not in have]
@@ -73,6 +79,10 @@ def build_key_values(engine: Engine, keys: list[str], nickname_channels: list[st
         parts += store_sale_parts(engine)
     if STORE_NAME in derived:
         parts += store_name_parts(engine, nickname_channels)
+    if CARD_RUN in derived:
+        parts += card_run_parts(engine)
+    if STORE_PHONE in derived:
+        parts += store_phone_parts(engine)
     if not parts:
         parts = ["SELECT '' AS node, '' AS key_name, '' AS key_value WHERE 1 = 0"]
     union = " UNION ALL ".join(parts)
@@ -182,6 +192,83 @@ def order_code_parts(engine: Engine) -> list[str]:
     ]
 
 
+def card_run_parts(engine: Engine) -> list[str]:
+    """A print run's package card with a phone as a key: a WeCom add that carried a run's code (`PK-TM-2501`:
+    Tmall's cards of one month, printed on many parcels) came from one of the parcels of that run shipped in the
+    `CARD_SCAN_DAYS` before it; when exactly one buyer of those parcels shows a phone whose first 3 and last 4
+    digits are the friend's (the remark phone, or the phone of the mini-program account with the friend's
+    unionid), the friend and that buyer hold the same value (the friend).
+
+    Neither piece decides alone: a masked phone is shared by strangers (7 of 11 digits), a run's code by
+    thousands of buyers; a stranger with the friend's phone mask who also got a parcel of that run in those
+    days is rare, and a second candidate makes it nobody's key. The names guard of `superkeys_sql` still
+    applies (a buyer 王* and a friend noted 李静 contest it). Needs `parcels`, `orders` and `contacts`.
+    """
+    if not all(engine.table_exists(t) for t in ("parcels", "orders", "contacts")):
+        return []
+    if "added_at" not in set(engine.table_schema("contacts").names):
+        return []
+    runs = (
+        "SELECT trim(card_code) AS code FROM parcels WHERE card_code IS NOT NULL AND trim(card_code) <> '' "
+        "GROUP BY trim(card_code) HAVING count(DISTINCT channel || ':' || order_id) > 1"
+    )
+    phones = (
+        "SELECT t.external_userid, t.phone FROM contacts t WHERE t.phone IS NOT NULL UNION "
+        "SELECT t.external_userid, i.phone FROM contacts t JOIN identities i ON i.unionid = t.unionid "
+        "WHERE i.phone IS NOT NULL"
+    )
+    adds = f"""
+        SELECT DISTINCT t.external_userid, trim(t.state) AS code, t.added_at, substr(p.phone, 1, 3) AS prefix,
+               right(p.phone, 4) AS suffix
+        FROM contacts t JOIN ({runs}) r ON r.code = trim(t.state) JOIN ({phones}) p
+        ON p.external_userid = t.external_userid
+        WHERE t.external_userid IS NOT NULL AND t.added_at IS NOT NULL AND length(p.phone) = 11
+    """
+    buyers = f"""
+        SELECT DISTINCT trim(p.card_code) AS code, p.shipped_at, {node_sql('i')} AS node, i.phone_prefix,
+               i.phone_suffix
+        FROM parcels p JOIN orders o ON o.channel = p.channel AND o.order_id = p.order_id
+        JOIN identities i ON i.channel = o.channel AND i.channel_uid = o.channel_uid
+        WHERE i.phone_prefix IS NOT NULL AND i.phone_suffix IS NOT NULL
+    """
+    # equi-join on the code and the phone's visible digits first: a run's parcels times its adds would be huge
+    candidates = f"""
+        SELECT DISTINCT a.external_userid, b.node FROM ({adds}) a JOIN ({buyers}) b
+        ON b.code = a.code AND b.phone_prefix = a.prefix AND b.phone_suffix = a.suffix
+        WHERE b.shipped_at <= a.added_at AND b.shipped_at >= a.added_at - INTERVAL {CARD_SCAN_DAYS} DAY
+    """
+    one = (f"SELECT external_userid, min(node) AS node FROM ({candidates}) c GROUP BY external_userid "
+           "HAVING count(DISTINCT node) = 1")
+    node = "CASE WHEN side.k = 0 THEN o.node ELSE 'wecom:' || o.external_userid END"
+    return [
+        f"SELECT {node} AS node, {literal(CARD_RUN)} AS key_name, 'wecom:' || o.external_userid AS key_value "
+        f"FROM ({one}) o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) side"
+    ]
+
+
+def store_phone_parts(engine: Engine) -> list[str]:
+    """A phone typed at one store's till as a key: (store, phone), held by the buyers of that store who gave it.
+
+    Where the phone is not contested it adds nothing to the `phone` key. Where it is a family's (its holders'
+    names differ: 王霞's store card and 王娣's mini-program account on one number), a nameless walk-in who
+    typed it is the holder who is a member of that very store, when exactly one named holder buys there: the
+    names guard of `superkeys_sql` sets the value aside when two named holders do. Needs `orders` with
+    `store_id`; without it, nothing.
+    """
+    if not (engine.table_exists("orders") and "store_id" in set(engine.table_schema("orders").names)):
+        return []
+    phones = "SELECT channel, channel_uid, trim(phone) AS phone FROM identities WHERE phone IS NOT NULL"
+    if engine.table_exists("identity_keys"):
+        phones += (" UNION SELECT channel, channel_uid, trim(key_value) FROM identity_keys "
+                   "WHERE key_type = 'phone' AND key_value IS NOT NULL")
+    return [
+        f"SELECT DISTINCT {node_sql('o')} AS node, {literal(STORE_PHONE)} AS key_name, "
+        f"o.store_id || '|' || p.phone AS key_value FROM orders o "
+        f"JOIN ({phones}) p ON p.channel = o.channel AND p.channel_uid = o.channel_uid "
+        f"WHERE o.store_id IS NOT NULL AND o.channel_uid IS NOT NULL"
+    ]
+
+
 def store_sale_parts(engine: Engine) -> list[str]:
     """A store sale as a key: a guide who adds a WeCom friend within `STORE_ADD_MINUTES` after a sale in their
     store (by them, when the till records who sold) added that sale's buyer, so both hold the sale's id.
@@ -279,7 +366,8 @@ def _groups_sql(threshold: int) -> str:
     """Per key value: its holders, their distinct real names, and whether their names contradict each other
     (two full names further apart than a typo, or a surname or visible character a masked holder shows that
     another's name lacks: 王丽婷 and 杜** on one phone). A nameless or masked holder alone neither agrees nor
-    conflicts; 陈琳勤 and 陈羚勤 (one mistyped character) are one name, as for probabilistic matches. A display
+    conflicts; 陈琳勤 and 陈羚勤, or 黄琳 and 黄羚 (one mistyped character, the last one too: a full name's last
+    character counts only against the one a mask left) are one name, as for probabilistic matches. A display
     name that is nothing but a Chinese name (a WeCom friend called 郑影毓 whose remark phone is 苏香锦's) counts
     as a name here: a family member's phone typed as a friend's is a household key, not that friend's.
 
@@ -298,7 +386,9 @@ def _groups_sql(threshold: int) -> str:
     return f"""
         SELECT g.key_name, g.key_value, g.n, g.n_names, g.parts_differ OR f.key_name IS NOT NULL AS contested
         FROM (SELECT key_name, key_value, count(DISTINCT node) AS n, count(DISTINCT real_name) AS n_names,
-                     count(DISTINCT coalesce(surname, shown_surname)) > 1 OR count(DISTINCT last) > 1
+                     count(DISTINCT coalesce(surname, shown_surname)) > 1
+                         OR (count(DISTINCT last) > 1
+                             AND sum(CASE WHEN real_name IS NULL AND last IS NOT NULL THEN 1 ELSE 0 END) > 0)
                          AS parts_differ
               FROM {KEYS_TABLE} GROUP BY key_name, key_value) g
         LEFT JOIN ({far}) f ON f.key_name = g.key_name AND f.key_value = g.key_value

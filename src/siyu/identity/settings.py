@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 #: `order_code`: a package card's per-order code shared by an order and the WeCom add it led to;
 #: `store_sale`: a store sale shared by its buyer and the WeCom friend its guide added right after;
 #: `store_name`: a store's one buyer of a full name and the one friend its guides noted by that name.
-DEFAULT_KEYS = ["unionid", "phone", "member_no", "email", "openid", "order_code", "store_sale", "store_name"]
+#: `card_run`: a print run's card code shared by a WeCom add and the one buyer of that run whose phone mask fits;
+#: `store_phone`: a phone typed at one store's till, held by that store's buyers who gave it (a family's phone
+#: then links its nameless walk-in to the one named holder who buys at that store).
+DEFAULT_KEYS = ["unionid", "phone", "member_no", "email", "openid", "order_code", "store_sale", "store_name",
+                "card_run", "store_phone"]
 
 #: Blocking rules for probabilistic matching: each is a list of columns that must be equal for a pair
 #: to be scored. Several rules so a pair is still found when one key is missing or misspelt.
