@@ -34,7 +34,7 @@ WORK = Path(os.environ.get("SIYU_BENCH_WORK", "/tmp/siyu-bench"))  # a branch be
 #: the lead's ready 1M-person warehouse (raw + clean tables): copied, never opened for writing
 BASE_1M = Path("/work/bench-data/demo-1m-base.duckdb")
 MEMORY = "4GB"  # DuckDB memory limit of the warehouse and of every Splink connection (spills past it)
-TIMEOUT = 600  # seconds a contender may take before it is reported as not finished
+TIMEOUT = 1200  # seconds a contender may take (the step and its scoring) before it is reported as not finished
 
 
 def _peak_mb() -> float:
