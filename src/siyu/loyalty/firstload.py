@@ -47,7 +47,7 @@ STAGE = "loyalty_first_load"  # unlogged, created and dropped in the load's tran
 COPY_ROWS = 200_000  # orders per CSV chunk sent to COPY
 # the tables the load writes, locked in this order (the indexes of the last four are rebuilt)
 LOCKED = (account.name, order.name, lot.name, posting.name, entry.name)
-REBUILT = (order.name, lot.name, posting.name, entry.name)
+REBUILT = (account.name, order.name, lot.name, posting.name, entry.name)
 COLUMNS = ("seq", "person_id", "channel", "order_id", "version", "status", "net_fen", "paid_on", "excluded_fen")
 
 
@@ -108,8 +108,8 @@ def _load(conn: Connection, orders: pa.Table, rules: LoyaltySettings, as_of: dt.
                 _restore(conn, saved.pop(f"pk_{order.name}"))
     counts = {r[0]: int(r[1]) for r in conn.execute(text(f"SELECT type, count(*) FROM {posting.name} "
                                                          f"WHERE id > :p GROUP BY type"), {"p": ids[posting.name]})}
-    with _timed("rebuild indexes"):
-        for definition in saved.values():
+    for name, definition in saved.items():
+        with _timed(f"index {name}"):
             _restore(conn, definition)
     conn.exec_driver_sql(f"DROP TABLE {STAGE}, {STAGE}_rate, {STAGE}_status, {STAGE}_day, {STAGE}_account")
     return counts
@@ -210,7 +210,7 @@ def _drop_indexes(conn: Connection) -> dict[str, str]:
     saved: dict[str, str] = {}
     quote = conn.dialect.identifier_preparer
     for r in rows:
-        if r.conname is not None and r.conname.startswith("pk_") and r.tab != order.name:
+        if r.conname is not None and r.conname.startswith("pk_") and r.tab in _ID_KEYED:
             continue  # the id primary keys stay
         if r.conname is not None:
             saved[r.conname] = f"ALTER TABLE {r.tab} ADD CONSTRAINT {quote.quote(r.conname)} {r.condef}"
@@ -219,6 +219,9 @@ def _drop_indexes(conn: Connection) -> dict[str, str]:
             saved[r.name] = r.indexdef
             conn.exec_driver_sql(f"DROP INDEX {r.name}")
     return saved
+
+
+_ID_KEYED = {account.name, lot.name, posting.name, entry.name}
 
 
 def _restore(conn: Connection, definition: str) -> None:
@@ -255,11 +258,13 @@ _EARNED = f"""
 _STATEMENTS: tuple[tuple[str, str], ...] = (
     ("accounts", f"""
         INSERT INTO {account.name} (owner_type, owner, kind, created_at)
-        SELECT :person, p.person_id, k.kind, :at
-        FROM (SELECT DISTINCT person_id FROM {STAGE}) AS p
-             CROSS JOIN unnest(ARRAY[{', '.join(repr(k) for k in PERSON_KINDS)}]) AS k(kind)
-        UNION ALL SELECT '{SYSTEM}', 'points_issued', 'points_issued', :at
-        ON CONFLICT DO NOTHING"""),
+        SELECT n.* FROM (
+            SELECT CAST(:person AS varchar) AS owner_type, p.person_id AS owner, k.kind, CAST(:at AS timestamptz)
+            FROM (SELECT DISTINCT person_id FROM {STAGE}) AS p
+                 CROSS JOIN unnest(ARRAY[{', '.join(repr(k) for k in PERSON_KINDS)}]) AS k(kind)
+            UNION ALL SELECT '{SYSTEM}', 'points_issued', 'points_issued', :at) AS n
+        WHERE NOT EXISTS (SELECT 1 FROM {account.name} AS a  -- its unique index is rebuilt: no conflict to catch
+                          WHERE a.owner_type = n.owner_type AND a.owner = n.owner AND a.kind = n.kind)"""),
     ("account ids", f"""
         CREATE TEMPORARY TABLE {STAGE}_account ON COMMIT DROP AS
         SELECT a.owner AS person_id, max(a.id) FILTER (WHERE a.kind = 'points_pending') AS pending,
