@@ -239,7 +239,7 @@ def _reserve(conn: Connection, table: str, n: int) -> int:
 
 
 def _sql(sql: str) -> Any:
-    types = {"at": DateTime(timezone=True), "last_paid": Date()}
+    types: dict[str, Any] = {"at": DateTime(timezone=True), "last_paid": Date()}
     return text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if f":{k}" in sql))
 
 
