@@ -385,10 +385,10 @@ def main() -> None:
         # rows, the batched path every later sync takes
         earning.sync(engine, rows_from_arrow(rows) if args.ordinary else rows, RULES, TODAY)
         first = time.perf_counter() - t
+        load = os.getloadavg()
+        print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
+              f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
         if args.sync_only:
-            load = os.getloadavg()
-            print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
-                  f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             continue
         warehouse = DuckDBEngine(":memory:")
         export_facts(warehouse, engine, TODAY, TODAY_AT, full=True)  # the step's first run: every member
