@@ -112,6 +112,8 @@ def _load(conn: Connection, orders: pa.Table, rules: LoyaltySettings, as_of: dt.
         with _timed(f"index {name}"):
             _restore(conn, definition)
     conn.exec_driver_sql(f"DROP TABLE {STAGE}, {STAGE}_rate, {STAGE}_status, {STAGE}_day, {STAGE}_account")
+    with _timed("analyze"):  # the planner's statistics were of near-empty tables: the next day's plans need these
+        conn.exec_driver_sql(f"ANALYZE {', '.join((*LOCKED, touched_table.name))}")
     return counts
 
 
