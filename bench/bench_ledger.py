@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import logging
 import os
 import random
 import statistics
@@ -52,6 +53,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 import uvicorn
 import wrk
@@ -59,7 +63,7 @@ import wrk
 from siyu.engine.duckdb_engine import DuckDBEngine
 from siyu.loyalty import coupons, earning, ledger, lots
 from siyu.loyalty.export import export_facts, write_facts
-from siyu.loyalty.orders import OrderRow
+from siyu.loyalty.orders import OrderRow, rows_from_arrow
 from siyu.loyalty.rules import LoyaltySettings
 from siyu.store import open_store
 
@@ -72,21 +76,32 @@ HTTP_WARM_UP = 5
 WRK_SECONDS = 10  # wrk's timed run (after its 2 s warm-up)
 
 
-def orders(n: int, seed: int = 7) -> list[OrderRow]:
-    rnd = random.Random(seed)
-    persons = max(n // 10, 1)
-    return [OrderRow(f"P{rnd.randrange(persons):010d}", rnd.choice(("tmall", "jd", "miniprogram")), f"O{i}", 1,
-                     "paid", rnd.randrange(1_000, 100_000), TODAY - dt.timedelta(days=rnd.randrange(365)))
-            for i in range(n)]
+def orders(n: int, seed: int = 7) -> pa.Table:
+    """n synthetic orders of n/10 members as an Arrow table (the OrderRow columns), generated column-wise: 10M
+    orders as Python objects would take minutes and several GB before the sync starts."""
+    rng = np.random.default_rng(seed)
+    persons = pa.array(rng.integers(0, max(n // 10, 1), n)).cast(pa.string())
+    days = rng.integers(0, 365, n).astype("timedelta64[D]")
+    return pa.table({
+        "person_id": pc.binary_join_element_wise("P", pc.utf8_lpad(persons, 10, "0"), ""),
+        "channel": pa.array(np.array(["tmall", "jd", "miniprogram"])[rng.integers(0, 3, n)]),
+        "order_id": pc.binary_join_element_wise("O", pa.array(np.arange(n)).cast(pa.string()), ""),
+        "version": pa.array(np.ones(n, np.int64)),
+        "status": pa.array(np.full(n, "paid")),
+        "net_fen": pa.array(rng.integers(1_000, 100_000, n)),
+        "paid_on": pa.array(np.datetime64(TODAY) - days).cast(pa.date32()),
+    })
 
 
-def delta(rows: list[OrderRow], seed: int = 8, size: int = 0) -> list[OrderRow]:
+def delta(rows: pa.Table, seed: int = 8, size: int = 0) -> list[OrderRow]:
     """A day's changes: refunds of 0.1% of orders and 0.05% new orders (or `size` changes in those shares)."""
     rnd = random.Random(seed)
-    refunds, fresh = (size * 2 // 3, size - size * 2 // 3) if size else (len(rows) // 1000, len(rows) // 2000)
+    n = rows.num_rows
+    refunds, fresh = (size * 2 // 3, size - size * 2 // 3) if size else (n // 1000, n // 2000)
+    sampled = rows.take(pa.array(rnd.sample(range(n), max(refunds, 1))))
     changed = [OrderRow(r.person_id, r.channel, r.order_id, 2, "partially_refunded", r.net_fen // 2, r.paid_on)
-               for r in rnd.sample(rows, max(refunds, 1))]
-    new = [OrderRow(f"P{rnd.randrange(len(rows) // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
+               for r in rows_from_arrow(sampled)]
+    new = [OrderRow(f"P{rnd.randrange(n // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
            for i in range(max(fresh, 1))]
     return changed + new
 
@@ -337,6 +352,8 @@ def main() -> None:
     ap.add_argument("--redemptions", type=int, default=50, help="per client")
     ap.add_argument("--pg", default=os.environ.get("SIYU_TEST_PG_URL"))
     ap.add_argument("--before", action="store_true", help="also time the row-by-row first sync")
+    ap.add_argument("--ordinary", action="store_true",
+                    help="first sync by the batched path (not PostgreSQL's set-based first load)")
     ap.add_argument("--sync-only", action="store_true", help="first sync only")
     ap.add_argument("--redeem-only", action="store_true", help="no delta; redemptions after the first sync")
     ap.add_argument("--delta-only", action="store_true", help="the first sync and the day's delta, no redemptions")
@@ -347,26 +364,31 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=300,
                     help="with --workers and wrk: the paced run's offered redemptions/s (0: saturation only)")
     args = ap.parse_args()
+    logging.basicConfig(format="%(asctime)s %(message)s")
+    logging.getLogger("siyu.loyalty.firstload").setLevel(logging.INFO)  # the first load's phases, timed
+    path = "ordinary" if args.ordinary else "first load"
     rows = orders(args.orders)
     day = delta(rows, size=args.day)
     if args.before:
         for name, engine in stores(args.pg):
             t = time.perf_counter()
-            sync_row_by_row(engine, rows, TODAY)
+            sync_row_by_row(engine, list(rows_from_arrow(rows)), TODAY)
             before = time.perf_counter() - t
             load = os.getloadavg()
-            print(f"{name:10} BEFORE (row by row) first sync {len(rows):,} orders {before:6.1f} s "
-                  f"({len(rows) / before:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+            print(f"{name:10} BEFORE (row by row) first sync {rows.num_rows:,} orders {before:6.1f} s "
+                  f"({rows.num_rows / before:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
     for name, engine in stores(args.pg):
         if name not in args.stores.split(","):
             continue
         t = time.perf_counter()
-        earning.sync(engine, rows, RULES, TODAY)
+        # an Arrow table takes the set-based first load on PostgreSQL; --ordinary: orders one by one as Python
+        # rows, the batched path every later sync takes
+        earning.sync(engine, rows_from_arrow(rows) if args.ordinary else rows, RULES, TODAY)
         first = time.perf_counter() - t
+        load = os.getloadavg()
+        print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
+              f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
         if args.sync_only:
-            load = os.getloadavg()
-            print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s "
-                  f"({len(rows) / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             continue
         warehouse = DuckDBEngine(":memory:")
         export_facts(warehouse, engine, TODAY, TODAY_AT, full=True)  # the step's first run: every member
@@ -374,7 +396,7 @@ def main() -> None:
         daily = "" if args.redeem_only else day_delta(engine, warehouse, list(changed.values()))
         if args.delta_only:
             load = os.getloadavg()
-            print(f"{name:10} first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
+            print(f"{name:10} first sync {rows.num_rows:,} orders {first:6.1f} s ({rows.num_rows / first:,.0f}/s) | "
                   f"{daily} | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             warehouse.close()
             continue
@@ -382,7 +404,8 @@ def main() -> None:
         http_rate, http_p99, http_refused = http_redemptions(engine, args.clients, args.redemptions, args.workers,
                                                                 args.rate)
         load = os.getloadavg()
-        print(f"{name:10} AFTER (bulk) first sync {len(rows):,} orders {first:6.1f} s ({len(rows) / first:,.0f}/s) | "
+        print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
+              f"({rows.num_rows / first:,.0f}/s) | "
               f"{daily} | redeem {args.clients} clients {rate:,.0f}/s p99 {p99:.0f} ms ({refused} refused) | "
               f"HTTP{f' {args.workers} workers' if args.workers else ''} {http_rate:,.0f}/s p99 {http_p99:.0f} ms "
               f"({http_refused} refused) | "

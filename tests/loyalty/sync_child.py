@@ -1,11 +1,15 @@
 """A sync run as its own process, to be killed with SIGKILL by test_loyalty_crash: `python sync_child.py URL`.
-Its orders are fixed by a seed so the test can run the same sync cleanly in its own process."""
+Its orders are fixed by a seed so the test can run the same sync cleanly in its own process. `python
+sync_child.py URL arrow`: the first orders alone (one row per order) as an Arrow table, which an empty
+PostgreSQL ledger posts in one set-based load (siyu.loyalty.firstload; test_loyalty_firstload kills that)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 import sys
+
+import pyarrow as pa
 
 from siyu.loyalty import earning
 from siyu.loyalty.orders import OrderRow
@@ -27,13 +31,18 @@ def orders(n: int = 2_000, seed: int = 11) -> list[OrderRow]:
     return first + refunds
 
 
-def run(url: str) -> None:
+ARROW_ORDERS = 20_000
+
+
+def run(url: str, arrow: bool = False) -> None:
     engine = open_store(url)
+    rows = (pa.Table.from_pylist([r.__dict__ for r in orders(ARROW_ORDERS)[:ARROW_ORDERS]]) if arrow
+            else orders())
     try:
-        earning.sync(engine, orders(), RULES, AS_OF, at=dt.datetime(2026, 6, 30, tzinfo=dt.UTC), batch_size=BATCH)
+        earning.sync(engine, rows, RULES, AS_OF, at=dt.datetime(2026, 6, 30, tzinfo=dt.UTC), batch_size=BATCH)
     finally:
         engine.dispose()
 
 
 if __name__ == "__main__":
-    run(sys.argv[1])
+    run(sys.argv[1], sys.argv[2:] == ["arrow"])

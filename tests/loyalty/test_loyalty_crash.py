@@ -47,10 +47,10 @@ def postings(engine: sa.Engine) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(posting)).scalar_one())
 
 
-def child(url: str) -> subprocess.Popen[bytes]:
+def child(url: str, *args: str) -> subprocess.Popen[bytes]:
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(CHILD.parents[2] / "src"), os.environ.get(
         "PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, str(CHILD), url], env=env, stderr=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, str(CHILD), url, *args], env=env, stderr=subprocess.PIPE)
 
 
 def kill_when(engine: sa.Engine, proc: subprocess.Popen[bytes], threshold: int, delay: float) -> bool:

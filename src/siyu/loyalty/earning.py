@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from siyu.loyalty import ledger, staged
+from siyu.loyalty import firstload, ledger, staged
 from siyu.loyalty.db import custom_plans, lock_persons, now, one_of, write
 from siyu.loyalty.merges import move_order
 from siyu.loyalty.orders import OrderRow, basis_fen, rows_from_arrow
@@ -44,8 +44,13 @@ class SyncResult:
 def sync(engine: Engine, orders: Iterable[OrderRow] | pa.Table, rules: LoyaltySettings, as_of: dt.date, *,
          at: dt.datetime | None = None, batch_size: int = BATCH) -> SyncResult:
     """Post what the orders earn as of `as_of`, then release every order whose window has closed by then;
-    `batch_size` orders per write transaction."""
+    `batch_size` orders per write transaction. The first sync of a PostgreSQL ledger (no order ever posted) of an
+    Arrow table is posted set-wise in the server in one transaction (siyu.loyalty.firstload), the same ledger."""
     at = at or now()
+    if isinstance(orders, pa.Table) and (counts := firstload.load(engine, orders, rules, as_of, at)) is not None:
+        result = SyncResult(orders.num_rows, counts)
+        release_due(engine, rules, as_of, at=at, result=result, batch_size=min(batch_size, RELEASE_PERSONS))
+        return result
     rows = rows_from_arrow(orders) if isinstance(orders, pa.Table) else iter(orders)
     result = SyncResult()
     batch: list[OrderRow] = []
