@@ -1,8 +1,8 @@
 """The first sync of a ledger on PostgreSQL, set-based in the server: when no order was ever posted, every order
 is streamed into the server with one COPY (Arrow → CSV, no Python per row) and its lot, `loyalty_order` row,
 `earn_pending` posting and, its return window closed, `release` posting with their entries are computed and
-written with one `INSERT … SELECT` each. The ledger's secondary indexes are dropped for the load and built again
-after it (one sort each instead of tens of millions of row-by-row index insertions).
+written with one `INSERT … SELECT` each. The ledger's indexes (but the postings' primary key) are dropped for the
+load and built again after it (one sort each instead of tens of millions of row-by-row index insertions).
 
 The ledger it writes is the ordinary path's (siyu.loyalty.earning with siyu.loyalty.staged) entry for entry; only
 ids differ. The rules keep one home: what each channel's rate is, whether a status and the sign of its amount make
