@@ -1,8 +1,8 @@
 """The first sync of a ledger on PostgreSQL, set-based in the server: when no order was ever posted, every order
 is streamed into the server with one COPY (Arrow → CSV, no Python per row) and its lot, `loyalty_order` row,
 `earn_pending` posting and, its return window closed, `release` posting with their entries are computed and
-written with one `INSERT … SELECT` each. The ledger's secondary indexes are dropped for the load and built again
-after it (one sort each instead of tens of millions of row-by-row index insertions).
+written with one `INSERT … SELECT` each. The ledger's indexes (but the postings' primary key) are dropped for the
+load and built again after it (one sort each instead of tens of millions of row-by-row index insertions).
 
 The ledger it writes is the ordinary path's (siyu.loyalty.earning with siyu.loyalty.staged) entry for entry; only
 ids differ. The rules keep one home: what each channel's rate is, whether a status and the sign of its amount make
@@ -201,8 +201,10 @@ def _earns(status: str, sign: int, rules: LoyaltySettings) -> bool:
 
 
 def _drop_indexes(conn: Connection) -> dict[str, str]:
-    """Drop every index of the rebuilt tables but their `id` primary keys (appended in order, cheap to keep);
-    returns how to build each again (the constraint's or index's own definition, as the catalogue has it)."""
+    """Drop every index of the rebuilt tables, the `id` primary keys too (kept, the entries' alone would cost tens of
+    millions of index insertions and their WAL at 10M orders; one sorted build after is cheaper), but the
+    postings' (a foreign key of `loyalty_review` needs it); returns how to build each again (the constraint's or
+    index's own definition, as the catalogue has it)."""
     rows = conn.execute(text("""
         SELECT i.indexrelid::regclass::text AS name, c.conname, pg_get_constraintdef(c.oid) AS condef,
                pg_get_indexdef(i.indexrelid) AS indexdef, i.indrelid::regclass::text AS tab
@@ -212,8 +214,8 @@ def _drop_indexes(conn: Connection) -> dict[str, str]:
     saved: dict[str, str] = {}
     quote = conn.dialect.identifier_preparer
     for r in rows:
-        if r.conname is not None and r.conname.startswith("pk_") and r.tab in _ID_KEYED:
-            continue  # the id primary keys stay
+        if r.conname is not None and r.conname.startswith("pk_") and r.tab in _KEPT:
+            continue  # referenced by a foreign key: it stays
         if r.conname is not None:
             saved[r.conname] = f"ALTER TABLE {r.tab} ADD CONSTRAINT {quote.quote(r.conname)} {r.condef}"
             conn.exec_driver_sql(f"ALTER TABLE {r.tab} DROP CONSTRAINT {quote.quote(r.conname)}")
@@ -223,7 +225,7 @@ def _drop_indexes(conn: Connection) -> dict[str, str]:
     return saved
 
 
-_ID_KEYED = {account.name, lot.name, posting.name, entry.name}
+_KEPT = {posting.name}
 
 
 def _restore(conn: Connection, definition: str) -> None:
@@ -271,8 +273,7 @@ _STATEMENTS: tuple[tuple[str, str], ...] = (
         CREATE TEMPORARY TABLE {STAGE}_account ON COMMIT DROP AS
         SELECT a.owner AS person_id, max(a.id) FILTER (WHERE a.kind = 'points_pending') AS pending,
                max(a.id) FILTER (WHERE a.kind = 'points') AS points
-        FROM {account.name} AS a WHERE a.owner_type = :person
-             AND a.owner IN (SELECT DISTINCT person_id FROM {STAGE})
+        FROM {account.name} AS a WHERE a.owner_type = :person  -- every member's (the entries join the staged ones)
         GROUP BY a.owner"""),
     ("analyze", f"ANALYZE {STAGE}_account"),
     ("lots", f"""
