@@ -394,12 +394,14 @@ def main() -> None:
         t = time.perf_counter()
         # an Arrow table takes the set-based first load on PostgreSQL; --ordinary: orders one by one as Python
         # rows, the batched path every later sync takes
-        if not (args.reuse and name == "postgresql"):
+        reused = bool(args.reuse) and name == "postgresql"
+        if not reused:
             earning.sync(engine, rows_from_arrow(rows) if args.ordinary else rows, RULES, TODAY)
         first = time.perf_counter() - t
         load = os.getloadavg()
-        print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
-              f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+        if not reused:
+            print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
+                  f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
         if args.sync_only:
             continue
         warehouse = DuckDBEngine(":memory:")
@@ -409,8 +411,9 @@ def main() -> None:
                                                          args.day_number)
         if args.delta_only:
             load = os.getloadavg()
-            print(f"{name:10} first sync {rows.num_rows:,} orders {first:6.1f} s ({rows.num_rows / first:,.0f}/s) | "
-                  f"{daily} | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+            made = (f"kept ledger {args.reuse} of {rows.num_rows:,} orders, day {args.day_number}" if reused
+                    else f"first sync {rows.num_rows:,} orders {first:6.1f} s ({rows.num_rows / first:,.0f}/s)")
+            print(f"{name:10} {made} | {daily} | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             warehouse.close()
             continue
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
