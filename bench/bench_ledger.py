@@ -101,7 +101,8 @@ def delta(rows: pa.Table, seed: int = 8, size: int = 0) -> list[OrderRow]:
     sampled = rows.take(pa.array(rnd.sample(range(n), max(refunds, 1))))
     changed = [OrderRow(r.person_id, r.channel, r.order_id, 2, "partially_refunded", r.net_fen // 2, r.paid_on)
                for r in rows_from_arrow(sampled)]
-    new = [OrderRow(f"P{rnd.randrange(n // 10 or 1):010d}", "jd", f"N{i}", 1, "paid", 9_900, TODAY)
+    new = [OrderRow(f"P{rnd.randrange(n // 10 or 1):010d}", "jd", f"N{i}" if seed == 8 else f"N{seed}-{i}", 1,
+                    "paid", 9_900, TODAY)
            for i in range(max(fresh, 1))]
     return changed + new
 
@@ -131,24 +132,29 @@ def sync_row_by_row(engine: sa.Engine, rows: list[OrderRow], as_of: dt.date) -> 
                          .values(released=True))
 
 
-def stores(pg: str | None) -> Iterator[tuple[str, sa.Engine]]:
+def stores(pg: str | None, keep: str = "", reuse: str = "") -> Iterator[tuple[str, sa.Engine]]:
+    """A fresh SQLite store, then (with `pg`) a fresh PostgreSQL schema dropped after; `keep`: that schema is
+    named so and kept; `reuse`: that existing schema is used as it is (a kept ledger, e.g. in a copy of its
+    database made by CREATE DATABASE … TEMPLATE) and kept."""
     folder = Path(tempfile.mkdtemp())
     engine = open_store(f"sqlite:///{folder / 'bench.store.sqlite'}")
     yield "sqlite", engine
     engine.dispose()
     if not pg:
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schema = reuse or keep or f"bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    if not reuse:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     engine = open_store(f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema}")
     try:
         yield "postgresql", engine
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        if not (keep or reuse):
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
 
 
@@ -361,6 +367,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=0,
                     help="HTTP against `siyu serve --workers N` in other processes (0: a server in this process)")
     ap.add_argument("--stores", default="sqlite,postgresql", help="which stores to measure")
+    ap.add_argument("--keep", default="", help="PostgreSQL: first sync into this schema and keep it")
+    ap.add_argument("--day-number", type=int, default=1,
+                    help="the delta is of day N after the first sync, its changes drawn by seed 7 + N: with --reuse, "
+                         "each run on a kept ledger one day later than the last")
+    ap.add_argument("--reuse", default="", help="PostgreSQL: no first sync; this kept schema's ledger (same --orders)")
     ap.add_argument("--rate", type=float, default=300,
                     help="with --workers and wrk: the paced run's offered redemptions/s (0: saturation only)")
     args = ap.parse_args()
@@ -368,7 +379,7 @@ def main() -> None:
     logging.getLogger("siyu.loyalty.firstload").setLevel(logging.INFO)  # the first load's phases, timed
     path = "ordinary" if args.ordinary else "first load"
     rows = orders(args.orders)
-    day = delta(rows, size=args.day)
+    day = delta(rows, seed=7 + args.day_number, size=args.day)
     if args.before:
         for name, engine in stores(args.pg):
             t = time.perf_counter()
@@ -377,27 +388,32 @@ def main() -> None:
             load = os.getloadavg()
             print(f"{name:10} BEFORE (row by row) first sync {rows.num_rows:,} orders {before:6.1f} s "
                   f"({rows.num_rows / before:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
-    for name, engine in stores(args.pg):
+    for name, engine in stores(args.pg, args.keep, args.reuse):
         if name not in args.stores.split(","):
             continue
         t = time.perf_counter()
         # an Arrow table takes the set-based first load on PostgreSQL; --ordinary: orders one by one as Python
         # rows, the batched path every later sync takes
-        earning.sync(engine, rows_from_arrow(rows) if args.ordinary else rows, RULES, TODAY)
+        reused = bool(args.reuse) and name == "postgresql"
+        if not reused:
+            earning.sync(engine, rows_from_arrow(rows) if args.ordinary else rows, RULES, TODAY)
         first = time.perf_counter() - t
         load = os.getloadavg()
-        print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
-              f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+        if not reused:
+            print(f"{name:10} {path} first sync {rows.num_rows:,} orders {first:6.1f} s "
+                  f"({rows.num_rows / first:,.0f}/s) | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
         if args.sync_only:
             continue
         warehouse = DuckDBEngine(":memory:")
         export_facts(warehouse, engine, TODAY, TODAY_AT, full=True)  # the step's first run: every member
         changed = {(r.channel, r.order_id): r for r in day}  # what the step reads: the day's changes alone
-        daily = "" if args.redeem_only else day_delta(engine, warehouse, list(changed.values()))
+        daily = "" if args.redeem_only else day_delta(engine, warehouse, list(changed.values()),
+                                                         args.day_number)
         if args.delta_only:
             load = os.getloadavg()
-            print(f"{name:10} first sync {rows.num_rows:,} orders {first:6.1f} s ({rows.num_rows / first:,.0f}/s) | "
-                  f"{daily} | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+            made = (f"kept ledger {args.reuse} of {rows.num_rows:,} orders, day {args.day_number}" if reused
+                    else f"first sync {rows.num_rows:,} orders {first:6.1f} s ({rows.num_rows / first:,.0f}/s)")
+            print(f"{name:10} {made} | {daily} | load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
             warehouse.close()
             continue
         rate, p99, refused = redemptions(engine, args.clients, args.redemptions)
@@ -412,12 +428,12 @@ def main() -> None:
               f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
-def day_delta(engine: sa.Engine, warehouse: DuckDBEngine, changed: list[OrderRow]) -> str:
+def day_delta(engine: sa.Engine, warehouse: DuckDBEngine, changed: list[OrderRow], day_number: int = 1) -> str:
     """The step's store-side work for the next day, timed whole and by part: the changed orders and the releases
     due, expiry (lots, then coupons at one moment), the facts of the members touched; then, for comparison, a full
     export of every member on the same ledger (into another warehouse, touches kept)."""
-    as_of = TODAY + dt.timedelta(days=1)
-    at = TODAY_AT + dt.timedelta(days=1)
+    as_of = TODAY + dt.timedelta(days=day_number)
+    at = TODAY_AT + dt.timedelta(days=day_number)
     t0 = time.perf_counter()
     earning.sync(engine, changed, RULES, as_of, at=at)
     t1 = time.perf_counter()

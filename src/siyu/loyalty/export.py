@@ -27,11 +27,13 @@ import sqlalchemy as sa
 
 from siyu.engine import Engine
 from siyu.loyalty import coupons, lots, touched, wallet
+from siyu.loyalty.db import seek_members
 
 FACTS = "loyalty_facts"
 SCHEMA = pa.schema([("person_id", pa.string()), ("kind", pa.string()), ("amount", pa.int64()),
                     ("expires_on", pa.date32()), ("since", pa.timestamp("us"))])
-CHUNK = 5_000  # members per read of the ledger
+CHUNK = 5_000  # members per read of the ledger (SQLite: an IN list each)
+PG_CHUNK = 100_000  # on PostgreSQL (one bound array each): a day's touched members in one read
 _MEMBERS, _NEW = "loyalty_facts_members", "loyalty_facts_new"  # scratch tables of an incremental export
 
 
@@ -69,8 +71,9 @@ def write_facts(engine: Engine, store: sa.Engine, as_of: dt.date, at: dt.datetim
             engine.write_arrow(FACTS, table, mode="replace")
         return Exported(True, len(set(table.column("person_id").to_pylist())), table.num_rows, seen)
     persons = sorted(seen)
-    table = pa.concat_tables([facts(store, as_of, at, persons[i:i + CHUNK])
-                              for i in range(0, len(persons), CHUNK)] or [SCHEMA.empty_table()])
+    chunk = PG_CHUNK if store.dialect.name == "postgresql" else CHUNK
+    table = pa.concat_tables([facts(store, as_of, at, persons[i:i + chunk])
+                              for i in range(0, len(persons), chunk)] or [SCHEMA.empty_table()])
     if persons:
         _replace_members(engine, persons, table)
     return Exported(False, len(persons), table.num_rows, seen)
@@ -79,6 +82,8 @@ def write_facts(engine: Engine, store: sa.Engine, as_of: dt.date, at: dt.datetim
 def facts(store: sa.Engine, as_of: dt.date, at: dt.datetime, persons: list[str] | None = None) -> pa.Table:
     """The facts rows of every member (or of these members) as of `as_of`, coupons valid at `at`."""
     with store.connect() as conn:
+        if persons is not None:  # a few members' rows: read through the indexes from them
+            seek_members(conn)
         dated = lots.dated_balances(conn, as_of, persons)
         valid = coupons.usable(conn, at, persons)
         held = wallet.holdings(conn, persons)

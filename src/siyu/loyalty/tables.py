@@ -112,6 +112,8 @@ entry = Table(
 Index("ix_loyalty_entry_account_lot", entry.c.account_id, entry.c.lot_id)
 Index("ix_loyalty_entry_lot", entry.c.lot_id)
 Index("ix_loyalty_posting_person", posting.c.person_id)
+Index("ix_loyalty_posting_topup", posting.c.person_id, posting.c.posted_at,  # stored-value holders (facts export)
+      postgresql_where=posting.c.type == "topup", sqlite_where=posting.c.type == "topup")
 
 order = Table(
     "loyalty_order", metadata,
