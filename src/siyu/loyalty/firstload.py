@@ -45,9 +45,8 @@ log = logging.getLogger(__name__)
 
 STAGE = "loyalty_first_load"  # unlogged, created and dropped in the load's transaction
 COPY_ROWS = 200_000  # orders per CSV chunk sent to COPY
-# the tables the load writes, locked in this order (the indexes of the last four are rebuilt)
-LOCKED = (account.name, order.name, lot.name, posting.name, entry.name)
-REBUILT = (account.name, order.name, lot.name, posting.name, entry.name)
+# the tables the load writes, locked in this order, their indexes dropped and rebuilt
+LEDGER = (account.name, order.name, lot.name, posting.name, entry.name)
 COLUMNS = ("seq", "person_id", "channel", "order_id", "version", "status", "net_fen", "paid_on", "excluded_fen")
 
 
@@ -82,7 +81,7 @@ def load(engine: Engine, orders: pa.Table, rules: LoyaltySettings, as_of: dt.dat
 def _load(conn: Connection, orders: pa.Table, rules: LoyaltySettings, as_of: dt.date,
           at: dt.datetime) -> dict[str, int]:
     with _timed("lock and check"):
-        for name in LOCKED:
+        for name in LEDGER:
             conn.exec_driver_sql(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
         if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {order.name}) OR EXISTS "
                              f"(SELECT 1 FROM {tier_history.name})")).scalar_one():
@@ -105,15 +104,15 @@ def _load(conn: Connection, orders: pa.Table, rules: LoyaltySettings, as_of: dt.
             conn.execute(_sql(sql), params)
         if label.startswith("orders"):
             with _timed("order primary key (an order twice fails here)"):
-                _restore(conn, saved.pop(f"pk_{order.name}"))
+                conn.exec_driver_sql(saved.pop(f"pk_{order.name}"))
     counts = {r[0]: int(r[1]) for r in conn.execute(text(f"SELECT type, count(*) FROM {posting.name} "
                                                          f"WHERE id > :p GROUP BY type"), {"p": ids[posting.name]})}
     for name, definition in saved.items():
         with _timed(f"index {name}"):
-            _restore(conn, definition)
+            conn.exec_driver_sql(definition)
     conn.exec_driver_sql(f"DROP TABLE {STAGE}, {STAGE}_rate, {STAGE}_status, {STAGE}_day, {STAGE}_account")
     with _timed("analyze"):  # the planner's statistics were of near-empty tables: the next day's plans need these
-        conn.exec_driver_sql(f"ANALYZE {', '.join((*LOCKED, touched_table.name))}")
+        conn.exec_driver_sql(f"ANALYZE {', '.join((*LEDGER, touched_table.name))}")
     return counts
 
 
@@ -210,7 +209,7 @@ def _drop_indexes(conn: Connection) -> dict[str, str]:
                pg_get_indexdef(i.indexrelid) AS indexdef, i.indrelid::regclass::text AS tab
         FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
         WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))
-        ORDER BY i.indexrelid"""), {"tables": list(REBUILT)}).all()
+        ORDER BY i.indexrelid"""), {"tables": list(LEDGER)}).all()
     saved: dict[str, str] = {}
     quote = conn.dialect.identifier_preparer
     for r in rows:
@@ -226,10 +225,6 @@ def _drop_indexes(conn: Connection) -> dict[str, str]:
 
 
 _KEPT = {posting.name}
-
-
-def _restore(conn: Connection, definition: str) -> None:
-    conn.exec_driver_sql(definition)
 
 
 def _reserve(conn: Connection, table: str, n: int) -> int:
